@@ -1,0 +1,308 @@
+"""Stage 3, grid: CleanPage -> PageGrid (ruled tables as lattices of cells with spans).
+
+1. Ruling lines: morphological opening of the ink with long thin kernels keeps strokes
+   far longer than any character stroke; a short closing first bridges broken or faint
+   rules. Shorter pieces are kept only where both ends meet a perpendicular rule (a
+   short wall between two close rules), which character strokes never do.
+2. Tables: connected groups of rules that span a real area.
+3. Lattice: the rules' positions, clustered, give row and column edges.
+4. Spans: two neighbouring lattice cells belong to one merged cell when no rule
+   separates them (less than WALL_COVERAGE of their shared edge is inked).
+"""
+from __future__ import annotations
+
+import html
+
+import cv2
+import numpy as np
+
+from models import Cell, CleanPage, PageGrid, Table
+
+WALL_COVERAGE = 0.55
+
+
+def _mm(dpi: int, millimetres: float) -> int:
+    return max(1, int(round(dpi * millimetres / 25.4)))
+
+
+def ruling_masks(ink: np.ndarray, dpi: int) -> tuple[np.ndarray, np.ndarray]:
+    """(horizontal, vertical) masks of rule-like strokes at least ~4 mm long (longer than
+    a body-text character's stroke). Only pinholes are bridged before the opening: a
+    wider closing would fuse the strokes of neighbouring characters into fake rules.
+    Longer breaks in faint rules are bridged later, between whole segments."""
+    gap = max(2, _mm(dpi, 0.35))
+    run = _mm(dpi, 4.0)
+    masks = []
+    for horizontal in (True, False):
+        shape = (gap, 1) if horizontal else (1, gap)
+        bridged = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, shape))
+        shape = (run, 1) if horizontal else (1, run)
+        opened = cv2.morphologyEx(bridged, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, shape))
+        # Join collinear pieces of a broken rule (gaps up to ~2 mm) now that only
+        # rule-length strokes are left.
+        shape = (_mm(dpi, 2.0), 1) if horizontal else (1, _mm(dpi, 2.0))
+        masks.append(cv2.morphologyEx(opened, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, shape)))
+    return masks[0], masks[1]
+
+
+def _segments(mask: np.ndarray, horizontal: bool) -> list[list[int]]:
+    """Bounding boxes [x0, y0, x1, y1] of the strokes in a line mask."""
+    n, _labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    out = []
+    for i in range(1, n):
+        x, y, w, h, _area = stats[i]
+        out.append([int(x), int(y), int(x + w - 1), int(y + h - 1)])
+    return out
+
+
+def _touches(mask: np.ndarray, x: int, y: int, reach: int) -> bool:
+    h, w = mask.shape
+    y0, y1 = max(0, y - reach), min(h, y + reach + 1)
+    x0, x1 = max(0, x - reach), min(w, x + reach + 1)
+    return bool(mask[y0:y1, x0:x1].any())
+
+
+def _is_line_shaped(seg, horizontal: bool) -> bool:
+    x0, y0, x1, y1 = seg
+    length = (x1 - x0 + 1) if horizontal else (y1 - y0 + 1)
+    thickness = (y1 - y0 + 1) if horizontal else (x1 - x0 + 1)
+    return thickness <= max(12, length // 4)    # else a blob: stamp residue, dense text
+
+
+def _ends(seg, horizontal: bool):
+    x0, y0, x1, y1 = seg
+    if horizontal:
+        yc = (y0 + y1) // 2
+        return [(x0, yc), (x1, yc)]
+    xc = (x0 + x1) // 2
+    return [(xc, y0), (xc, y1)]
+
+
+def _paint(shape, segs, source: np.ndarray) -> np.ndarray:
+    out = np.zeros(shape, dtype=np.uint8)
+    for x0, y0, x1, y1 in segs:
+        out[y0:y1 + 1, x0:x1 + 1] = source[y0:y1 + 1, x0:x1 + 1]
+    return out
+
+
+def accept_rules(h_mask, v_mask, dpi: int):
+    """Rules are the long strokes, plus short strokes whose both ends meet an accepted
+    perpendicular rule (the wall of a small cell). Character strokes are short and end
+    in other character strokes, never in two rules, so they stay out."""
+    long_len = _mm(dpi, 10)
+    reach = _mm(dpi, 0.8)
+    h_all = [s for s in _segments(h_mask, True) if _is_line_shaped(s, True)]
+    v_all = [s for s in _segments(v_mask, False) if _is_line_shaped(s, False)]
+    h_ok = [s for s in h_all if s[2] - s[0] + 1 >= long_len]
+    v_ok = [s for s in v_all if s[3] - s[1] + 1 >= long_len]
+    for _ in range(3):
+        h_rules, v_rules = _paint(h_mask.shape, h_ok, h_mask), _paint(v_mask.shape, v_ok, v_mask)
+        new_h = [s for s in h_all if s not in h_ok
+                 and all(_touches(v_rules, x, y, reach) for x, y in _ends(s, True))]
+        new_v = [s for s in v_all if s not in v_ok
+                 and all(_touches(h_rules, x, y, reach) for x, y in _ends(s, False))]
+        if not new_h and not new_v:
+            break
+        h_ok += new_h
+        v_ok += new_v
+    h_rules, v_rules = _paint(h_mask.shape, h_ok, h_mask), _paint(v_mask.shape, v_ok, v_mask)
+    return h_ok, v_ok, h_rules, v_rules
+
+
+def _cluster(positions: list[tuple[float, float]], tol: int) -> list[int]:
+    """Cluster (position, weight) pairs along one axis; weighted centre of each."""
+    if not positions:
+        return []
+    positions = sorted(positions)
+    groups = [[positions[0]]]
+    for p in positions[1:]:
+        if p[0] - groups[-1][-1][0] <= tol:
+            groups[-1].append(p)
+        else:
+            groups.append([p])
+    centres = []
+    for g in groups:
+        total = sum(w for _, w in g)
+        centres.append(int(round(sum(p * w for p, w in g) / total)))
+    return centres
+
+
+def _coverage(mask: np.ndarray, horizontal: bool, at: int, start: int, end: int, band: int) -> float:
+    """Fraction of [start, end) along a line at `at` that is inked within ±band."""
+    if end - start <= 0:
+        return 0.0
+    if horizontal:
+        strip = mask[max(0, at - band):at + band + 1, start:end]
+        hits = strip.any(axis=0)
+    else:
+        strip = mask[start:end, max(0, at - band):at + band + 1]
+        hits = strip.any(axis=1)
+    return float(hits.mean()) if hits.size else 0.0
+
+
+def _spans(h_mask, v_mask, rows: list[int], cols: list[int], band: int) -> list[Cell]:
+    """Merge lattice cells not separated by a rule; return rectangular cells."""
+    n_rows, n_cols = len(rows) - 1, len(cols) - 1
+    parent = list(range(n_rows * n_cols))
+
+    def find(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union(a, b):
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+
+    # Shrink each edge a little at its ends: the crossing rules would count as ink.
+    for r in range(n_rows):
+        for c in range(n_cols - 1):
+            y0, y1 = rows[r] + band + 1, rows[r + 1] - band
+            if _coverage(v_mask, False, cols[c + 1], y0, y1, band) < WALL_COVERAGE:
+                union(r * n_cols + c, r * n_cols + c + 1)
+    for r in range(n_rows - 1):
+        for c in range(n_cols):
+            x0, x1 = cols[c] + band + 1, cols[c + 1] - band
+            if _coverage(h_mask, True, rows[r + 1], x0, x1, band) < WALL_COVERAGE:
+                union(r * n_cols + c, (r + 1) * n_cols + c)
+
+    # A merged group must be a rectangle: grow groups to their bounding boxes until stable.
+    changed = True
+    while changed:
+        changed = False
+        boxes: dict[int, list[int]] = {}
+        for i in range(n_rows * n_cols):
+            root = find(i)
+            r, c = divmod(i, n_cols)
+            b = boxes.setdefault(root, [r, c, r, c])
+            b[0], b[1], b[2], b[3] = min(b[0], r), min(b[1], c), max(b[2], r), max(b[3], c)
+        for root, (r0, c0, r1, c1) in boxes.items():
+            for r in range(r0, r1 + 1):
+                for c in range(c0, c1 + 1):
+                    if find(r * n_cols + c) != find(root):
+                        union(root, r * n_cols + c)
+                        changed = True
+    cells = []
+    seen = set()
+    for i in range(n_rows * n_cols):
+        root = find(i)
+        if root in seen:
+            continue
+        seen.add(root)
+        members = [j for j in range(n_rows * n_cols) if find(j) == root]
+        rs = [j // n_cols for j in members]
+        cs = [j % n_cols for j in members]
+        r0, r1, c0, c1 = min(rs), max(rs), min(cs), max(cs)
+        cells.append(Cell(row=r0, col=c0, rowspan=r1 - r0 + 1, colspan=c1 - c0 + 1,
+                          bbox=[cols[c0], rows[r0], cols[c1 + 1], rows[r1 + 1]]))
+    cells.sort(key=lambda cell: (cell.row, cell.col))
+    return cells
+
+
+def _table_regions(h_mask, v_mask, dpi: int) -> list[list[int]]:
+    """Boxes of connected rule networks large enough to be a table."""
+    joined = cv2.dilate(cv2.bitwise_or(h_mask, v_mask), cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
+    n, _labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    min_side = _mm(dpi, 12)
+    regions = []
+    for i in range(1, n):
+        x, y, w, h, _ = stats[i]
+        if w >= min_side and h >= _mm(dpi, 6):
+            regions.append([int(x), int(y), int(x + w - 1), int(y + h - 1)])
+    return regions
+
+
+def find_tables(page: CleanPage) -> PageGrid:
+    ink, dpi = page.ink, page.dpi
+    h_mask, v_mask = ruling_masks(ink, dpi)
+    h_segs, v_segs, h_rules, v_rules = accept_rules(h_mask, v_mask, dpi)
+
+    tol = _mm(dpi, 1.0)
+    band = max(2, _mm(dpi, 0.4))
+    tables = []
+    for x0, y0, x1, y1 in _table_regions(h_rules, v_rules, dpi):
+        inside_h = [s for s in h_segs if s[0] >= x0 - 2 and s[2] <= x1 + 2 and s[1] >= y0 - 2 and s[3] <= y1 + 2]
+        inside_v = [s for s in v_segs if s[0] >= x0 - 2 and s[2] <= x1 + 2 and s[1] >= y0 - 2 and s[3] <= y1 + 2]
+        if not inside_h or not inside_v:
+            continue
+        rows = _cluster([((s[1] + s[3]) / 2, s[2] - s[0] + 1) for s in inside_h], tol)
+        cols = _cluster([((s[0] + s[2]) / 2, s[3] - s[1] + 1) for s in inside_v], tol)
+        # The outer frame may be missing or faint: the region's box closes the lattice.
+        if rows[0] - y0 > tol:
+            rows.insert(0, y0)
+        if y1 - rows[-1] > tol:
+            rows.append(y1)
+        if cols[0] - x0 > tol:
+            cols.insert(0, x0)
+        if x1 - cols[-1] > tol:
+            cols.append(x1)
+        min_gap = _mm(dpi, 1.5)
+        rows = _drop_close(rows, min_gap)
+        cols = _drop_close(cols, min_gap)
+        if len(rows) < 2 or len(cols) < 2:
+            continue
+        cells = _spans(h_rules, v_rules, rows, cols, band)
+        tables.append(Table(bbox=[cols[0], rows[0], cols[-1], rows[-1]], row_edges=rows,
+                            col_edges=cols, cells=cells))
+    tables.sort(key=lambda t: (t.bbox[1], t.bbox[0]))
+    h, w = ink.shape
+    return PageGrid(width=w, height=h, tables=tables, h_lines=h_segs, v_lines=v_segs)
+
+
+def _drop_close(edges: list[int], min_gap: int) -> list[int]:
+    out = []
+    for e in edges:
+        if out and e - out[-1] < min_gap:
+            out[-1] = (out[-1] + e) // 2
+        else:
+            out.append(e)
+    return out
+
+
+def table_html(table: Table, texts: dict[int, str] | None = None) -> str:
+    """The table as an HTML <table> with rowspan/colspan; `texts` maps cell index to
+    its text (escaped here: OCR output is untrusted)."""
+    texts = texts or {}
+    by_row: dict[int, list[tuple[int, Cell]]] = {}
+    for index, cell in enumerate(table.cells):
+        by_row.setdefault(cell.row, []).append((index, cell))
+    out = ['<table border="1">']
+    for r in range(table.n_rows):
+        out.append('  <tr>')
+        for index, cell in sorted(by_row.get(r, []), key=lambda item: item[1].col):
+            attrs = ''
+            if cell.rowspan > 1:
+                attrs += f' rowspan="{cell.rowspan}"'
+            if cell.colspan > 1:
+                attrs += f' colspan="{cell.colspan}"'
+            text = html.escape(texts.get(index, '')).replace('\n', '<br>')
+            out.append(f'    <td{attrs}>{text}</td>')
+        out.append('  </tr>')
+    out.append('</table>')
+    return '\n'.join(out)
+
+
+def draw_overlay(gray: np.ndarray, grid: PageGrid) -> np.ndarray:
+    """Debug picture: detected rules (red: horizontal, blue: vertical) and cells
+    (green boxes, with row,col and spans) over the cleaned page."""
+    canvas = cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
+    canvas = (canvas * 0.6 + 100).astype(np.uint8)
+    for x0, y0, x1, y1 in grid.h_lines:
+        cv2.rectangle(canvas, (x0, y0), (x1, y1), (0, 0, 255), 2)
+    for x0, y0, x1, y1 in grid.v_lines:
+        cv2.rectangle(canvas, (x0, y0), (x1, y1), (255, 0, 0), 2)
+    for t_index, table in enumerate(grid.tables):
+        x0, y0, x1, y1 = table.bbox
+        cv2.rectangle(canvas, (x0 - 4, y0 - 4), (x1 + 4, y1 + 4), (0, 160, 255), 2)
+        for cell in table.cells:
+            cx0, cy0, cx1, cy1 = cell.bbox
+            cv2.rectangle(canvas, (cx0 + 3, cy0 + 3), (cx1 - 3, cy1 - 3), (0, 170, 0), 1)
+            label = f'{cell.row},{cell.col}'
+            if cell.rowspan > 1 or cell.colspan > 1:
+                label += f' {cell.rowspan}x{cell.colspan}'
+            cv2.putText(canvas, label, (cx0 + 5, cy0 + 16), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 120, 0), 1)
+        cv2.putText(canvas, f'table {t_index}: {table.n_rows}x{table.n_cols}', (x0, max(12, y0 - 8)),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 100, 255), 2)
+    return canvas

@@ -1,0 +1,158 @@
+"""The result contract (perf-self-eval/1, see shared/schema/README.md) as pydantic models.
+
+The exported core is exactly the contract; a Form also carries `sources` (where each
+field came from: page, cell box, OCR confidence, raw lines) for review and storage.
+`Document.contract()` gives the core only.
+"""
+from __future__ import annotations
+
+from enum import Enum
+from typing import Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_ID = 'perf-self-eval/1'
+
+FUND_ITEMS = ('年度资金总额', '其中：当年财政拨款', '上年结转资金', '其他资金')
+FUND_VALUE_KEYS = ('initial_budget', 'annual_budget', 'executed', 'weight',
+                   'execution_rate', 'score')
+INDICATOR_KEYS = ('level1', 'level2', 'level3', 'target', 'actual', 'weight', 'score',
+                  'deviation_note')
+
+
+class FlagReason(str, Enum):
+    low_confidence = 'low_confidence'
+    split_number = 'split_number'
+    arithmetic = 'arithmetic'
+    missing = 'missing'
+    unparsed = 'unparsed'
+    structure = 'structure'
+
+
+class FieldSource(BaseModel):
+    """Where a field's value was read: page (1-based), cell box in page pixels, the
+    OCR confidence of the value and the raw text lines it was joined from."""
+    page: Optional[int] = None
+    bbox: Optional[list[int]] = None
+    confidence: Optional[float] = None
+    lines: list[str] = Field(default_factory=list)
+
+
+class FundsRow(BaseModel):
+    item: Optional[str] = None
+    initial_budget: Optional[str] = None
+    annual_budget: Optional[str] = None
+    executed: Optional[str] = None
+    weight: Optional[str] = None
+    execution_rate: Optional[str] = None
+    score: Optional[str] = None
+
+
+class Goals(BaseModel):
+    expected: Optional[str] = None
+    actual: Optional[str] = None
+
+
+class Indicator(BaseModel):
+    level1: Optional[str] = None
+    level2: Optional[str] = None
+    level3: Optional[str] = None
+    target: Optional[str] = None
+    actual: Optional[str] = None
+    weight: Optional[str] = None
+    score: Optional[str] = None
+    deviation_note: Optional[str] = None
+
+
+class Total(BaseModel):
+    weight: Optional[str] = None
+    score: Optional[str] = None
+
+
+class Form(BaseModel):
+    title: str = '项目支出绩效自评表'
+    year: Optional[str] = None
+    pages: list[int] = Field(default_factory=list)
+    project_name: Optional[str] = None
+    department: Optional[str] = None
+    implementing_unit: Optional[str] = None
+    funds: list[FundsRow] = Field(default_factory=list)
+    goals: Goals = Field(default_factory=Goals)
+    indicators: list[Indicator] = Field(default_factory=list)
+    total: Optional[Total] = None
+    # Not part of the exported core: dotted field path -> where it was read.
+    sources: dict[str, FieldSource] = Field(default_factory=dict, exclude=True)
+
+    def get(self, path: str):
+        """Value at a dotted contract path ('funds.0.executed', 'total.score')."""
+        node = self
+        for part in path.split('.'):
+            if node is None:
+                return None
+            node = node[int(part)] if part.isdigit() else getattr(node, part, None)
+        return node
+
+    def set(self, path: str, value) -> None:
+        parts = path.split('.')
+        node = self
+        for part in parts[:-1]:
+            node = node[int(part)] if part.isdigit() else getattr(node, part)
+        setattr(node, parts[-1], value)
+
+    def field_paths(self) -> list[str]:
+        """Every leaf path of the exported core, in reading order."""
+        paths = ['title', 'year', 'project_name', 'department', 'implementing_unit']
+        for i, _ in enumerate(self.funds):
+            paths += [f'funds.{i}.item'] + [f'funds.{i}.{k}' for k in FUND_VALUE_KEYS]
+        paths += ['goals.expected', 'goals.actual']
+        for i, _ in enumerate(self.indicators):
+            paths += [f'indicators.{i}.{k}' for k in INDICATOR_KEYS]
+        paths += ['total.weight', 'total.score']
+        return paths
+
+
+class Flag(BaseModel):
+    model_config = ConfigDict(use_enum_values=True)
+
+    form: int
+    field: str
+    value: Optional[str] = None
+    reason: FlagReason
+    confidence: Optional[float] = None
+    page: Optional[int] = None
+    bbox: Optional[list[int]] = None
+    detail: str = ''
+
+
+class Source(BaseModel):
+    file: str
+    sha256: str
+    pages: int
+
+
+class Document(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    schema_id: str = Field(default=SCHEMA_ID, alias='schema')
+    source: Source
+    forms: list[Form] = Field(default_factory=list)
+    review: list[Flag] = Field(default_factory=list)
+
+    def contract(self) -> dict:
+        """The exported core as plain JSON-ready data (keys as in the contract)."""
+        return self.model_dump(mode='json', by_alias=True)
+
+    def full(self) -> dict:
+        """Core plus each form's field sources, for storage and review."""
+        data = self.contract()
+        for form_data, form in zip(data['forms'], self.forms):
+            form_data['sources'] = {k: v.model_dump(mode='json') for k, v in form.sources.items()}
+        return data
+
+    @classmethod
+    def from_full(cls, data: dict) -> 'Document':
+        doc = cls.model_validate(data)
+        for form, form_data in zip(doc.forms, data.get('forms', [])):
+            form.sources = {k: FieldSource.model_validate(v)
+                            for k, v in (form_data.get('sources') or {}).items()}
+        return doc

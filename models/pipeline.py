@@ -1,0 +1,105 @@
+"""Plain data passed between the pipeline stages:
+
+    ingest -> Page -> preprocess -> CleanPage -> grid -> PageGrid
+    ocr(CleanPage, PageGrid) -> list[CellText]  ==> PageResult (per page, JSON-safe)
+    layout(list[PageResult]) -> forms ; validate(forms) -> flags
+
+Images travel as numpy arrays inside Page/CleanPage only; everything from the grid on is
+pydantic and JSON-serialisable, so a page's result can cross a task queue.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+
+@dataclass
+class Page:
+    """One rendered or loaded page image (BGR or gray uint8) and where it came from."""
+    number: int            # 1-based page number in its file
+    image: np.ndarray
+    dpi: int
+    source: str = ''
+
+
+@dataclass
+class CleanPage:
+    """A page after cleaning: deskewed gray image with stamps and uneven light removed,
+    and its binary ink mask (ink = 255) used by the grid and the OCR line finder."""
+    number: int
+    gray: np.ndarray
+    ink: np.ndarray
+    dpi: int
+    angle: float = 0.0          # degrees the scan was rotated by to straighten it
+    notes: list[str] = field(default_factory=list)
+
+
+class Cell(BaseModel):
+    """A cell of a ruled table: its lattice position (with spans) and its box in page
+    pixels [x0, y0, x1, y1]."""
+    row: int
+    col: int
+    rowspan: int = 1
+    colspan: int = 1
+    bbox: list[int]
+
+
+class Table(BaseModel):
+    bbox: list[int]
+    row_edges: list[int]        # y of each horizontal lattice line, top to bottom
+    col_edges: list[int]        # x of each vertical lattice line, left to right
+    cells: list[Cell]
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.row_edges) - 1
+
+    @property
+    def n_cols(self) -> int:
+        return len(self.col_edges) - 1
+
+
+class PageGrid(BaseModel):
+    width: int
+    height: int
+    tables: list[Table] = Field(default_factory=list)
+    # Detected ruling segments [x0, y0, x1, y1], for debug overlays.
+    h_lines: list[list[int]] = Field(default_factory=list)
+    v_lines: list[list[int]] = Field(default_factory=list)
+
+
+class TextLine(BaseModel):
+    """One recognised text line. `numeric` is the same line decoded with only the
+    characters a numeric cell can hold, for the layout to prefer in numeric columns."""
+    text: str
+    confidence: float
+    bbox: list[int]
+    numeric: Optional[str] = None
+    numeric_confidence: Optional[float] = None
+    min_char_confidence: Optional[float] = None
+
+
+class CellText(BaseModel):
+    table: int
+    cell: int
+    lines: list[TextLine] = Field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return ''.join(line.text for line in self.lines)
+
+
+class PageResult(BaseModel):
+    """Everything the per-page stages found on one page: what the document assembly
+    (layout, validate) needs, and nothing that holds an image."""
+    number: int
+    dpi: int
+    angle: float = 0.0
+    grid: PageGrid
+    cells: list[CellText] = Field(default_factory=list)
+    loose_text: list[TextLine] = Field(default_factory=list)   # text outside tables (titles)
+    notes: list[str] = Field(default_factory=list)
+    timings: dict[str, float] = Field(default_factory=dict)
