@@ -156,15 +156,20 @@ def _spans(h_mask, v_mask, rows: list[int], cols: list[int], band: int) -> list[
         if ra != rb:
             parent[max(ra, rb)] = min(ra, rb)
 
-    # Shrink each edge a little at its ends: the crossing rules would count as ink.
+    # Shrink each edge at its ends, where the crossing rules would count as ink; on a
+    # thin lattice strip shrink less, so some of the edge is still looked at.
+    def inner(a: int, b: int) -> tuple[int, int]:
+        shrink = min(band + 1, max(0, (b - a) // 4))
+        return a + shrink, b - shrink
+
     for r in range(n_rows):
         for c in range(n_cols - 1):
-            y0, y1 = rows[r] + band + 1, rows[r + 1] - band
+            y0, y1 = inner(rows[r], rows[r + 1])
             if _coverage(v_mask, False, cols[c + 1], y0, y1, band) < WALL_COVERAGE:
                 union(r * n_cols + c, r * n_cols + c + 1)
     for r in range(n_rows - 1):
         for c in range(n_cols):
-            x0, x1 = cols[c] + band + 1, cols[c + 1] - band
+            x0, x1 = inner(cols[c], cols[c + 1])
             if _coverage(h_mask, True, rows[r + 1], x0, x1, band) < WALL_COVERAGE:
                 union(r * n_cols + c, (r + 1) * n_cols + c)
 
@@ -220,7 +225,9 @@ def find_tables(page: CleanPage) -> PageGrid:
     h_segs, v_segs, h_rules, v_rules = accept_rules(h_mask, v_mask, dpi)
 
     tol = _mm(dpi, 1.0)
-    band = max(2, _mm(dpi, 0.4))
+    # Rules of different sections may stand a few pixels off one lattice line (and a
+    # residual skew moves them): look for a wall anywhere within the clustering reach.
+    band = _mm(dpi, 1.5)
     tables = []
     for x0, y0, x1, y1 in _table_regions(h_rules, v_rules, dpi):
         inside_h = [s for s in h_segs if s[0] >= x0 - 2 and s[2] <= x1 + 2 and s[1] >= y0 - 2 and s[3] <= y1 + 2]
@@ -238,9 +245,8 @@ def find_tables(page: CleanPage) -> PageGrid:
             cols.insert(0, x0)
         if x1 - cols[-1] > tol:
             cols.append(x1)
-        min_gap = _mm(dpi, 1.5)
-        rows = _drop_close(rows, min_gap)
-        cols = _drop_close(cols, min_gap)
+        rows = _drop_close(rows, _mm(dpi, 1.5))
+        cols = _drop_close(cols, _mm(dpi, 1.5))
         if len(rows) < 2 or len(cols) < 2:
             continue
         cells = _spans(h_rules, v_rules, rows, cols, band)

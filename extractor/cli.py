@@ -1,0 +1,126 @@
+"""Command line: `python -m extractor extract INPUT... --out DIR`.
+
+A thin caller of extractor.pipeline: it only walks the inputs, shows progress, writes
+files and prints a summary. Expected failures (unreadable inputs) are one line on
+stderr each; the other inputs still run; the exit code is 1 if any failed.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections import Counter
+
+from extractor import __version__
+
+
+def _write_json(path: str, data) -> None:
+    tmp = path + '.tmp'
+    with open(tmp, 'w', encoding='utf-8') as fh:
+        json.dump(data, fh, ensure_ascii=False, indent=1)
+        fh.write('\n')
+    os.replace(tmp, path)
+
+
+def _page_writer(stem: str, tables_dir, debug_dir):
+    import cv2
+    from extractor import grid as grid_stage
+
+    def on_page(page, result, artifacts):
+        if tables_dir:
+            folder = os.path.join(tables_dir, stem)
+            os.makedirs(folder, exist_ok=True)
+            parts = []
+            for t_index, table in enumerate(result.grid.tables):
+                texts = {c.cell: '\n'.join(l.text for l in c.lines) for c in result.cells if c.table == t_index}
+                parts.append(grid_stage.table_html(table, texts))
+            body = '\n'.join(parts) or '<p>no ruled table found</p>'
+            with open(os.path.join(folder, f'page-{result.number:03d}.html'), 'w', encoding='utf-8') as fh:
+                fh.write(f'<!doctype html>\n<html><head><meta charset="utf-8"><title>{stem} page {result.number}'
+                         f'</title></head><body>\n{body}\n</body></html>\n')
+        if debug_dir:
+            folder = os.path.join(debug_dir, stem)
+            os.makedirs(folder, exist_ok=True)
+            cv2.imwrite(os.path.join(folder, f'page-{result.number:03d}.png'),
+                        grid_stage.draw_overlay(artifacts.gray, result.grid))
+    return on_page
+
+
+def cmd_extract(args) -> int:
+    from tqdm import tqdm
+
+    from extractor import ingest, ocr, pipeline
+    inputs = ingest.list_inputs(args.inputs)
+    if not inputs:
+        print('error: no input files found', file=sys.stderr)
+        return 1
+    os.makedirs(args.out, exist_ok=True)
+    recognizer = ocr.default_recognizer()
+    failed = 0
+    show = not args.quiet and sys.stderr.isatty() or args.progress
+    for path in inputs:
+        stem = os.path.splitext(os.path.basename(path))[0]
+        try:
+            total = ingest.count_pages(path)
+        except ingest.IngestError as err:
+            print(f'error: {path}: {err}', file=sys.stderr)
+            failed += 1
+            continue
+        bar = tqdm(total=total, desc=stem[:30], unit='page', disable=not show, leave=False)
+        writer = _page_writer(stem, args.tables, args.debug)
+
+        def on_page(page, result, artifacts):
+            writer(page, result, artifacts)
+            bar.update(1)
+        try:
+            doc, _results = pipeline.extract_file(path, dpi=args.dpi, recognizer=recognizer, on_page=on_page)
+        except ingest.IngestError as err:
+            bar.close()
+            print(f'error: {path}: {err}', file=sys.stderr)
+            failed += 1
+            continue
+        bar.close()
+        _write_json(os.path.join(args.out, f'{stem}.json'), doc.contract())
+        if not doc.forms:
+            print(f'error: {path}: no 项目支出绩效自评表 form found (not a form scan?)', file=sys.stderr)
+            failed += 1
+            continue
+        reasons = Counter(f.reason for f in doc.review)
+        flagged = len({(f.form, f.field) for f in doc.review})
+        print(f'{os.path.basename(path)}: {len(doc.forms)} form(s), {doc.source.pages} page(s), '
+              f'{flagged} field(s) flagged' + (f' ({", ".join(f"{k} {v}" for k, v in sorted(reasons.items()))})' if reasons else ''))
+        if args.verbose:
+            for i, form in enumerate(doc.forms):
+                print(f'  form {i}: pages {form.pages} {form.project_name!r}: '
+                      f'{len(form.funds)} funds rows, {len(form.indicators)} indicators, '
+                      f'total {form.total.weight if form.total else None}/{form.total.score if form.total else None}')
+            for f in doc.review:
+                print(f'    flag form {f.form} {f.field} [{f.reason}] {f.value!r}: {f.detail}')
+    return 1 if failed else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog='python -m extractor',
+                                     description='Extract scanned 项目支出绩效自评表 forms.')
+    parser.add_argument('--version', action='version', version=__version__)
+    sub = parser.add_subparsers(dest='command', required=True)
+    p = sub.add_parser('extract', help='extract forms from scanned PDFs or images, in this process')
+    p.add_argument('inputs', nargs='+', metavar='INPUT', help='PDF, PNG, JPEG or TIFF files, or folders')
+    p.add_argument('--out', required=True, metavar='DIR', help='write DIR/<input stem>.json')
+    p.add_argument('--dpi', type=int, default=200, help='rendering resolution for PDFs (default 200)')
+    p.add_argument('--tables', metavar='DIR', help='also write each page\'s ruled tables as HTML')
+    p.add_argument('--debug', metavar='DIR', help='also write per-page PNG overlays of lines and cells')
+    p.add_argument('-v', '--verbose', action='store_true', help='print forms and every flag')
+    p.add_argument('-q', '--quiet', action='store_true', help='no progress bar')
+    p.add_argument('--progress', action='store_true', help='progress bar even when not on a terminal')
+    p.set_defaults(func=cmd_extract)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, 'dpi', 200) < 50 or getattr(args, 'dpi', 200) > 600:
+        print('error: --dpi must be between 50 and 600', file=sys.stderr)
+        return 2
+    return args.func(args)

@@ -1,0 +1,377 @@
+"""Stage 5, layout: PageResults -> Forms (the contract's fields, with their sources).
+
+A document is cut into forms at each title 项目支出绩效自评表 (or table holding a 项目名称
+label); a page with neither continues the previous form. The tables of one form are
+stacked into one virtual table: later pages are placed below earlier ones and their x
+scaled to the first table's frame, so a continued indicator table lines up with the
+header columns of the page before. Labels are found by fuzzy match, so a misread label
+still maps; values are the cells beside (header fields) or under (columns) them.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Optional
+
+from models import FieldSource, Flag, FlagReason, Form, FundsRow, Goals, Indicator, PageResult, Total, TextLine
+from models.document import FUND_ITEMS
+
+TITLE = '项目支出绩效自评表'
+LABEL_MIN = 0.67            # fuzzy ratio for a label to count as found
+LABEL_SURE = 0.85           # below this a matched label is reported as uncertain
+NUMERIC_KEYS = {'initial_budget', 'annual_budget', 'executed', 'weight', 'execution_rate', 'score'}
+NUMERIC_CHARS = set('0123456789.%,-—')
+
+FUND_HEADERS = {'initial_budget': '年初预算数', 'annual_budget': '全年预算数', 'executed': '全年执行数',
+                'weight': '分值', 'execution_rate': '执行率', 'score': '得分'}
+IND_HEADERS = {'level1': '一级指标', 'level2': '二级指标', 'level3': '三级指标', 'target': '年度指标值',
+               'actual': '实际完成值', 'weight': '分值', 'score': '得分',
+               'deviation_note': '偏差原因分析及改进措施'}
+SECTION_LABELS = ('项目名称', '主管部门', '实施单位', '项目资金万元', '年度总体目标', '绩效指标', '总分')
+_PUNCT = re.compile(r'[\s()（）:：,，.。、\-—_/\\|]+')
+
+
+def norm_label(text: str) -> str:
+    return _PUNCT.sub('', unicodedata.normalize('NFKC', text or ''))
+
+
+def label_score(text: str, label: str) -> float:
+    a, b = norm_label(text), norm_label(label)
+    if not a or not b:
+        return 0.0
+    if a == b:
+        return 1.0
+    # A cell may hold the label plus a little more (偏差原因分析及改进 vs …措施).
+    ratio = difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
+    if len(a) >= 4 and (a in b or b in a):
+        ratio = max(ratio, 0.9 * min(len(a), len(b)) / max(len(a), len(b)) + 0.1)
+    return ratio
+
+
+def join_lines(lines: list[str]) -> Optional[str]:
+    """Join a cell's wrapped lines: no space, except between two Latin words."""
+    out = ''
+    for line in (line.strip() for line in lines):
+        if not line:
+            continue
+        if out and out[-1].isascii() and out[-1].isalpha() and line[0].isascii() and line[0].isalpha():
+            out += ' '
+        out += line
+    return out or None
+
+
+@dataclass
+class VCell:
+    """A cell placed in the form's virtual coordinates (pages stacked)."""
+    page: int
+    bbox: list[int]             # on its page, for provenance
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    lines: list[TextLine]
+    continued: bool = False     # on a continuation page, touching that table's top
+
+    @property
+    def text(self) -> str:
+        return join_lines([line.text for line in self.lines]) or ''
+
+    @property
+    def xc(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+    @property
+    def yc(self) -> float:
+        return (self.y0 + self.y1) / 2
+
+
+@dataclass
+class FormPart:
+    pages: list[int] = field(default_factory=list)
+    cells: list[VCell] = field(default_factory=list)
+    year: Optional[str] = None
+    frame: Optional[tuple[float, float]] = None    # x0, x1 of the first table
+    bottom: float = 0.0
+
+
+def _is_title(line: TextLine) -> bool:
+    return label_score(line.text, TITLE) >= 0.7 or TITLE in norm_label(line.text)
+
+
+def _year(lines: list[TextLine]) -> Optional[str]:
+    for line in lines:
+        m = re.search(r'(20\d\d|19\d\d)\s*年', unicodedata.normalize('NFKC', line.text))
+        if m:
+            return m.group(1)
+    return None
+
+
+def split_forms(pages: list[PageResult]) -> list[FormPart]:
+    parts: list[FormPart] = []
+    for page in sorted(pages, key=lambda p: p.number):
+        texts = {(c.table, c.cell): c.lines for c in page.cells}
+        for t_index, table in enumerate(page.grid.tables):
+            cell_lines = [texts.get((t_index, i), []) for i in range(len(table.cells))]
+            has_name = any(label_score(join_lines([l.text for l in lines]) or '', '项目名称') >= 0.8
+                           for lines in cell_lines)
+            above = [l for l in page.loose_text if l.bbox[3] <= table.bbox[1] + 5]
+            previous_bottom = max([t.bbox[3] for t in page.grid.tables[:t_index]], default=0)
+            title_here = any(_is_title(l) for l in above if l.bbox[1] >= previous_bottom)
+            if has_name or title_here or not parts:
+                part = FormPart(year=_year([l for l in above if l.bbox[1] >= previous_bottom]))
+                parts.append(part)
+            part = parts[-1]
+            _place(part, page.number, table, cell_lines, continued=not (has_name or title_here)
+                   and part.pages != [] and page.number not in part.pages)
+    return [p for p in parts if p.cells]
+
+
+def _place(part: FormPart, page_number: int, table, cell_lines, continued: bool) -> None:
+    tx0, ty0, tx1, ty1 = table.bbox
+    if part.frame is None:
+        part.frame = (float(tx0), float(tx1))
+    fx0, fx1 = part.frame
+    scale = (fx1 - fx0) / max(1.0, float(tx1 - tx0))
+    offset = part.bottom + 20 - ty0 if part.cells else 0.0
+    for cell, lines in zip(table.cells, cell_lines):
+        x0, y0, x1, y1 = cell.bbox
+        part.cells.append(VCell(page=page_number, bbox=list(cell.bbox),
+                                x0=fx0 + (x0 - tx0) * scale, x1=fx0 + (x1 - tx0) * scale,
+                                y0=y0 + offset, y1=y1 + offset, lines=lines,
+                                continued=continued and y0 - ty0 <= 3))
+    part.bottom = max(part.bottom, ty1 + offset)
+    if page_number not in part.pages:
+        part.pages.append(page_number)
+
+
+# ------------------------------------------------------------------ mapping
+
+class FormBuilder:
+    def __init__(self, part: FormPart, form_index: int):
+        self.part = part
+        self.cells = sorted(part.cells, key=lambda c: (round(c.y0), c.x0))
+        self.form = Form(year=part.year, pages=sorted(part.pages))
+        self.flags: list[Flag] = []
+        self.index = form_index
+
+    # -- helpers
+    def find(self, label: str, below: float = -1e9, above: float = 1e18) -> Optional[tuple[VCell, float]]:
+        best = None
+        for c in self.cells:
+            if c.y0 < below - 2 or c.y0 > above:
+                continue
+            s = label_score(c.text, label)
+            if s >= LABEL_MIN and (best is None or s > best[1]):
+                best = (c, s)
+        return best
+
+    def structure(self, path: str, detail: str, cell: Optional[VCell] = None, confidence=None):
+        self.flags.append(Flag(form=self.index, field=path, reason=FlagReason.structure,
+                               detail=detail, confidence=confidence,
+                               page=cell.page if cell else (self.form.pages[0] if self.form.pages else None),
+                               bbox=cell.bbox if cell else None))
+
+    def note_label(self, found, label, path):
+        if found and found[1] < LABEL_SURE:
+            self.structure(path, f"label '{label}' matched only fuzzily as '{found[0].text}'",
+                           found[0], round(found[1], 3))
+
+    def set_value(self, path: str, cells: list[VCell], numeric: bool = False) -> None:
+        lines = [line for c in cells for line in c.lines]
+        if not cells:
+            self.form.set(path, None)
+            return
+        texts = []
+        for line in lines:
+            text = line.text
+            if numeric:
+                text = _numeric_text(line)
+            texts.append(text)
+        value = join_lines(texts)
+        self.form.set(path, value)
+        confs = [line.confidence for line in lines]
+        if numeric:
+            confs = [min(line.confidence, line.numeric_confidence or line.confidence)
+                     if _numeric_text(line) != line.text else line.confidence for line in lines]
+        main = max(cells, key=lambda c: (c.x1 - c.x0) * (c.y1 - c.y0))
+        self.form.sources[path] = FieldSource(
+            page=main.page, bbox=main.bbox, confidence=round(min(confs), 4) if confs else None,
+            lines=[line.text for line in lines])
+
+    def right_of(self, label: VCell, stop_x: Optional[float] = None) -> list[VCell]:
+        out = []
+        for c in self.cells:
+            if c is label or c.x0 < label.x1 - 5:
+                continue
+            if stop_x is not None and c.x0 >= stop_x - 5:
+                continue
+            overlap = min(c.y1, label.y1) - max(c.y0, label.y0)
+            if overlap > 0.5 * min(c.y1 - c.y0, label.y1 - label.y0):
+                out.append(c)
+        return sorted(out, key=lambda c: c.x0)
+
+    def column_cell(self, x0: float, x1: float, y0: float, y1: float) -> Optional[VCell]:
+        """The cell covering the column [x0, x1] at the row band [y0, y1]."""
+        best, best_score = None, 0.0
+        for c in self.cells:
+            ox = min(c.x1, x1) - max(c.x0, x0)
+            oy = min(c.y1, y1) - max(c.y0, y0)
+            if ox <= 0 or oy <= 0:
+                continue
+            score = (ox / max(1.0, min(x1 - x0, c.x1 - c.x0))) * (oy / max(1.0, y1 - y0))
+            if score > best_score:
+                best, best_score = c, score
+        return best if best_score > 0.3 else None
+
+    # -- sections
+    def build(self) -> tuple[Form, list[Flag]]:
+        name = self.find('项目名称')
+        dept = self.find('主管部门')
+        unit = self.find('实施单位')
+        self.note_label(name, '项目名称', 'project_name')
+        if name:
+            self.set_value('project_name', self.right_of(name[0]))
+        else:
+            self.structure('project_name', 'label 项目名称 not found')
+        if dept:
+            self.note_label(dept, '主管部门', 'department')
+            self.set_value('department', self.right_of(dept[0], unit[0].x0 if unit else None))
+        else:
+            self.structure('department', 'label 主管部门 not found')
+        if unit:
+            self.note_label(unit, '实施单位', 'implementing_unit')
+            self.set_value('implementing_unit', self.right_of(unit[0]))
+        else:
+            self.structure('implementing_unit', 'label 实施单位 not found')
+
+        goals_label = self.find('年度总体目标')
+        expected = self.find('预期目标')
+        indicators_label = self.find('一级指标') or self.find('绩效指标')
+        goals_top = min([x[0].y0 for x in (goals_label, expected) if x], default=None)
+        ind_top = indicators_label[0].y0 if indicators_label else None
+        self._funds(goals_top if goals_top is not None else ind_top)
+        self._goals(expected, ind_top)
+        self._indicators(ind_top if ind_top is not None else goals_top)
+        return self.form, self.flags
+
+    def _funds(self, section_end: Optional[float]) -> None:
+        end = section_end if section_end is not None else 1e18
+        headers = {}
+        for key, label in FUND_HEADERS.items():
+            found = self.find(label, above=end)
+            if found:
+                headers[key] = found
+                self.note_label(found, label, f'funds.0.{key}')
+        if len(headers) < 4:
+            self.structure('funds', f'funds header found for {len(headers)} of 6 columns')
+            if not headers:
+                return
+        header_bottom = max(h[0].y1 for h in headers.values())
+        first_x = min(h[0].x0 for h in headers.values())
+        # Item cells: left of the value columns, between the header and the next section.
+        items = [c for c in self.cells if c.y0 >= header_bottom - 3 and c.y1 <= end + 3
+                 and c.x1 <= first_x + 5 and c.text and label_score(c.text, '项目资金万元') < 0.7]
+        items = [c for c in items if not any(o is not c and o.x1 <= c.x0 + 3 and o.y0 <= c.y0 + 3 and o.y1 >= c.y1 - 3
+                                             and o.text and label_score(o.text, '项目资金万元') < 0.7 for o in items)]
+        rows = sorted(items, key=lambda c: c.y0)
+        for i, item_cell in enumerate(rows):
+            self.form.funds.append(FundsRow())
+            canonical = max(FUND_ITEMS, key=lambda label: label_score(item_cell.text, label))
+            if label_score(item_cell.text, canonical) >= 0.6:
+                self.form.funds[i].item = canonical
+                self.form.sources[f'funds.{i}.item'] = FieldSource(
+                    page=item_cell.page, bbox=item_cell.bbox,
+                    confidence=min([l.confidence for l in item_cell.lines], default=None),
+                    lines=[l.text for l in item_cell.lines])
+            else:
+                self.set_value(f'funds.{i}.item', [item_cell])
+            for key, (head, _) in headers.items():
+                cell = self.column_cell(head.x0, head.x1, item_cell.y0, item_cell.y1)
+                if cell is not None and cell.y0 < header_bottom - 3:
+                    cell = None
+                self.set_value(f'funds.{i}.{key}', [cell] if cell else [], numeric=True)
+                if cell is None:
+                    self.form.sources.pop(f'funds.{i}.{key}', None)
+
+    def _goals(self, expected, section_end: Optional[float]) -> None:
+        actual = self.find('实际完成情况')
+        end = section_end if section_end is not None else 1e18
+        for path, head in (('goals.expected', expected), ('goals.actual', actual)):
+            if not head:
+                self.structure(path, 'goals header not found')
+                continue
+            h = head[0]
+            cells = [c for c in self.cells if c.y0 >= h.y1 - 3 and c.y1 <= end + 3
+                     and min(c.x1, h.x1) - max(c.x0, h.x0) > 0.5 * (h.x1 - h.x0)]
+            self.set_value(path, sorted(cells, key=lambda c: c.y0))
+
+    def _indicators(self, section_top: Optional[float]) -> None:
+        top = section_top if section_top is not None else -1e9
+        headers = {}
+        for key, label in IND_HEADERS.items():
+            found = self.find(label, below=top)
+            if found:
+                headers[key] = found
+                if key != 'deviation_note':
+                    self.note_label(found, label, f'indicators.0.{key}')
+        if 'level3' not in headers:
+            self.structure('indicators', 'indicator header 三级指标 not found')
+            return
+        total = self.find('总分', below=headers['level3'][0].y1)
+        header_bottom = max(h[0].y1 for h in headers.values())
+        end = total[0].y0 if total else 1e18
+        lv3 = headers['level3'][0]
+        row_cells = [c for c in self.cells if c.y0 >= header_bottom - 3 and c.y1 <= end + 3
+                     and min(c.x1, lv3.x1) - max(c.x0, lv3.x0) > 0.6 * min(c.x1 - c.x0, lv3.x1 - lv3.x0)]
+        row_cells.sort(key=lambda c: c.y0)
+        for i, row in enumerate(row_cells):
+            self.form.indicators.append(Indicator())
+            for key, (head, _) in headers.items():
+                cell = row if key == 'level3' else self.column_cell(head.x0, head.x1, row.y0, row.y1)
+                numeric = key in ('weight', 'score')
+                self.set_value(f'indicators.{i}.{key}', [cell] if cell else [], numeric=numeric)
+                value = self.form.get(f'indicators.{i}.{key}')
+                if (key in ('level1', 'level2') and not value and i > 0 and cell is not None
+                        and cell.continued):
+                    # A merged cell cut by the page break: its text is on the page before.
+                    self.form.set(f'indicators.{i}.{key}', self.form.get(f'indicators.{i - 1}.{key}'))
+                    self.form.sources[f'indicators.{i}.{key}'] = self.form.sources.get(
+                        f'indicators.{i - 1}.{key}', FieldSource())
+        if total:
+            t = total[0]
+            self.form.total = Total()
+            for key in ('weight', 'score'):
+                head = headers.get(key)
+                cell = None
+                if head:
+                    cell = self.column_cell(head[0].x0, head[0].x1, t.y0, t.y1)
+                    if cell is t:
+                        cell = None
+                self.set_value(f'total.{key}', [cell] if cell else [], numeric=True)
+
+
+def _numeric_text(line: TextLine) -> str:
+    """In a numeric column, prefer the full reading when it is already numeric; else the
+    reading constrained to numeric characters, when the model is fairly sure of it."""
+    text = line.text
+    if all(ch in NUMERIC_CHARS for ch in text.replace(' ', '')):
+        return text.replace(' ', '')
+    if line.numeric and (line.numeric_confidence or 0) >= 0.6 and _looks_numeric(line.numeric) \
+            and len(line.numeric) >= 0.6 * len(text):
+        return line.numeric
+    return text
+
+
+def _looks_numeric(text: str) -> bool:
+    return bool(re.fullmatch(r'[+-]?\d[\d,]*(\.\d+)?%?|—', text))
+
+
+def build_forms(pages: list[PageResult]) -> tuple[list[Form], list[Flag]]:
+    forms, flags = [], []
+    for index, part in enumerate(split_forms(pages)):
+        form, form_flags = FormBuilder(part, index).build()
+        forms.append(form)
+        flags.extend(form_flags)
+    return forms, flags

@@ -1,0 +1,337 @@
+"""Stage 4, ocr: (CleanPage, PageGrid) -> CellText per cell, plus the loose text
+outside the tables (titles).
+
+The grid already says where text can be, so no text detector runs on the page: inside
+each cell the ink is cut into lines by its row profile, each line is trimmed to its ink,
+and all lines of the page are recognised in width-sorted batches. A lone printed dash
+is recognised from its pixels (the recogniser reads it as empty, 一 or 二).
+
+Engines implement `Recognizer.recognize(images) -> list[Reading]`. The default,
+`PPOCRRecognizer`, runs PaddleOCR's PP-OCR recognition model from the ONNX file that
+ships inside the `rapidocr` wheel (no download at run time).
+"""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from typing import Optional, Protocol, Sequence
+
+import cv2
+import numpy as np
+
+from models import CellText, CleanPage, PageGrid, TextLine
+
+DASH = '—'
+# What a numeric cell (money, rate, weight, score) can hold.
+NUMERIC_CHARS = '0123456789.%,-—'
+# Glyph variants some fonts print for these; the contract wants the plain forms.
+TEXT_FIXES = str.maketrans({'⩾': '≥', '⩽': '≤', '﹪': '%'})
+
+
+@dataclass
+class Reading:
+    text: str
+    confidence: float
+    min_char_confidence: float
+    numeric: Optional[str] = None
+    numeric_confidence: Optional[float] = None
+
+
+class Recognizer(Protocol):
+    name: str
+
+    def recognize(self, images: Sequence[np.ndarray]) -> list[Reading]:
+        """Read one text line from each gray image (uint8, dark text on light)."""
+
+
+def packaged_model_path(filename: str) -> str:
+    import rapidocr
+    path = os.path.join(os.path.dirname(rapidocr.__file__), 'models', filename)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f'OCR model not found in the rapidocr wheel: {path}')
+    return path
+
+
+def _threads() -> int:
+    value = os.environ.get('EXTRACTOR_OCR_THREADS', '')
+    return int(value) if value.isdigit() and int(value) > 0 else min(2, os.cpu_count() or 1)
+
+
+class PPOCRRecognizer:
+    """PP-OCR text-line recognition (CTC) on onnxruntime, batched."""
+
+    name = 'ppocr'
+    height = 48
+    batch_size = 16
+    max_width = 3200
+
+    def __init__(self, model_path: Optional[str] = None, threads: Optional[int] = None):
+        import onnxruntime as ort
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or _threads()
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self.model_path = model_path or packaged_model_path('PP-OCRv6_rec_small.onnx')
+        self.session = ort.InferenceSession(self.model_path, sess_options=options,
+                                            providers=['CPUExecutionProvider'])
+        meta = self.session.get_modelmeta().custom_metadata_map
+        self.charset = ['<blank>'] + meta['character'].splitlines() + [' ']
+        index = {c: i for i, c in enumerate(self.charset)}
+        self.numeric_ids = np.array([0] + [index[c] for c in NUMERIC_CHARS if c in index])
+        self.input_name = self.session.get_inputs()[0].name
+
+    def _prepare(self, image: np.ndarray, width: int) -> np.ndarray:
+        h, w = image.shape[:2]
+        new_w = min(width, max(8, int(math.ceil(self.height * w / max(h, 1)))))
+        resized = cv2.resize(image, (new_w, self.height), interpolation=cv2.INTER_AREA if h > self.height else cv2.INTER_CUBIC)
+        out = np.zeros((3, self.height, width), dtype=np.float32)
+        plane = resized.astype(np.float32) / 127.5 - 1.0
+        out[:, :, :new_w] = plane[None, :, :]
+        return out
+
+    def _decode(self, probs: np.ndarray, ids: Optional[np.ndarray] = None) -> tuple[str, float, float]:
+        if ids is not None:
+            sub = probs[:, ids]
+            best = sub.argmax(axis=1)
+            conf = sub.max(axis=1)
+            best = ids[best]
+        else:
+            best = probs.argmax(axis=1)
+            conf = probs.max(axis=1)
+        keep = np.ones(len(best), dtype=bool)
+        keep[1:] = best[1:] != best[:-1]
+        keep &= best != 0
+        chars = [self.charset[i] for i in best[keep]]
+        confs = conf[keep]
+        if len(confs) == 0:
+            return '', 0.0, 0.0
+        return ''.join(chars).strip(), float(confs.mean()), float(confs.min())
+
+    def recognize(self, images: Sequence[np.ndarray]) -> list[Reading]:
+        results: list[Optional[Reading]] = [None] * len(images)
+        ratios = [img.shape[1] / max(img.shape[0], 1) for img in images]
+        order = np.argsort(ratios)
+        for start in range(0, len(order), self.batch_size):
+            batch = order[start:start + self.batch_size]
+            width = min(self.max_width, max(32, int(math.ceil(self.height * max(ratios[i] for i in batch)))))
+            tensor = np.stack([self._prepare(images[i], width) for i in batch])
+            probs = self.session.run(None, {self.input_name: tensor})[0]
+            for row, i in enumerate(batch):
+                text, conf, low = self._decode(probs[row])
+                numeric, n_conf, _ = self._decode(probs[row], self.numeric_ids)
+                results[i] = Reading(text=text.translate(TEXT_FIXES), confidence=conf,
+                                     min_char_confidence=low, numeric=numeric,
+                                     numeric_confidence=n_conf)
+        return [r for r in results]
+
+
+_default: Optional[Recognizer] = None
+
+
+def default_recognizer() -> Recognizer:
+    """One shared engine per process (loading the model takes ~0.3 s)."""
+    global _default
+    if _default is None:
+        _default = PPOCRRecognizer()
+    return _default
+
+
+# ----------------------------------------------------------------- line finding
+
+@dataclass
+class LineBox:
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+    ink_height: int         # height of the ink itself (before padding)
+    is_dash: bool = False
+
+
+def _denoise(ink: np.ndarray, min_area: int) -> np.ndarray:
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    if n <= 1:
+        return ink
+    keep = stats[:, cv2.CC_STAT_AREA] >= min_area
+    keep[0] = False
+    return (keep[labels]).astype(np.uint8) * 255
+
+
+def _strip_rule_remnants(ink: np.ndarray) -> np.ndarray:
+    """Remove bits of the cell's own rules that the inset did not cut off (skew
+    residue, thick rules): thin straight components touching the crop's border.
+    Text never touches it, since cells are cut inside their rules."""
+    h, w = ink.shape
+    if h == 0 or w == 0:
+        return ink
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    drop = np.zeros(n, dtype=bool)
+    for i in range(1, n):
+        x, y, cw, ch, _area = stats[i]
+        touches = x == 0 or y == 0 or x + cw >= w or y + ch >= h
+        thin = min(cw, ch) <= max(4, 0.2 * max(cw, ch))
+        if touches and thin:
+            drop[i] = True
+    if not drop.any():
+        return ink
+    out = ink.copy()
+    out[drop[labels]] = 0
+    return out
+
+
+def _bands(profile: np.ndarray) -> list[tuple[int, int]]:
+    on = profile > 0
+    bands, start = [], None
+    for y, v in enumerate(on):
+        if v and start is None:
+            start = y
+        elif not v and start is not None:
+            bands.append((start, y))
+            start = None
+    if start is not None:
+        bands.append((start, len(on)))
+    return bands
+
+
+def find_lines(ink: np.ndarray, dpi: int, text_height: Optional[float] = None) -> list[LineBox]:
+    """Text lines inside a cell's ink crop, top to bottom, in crop coordinates."""
+    scale = dpi / 200.0
+    ink = _denoise(_strip_rule_remnants(ink), max(4, int(6 * scale * scale)))
+    bands = _bands(ink.sum(axis=1))
+    if not bands:
+        return []
+    expected = text_height or 28 * scale
+    # Characters like 二 and 三 leave blank rows inside a line: fold thin bands into
+    # a neighbour when the result is still no taller than one line.
+    merged: list[list[int]] = []
+    for y0, y1 in bands:
+        if merged:
+            py0, py1 = merged[-1]
+            thin = (y1 - y0) < 0.5 * expected or (py1 - py0) < 0.5 * expected
+            if thin and (y1 - py0) <= 1.25 * expected and (y0 - py1) < 0.45 * expected:
+                merged[-1][1] = y1
+                continue
+        merged.append([y0, y1])
+    lines = []
+    for y0, y1 in merged:
+        cols = np.nonzero(ink[y0:y1].any(axis=0))[0]
+        if len(cols) == 0:
+            continue
+        x0, x1 = int(cols[0]), int(cols[-1]) + 1
+        lines.append(LineBox(x0, y0, x1, y1, ink_height=y1 - y0))
+    if len(lines) == 1:
+        line = lines[0]
+        w, h = line.x1 - line.x0, line.y1 - line.y0
+        region = ink[line.y0:line.y1, line.x0:line.x1]
+        fill = float((region > 0).mean()) if region.size else 0.0
+        if h <= 0.3 * expected and w >= 2.5 * h and w >= 0.35 * expected and fill > 0.5:
+            line.is_dash = True
+    return lines
+
+
+def _pad_box(box: LineBox, shape, dpi: int) -> tuple[int, int, int, int]:
+    h = box.y1 - box.y0
+    pad_y = max(3, int(0.2 * h))
+    pad_x = max(4, int(0.3 * h))
+    H, W = shape[:2]
+    return max(0, box.x0 - pad_x), max(0, box.y0 - pad_y), min(W, box.x1 + pad_x), min(H, box.y1 + pad_y)
+
+
+def _inset(bbox: list[int], dpi: int) -> list[int]:
+    # Step inside the rules: half a rule's width plus the detection tolerance.
+    m = max(3, int(round(dpi * 0.6 / 25.4)))
+    x0, y0, x1, y1 = bbox
+    return [x0 + m, y0 + m, max(x0 + m, x1 - m), max(y0 + m, y1 - m)]
+
+
+def _loose_regions(grid: PageGrid) -> list[list[int]]:
+    """Page regions outside every table: above the first, between, and below the last."""
+    if not grid.tables:
+        return [[0, 0, grid.width, grid.height]]
+    regions, top = [], 0
+    for table in sorted(grid.tables, key=lambda t: t.bbox[1]):
+        if table.bbox[1] - top > 10:
+            regions.append([0, top, grid.width, table.bbox[1] - 4])
+        top = max(top, table.bbox[3] + 4)
+    if grid.height - top > 10:
+        regions.append([0, top, grid.width, grid.height])
+    return regions
+
+
+def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] = None
+              ) -> tuple[list[CellText], list[TextLine]]:
+    recognizer = recognizer or default_recognizer()
+    jobs = []       # (key, crop box in page coords, LineBox)
+    cells: list[CellText] = []
+    for t_index, table in enumerate(grid.tables):
+        for c_index, cell in enumerate(table.cells):
+            cells.append(CellText(table=t_index, cell=c_index))
+            x0, y0, x1, y1 = _inset(cell.bbox, page.dpi)
+            if x1 - x0 < 4 or y1 - y0 < 4:
+                continue
+            for line in find_lines(page.ink[y0:y1, x0:x1], page.dpi):
+                jobs.append((len(cells) - 1, (x0, y0), line))
+    loose_jobs = []
+    for rx0, ry0, rx1, ry1 in _loose_regions(grid):
+        region_ink = page.ink[ry0:ry1, rx0:rx1]
+        for line in _split_loose(region_ink, page.dpi):
+            loose_jobs.append(((rx0, ry0), line))
+
+    crops, metas = [], []
+    for key, (ox, oy), line in jobs:
+        box = _pad_box(line, page.gray.shape, page.dpi)
+        box = (box[0] + ox, box[1] + oy, box[2] + ox, box[3] + oy)
+        metas.append((key, box, line))
+        if not line.is_dash:
+            crops.append(page.gray[box[1]:box[3], box[0]:box[2]])
+    loose_metas, loose_crops = [], []
+    for (ox, oy), line in loose_jobs:
+        box = _pad_box(line, page.gray.shape, page.dpi)
+        box = (box[0] + ox, box[1] + oy, box[2] + ox, box[3] + oy)
+        loose_metas.append(box)
+        loose_crops.append(page.gray[box[1]:box[3], box[0]:box[2]])
+
+    readings = recognizer.recognize(crops + loose_crops) if (crops or loose_crops) else []
+    cell_readings = iter(readings[:len(crops)])
+    for key, box, line in metas:
+        if line.is_dash:
+            text_line = TextLine(text=DASH, confidence=0.99, bbox=list(box), numeric=DASH,
+                                 numeric_confidence=0.99, min_char_confidence=0.99)
+        else:
+            r = next(cell_readings)
+            text_line = TextLine(text=r.text, confidence=round(r.confidence, 4), bbox=list(box),
+                                 numeric=r.numeric, numeric_confidence=round(r.numeric_confidence or 0, 4),
+                                 min_char_confidence=round(r.min_char_confidence, 4))
+        if text_line.text:
+            cells[key].lines.append(text_line)
+    loose = []
+    for box, r in zip(loose_metas, readings[len(crops):]):
+        if r.text:
+            loose.append(TextLine(text=r.text, confidence=round(r.confidence, 4), bbox=list(box),
+                                  min_char_confidence=round(r.min_char_confidence, 4)))
+    return cells, loose
+
+
+def _split_loose(ink: np.ndarray, dpi: int) -> list[LineBox]:
+    """Text lines in a region outside tables: row bands, then each band cut into
+    blocks at wide horizontal gaps (a page header and a date on one line)."""
+    scale = dpi / 200.0
+    ink = _denoise(ink, max(6, int(10 * scale * scale)))
+    out = []
+    for y0, y1 in _bands(ink.sum(axis=1)):
+        if y1 - y0 < 8 * scale or y1 - y0 > 150 * scale:
+            continue
+        cols = ink[y0:y1].any(axis=0)
+        gap_limit = int((y1 - y0) * 2)
+        xs = np.nonzero(cols)[0]
+        if len(xs) == 0:
+            continue
+        start = prev = int(xs[0])
+        for x in xs[1:]:
+            if x - prev > gap_limit:
+                out.append(LineBox(start, y0, prev + 1, y1, y1 - y0))
+                start = int(x)
+            prev = int(x)
+        out.append(LineBox(start, y0, prev + 1, y1, y1 - y0))
+    return [b for b in out if (b.x1 - b.x0) >= 8 * scale][:40]
