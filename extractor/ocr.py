@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import dataclass
 from typing import Optional, Protocol, Sequence
 
@@ -27,6 +28,21 @@ DASH = '—'
 NUMERIC_CHARS = '0123456789.%,-—'
 # Glyph variants some fonts print for these; the contract wants the plain forms.
 TEXT_FIXES = str.maketrans({'⩾': '≥', '⩽': '≤', '﹪': '%'})
+
+
+_SPACE = re.compile(r'\s+')
+
+
+def tidy_text(text: str) -> str:
+    """Glyph variants to their plain forms; a space is kept only between two Latin
+    words or numbers (the recogniser puts spurious ones after '1.' or between CJK)."""
+    text = text.translate(TEXT_FIXES).strip()
+
+    def keep(m):
+        before = text[m.start() - 1] if m.start() > 0 else ''
+        after = text[m.end()] if m.end() < len(text) else ''
+        return ' ' if before.isascii() and before.isalnum() and after.isascii() and after.isalnum() else ''
+    return _SPACE.sub(keep, text)
 
 
 @dataclass
@@ -120,7 +136,7 @@ class PPOCRRecognizer:
             for row, i in enumerate(batch):
                 text, conf, low = self._decode(probs[row])
                 numeric, n_conf, _ = self._decode(probs[row], self.numeric_ids)
-                results[i] = Reading(text=text.translate(TEXT_FIXES), confidence=conf,
+                results[i] = Reading(text=tidy_text(text), confidence=conf,
                                      min_char_confidence=low, numeric=numeric,
                                      numeric_confidence=n_conf)
         return [r for r in results]

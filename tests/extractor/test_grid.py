@@ -1,0 +1,71 @@
+import json
+import os
+
+from extractor import grid, ingest, preprocess
+from models import CleanPage
+
+from drawing import put_text, ruled_table
+
+
+def _grid_of(img, dpi=200):
+    ink = preprocess.binarise(img, dpi)
+    return grid.find_tables(CleanPage(number=1, gray=img, ink=ink, dpi=dpi))
+
+
+def test_plain_lattice():
+    g = _grid_of(ruled_table())
+    assert len(g.tables) == 1
+    t = g.tables[0]
+    assert (t.n_rows, t.n_cols) == (4, 3)
+    assert len(t.cells) == 12 and all(c.rowspan == c.colspan == 1 for c in t.cells)
+
+
+def test_missing_internal_rules_become_spans():
+    img = ruled_table(merged={(0, 0, 'r'), (0, 1, 'r'), (1, 0, 'b'), (2, 0, 'b')})
+    img = put_text(img, '三级指标', (130, 240))          # text must not add rules
+    t = _grid_of(img).tables[0]
+    spans = {(c.row, c.col): (c.rowspan, c.colspan) for c in t.cells}
+    assert spans[(0, 0)] == (1, 3)
+    assert spans[(1, 0)] == (3, 1)
+    assert len(t.cells) == 1 + 1 + 3 * 2
+
+
+def test_broken_faint_rules_still_close_cells():
+    img = ruled_table()
+    # Break every rule with gaps and make it light grey, as on a faint photocopy.
+    img[img == 0] = 150
+    img[:, ::23] = 255
+    img[::19, :] = 255
+    t = _grid_of(img).tables[0]
+    assert (t.n_rows, t.n_cols) == (4, 3)
+    assert len(t.cells) == 12
+
+
+def test_short_wall_between_close_rules_is_kept():
+    # A row only 5 mm high (40 px at 200 dpi): its walls are shorter than any kernel
+    # that ignores text, and are kept because both ends meet rules.
+    img = ruled_table(rows=(100, 140, 300))
+    t = _grid_of(img).tables[0]
+    assert (t.n_rows, t.n_cols) == (2, 3) and len(t.cells) == 6
+
+
+def test_html_has_spans_and_escapes_text():
+    img = ruled_table(merged={(0, 0, 'r')})
+    t = _grid_of(img).tables[0]
+    html = grid.table_html(t, {0: '<script>alert(1)</script>'})
+    assert 'colspan="2"' in html
+    assert '<script>' not in html and '&lt;script&gt;' in html
+
+
+def test_sample_pages_match_golden(shared_dir):
+    """Golden: the lattice and spans of the shared clean sample (regenerate with
+    scripts/golden.py when the grid stage changes on purpose)."""
+    from conftest import GOLDEN
+    expected = json.load(open(os.path.join(GOLDEN, 'samples_clean.grid.json')))
+    pdf = os.path.join(shared_dir, 'samples', 'samples_clean.pdf')
+    for page in ingest.iter_pages(pdf, 200):
+        g = grid.find_tables(preprocess.clean_page(page))
+        want = expected[page.number - 1]['tables']
+        got = [{'rows': t.n_rows, 'cols': t.n_cols,
+                'cells': [[c.row, c.col, c.rowspan, c.colspan] for c in t.cells]} for t in g.tables]
+        assert got == want, f'page {page.number}'

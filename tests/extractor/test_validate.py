@@ -1,0 +1,86 @@
+"""Flags on forms with known faults: every injected error must be flagged with the
+right reason, and a clean form must raise nothing."""
+import copy
+
+import pytest
+
+from extractor import validate
+from models import FieldSource, Form, FundsRow, Indicator, Total
+
+
+def clean_form() -> Form:
+    form = Form(year='2024', pages=[1], project_name='网络运维费', department='科技局', implementing_unit='科技局')
+    form.funds = [FundsRow(item='年度资金总额', initial_budget='395', annual_budget='396.267529',
+                           executed='396.267529', weight='10', execution_rate='100%', score='10'),
+                  FundsRow(item='其中：当年财政拨款', initial_budget='395', annual_budget='396.267529',
+                           executed='396.267529', weight='—', execution_rate='100%', score='—'),
+                  FundsRow(item='上年结转资金', weight='—', score='—'),
+                  FundsRow(item='其他资金', weight='—', score='—')]
+    form.goals.expected, form.goals.actual = '做好运维', '完成运维'
+    weights = ['20', '30', '30', '10']
+    form.indicators = [Indicator(level1='产出指标', level2='数量指标', level3=f'指标{i}', target='≥90%',
+                                 actual='100%', weight=w, score=w) for i, w in enumerate(weights)]
+    form.total = Total(weight='100', score='100')
+    for path in form.field_paths():
+        form.sources[path] = FieldSource(page=1, bbox=[0, 0, 10, 10], confidence=0.999, lines=[str(form.get(path))])
+    return form
+
+
+def reasons(flags, path):
+    return {f.reason for f in flags if f.field == path}
+
+
+def test_clean_form_raises_no_flag():
+    assert validate.check_form(clean_form(), 0) == []
+
+
+@pytest.mark.parametrize('path,value,involved', [
+    ('funds.0.execution_rate', '90%', ['funds.0.executed', 'funds.0.annual_budget']),
+    ('funds.0.executed', '400.1', ['funds.0.annual_budget']),           # over budget, rate off
+    ('indicators.2.score', '38', ['indicators.2.weight', 'total.score']),  # digit swap 30 -> 38
+    ('total.weight', '110', ['funds.0.weight', 'indicators.0.weight']),
+    ('funds.0.score', '8', ['funds.0.weight', 'total.score']),
+    ('indicators.0.score', '2', ['total.score']),                       # dropped digit 20 -> 2
+    ('funds.0.annual_budget', '396267529', ['funds.0.executed']),         # dropped decimal point
+])
+def test_injected_ocr_errors_are_caught_by_arithmetic(path, value, involved):
+    form = clean_form()
+    form.set(path, value)
+    flags = validate.check_form(form, 0)
+    assert 'arithmetic' in reasons(flags, path)
+    for other in involved:
+        assert 'arithmetic' in reasons(flags, other), other
+
+
+def test_split_number_is_flagged_from_its_lines():
+    form = clean_form()
+    form.sources['funds.0.annual_budget'].lines = ['396.26752', '9']
+    flags = validate.check_form(form, 0)
+    assert 'split_number' in reasons(flags, 'funds.0.annual_budget')
+    # wrapped text is not a split number
+    form.sources['goals.expected'].lines = ['做好', '运维']
+    assert 'split_number' not in reasons(validate.check_form(form, 0), 'goals.expected')
+
+
+def test_low_confidence_unparsed_and_missing():
+    form = clean_form()
+    form.sources['indicators.1.actual'].confidence = 0.6
+    form.indicators[3].weight = '1O'
+    form.indicators[0].level3 = None
+    form.total = None
+    flags = validate.check_form(form, 0)
+    assert 'low_confidence' in reasons(flags, 'indicators.1.actual')
+    assert 'unparsed' in reasons(flags, 'indicators.3.weight')
+    assert 'missing' in reasons(flags, 'indicators.0.level3')
+    assert 'missing' in reasons(flags, 'total')
+
+
+def test_rounded_rates_pass():
+    form = clean_form()
+    form.funds[0].executed = '392.3'          # 98.998...% printed as 99%
+    form.funds[0].execution_rate = '99%'
+    form.funds[0].score = '9.9'
+    form.funds[1].executed = '392.3'
+    form.funds[1].execution_rate = '99%'
+    form.total.score = '99.9'
+    assert validate.check_form(form, 0) == []
