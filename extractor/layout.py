@@ -196,9 +196,13 @@ class FormBuilder:
             confs = [min(line.confidence, line.numeric_confidence or line.confidence)
                      if _numeric_text(line) != line.text else line.confidence for line in lines]
         main = max(cells, key=lambda c: (c.x1 - c.x0) * (c.y1 - c.y0))
+        second = None
+        if any(line.disagreement is not None for line in lines):
+            second = join_lines([line.disagreement if line.disagreement is not None else line.text
+                                 for line in lines])
         self.form.sources[path] = FieldSource(
             page=main.page, bbox=main.bbox, confidence=round(min(confs), 4) if confs else None,
-            lines=[line.text for line in lines])
+            lines=[line.text for line in lines], second_reading=second)
 
     def right_of(self, label: VCell, stop_x: Optional[float] = None) -> list[VCell]:
         out = []

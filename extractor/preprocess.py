@@ -62,7 +62,8 @@ def measure_skew(ink: np.ndarray, dpi: int) -> float:
     small = cv2.resize(ink, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     small = (small > 64).astype(np.uint8) * 255
     min_len = max(40, int(dpi * scale * 1.2))
-    segments = cv2.HoughLinesP(small, 1, math.pi / 1800, threshold=min_len,
+    # Coarse angles (0.25°) are enough: refine_skew sharpens the estimate.
+    segments = cv2.HoughLinesP(small, 1, math.pi / 720, threshold=min_len,
                                minLineLength=min_len, maxLineGap=max(3, int(dpi * scale * 0.02)))
     if segments is None:
         return 0.0
@@ -86,7 +87,7 @@ def measure_skew(ink: np.ndarray, dpi: int) -> float:
     return median
 
 
-def refine_skew(ink: np.ndarray, estimate: float, span: float = 0.4, step: float = 0.05) -> float:
+def refine_skew(ink: np.ndarray, estimate: float, span: float = 0.5, step: float = 0.05) -> float:
     """Sharpen a Hough estimate: the angle at which the rows' ink profile is most
     peaked (ruling lines and text baselines fall into single rows) is the skew."""
     scale = 0.5

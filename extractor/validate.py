@@ -82,6 +82,9 @@ class Checker:
                           + ' + '.join(repr(l) for l in source.lines))
             if source and source.confidence is not None and source.confidence < LOW_CONFIDENCE and value:
                 self.flag(path, FlagReason.low_confidence, f'OCR confidence {source.confidence:.2f}')
+            elif source and source.second_reading is not None and _norm(source.second_reading) != _norm(value):
+                self.flag(path, FlagReason.low_confidence,
+                          f'two OCR engines disagree: {value!r} vs {source.second_reading!r}')
             leaf = path.rsplit('.', 1)[-1]
             numeric_column = (path.startswith('funds.') and leaf in NUMERIC_FIELDS) or \
                 (path.startswith(('indicators.', 'total.')) and leaf in ('weight', 'score'))

@@ -31,11 +31,14 @@ class FlagReason(str, Enum):
 
 class FieldSource(BaseModel):
     """Where a field's value was read: page (1-based), cell box in page pixels, the
-    OCR confidence of the value and the raw text lines it was joined from."""
+    OCR confidence of the value, the raw text lines it was joined from, and a second
+    engine's differing reading if there was one."""
     page: Optional[int] = None
     bbox: Optional[list[int]] = None
     confidence: Optional[float] = None
     lines: list[str] = Field(default_factory=list)
+    # What a second OCR engine read where it disagreed with the kept reading.
+    second_reading: Optional[str] = None
 
 
 class FundsRow(BaseModel):

@@ -80,6 +80,7 @@ class TextLine(BaseModel):
     numeric: Optional[str] = None
     numeric_confidence: Optional[float] = None
     min_char_confidence: Optional[float] = None
+    disagreement: Optional[str] = None      # a second engine read this instead
 
 
 class CellText(BaseModel):

@@ -75,6 +75,12 @@ def test_low_confidence_unparsed_and_missing():
     assert 'missing' in reasons(flags, 'total')
 
 
+def test_disagreeing_second_reading_is_low_confidence():
+    form = clean_form()
+    form.sources['indicators.2.weight'].second_reading = '38'
+    assert 'low_confidence' in reasons(validate.check_form(form, 0), 'indicators.2.weight')
+
+
 def test_rounded_rates_pass():
     form = clean_form()
     form.funds[0].executed = '392.3'          # 98.998...% printed as 99%
