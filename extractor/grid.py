@@ -232,7 +232,7 @@ def find_tables(page: CleanPage) -> PageGrid:
     for x0, y0, x1, y1 in _table_regions(h_rules, v_rules, dpi):
         inside_h = [s for s in h_segs if s[0] >= x0 - 2 and s[2] <= x1 + 2 and s[1] >= y0 - 2 and s[3] <= y1 + 2]
         inside_v = [s for s in v_segs if s[0] >= x0 - 2 and s[2] <= x1 + 2 and s[1] >= y0 - 2 and s[3] <= y1 + 2]
-        if not inside_h or not inside_v:
+        if not inside_h or not inside_v or not _framed(inside_h, inside_v, x1 - x0, y1 - y0, dpi):
             continue
         rows = _cluster([((s[1] + s[3]) / 2, s[2] - s[0] + 1) for s in inside_h], tol)
         cols = _cluster([((s[0] + s[2]) / 2, s[3] - s[1] + 1) for s in inside_v], tol)
@@ -255,6 +255,16 @@ def find_tables(page: CleanPage) -> PageGrid:
     tables.sort(key=lambda t: (t.bbox[1], t.bbox[0]))
     h, w = ink.shape
     return PageGrid(width=w, height=h, tables=tables, h_lines=h_segs, v_lines=v_segs)
+
+
+def _framed(h_segs, v_segs, width: int, height: int, dpi: int) -> bool:
+    """A table has rules that run across most of it; strokes of a bold title that
+    touch each other do not (each spans one character of the group)."""
+    if width < _mm(dpi, 20) or height < _mm(dpi, 12):     # larger than any title glyph
+        return False
+    longest_h = max(s[2] - s[0] + 1 for s in h_segs)
+    longest_v = max(s[3] - s[1] + 1 for s in v_segs)
+    return longest_h >= 0.6 * width and longest_v >= 0.6 * height
 
 
 def _drop_close(edges: list[int], min_gap: int) -> list[int]:

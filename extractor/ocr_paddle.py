@@ -59,7 +59,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from extractor.ocr import NUMERIC_CHARS, TEXT_FIXES, Reading, _threads, packaged_model_path
+from extractor.ocr import NUMERIC_CHARS, Reading, _threads, packaged_model_path, tidy_text
 
 DEFAULT_MODEL_NAME = 'PP-OCRv6_small_rec'
 PACKAGED_MODEL_FILE = 'PP-OCRv6_rec_small.onnx'
@@ -180,6 +180,7 @@ def build_model_dir(dest: Optional[str] = None, onnx_path: Optional[str] = None,
         return staging
     try:
         _fill_model_dir(staging, onnx_path, model_name)
+        os.chmod(staging, 0o755)
         try:
             os.rename(staging, final)
         except OSError:
@@ -306,7 +307,7 @@ class PaddleRecognizer:
                 low = full_low
                 numeric, n_conf, _ = _ctc_decode(probs, self.charset, self.numeric_ids)
                 numeric = numeric.strip()
-        return Reading(text=text.strip().translate(TEXT_FIXES), confidence=float(score),
+        return Reading(text=tidy_text(text), confidence=float(score),
                        min_char_confidence=float(low) if text else 0.0,
                        numeric=numeric, numeric_confidence=n_conf)
 

@@ -1,0 +1,62 @@
+"""Accuracy on a generated corpus: make scans with tests/scangen, extract them in this
+process and score them with ../shared/tools/score.py (the same scorer as the samples).
+
+    python benchmarks/accuracy.py [--forms 30] [--levels clean,mild,hard] [--seed 7] [--out out/accuracy]
+
+Prints score.py's table per level (field accuracy, catch rate, silent errors, flag rate,
+split-number and known-issue recall) and the extraction time per page.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from extractor import ocr, pipeline  # noqa: E402
+from tests import scangen  # noqa: E402
+
+SCORE = os.path.join(ROOT, '..', 'shared', 'tools', 'score.py')
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--forms', type=int, default=30)
+    ap.add_argument('--levels', default='clean,mild,hard')
+    ap.add_argument('--seed', type=int, default=7)
+    ap.add_argument('--per-pdf', type=int, default=4)
+    ap.add_argument('--source', default='mixed')
+    ap.add_argument('--engine', default=None, help='OCR engine (default: EXTRACTOR_OCR_ENGINE or cascade)')
+    ap.add_argument('--out', default=os.path.join(ROOT, 'out', 'accuracy'))
+    ap.add_argument('--errors', type=int, default=0, help='print up to N wrong fields per document')
+    args = ap.parse_args()
+    recognizer = ocr.make_recognizer(args.engine) if args.engine else ocr.default_recognizer()
+    for level in args.levels.split(','):
+        scans = os.path.join(args.out, level, 'scans')
+        results = os.path.join(args.out, level, 'results')
+        os.makedirs(results, exist_ok=True)
+        pairs = scangen.generate(scans, forms=args.forms, level=level, seed=args.seed,
+                                 per_pdf=args.per_pdf, source=args.source)
+        pages, seconds = 0, 0.0
+        for pdf, _truth in pairs:
+            start = time.perf_counter()
+            doc, page_results = pipeline.extract_file(str(pdf), recognizer=recognizer)
+            seconds += time.perf_counter() - start
+            pages += len(page_results)
+            stem = os.path.splitext(os.path.basename(str(pdf)))[0]
+            with open(os.path.join(results, f'{stem}.json'), 'w', encoding='utf-8') as fh:
+                json.dump(doc.contract(), fh, ensure_ascii=False, indent=1)
+        print(f'== level {level}: {len(pairs)} PDFs, {pages} pages, {seconds / max(pages, 1):.2f} s/page')
+        cmd = [sys.executable, SCORE, results, scans, '--json', os.path.join(args.out, level, 'score.json')]
+        if args.errors:
+            cmd += ['--errors', str(args.errors)]
+        out = subprocess.run(cmd, capture_output=True, text=True).stdout
+        lines = out.splitlines()
+        print('\n'.join(lines if args.errors else lines[:2] + [l for l in lines if l.startswith('TOTAL')]))
+
+
+if __name__ == '__main__':
+    main()
