@@ -19,6 +19,7 @@ import numpy as np
 from models import Cell, CleanPage, PageGrid, Table
 
 WALL_COVERAGE = 0.55
+BROKEN_WALL_COVERAGE = 0.2
 
 
 def _mm(dpi: int, millimetres: float) -> int:
@@ -162,15 +163,30 @@ def _spans(h_mask, v_mask, rows: list[int], cols: list[int], band: int) -> list[
         shrink = min(band + 1, max(0, (b - a) // 4))
         return a + shrink, b - shrink
 
+    # Coverage of every lattice edge: v_cov[r][c] is the wall right of column c in row
+    # r, h_cov[r][c] the wall below row r in column c.
+    v_cov = [[_coverage(v_mask, False, cols[c + 1], *inner(rows[r], rows[r + 1]), band)
+              for c in range(n_cols - 1)] for r in range(n_rows)]
+    h_cov = [[_coverage(h_mask, True, rows[r + 1], *inner(cols[c], cols[c + 1]), band)
+              for c in range(n_cols)] for r in range(n_rows - 1)]
+
+    def is_wall(cov: float, neighbours: list[float]) -> bool:
+        # A rule with a worn or broken stretch: partly inked, and the same rule goes on
+        # as a wall just before or after this edge.
+        return cov >= WALL_COVERAGE or (cov >= BROKEN_WALL_COVERAGE and
+                                        any(n >= WALL_COVERAGE for n in neighbours))
+
     for r in range(n_rows):
         for c in range(n_cols - 1):
-            y0, y1 = inner(rows[r], rows[r + 1])
-            if _coverage(v_mask, False, cols[c + 1], y0, y1, band) < WALL_COVERAGE:
+            around = [v_cov[r - 1][c]] if r > 0 else []
+            around += [v_cov[r + 1][c]] if r + 1 < n_rows else []
+            if not is_wall(v_cov[r][c], around):
                 union(r * n_cols + c, r * n_cols + c + 1)
     for r in range(n_rows - 1):
         for c in range(n_cols):
-            x0, x1 = inner(cols[c], cols[c + 1])
-            if _coverage(h_mask, True, rows[r + 1], x0, x1, band) < WALL_COVERAGE:
+            around = [h_cov[r][c - 1]] if c > 0 else []
+            around += [h_cov[r][c + 1]] if c + 1 < n_cols else []
+            if not is_wall(h_cov[r][c], around):
                 union(r * n_cols + c, (r + 1) * n_cols + c)
 
     # A merged group must be a rectangle: grow groups to their bounding boxes until stable.

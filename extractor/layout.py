@@ -94,6 +94,9 @@ class FormPart:
     year: Optional[str] = None
     frame: Optional[tuple[float, float]] = None    # x0, x1 of the first table
     bottom: float = 0.0
+    # Per page: (y offset, table x0, x scale) of its first table, so further tables of
+    # the same page keep their place relative to it.
+    placement: dict[int, tuple[float, float, float]] = field(default_factory=dict)
 
 
 def _is_title(line: TextLine) -> bool:
@@ -133,8 +136,12 @@ def _place(part: FormPart, page_number: int, table, cell_lines, continued: bool)
     if part.frame is None:
         part.frame = (float(tx0), float(tx1))
     fx0, fx1 = part.frame
-    scale = (fx1 - fx0) / max(1.0, float(tx1 - tx0))
-    offset = part.bottom + 20 - ty0 if part.cells else 0.0
+    if page_number in part.placement:
+        offset, tx0, scale = part.placement[page_number]
+    else:
+        scale = (fx1 - fx0) / max(1.0, float(tx1 - tx0))
+        offset = part.bottom + 20 - ty0 if part.cells else 0.0
+        part.placement[page_number] = (offset, float(tx0), scale)
     for cell, lines in zip(table.cells, cell_lines):
         x0, y0, x1, y1 = cell.bbox
         part.cells.append(VCell(page=page_number, bbox=list(cell.bbox),

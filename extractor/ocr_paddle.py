@@ -14,14 +14,15 @@ Installing
     virtualenv for this engine if the main one must keep its own OpenCV.
 
 Selecting it
-    The CLI / caller chooses the engine (e.g. `--engine paddleocr`) and builds
-    `PaddleRecognizer()`. With no arguments it needs no download and no network: it
-    builds a PaddleX model directory from the PP-OCRv6 small recognition ONNX file
-    that ships inside the `rapidocr` wheel (the default engine's model) and runs it
-    through PaddleOCR's onnxruntime inference engine. The directory is built once in
-    `$EXTRACTOR_CACHE_DIR` (default `$XDG_CACHE_HOME/perf-form-extractor`, i.e.
-    `~/.cache/perf-form-extractor`) under `paddleocr/`, or in a temporary folder if
-    that is not writable.
+    `ocr.make_recognizer('paddleocr')`, or `EXTRACTOR_OCR_ENGINE=paddleocr` for
+    `ocr.default_recognizer()` (CLI and workers), or `PaddleRecognizer()` passed as
+    `recognizer=` to `pipeline.extract_file` / `ocr.read_page`. With no arguments it
+    needs no download and no network: it builds a PaddleX model directory from the
+    PP-OCRv6 small recognition ONNX file inside the `rapidocr` wheel (the default
+    engine's model) and runs it through PaddleOCR's onnxruntime inference engine. The
+    directory is built once under `$EXTRACTOR_CACHE_DIR/paddleocr/` (default
+    `${XDG_CACHE_HOME:-~/.cache}/perf-form-extractor/paddleocr/`), or in a temporary
+    folder if that is not writable. Threads: `EXTRACTOR_OCR_THREADS`, as the default.
 
 Supplying your own model
     `PaddleRecognizer(model_dir=DIR)` or `EXTRACTOR_PADDLE_MODEL_DIR=DIR`. DIR is a
@@ -41,7 +42,8 @@ Offline
     imported, so even a code path that reached for them would not probe the network.
 
 What the readings hold
-    `text` and `confidence` are PaddleOCR's own `rec_text` / `rec_score`. PaddleOCR
+    `text` and `confidence` are PaddleOCR's own `rec_text` (tidied by `ocr.tidy_text`
+    like the default engine's) and `rec_score`. PaddleOCR
     does not return per-character scores, so the per-timestep probabilities that its
     CTC decoder receives are kept on the way through; from them come
     `min_char_confidence` and `numeric` (the line decoded with only NUMERIC_CHARS), as
@@ -50,6 +52,7 @@ What the readings hold
 """
 from __future__ import annotations
 
+import atexit
 import hashlib
 import importlib.util
 import os
@@ -176,6 +179,7 @@ def build_model_dir(dest: Optional[str] = None, onnx_path: Optional[str] = None,
     except OSError:
         # Read-only home: build a private copy for this process.
         staging = tempfile.mkdtemp(prefix='perf-form-extractor-paddleocr-')
+        atexit.register(shutil.rmtree, staging, True)
         _fill_model_dir(staging, onnx_path, model_name)
         return staging
     try:
@@ -236,6 +240,8 @@ class _ProbabilityTap:
         return self.decoder(pred, *args, **kwargs)
 
     def __getattr__(self, name):
+        if name == 'decoder':       # not set yet (copying, unpickling)
+            raise AttributeError(name)
         return getattr(self.decoder, name)
 
 
