@@ -170,6 +170,29 @@ def _spans(h_mask, v_mask, rows: list[int], cols: list[int], band: int) -> list[
     h_cov = [[_coverage(h_mask, True, rows[r + 1], *inner(cols[c], cols[c + 1]), band)
               for c in range(n_cols)] for r in range(n_rows - 1)]
 
+    # Lattice lines closer than the search band see the same rule: across a thin strip
+    # only the line the rule really lies on (narrow look) keeps the wall, else the strip
+    # becomes an empty sliver cell that steals the edge of its neighbour's text.
+    narrow = 2
+    for c in range(1, n_cols - 1):
+        if cols[c + 1] - cols[c] <= 2 * band + 2:
+            for r in range(n_rows):
+                if v_cov[r][c - 1] >= WALL_COVERAGE and v_cov[r][c] >= WALL_COVERAGE:
+                    y0, y1 = inner(rows[r], rows[r + 1])
+                    left = _coverage(v_mask, False, cols[c], y0, y1, narrow)
+                    right = _coverage(v_mask, False, cols[c + 1], y0, y1, narrow)
+                    if min(left, right) < WALL_COVERAGE:      # else two real rules
+                        v_cov[r][c if left >= right else c - 1] = 0.0
+    for r in range(1, n_rows - 1):
+        if rows[r + 1] - rows[r] <= 2 * band + 2:
+            for c in range(n_cols):
+                if h_cov[r - 1][c] >= WALL_COVERAGE and h_cov[r][c] >= WALL_COVERAGE:
+                    x0, x1 = inner(cols[c], cols[c + 1])
+                    top = _coverage(h_mask, True, rows[r], x0, x1, narrow)
+                    bottom = _coverage(h_mask, True, rows[r + 1], x0, x1, narrow)
+                    if min(top, bottom) < WALL_COVERAGE:
+                        h_cov[r if top >= bottom else r - 1][c] = 0.0
+
     def is_wall(cov: float, neighbours: list[float]) -> bool:
         # A rule with a worn or broken stretch: partly inked, and the same rule goes on
         # as a wall just before or after this edge.
@@ -248,7 +271,7 @@ def find_tables(page: CleanPage) -> PageGrid:
     for x0, y0, x1, y1 in _table_regions(h_rules, v_rules, dpi):
         inside_h = [s for s in h_segs if s[0] >= x0 - 2 and s[2] <= x1 + 2 and s[1] >= y0 - 2 and s[3] <= y1 + 2]
         inside_v = [s for s in v_segs if s[0] >= x0 - 2 and s[2] <= x1 + 2 and s[1] >= y0 - 2 and s[3] <= y1 + 2]
-        if not inside_h or not inside_v or not _framed(inside_h, inside_v, x1 - x0, y1 - y0, dpi):
+        if not inside_h or not inside_v or not _framed(inside_h, inside_v, (x0, y0, x1, y1), ink, dpi):
             continue
         rows = _cluster([((s[1] + s[3]) / 2, s[2] - s[0] + 1) for s in inside_h], tol)
         cols = _cluster([((s[0] + s[2]) / 2, s[3] - s[1] + 1) for s in inside_v], tol)
@@ -273,14 +296,24 @@ def find_tables(page: CleanPage) -> PageGrid:
     return PageGrid(width=w, height=h, tables=tables, h_lines=h_segs, v_lines=v_segs)
 
 
-def _framed(h_segs, v_segs, width: int, height: int, dpi: int) -> bool:
-    """A table has rules that run across most of it; strokes of a bold title that
-    touch each other do not (each spans one character of the group)."""
-    if width < _mm(dpi, 20) or height < _mm(dpi, 12):     # larger than any title glyph
+def _framed(h_segs, v_segs, box, ink: np.ndarray, dpi: int) -> bool:
+    """A table has rules that run across most of it and, between them, mostly paper.
+    The strokes of a bold title that touch each other have neither."""
+    x0, y0, x1, y1 = box
+    width, height = x1 - x0, y1 - y0
+    if width < _mm(dpi, 20) or height < _mm(dpi, 5):
         return False
     longest_h = max(s[2] - s[0] + 1 for s in h_segs)
     longest_v = max(s[3] - s[1] + 1 for s in v_segs)
-    return longest_h >= 0.6 * width and longest_v >= 0.6 * height
+    if longest_h < 0.6 * width or longest_v < 0.6 * height:
+        return False
+    if height < _mm(dpi, 12):
+        # Short enough to be a line of big type: a one-row table (a 总分 row alone on
+        # a continued page) is mostly paper inside its rules.
+        m = _mm(dpi, 1.0)
+        inside = ink[y0 + m:y1 - m, x0 + m:x1 - m]
+        return inside.size > 0 and float((inside > 0).mean()) < 0.15
+    return True
 
 
 def _drop_close(edges: list[int], min_gap: int) -> list[int]:

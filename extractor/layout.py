@@ -23,6 +23,7 @@ LABEL_MIN = 0.67            # fuzzy ratio for a label to count as found
 LABEL_SURE = 0.85           # below this a matched label is reported as uncertain
 NUMERIC_KEYS = {'initial_budget', 'annual_budget', 'executed', 'weight', 'execution_rate', 'score'}
 NUMERIC_CHARS = set('0123456789.%,-—')
+DASH_LIKE = set('一-－—―‐‑‒–−_~〜﹣')
 
 FUND_HEADERS = {'initial_budget': '年初预算数', 'annual_budget': '全年预算数', 'executed': '全年执行数',
                 'weight': '分值', 'execution_rate': '执行率', 'score': '得分'}
@@ -367,6 +368,8 @@ def _numeric_text(line: TextLine) -> str:
     """In a numeric column, prefer the full reading when it is already numeric; else the
     reading constrained to numeric characters, when the model is fairly sure of it."""
     text = line.text
+    if text and all(ch in DASH_LIKE for ch in text):
+        return '—'          # a printed dash, read as 一 or a hyphen
     if all(ch in NUMERIC_CHARS for ch in text.replace(' ', '')):
         return text.replace(' ', '')
     if line.numeric and (line.numeric_confidence or 0) >= 0.6 and _looks_numeric(line.numeric) \

@@ -261,12 +261,22 @@ def _denoise(ink: np.ndarray, min_area: int) -> np.ndarray:
 
 def _strip_rule_remnants(ink: np.ndarray) -> np.ndarray:
     """Remove bits of the cell's own rules that the inset did not cut off (skew
-    residue, thick rules): thin straight components touching the crop's border.
-    Text never touches it, since cells are cut inside their rules."""
+    residue, thick rules). First border rows/columns that are mostly ink (so a digit
+    touching the rule is cut free of it), then thin straight components touching the
+    border, such as a slanted remnant. Text never runs along the border."""
     h, w = ink.shape
     if h == 0 or w == 0:
         return ink
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    out = ink.copy()
+    edge = max(2, min(h, w) // 6)
+    rows, cols = (out > 0).mean(axis=1), (out > 0).mean(axis=0)
+    for y in [*range(min(edge, h)), *range(max(0, h - edge), h)]:
+        if rows[y] > 0.5:
+            out[y, :] = 0
+    for x in [*range(min(edge, w)), *range(max(0, w - edge), w)]:
+        if cols[x] > 0.5:
+            out[:, x] = 0
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(out, connectivity=8)
     drop = np.zeros(n, dtype=bool)
     for i in range(1, n):
         x, y, cw, ch, _area = stats[i]
@@ -274,10 +284,8 @@ def _strip_rule_remnants(ink: np.ndarray) -> np.ndarray:
         thin = min(cw, ch) <= max(4, 0.2 * max(cw, ch))
         if touches and thin:
             drop[i] = True
-    if not drop.any():
-        return ink
-    out = ink.copy()
-    out[drop[labels]] = 0
+    if drop.any():
+        out[drop[labels]] = 0
     return out
 
 
@@ -331,12 +339,21 @@ def find_lines(ink: np.ndarray, dpi: int, text_height: Optional[float] = None) -
     return lines
 
 
-def _pad_box(box: LineBox, shape, dpi: int) -> tuple[int, int, int, int]:
-    h = box.y1 - box.y0
-    pad_y = max(3, int(0.2 * h))
-    pad_x = max(4, int(0.3 * h))
-    H, W = shape[:2]
-    return max(0, box.x0 - pad_x), max(0, box.y0 - pad_y), min(W, box.x1 + pad_x), min(H, box.y1 + pad_y)
+def _line_crop(gray: np.ndarray, region: tuple[int, int, int, int], line: LineBox
+               ) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """The line's image with a margin, taken only from inside its cell (or region) and
+    padded with paper beyond it: the cell's own rules must not reach the recogniser,
+    which reads a rule next to a digit as a 1 or drops the digit. Returns the crop and
+    the line's box on the page."""
+    rx0, ry0, rx1, ry1 = region
+    h = line.y1 - line.y0
+    pad_y, pad_x = max(3, int(0.2 * h)), max(4, int(0.3 * h))
+    x0, y0 = rx0 + line.x0 - pad_x, ry0 + line.y0 - pad_y
+    x1, y1 = rx0 + line.x1 + pad_x, ry0 + line.y1 + pad_y
+    cx0, cy0, cx1, cy1 = max(x0, rx0), max(y0, ry0), min(x1, rx1), min(y1, ry1)
+    crop = gray[cy0:cy1, cx0:cx1]
+    crop = cv2.copyMakeBorder(crop, cy0 - y0, y1 - cy1, cx0 - x0, x1 - cx1, cv2.BORDER_CONSTANT, value=255)
+    return crop, (rx0 + line.x0, ry0 + line.y0, rx0 + line.x1, ry0 + line.y1)
 
 
 def _inset(bbox: list[int], dpi: int) -> list[int]:
@@ -372,26 +389,24 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
             if x1 - x0 < 4 or y1 - y0 < 4:
                 continue
             for line in find_lines(page.ink[y0:y1, x0:x1], page.dpi):
-                jobs.append((len(cells) - 1, (x0, y0), line))
+                jobs.append((len(cells) - 1, (x0, y0, x1, y1), line))
     loose_jobs = []
     for rx0, ry0, rx1, ry1 in _loose_regions(grid):
         region_ink = page.ink[ry0:ry1, rx0:rx1]
         for line in _split_loose(region_ink, page.dpi):
-            loose_jobs.append(((rx0, ry0), line))
+            loose_jobs.append(((rx0, ry0, rx1, ry1), line))
 
     crops, metas = [], []
-    for key, (ox, oy), line in jobs:
-        box = _pad_box(line, page.gray.shape, page.dpi)
-        box = (box[0] + ox, box[1] + oy, box[2] + ox, box[3] + oy)
+    for key, region, line in jobs:
+        crop, box = _line_crop(page.gray, region, line)
         metas.append((key, box, line))
         if not line.is_dash:
-            crops.append(page.gray[box[1]:box[3], box[0]:box[2]])
+            crops.append(crop)
     loose_metas, loose_crops = [], []
-    for (ox, oy), line in loose_jobs:
-        box = _pad_box(line, page.gray.shape, page.dpi)
-        box = (box[0] + ox, box[1] + oy, box[2] + ox, box[3] + oy)
+    for region, line in loose_jobs:
+        crop, box = _line_crop(page.gray, region, line)
         loose_metas.append(box)
-        loose_crops.append(page.gray[box[1]:box[3], box[0]:box[2]])
+        loose_crops.append(crop)
 
     readings = recognizer.recognize(crops + loose_crops) if (crops or loose_crops) else []
     cell_readings = iter(readings[:len(crops)])
