@@ -282,7 +282,8 @@ def _strip_rule_remnants(ink: np.ndarray) -> np.ndarray:
         x, y, cw, ch, _area = stats[i]
         touches = x == 0 or y == 0 or x + cw >= w or y + ch >= h
         thin = min(cw, ch) <= max(4, 0.2 * max(cw, ch))
-        if touches and thin:
+        spans_cell = ch >= 0.8 * h or cw >= 0.8 * w
+        if thin and (touches or spans_cell):
             drop[i] = True
     if drop.any():
         out[drop[labels]] = 0
@@ -301,6 +302,40 @@ def _bands(profile: np.ndarray) -> list[tuple[int, int]]:
     if start is not None:
         bands.append((start, len(on)))
     return bands
+
+
+def _text_extent(band: np.ndarray, scale: float) -> Optional[tuple[int, int]]:
+    """Left and right end of a line's text. Hair-thin slivers standing apart at either
+    end are left out: what is left of a rule, never a character."""
+    cols = np.nonzero(band.any(axis=0))[0]
+    if len(cols) == 0:
+        return None
+    gap = max(6, int(0.5 * band.shape[0]))
+    runs, start = [], 0
+    for i in range(1, len(cols) + 1):
+        if i == len(cols) or cols[i] - cols[i - 1] > gap:
+            runs.append((int(cols[start]), int(cols[i - 1]) + 1))
+            start = i
+    sliver = max(2, int(round(2 * scale)))
+    while runs and runs[0][1] - runs[0][0] <= sliver:
+        runs.pop(0)
+    while runs and runs[-1][1] - runs[-1][0] <= sliver:
+        runs.pop()
+    if not runs:
+        return None
+    return runs[0][0], runs[-1][1]
+
+
+def _split_tall_band(profile: np.ndarray, y0: int, y1: int, expected: float) -> list[tuple[int, int]]:
+    """A band taller than a line is two or more lines whose gap was bridged by noise
+    or blur: cut it at the emptiest row near where a line should end."""
+    if y1 - y0 <= 1.6 * expected:
+        return [(y0, y1)]
+    lo, hi = y0 + int(0.6 * expected), y1 - int(0.6 * expected)
+    if hi <= lo:
+        return [(y0, y1)]
+    cut = lo + int(np.argmin(profile[lo:hi]))
+    return _split_tall_band(profile, y0, cut, expected) + _split_tall_band(profile, cut + 1, y1, expected)
 
 
 def find_lines(ink: np.ndarray, dpi: int, text_height: Optional[float] = None) -> list[LineBox]:
@@ -322,12 +357,16 @@ def find_lines(ink: np.ndarray, dpi: int, text_height: Optional[float] = None) -
                 merged[-1][1] = y1
                 continue
         merged.append([y0, y1])
-    lines = []
+    profile = ink.sum(axis=1)
+    split: list[tuple[int, int]] = []
     for y0, y1 in merged:
-        cols = np.nonzero(ink[y0:y1].any(axis=0))[0]
-        if len(cols) == 0:
+        split.extend(_split_tall_band(profile, y0, y1, expected))
+    lines = []
+    for y0, y1 in split:
+        extent = _text_extent(ink[y0:y1], scale)
+        if extent is None:
             continue
-        x0, x1 = int(cols[0]), int(cols[-1]) + 1
+        x0, x1 = extent
         lines.append(LineBox(x0, y0, x1, y1, ink_height=y1 - y0))
     if len(lines) == 1:
         line = lines[0]
