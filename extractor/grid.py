@@ -141,30 +141,46 @@ def _coverage(mask: np.ndarray, horizontal: bool, at: int, start: int, end: int,
     return float(hits.mean()) if hits.size else 0.0
 
 
-def _spans(h_mask, v_mask, rows: list[int], cols: list[int], band: int) -> list[Cell]:
-    """Merge lattice cells not separated by a rule; return rectangular cells."""
-    n_rows, n_cols = len(rows) - 1, len(cols) - 1
-    parent = list(range(n_rows * n_cols))
+class _Groups:
+    """Union-find over the lattice cells (index r * n_cols + c)."""
 
-    def find(i):
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
+    def __init__(self, n: int):
+        self.parent = list(range(n))
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
         return i
 
-    def union(a, b):
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
+    def union(self, a: int, b: int) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return False
+        self.parent[max(ra, rb)] = min(ra, rb)
+        return True
 
-    # Shrink each edge at its ends, where the crossing rules would count as ink; on a
-    # thin lattice strip shrink less, so some of the edge is still looked at.
+    def boxes(self, n_cols: int) -> dict[int, list[int]]:
+        """root -> [r0, c0, r1, c1, members] of every group."""
+        out: dict[int, list[int]] = {}
+        for i in range(len(self.parent)):
+            r, c = divmod(i, n_cols)
+            b = out.setdefault(self.find(i), [r, c, r, c, 0])
+            b[0], b[1], b[2], b[3] = min(b[0], r), min(b[1], c), max(b[2], r), max(b[3], c)
+            b[4] += 1
+        return out
+
+
+def _edge_coverage(h_mask, v_mask, rows, cols, band):
+    """Inked fraction of every lattice edge: v_cov[r][c] is the wall right of column c
+    in row r, h_cov[r][c] the wall below row r in column c."""
     def inner(a: int, b: int) -> tuple[int, int]:
+        # Leave out the edge's ends, where the crossing rules would count as ink; on a
+        # thin lattice strip leave out less, so some of the edge is still looked at.
         shrink = min(band + 1, max(0, (b - a) // 4))
         return a + shrink, b - shrink
 
-    # Coverage of every lattice edge: v_cov[r][c] is the wall right of column c in row
-    # r, h_cov[r][c] the wall below row r in column c.
+    n_rows, n_cols = len(rows) - 1, len(cols) - 1
     v_cov = [[_coverage(v_mask, False, cols[c + 1], *inner(rows[r], rows[r + 1]), band)
               for c in range(n_cols - 1)] for r in range(n_rows)]
     h_cov = [[_coverage(h_mask, True, rows[r + 1], *inner(cols[c], cols[c + 1]), band)
@@ -192,55 +208,73 @@ def _spans(h_mask, v_mask, rows: list[int], cols: list[int], band: int) -> list[
                     bottom = _coverage(h_mask, True, rows[r + 1], x0, x1, narrow)
                     if min(top, bottom) < WALL_COVERAGE:
                         h_cov[r if top >= bottom else r - 1][c] = 0.0
+    return v_cov, h_cov
+
+
+def _open_edges(v_cov, h_cov):
+    """The lattice edges with no wall, as (cell a, cell b, bridgeable) with cells as
+    (r, c). An edge is bridgeable when the same rule is a wall on both sides of it (a
+    break in a rule, or a merged cell in a middle column: only the grid's shape can
+    tell which)."""
+    n_rows, n_cols = len(v_cov), len(h_cov[0]) if h_cov else len(v_cov[0]) + 1
 
     def is_wall(cov: float, neighbours: list[float]) -> bool:
-        # A rule with a worn or broken stretch: partly inked, and the same rule goes on
-        # as a wall just before or after this edge.
+        # A worn stretch of a rule: partly inked, and the rule goes on beside it.
         return cov >= WALL_COVERAGE or (cov >= BROKEN_WALL_COVERAGE and
                                         any(n >= WALL_COVERAGE for n in neighbours))
 
+    edges = []
     for r in range(n_rows):
         for c in range(n_cols - 1):
-            around = [v_cov[r - 1][c]] if r > 0 else []
-            around += [v_cov[r + 1][c]] if r + 1 < n_rows else []
+            around = ([v_cov[r - 1][c]] if r > 0 else []) + ([v_cov[r + 1][c]] if r + 1 < n_rows else [])
             if not is_wall(v_cov[r][c], around):
-                union(r * n_cols + c, r * n_cols + c + 1)
+                bridge = len(around) == 2 and min(around) >= WALL_COVERAGE
+                edges.append(((r, c), (r, c + 1), bridge))
     for r in range(n_rows - 1):
         for c in range(n_cols):
-            around = [h_cov[r][c - 1]] if c > 0 else []
-            around += [h_cov[r][c + 1]] if c + 1 < n_cols else []
+            around = ([h_cov[r][c - 1]] if c > 0 else []) + ([h_cov[r][c + 1]] if c + 1 < n_cols else [])
             if not is_wall(h_cov[r][c], around):
-                union(r * n_cols + c, (r + 1) * n_cols + c)
+                bridge = len(around) == 2 and min(around) >= WALL_COVERAGE
+                edges.append(((r, c), (r + 1, c), bridge))
+    return edges
 
-    # A merged group must be a rectangle: grow groups to their bounding boxes until stable.
+
+def _spans(h_mask, v_mask, rows: list[int], cols: list[int], band: int) -> list[Cell]:
+    """Merge lattice cells not separated by a rule; return rectangular cells.
+
+    Merged cells must be rectangles. Where opening every wall-less edge gives a group
+    that is not one, the culprit is usually a break in a rule that runs on at both
+    sides of it: those edges are closed again first; only what is still not a
+    rectangle is grown to its bounding box."""
+    n_rows, n_cols = len(rows) - 1, len(cols) - 1
+    v_cov, h_cov = _edge_coverage(h_mask, v_mask, rows, cols, band)
+    edges = _open_edges(v_cov, h_cov)
+
+    def group(use) -> _Groups:
+        groups = _Groups(n_rows * n_cols)
+        for (ra, ca), (rb, cb), bridge in edges:
+            if use(ra, ca, rb, cb, bridge):
+                groups.union(ra * n_cols + ca, rb * n_cols + cb)
+        return groups
+
+    groups = group(lambda *_: True)
+    ragged = {root for root, (r0, c0, r1, c1, n) in groups.boxes(n_cols).items()
+              if n != (r1 - r0 + 1) * (c1 - c0 + 1)}
+    if ragged:
+        first = groups
+        groups = group(lambda ra, ca, rb, cb, bridge:
+                       not (bridge and first.find(ra * n_cols + ca) in ragged))
+
     changed = True
     while changed:
         changed = False
-        boxes: dict[int, list[int]] = {}
-        for i in range(n_rows * n_cols):
-            root = find(i)
-            r, c = divmod(i, n_cols)
-            b = boxes.setdefault(root, [r, c, r, c])
-            b[0], b[1], b[2], b[3] = min(b[0], r), min(b[1], c), max(b[2], r), max(b[3], c)
-        for root, (r0, c0, r1, c1) in boxes.items():
+        for root, (r0, c0, r1, c1, _n) in groups.boxes(n_cols).items():
             for r in range(r0, r1 + 1):
                 for c in range(c0, c1 + 1):
-                    if find(r * n_cols + c) != find(root):
-                        union(root, r * n_cols + c)
-                        changed = True
-    cells = []
-    seen = set()
-    for i in range(n_rows * n_cols):
-        root = find(i)
-        if root in seen:
-            continue
-        seen.add(root)
-        members = [j for j in range(n_rows * n_cols) if find(j) == root]
-        rs = [j // n_cols for j in members]
-        cs = [j % n_cols for j in members]
-        r0, r1, c0, c1 = min(rs), max(rs), min(cs), max(cs)
-        cells.append(Cell(row=r0, col=c0, rowspan=r1 - r0 + 1, colspan=c1 - c0 + 1,
-                          bbox=[cols[c0], rows[r0], cols[c1 + 1], rows[r1 + 1]]))
+                    changed |= groups.union(root, r * n_cols + c)
+    cells = [Cell(row=r0, col=c0, rowspan=r1 - r0 + 1, colspan=c1 - c0 + 1,
+                  bbox=[cols[c0], rows[r0], cols[c1 + 1], rows[r1 + 1]])
+             for r0, c0, r1, c1, _n in groups.boxes(n_cols).values()]
     cells.sort(key=lambda cell: (cell.row, cell.col))
     return cells
 
