@@ -51,6 +51,33 @@ def label_score(text: str, label: str) -> float:
     return ratio
 
 
+def split_label(text: str, label: str) -> tuple[float, str]:
+    """(score, rest) when `text` starts with (a misread of) `label`."""
+    text = (text or '').strip()
+    best = (0.0, '')
+    for k in range(max(1, len(label) - 1), len(label) + 2):
+        if len(text) <= k:
+            break
+        score = label_score(text[:k], label)
+        if score > best[0]:
+            best = (score, text[k:].strip())
+    return best if best[0] >= 0.75 else (0.0, '')
+
+
+def cut_at_label(text: str, label: str) -> tuple[str, Optional[str]]:
+    """(before, after) around (a misread of) `label` inside `text`; after is None when
+    the label is not there."""
+    n = len(label)
+    best, at = 0.0, -1
+    for i in range(1, max(1, len(text) - n + 1)):
+        score = label_score(text[i:i + n], label)
+        if score > best:
+            best, at = score, i
+    if best < 0.75:
+        return text, None
+    return text[:at], text[at + n:] or None
+
+
 def join_lines(lines: list[str]) -> Optional[str]:
     """Join a cell's wrapped lines: no space, except between two Latin words."""
     out = ''
@@ -82,6 +109,12 @@ class VCell:
     @property
     def xc(self) -> float:
         return (self.x0 + self.x1) / 2
+
+    def line_xc(self, line: TextLine) -> float:
+        """A line's centre in the form's virtual x."""
+        px0, _, px1, _ = self.bbox
+        rel = ((line.bbox[0] + line.bbox[2]) / 2 - px0) / max(1.0, px1 - px0)
+        return self.x0 + rel * (self.x1 - self.x0)
 
     @property
     def yc(self) -> float:
@@ -165,12 +198,17 @@ class FormBuilder:
         self.index = form_index
 
     # -- helpers
-    def find(self, label: str, below: float = -1e9, above: float = 1e18) -> Optional[tuple[VCell, float]]:
+    def find(self, label: str, below: float = -1e9, above: float = 1e18,
+             prefix: bool = False) -> Optional[tuple[VCell, float]]:
+        """The cell that best reads as `label`; with prefix=True also a cell that
+        starts with it (label and value in one cell, the rule between them lost)."""
         best = None
         for c in self.cells:
             if c.y0 < below - 2 or c.y0 > above:
                 continue
             s = label_score(c.text, label)
+            if prefix and s < LABEL_MIN:
+                s = 0.97 * split_label(c.text, label)[0]
             if s >= LABEL_MIN and (best is None or s > best[1]):
                 best = (c, s)
         return best
@@ -186,8 +224,11 @@ class FormBuilder:
             self.structure(path, f"label '{label}' matched only fuzzily as '{found[0].text}'",
                            found[0], round(found[1], 3))
 
-    def set_value(self, path: str, cells: list[VCell], numeric: bool = False) -> None:
-        lines = [line for c in cells for line in c.lines]
+    def set_value(self, path: str, cells: list[VCell], numeric: bool = False,
+                  lines: Optional[list[TextLine]] = None) -> None:
+        """Set a field from its cells' lines (or the given subset of their lines)."""
+        if lines is None:
+            lines = [line for c in cells for line in c.lines]
         if not cells:
             self.form.set(path, None)
             return
@@ -224,6 +265,43 @@ class FormBuilder:
                 out.append(c)
         return sorted(out, key=lambda c: c.x0)
 
+    def set_text(self, path: str, text: Optional[str], cells: list[VCell]) -> None:
+        """Set a field to text cut out of its cells' text (a label split off)."""
+        self.set_value(path, cells)
+        if cells:
+            self.form.set(path, text or None)
+
+    def header_value(self, found, label: str, stop: Optional[VCell] = None) -> tuple[Optional[str], list[VCell]]:
+        """Text right of a header label: the label cell's own rest (when label and
+        value share a cell) and the cells beside it, up to the next label."""
+        cell = found[0]
+        rest = split_label(cell.text, label)[1] if label_score(cell.text, label) < LABEL_MIN else ''
+        beside = self.right_of(cell, stop.x0 if stop is not None else None)
+        text = join_lines([rest] + [c.text for c in beside])
+        return text, ([cell] if rest else []) + beside
+
+    def column_lines(self, cell: VCell, key: str, headers: dict) -> tuple[list[TextLine], bool]:
+        """The lines of `cell` that belong to header column `key`. A cell that stretches
+        over several header columns lost a rule: each of its text pieces goes to the
+        column it stands in. Returns (lines, spans_columns)."""
+        centres = {k: (h[0].x0 + h[0].x1) / 2 for k, h in headers.items()}
+        covered = [k for k, x in centres.items() if cell.x0 - 2 <= x <= cell.x1 + 2]
+        if len(covered) <= 1:
+            return cell.lines, False
+        picked = [line for line in cell.lines
+                  if min(covered, key=lambda k: abs(centres[k] - cell.line_xc(line))) == key]
+        return picked, True
+
+    def set_column(self, path: str, cell: Optional[VCell], key: str, headers: dict, numeric: bool) -> None:
+        if cell is None:
+            self.set_value(path, [], numeric=numeric)
+            return
+        lines, spans = self.column_lines(cell, key, headers)
+        self.set_value(path, [cell], numeric=numeric, lines=lines)
+        if spans:
+            self.structure(path, 'the cell stretches over several columns (a rule is missing or '
+                                 'broken); its text was shared out by position', cell)
+
     def column_cell(self, x0: float, x1: float, y0: float, y1: float) -> Optional[VCell]:
         """The cell covering the column [x0, x1] at the row band [y0, y1]."""
         best, best_score = None, 0.0
@@ -239,22 +317,37 @@ class FormBuilder:
 
     # -- sections
     def build(self) -> tuple[Form, list[Flag]]:
-        name = self.find('项目名称')
-        dept = self.find('主管部门')
-        unit = self.find('实施单位')
+        name = self.find('项目名称', prefix=True)
+        dept = self.find('主管部门', prefix=True)
+        unit = self.find('实施单位', prefix=True)
+        if unit and dept and unit[0] is dept[0]:
+            unit = None
         self.note_label(name, '项目名称', 'project_name')
         if name:
-            self.set_value('project_name', self.right_of(name[0]))
+            text, cells = self.header_value(name, '项目名称', stop=dept[0] if dept and dept[0].y0 < name[0].y0 else None)
+            self.set_text('project_name', text, cells)
         else:
             self.structure('project_name', 'label 项目名称 not found')
+        unit_text, unit_cells = None, []
         if dept:
             self.note_label(dept, '主管部门', 'department')
-            self.set_value('department', self.right_of(dept[0], unit[0].x0 if unit else None))
+            text, cells = self.header_value(dept, '主管部门', stop=unit[0] if unit else None)
+            if not unit and text:
+                # 实施单位 and its value may sit in the same run of merged cells.
+                text, unit_text = cut_at_label(text, '实施单位')
+                unit_cells = cells if unit_text is not None else []
+                if unit_text is not None:
+                    self.structure('implementing_unit', 'label 实施单位 found inside a merged cell',
+                                   cells[-1] if cells else dept[0])
+            self.set_text('department', text, cells)
         else:
             self.structure('department', 'label 主管部门 not found')
         if unit:
             self.note_label(unit, '实施单位', 'implementing_unit')
-            self.set_value('implementing_unit', self.right_of(unit[0]))
+            text, cells = self.header_value(unit, '实施单位')
+            self.set_text('implementing_unit', text, cells)
+        elif unit_text is not None:
+            self.set_text('implementing_unit', unit_text, unit_cells)
         else:
             self.structure('implementing_unit', 'label 实施单位 not found')
 
@@ -303,7 +396,7 @@ class FormBuilder:
                 cell = self.column_cell(head.x0, head.x1, item_cell.y0, item_cell.y1)
                 if cell is not None and cell.y0 < header_bottom - 3:
                     cell = None
-                self.set_value(f'funds.{i}.{key}', [cell] if cell else [], numeric=True)
+                self.set_column(f'funds.{i}.{key}', cell, key, headers, numeric=True)
                 if cell is None:
                     self.form.sources.pop(f'funds.{i}.{key}', None)
 
@@ -343,7 +436,7 @@ class FormBuilder:
             for key, (head, _) in headers.items():
                 cell = row if key == 'level3' else self.column_cell(head.x0, head.x1, row.y0, row.y1)
                 numeric = key in ('weight', 'score')
-                self.set_value(f'indicators.{i}.{key}', [cell] if cell else [], numeric=numeric)
+                self.set_column(f'indicators.{i}.{key}', cell, key, headers, numeric=numeric)
                 value = self.form.get(f'indicators.{i}.{key}')
                 if (key in ('level1', 'level2') and not value and i > 0 and cell is not None
                         and cell.continued):
@@ -361,7 +454,8 @@ class FormBuilder:
                     cell = self.column_cell(head[0].x0, head[0].x1, t.y0, t.y1)
                     if cell is t:
                         cell = None
-                self.set_value(f'total.{key}', [cell] if cell else [], numeric=True)
+                self.set_column(f'total.{key}', cell, key, {k: headers[k] for k in ('weight', 'score') if k in headers},
+                                numeric=True)
 
 
 def _numeric_text(line: TextLine) -> str:

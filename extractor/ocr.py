@@ -25,6 +25,8 @@ import numpy as np
 from models import CellText, CleanPage, PageGrid, TextLine
 
 DASH = '—'
+# Gap, in line heights, that separates two pieces of text on one line.
+PIECE_GAP = 2.0
 # What a numeric cell (money, rate, weight, score) can hold.
 NUMERIC_CHARS = '0123456789.%,-—'
 # Glyph variants some fonts print for these; the contract wants the plain forms.
@@ -304,12 +306,14 @@ def _bands(profile: np.ndarray) -> list[tuple[int, int]]:
     return bands
 
 
-def _text_extent(band: np.ndarray, scale: float) -> Optional[tuple[int, int]]:
-    """Left and right end of a line's text. Hair-thin slivers standing apart at either
-    end are left out: what is left of a rule, never a character."""
+def _text_extent(band: np.ndarray, scale: float) -> list[tuple[int, int]]:
+    """Left and right ends of a line's text pieces. A gap wider than about two
+    characters separates pieces (two cells' texts side by side where the rule between
+    them was lost: each keeps its own position). Hair-thin slivers standing apart at
+    either end are left out: what is left of a rule, never a character."""
     cols = np.nonzero(band.any(axis=0))[0]
     if len(cols) == 0:
-        return None
+        return []
     gap = max(6, int(0.5 * band.shape[0]))
     runs, start = [], 0
     for i in range(1, len(cols) + 1):
@@ -321,9 +325,13 @@ def _text_extent(band: np.ndarray, scale: float) -> Optional[tuple[int, int]]:
         runs.pop(0)
     while runs and runs[-1][1] - runs[-1][0] <= sliver:
         runs.pop()
-    if not runs:
-        return None
-    return runs[0][0], runs[-1][1]
+    pieces: list[list[int]] = []
+    for x0, x1 in runs:
+        if pieces and x0 - pieces[-1][1] <= PIECE_GAP * band.shape[0]:
+            pieces[-1][1] = x1
+        else:
+            pieces.append([x0, x1])
+    return [(a, b) for a, b in pieces]
 
 
 def _split_tall_band(profile: np.ndarray, y0: int, y1: int, expected: float) -> list[tuple[int, int]]:
@@ -363,11 +371,8 @@ def find_lines(ink: np.ndarray, dpi: int, text_height: Optional[float] = None) -
         split.extend(_split_tall_band(profile, y0, y1, expected))
     lines = []
     for y0, y1 in split:
-        extent = _text_extent(ink[y0:y1], scale)
-        if extent is None:
-            continue
-        x0, x1 = extent
-        lines.append(LineBox(x0, y0, x1, y1, ink_height=y1 - y0))
+        for x0, x1 in _text_extent(ink[y0:y1], scale):
+            lines.append(LineBox(x0, y0, x1, y1, ink_height=y1 - y0))
     if len(lines) == 1:
         line = lines[0]
         w, h = line.x1 - line.x0, line.y1 - line.y0
