@@ -15,21 +15,54 @@ from models import CleanPage, Page
 
 MAX_SKEW_DEG = 15.0
 STAMP_MIN_SATURATION = 70      # 0-255; scanner tint and grey text stay well below
+STAMP_RIM_GRAY = 165           # inside a seal, print (lifted) stays darker than this
+
+
+# OpenCV hue ranges (0-180) of seal inks: red wraps around 0, blue sits near 120.
+STAMP_HUES = {'red': ((0, 12), (160, 180)), 'blue': ((85, 140),)}
 
 
 def suppress_stamps(image: np.ndarray) -> np.ndarray:
-    """Gray image in which strongly coloured ink (red/blue seals, coloured pen) is
-    replaced by its brightest channel, so it fades to near paper white while black
-    print under it stays dark."""
+    """Gray image with red and blue seals (and coloured pen) lifted off the paper while
+    black print under them stays dark.
+
+    Seal ink is a filter over the paper: where it lies with density a, its brightest
+    channel is dimmed by a factor 1 - a * (1 - k), k being that channel's share in the
+    pure ink. Measuring the ink's colour on the page (its most saturated pixels) and a
+    from each pixel's saturation, the brightest channel is divided back to paper
+    white. Black print is dark in every channel, so no division lifts it."""
     if image.ndim == 2:
         return image
     gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     hsv = cv2.cvtColor(image, cv2.COLOR_BGR2HSV)
-    coloured = (hsv[:, :, 1] > STAMP_MIN_SATURATION) & (hsv[:, :, 2] > 60)
-    if coloured.any():
-        brightest = image.max(axis=2)
-        gray = np.where(coloured, brightest, gray).astype(np.uint8)
-    return gray
+    hue, sat, val = hsv[:, :, 0], hsv[:, :, 1].astype(np.float32), hsv[:, :, 2]
+    coloured = (sat > 30) & (val > 60)
+    if not coloured.any():
+        return gray
+    brightest = image.max(axis=2).astype(np.float32)
+    out = gray.astype(np.float32)
+    for ranges in STAMP_HUES.values():
+        in_hue = np.zeros(hue.shape, bool)
+        for lo, hi in ranges:
+            in_hue |= (hue >= lo) & (hue < hi)
+        group = coloured & in_hue
+        strong = group & (sat > STAMP_MIN_SATURATION)
+        if int(strong.sum()) < 50:
+            continue
+        ink = np.median(image[strong], axis=0)
+        k = float(ink.max()) / 255.0
+        ink_sat = float(np.percentile(sat[strong], 90))
+        # Chroma is stored at half resolution in a JPEG, so a seal stroke's edges keep
+        # too little colour to tell their density: take it from the strongest colour
+        # nearby, over a zone grown by the same few pixels.
+        local_sat = cv2.dilate(np.where(group, sat, 0).astype(np.float32), np.ones((5, 5), np.uint8))
+        zone = local_sat > 40
+        density = np.clip(local_sat[zone] / max(ink_sat, 1.0), 0.0, 1.0)
+        lifted = brightest[zone] / np.maximum(1.0 - density * (1.0 - k), 0.05)
+        out[zone] = np.maximum(out[zone], np.minimum(lifted, 255.0))
+        # What is left of the seal is its strokes' rims, lighter than any print.
+        out[zone & (out > STAMP_RIM_GRAY)] = 255.0
+    return out.astype(np.uint8)
 
 
 def even_out_light(gray: np.ndarray) -> np.ndarray:
