@@ -110,6 +110,10 @@ class VCell:
     def xc(self) -> float:
         return (self.x0 + self.x1) / 2
 
+    def line_yc(self, line: TextLine) -> float:
+        """A line's centre in the form's virtual y (pages keep their scale in y)."""
+        return self.y0 + (line.bbox[1] + line.bbox[3]) / 2 - self.bbox[1]
+
     def line_xc(self, line: TextLine) -> float:
         """A line's centre in the form's virtual x."""
         px0, _, px1, _ = self.bbox
@@ -381,6 +385,7 @@ class FormBuilder:
         items = [c for c in items if not any(o is not c and o.x1 <= c.x0 + 3 and o.y0 <= c.y0 + 3 and o.y1 >= c.y1 - 3
                                              and o.text and label_score(o.text, '项目资金万元') < 0.7 for o in items)]
         rows = sorted(items, key=lambda c: c.y0)
+        self._check_funds_rows(rows, headers, header_bottom, end)
         for i, item_cell in enumerate(rows):
             self.form.funds.append(FundsRow())
             canonical = max(FUND_ITEMS, key=lambda label: label_score(item_cell.text, label))
@@ -399,6 +404,36 @@ class FormBuilder:
                 self.set_column(f'funds.{i}.{key}', cell, key, headers, numeric=True)
                 if cell is None:
                     self.form.sources.pop(f'funds.{i}.{key}', None)
+
+    def _check_funds_rows(self, rows: list[VCell], headers: dict, top: float, end: float) -> None:
+        """The funds block's rows should be the printed items, in order, and every value
+        cell should belong to one of them; if not, rows were lost or merged."""
+        names = [max(FUND_ITEMS, key=lambda label: label_score(c.text, label)) for c in rows]
+        expected = [x for x in FUND_ITEMS if x in names]
+        problems = []
+        if names != list(FUND_ITEMS)[:len(names)] or names != expected:
+            problems.append('funds items are not the printed ones in order: ' + ', '.join(c.text for c in rows))
+        for key in ('annual_budget', 'executed', 'weight'):
+            if key in headers:
+                orphans = self.orphans(headers[key][0], rows, top, end)
+                if orphans:
+                    problems.append(f'{len(orphans)} value cell(s) under {FUND_HEADERS[key]} belong to no row')
+                    break
+        if problems:
+            self.structure('funds', '; '.join(problems))
+
+    def orphans(self, head: VCell, rows: list[VCell], top: float, end: float) -> list[VCell]:
+        """Cells with text in a header's column, between top and end, that lie beside
+        none of the rows (a row the grid merged away or the layout missed)."""
+        out = []
+        for c in self.cells:
+            if not c.text or c.y0 < top - 3 or c.y1 > end + 3:
+                continue
+            if not (head.x0 - 3 <= c.xc <= head.x1 + 3):
+                continue
+            if not any(min(c.y1, r.y1) - max(c.y0, r.y0) > 0.5 * min(c.y1 - c.y0, r.y1 - r.y0) for r in rows):
+                out.append(c)
+        return out
 
     def _goals(self, expected, section_end: Optional[float]) -> None:
         actual = self.find('实际完成情况')
@@ -431,12 +466,32 @@ class FormBuilder:
         row_cells = [c for c in self.cells if c.y0 >= header_bottom - 3 and c.y1 <= end + 3
                      and min(c.x1, lv3.x1) - max(c.x0, lv3.x0) > 0.6 * min(c.x1 - c.x0, lv3.x1 - lv3.x0)]
         row_cells.sort(key=lambda c: c.y0)
+        for key in ('weight', 'score', 'target'):
+            if key in headers:
+                orphans = self.orphans(headers[key][0], row_cells, header_bottom, end)
+                if orphans:
+                    self.structure('indicators', f'{len(orphans)} cell(s) under {IND_HEADERS[key]} belong to '
+                                                 'no indicator row: rows may be lost or merged', orphans[0])
+                    break
         for i, row in enumerate(row_cells):
             self.form.indicators.append(Indicator())
             for key, (head, _) in headers.items():
                 cell = row if key == 'level3' else self.column_cell(head.x0, head.x1, row.y0, row.y1)
                 numeric = key in ('weight', 'score')
-                self.set_column(f'indicators.{i}.{key}', cell, key, headers, numeric=numeric)
+                path = f'indicators.{i}.{key}'
+                shared = [r for r in row_cells if r is not row and cell is not None and key not in ('level1', 'level2')
+                          and min(cell.y1, r.y1) - max(cell.y0, r.y0) > 0.5 * (r.y1 - r.y0)]
+                if shared:
+                    # One cell beside several rows: its horizontal rule was lost. Give
+                    # each row the lines level with it.
+                    lines = [l for l in cell.lines if row.y0 - 3 <= cell.line_yc(l) <= row.y1 + 3]
+                    self.set_value(path, [cell], numeric=numeric, lines=lines)
+                    if not lines:
+                        self.form.set(path, None)
+                    self.structure(path, 'the cell stretches over several rows (a rule is missing or '
+                                         'broken); its lines were shared out by position', cell)
+                    continue
+                self.set_column(path, cell, key, headers, numeric=numeric)
                 value = self.form.get(f'indicators.{i}.{key}')
                 if (key in ('level1', 'level2') and not value and i > 0 and cell is not None
                         and cell.continued):

@@ -92,7 +92,7 @@ class Checker:
                 self.flag(path, FlagReason.unparsed, f'{value!r} is not a number, rate or dash')
 
     def missing(self) -> None:
-        required = ['project_name', 'department', 'implementing_unit', 'goals.expected', 'goals.actual']
+        required = ['year', 'project_name', 'department', 'implementing_unit', 'goals.expected', 'goals.actual']
         if self.form.funds:
             required += ['funds.0.annual_budget', 'funds.0.executed', 'funds.0.weight',
                          'funds.0.execution_rate', 'funds.0.score']
