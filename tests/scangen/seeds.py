@@ -143,6 +143,9 @@ def _shape_fund_values(cells):
     budgets = tokens[:r - 1]
     if len(budgets) not in (0, 2, 3) or not all(_is_number(b) for b in budgets):
         raise SeedParseError('funds row: budgets')
+    if len(budgets) == 2 and number_value(budgets[0]) != number_value(budgets[1]):
+        # Two different budgets could be (initial, annual) or (annual, executed).
+        raise SeedParseError('funds row: ambiguous budgets')
     budgets = [None] * (3 - len(budgets)) + budgets
     return budgets + [weight, rate, after[0] if after else None]
 

@@ -60,6 +60,7 @@ DEVIATION_NOTES = [
 # level2 -> templates (level3, target, actual); fields in braces are filled per row.
 INDICATOR_TEMPLATES = {
     '数量指标': [('{obj}数量', '≥{n}{unit}', '{m}{unit}'), ('{obj}数量', '{n}', '{n}'),
+                 ('{obj}次数', '不少于{k}次', '{k2}次'), ('形成{obj}成果', '{k}份', '{k}份'),
                  ('完成{obj}', '{n}{unit}', '{n}{unit}'),
                  ('开展{obj}不少于{n}{unit}并形成工作台账和阶段性总结报告', '≥{n}{unit}', '{m}{unit}')],
     '质量指标': [('验收合格率', '≥{p}%', '{q}%'), ('报告质量', '数据准确，按要求完成。', '报告内容严谨详实、数据准确。'),
@@ -72,12 +73,13 @@ INDICATOR_TEMPLATES = {
     '社会效益指标': [('社会效益', '提升公众满意度和获得感', '有效提升'),
                    ('提升{topic}服务水平，保障群众日常生活需求', '明显提升', '完成'),
                    ('宣传报道数量', '≥{k}篇', '{k2}篇')],
-    '生态效益指标': [('节能降耗', '优', '优'), ('实施低碳管理', '达标', '达标')],
+    '生态效益指标': [('节能降耗', '优', '优'), ('实施低碳管理', '达标', '达标'),
+                   ('垃圾分类准确率', '≥{p}%', '{q}%')],
     '可持续影响指标': [('长效机制建设', '持续发挥作用', '持续发挥作用'), ('用户容量', '≥{n}万', '≥{n}万')],
     '经济成本指标': [('项目预算控制数', '≤{budget}万元', '{executed}万元'), ('项目金额', '≤{budget_round}万', '{executed}万'),
                    ('合同金额', '{yuan}元', '{yuan}元')],
-    '社会成本指标': [('社会成本', '无', '无')],
-    '生态环境成本指标': [('生态环境成本', '无负面影响', '无负面影响')],
+    '社会成本指标': [('社会成本', '无', '无'), ('对周边居民生活的影响', '无明显影响', '无明显影响')],
+    '生态环境成本指标': [('生态环境成本', '无负面影响', '无负面影响'), ('施工扬尘控制', '达标', '达标')],
     '服务对象满意度指标': [('服务对象满意度', '≥{p}%', '{q}%'), ('用户满意度', '≥{p}%', '≥{p}%'),
                       ('参会人员对活动满意度', '≥{p}%', '{q}%')],
 }
@@ -103,8 +105,7 @@ def fmt(value, places=None):
     d = Decimal(value)
     if places is not None:
         d = d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    text = format(d.normalize(), 'f')
-    return text
+    return format(d.normalize(), 'f')
 
 
 def _pick(rng, items):
@@ -142,9 +143,10 @@ def make_goal_text(rng, pool, topic):
 def _money(rng):
     """A budget in 万元 with 0-6 decimals; long decimals are common on purpose (they
     are what wraps inside the narrow funds columns)."""
-    places = int(rng.choice([0, 0, 1, 2, 2, 3, 4, 5, 6, 6, 6]))
-    whole = int(rng.choice([rng.integers(1, 10), rng.integers(10, 100), rng.integers(100, 1000),
-                            rng.integers(100, 1000), rng.integers(1000, 5000)]))
+    places = int(rng.choice([0, 1, 2, 2, 3, 4, 4, 5, 6, 6, 6, 6]))
+    whole = int(rng.choice([rng.integers(1, 10), rng.integers(10, 100), rng.integers(10, 100),
+                            rng.integers(100, 1000), rng.integers(100, 1000),
+                            rng.integers(1000, 5000)]))
     frac = Decimal(int(rng.integers(0, 10 ** places))).scaleb(-places) if places else Decimal(0)
     return Decimal(whole) + frac, places
 
@@ -224,20 +226,24 @@ def _indicator_groups(rng, n_rows):
     groups = groups[:n_rows]
     counts = [1] * len(groups)
     for _ in range(n_rows - len(groups)):
-        counts[int(rng.integers(len(groups)))] += 1
-    order = {l1: i for i, l1 in enumerate(LEVEL2_CHOICES)}
-    paired = sorted(zip(groups, counts), key=lambda gc: order[gc[0][0]])
+        # Extra rows go to groups that still have unused templates (repeats look fake).
+        room = [i for i, (_, l2) in enumerate(groups) if counts[i] < len(INDICATOR_TEMPLATES[l2])]
+        counts[_pick(rng, room) if room else 0] += 1
+    level1_order = list(LEVEL2_CHOICES)
+    level2_order = [l2 for names in LEVEL2_CHOICES.values() for l2 in names]
+    paired = sorted(zip(groups, counts), key=lambda gc: (level1_order.index(gc[0][0]),
+                                                         level2_order.index(gc[0][1])))
     return [g for g, c in paired for _ in range(c)]
 
 
 def _split_weights(rng, total, n):
-    """n positive integer weights adding to total, mostly multiples of 5."""
+    """n positive integer weights adding to total, mostly multiples of 5 and not far
+    from even (real forms give 5-30 points per indicator)."""
     if total % 5 == 0 and total // 5 >= n and rng.random() < 0.7:
         units, step = total // 5, 5
     else:
         units, step = total, 1
-    cuts = sorted(rng.choice(range(1, units), size=n - 1, replace=False)) if n > 1 else []
-    parts = [b - a for a, b in zip([0] + list(cuts), list(cuts) + [units])]
+    parts = 1 + rng.multinomial(units - n, rng.dirichlet([4.0] * n))
     return [int(p) * step for p in parts]
 
 
@@ -270,10 +276,13 @@ def make_indicators(rng, n_rows, topic, columns, budget, executed):
     groups = _indicator_groups(rng, n_rows)
     weights = _split_weights(rng, 90, len(groups))
     scores = _scores(rng, weights)
-    rows = []
+    rows, unused = [], {}
     for (l1, l2), weight, score in zip(groups, weights, scores):
-        level3, target, actual = _fill_template(rng, _pick(rng, INDICATOR_TEMPLATES[l2]), topic,
-                                                budget, executed)
+        # Templates of a level-2 group are drawn without replacement, so rows differ.
+        if not unused.get(l2):
+            unused[l2] = list(rng.permutation(len(INDICATOR_TEMPLATES[l2])))
+        template = INDICATOR_TEMPLATES[l2][int(unused[l2].pop())]
+        level3, target, actual = _fill_template(rng, template, topic, budget, executed)
         note = None
         if columns == 8 and score < weight:
             note = _pick(rng, DEVIATION_NOTES)
