@@ -48,6 +48,8 @@ def label_score(text: str, label: str) -> float:
     ratio = difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
     if len(a) >= 4 and (a in b or b in a):
         ratio = max(ratio, 0.9 * min(len(a), len(b)) / max(len(a), len(b)) + 0.1)
+    if len(b) >= 3 and b in a and len(a) <= 2 * len(b):
+        ratio = max(ratio, 0.8)     # the label with stray marks around it (seal residue)
     return ratio
 
 
@@ -217,6 +219,25 @@ class FormBuilder:
                 best = (c, s)
         return best
 
+    def find_headers(self, labels: dict[str, str], below: float = -1e9, above: float = 1e18) -> dict:
+        """Header cells for several labels at once, each cell used by one label only
+        (the best-scoring claim wins), so a misread header cannot take its neighbour's."""
+        claims = []
+        for key, label in labels.items():
+            for c in self.cells:
+                if c.y0 < below - 2 or c.y0 > above:
+                    continue
+                score = label_score(c.text, label)
+                if score >= LABEL_MIN:
+                    claims.append((score, key, c))
+        found, used = {}, set()
+        for score, key, c in sorted(claims, key=lambda x: -x[0]):
+            if key in found or id(c) in used:
+                continue
+            found[key] = (c, score)
+            used.add(id(c))
+        return found
+
     def structure(self, path: str, detail: str, cell: Optional[VCell] = None, confidence=None):
         self.flags.append(Flag(form=self.index, field=path, reason=FlagReason.structure,
                                detail=detail, confidence=confidence,
@@ -367,12 +388,9 @@ class FormBuilder:
 
     def _funds(self, section_end: Optional[float]) -> None:
         end = section_end if section_end is not None else 1e18
-        headers = {}
-        for key, label in FUND_HEADERS.items():
-            found = self.find(label, above=end)
-            if found:
-                headers[key] = found
-                self.note_label(found, label, f'funds.0.{key}')
+        headers = self.find_headers(FUND_HEADERS, above=end)
+        for key, found in headers.items():
+            self.note_label(found, FUND_HEADERS[key], f'funds.0.{key}')
         if len(headers) < 4:
             self.structure('funds', f'funds header found for {len(headers)} of 6 columns')
             if not headers:
@@ -449,13 +467,10 @@ class FormBuilder:
 
     def _indicators(self, section_top: Optional[float]) -> None:
         top = section_top if section_top is not None else -1e9
-        headers = {}
-        for key, label in IND_HEADERS.items():
-            found = self.find(label, below=top)
-            if found:
-                headers[key] = found
-                if key != 'deviation_note':
-                    self.note_label(found, label, f'indicators.0.{key}')
+        headers = self.find_headers(IND_HEADERS, below=top)
+        for key, found in headers.items():
+            if key != 'deviation_note':
+                self.note_label(found, IND_HEADERS[key], f'indicators.0.{key}')
         if 'level3' not in headers:
             self.structure('indicators', 'indicator header 三级指标 not found')
             return
