@@ -103,6 +103,7 @@ class VCell:
     y1: float
     lines: list[TextLine]
     continued: bool = False     # on a continuation page, touching that table's top
+    at_bottom: bool = False     # touching the bottom of its table (a page break may follow)
 
     @property
     def text(self) -> str:
@@ -187,7 +188,7 @@ def _place(part: FormPart, page_number: int, table, cell_lines, continued: bool)
         part.cells.append(VCell(page=page_number, bbox=list(cell.bbox),
                                 x0=fx0 + (x0 - tx0) * scale, x1=fx0 + (x1 - tx0) * scale,
                                 y0=y0 + offset, y1=y1 + offset, lines=lines,
-                                continued=continued and y0 - ty0 <= 3))
+                                continued=continued and y0 - ty0 <= 3, at_bottom=ty1 - y1 <= 3))
     part.bottom = max(part.bottom, ty1 + offset)
     if page_number not in part.pages:
         part.pages.append(page_number)
@@ -453,6 +454,27 @@ class FormBuilder:
                 out.append(c)
         return out
 
+    def _carry_across_break(self, row_cells: list[VCell], headers: dict) -> None:
+        """A merged 一级/二级 cell cut by a page break has its text printed on one side
+        only; the rows on the other side carry it too. Rows after the break got it
+        already (copied down); here rows before the break take it from below."""
+        for key in ('level1', 'level2'):
+            if key not in headers:
+                continue
+            head = headers[key][0]
+            for i in range(len(row_cells) - 2, -1, -1):
+                path, below = f'indicators.{i}.{key}', f'indicators.{i + 1}.{key}'
+                if self.form.get(path) or not self.form.get(below):
+                    continue
+                cell = self.column_cell(head.x0, head.x1, row_cells[i].y0, row_cells[i].y1)
+                nxt = self.column_cell(head.x0, head.x1, row_cells[i + 1].y0, row_cells[i + 1].y1)
+                # Same (empty) merged cell as the row below, or the cell just above the
+                # break whose continuation opens the next page.
+                if cell is not None and nxt is not None and (
+                        nxt is cell or (cell.at_bottom and nxt.continued)):
+                    self.form.set(path, self.form.get(below))
+                    self.form.sources[path] = self.form.sources.get(below, FieldSource())
+
     def _goals(self, expected, section_end: Optional[float]) -> None:
         actual = self.find('实际完成情况')
         end = section_end if section_end is not None else 1e18
@@ -514,6 +536,7 @@ class FormBuilder:
                     self.form.set(f'indicators.{i}.{key}', self.form.get(f'indicators.{i - 1}.{key}'))
                     self.form.sources[f'indicators.{i}.{key}'] = self.form.sources.get(
                         f'indicators.{i - 1}.{key}', FieldSource())
+        self._carry_across_break(row_cells, headers)
         if total:
             t = total[0]
             self.form.total = Total()
