@@ -56,7 +56,11 @@ def cmd_extract(args) -> int:
         print('error: no input files found', file=sys.stderr)
         return 1
     os.makedirs(args.out, exist_ok=True)
-    recognizer = ocr.default_recognizer()
+    try:
+        recognizer = ocr.make_recognizer(args.engine)
+    except (ImportError, FileNotFoundError, ValueError) as err:
+        print(f'error: OCR engine {args.engine!r} is not available: {err}', file=sys.stderr)
+        return 2
     failed = 0
     show = not args.quiet and sys.stderr.isatty() or args.progress
     for path in inputs:
@@ -111,6 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--dpi', type=int, default=200, help='rendering resolution for PDFs (default 200)')
     p.add_argument('--tables', metavar='DIR', help='also write each page\'s ruled tables as HTML')
     p.add_argument('--debug', metavar='DIR', help='also write per-page PNG overlays of lines and cells')
+    p.add_argument('--engine', default=os.environ.get('EXTRACTOR_OCR_ENGINE', 'cascade'),
+                   choices=('cascade', 'small', 'tiny', 'paddleocr'),
+                   help='OCR engine (default cascade; paddleocr needs the optional extra)')
     p.add_argument('-v', '--verbose', action='store_true', help='print forms and every flag')
     p.add_argument('-q', '--quiet', action='store_true', help='no progress bar')
     p.add_argument('--progress', action='store_true', help='progress bar even when not on a terminal')

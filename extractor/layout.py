@@ -23,6 +23,7 @@ LABEL_MIN = 0.67            # fuzzy ratio for a label to count as found
 LABEL_SURE = 0.85           # below this a matched label is reported as uncertain
 NUMERIC_KEYS = {'initial_budget', 'annual_budget', 'executed', 'weight', 'execution_rate', 'score'}
 NUMERIC_CHARS = set('0123456789.%,-—')
+DIGIT_LOOKALIKES = str.maketrans({'O': '0', 'o': '0', 'D': '0', 'l': '1', 'I': '1', '|': '1'})
 DASH_LIKE = set('一-－—―‐‑‒–−_~〜﹣')
 
 FUND_HEADERS = {'initial_budget': '年初预算数', 'annual_budget': '全年预算数', 'executed': '全年执行数',
@@ -559,6 +560,9 @@ def _numeric_text(line: TextLine) -> str:
         return '—'          # a printed dash, read as 一 or a hyphen
     if all(ch in NUMERIC_CHARS for ch in text.replace(' ', '')):
         return text.replace(' ', '')
+    lookalike = text.replace(' ', '').translate(DIGIT_LOOKALIKES)
+    if _looks_numeric(lookalike):
+        return lookalike        # 'O' for 0, 'l' for 1: letters cannot stand in a number cell
     if line.numeric and (line.numeric_confidence or 0) >= 0.6 and _looks_numeric(line.numeric) \
             and len(line.numeric) >= 0.6 * len(text):
         return line.numeric
