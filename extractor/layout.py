@@ -240,6 +240,19 @@ class FormBuilder:
             used.add(id(c))
         return found
 
+    @staticmethod
+    def same_row(headers: dict, anchor: Optional[str] = None) -> dict:
+        """Keep the header cells level with the anchor (or with most of them): a label
+        matched elsewhere in the table is a misreading, not a header."""
+        if not headers:
+            return headers
+        if anchor is None or anchor not in headers:
+            ys = sorted((h[0].y0 + h[0].y1) / 2 for h in headers.values())
+            centre = ys[len(ys) // 2]
+        else:
+            centre = (headers[anchor][0].y0 + headers[anchor][0].y1) / 2
+        return {k: h for k, h in headers.items() if h[0].y0 - 3 <= centre <= h[0].y1 + 3}
+
     def structure(self, path: str, detail: str, cell: Optional[VCell] = None, confidence=None):
         self.flags.append(Flag(form=self.index, field=path, reason=FlagReason.structure,
                                detail=detail, confidence=confidence,
@@ -393,8 +406,10 @@ class FormBuilder:
         headers = self.find_headers(FUND_HEADERS, above=end)
         for key, found in headers.items():
             self.note_label(found, FUND_HEADERS[key], f'funds.0.{key}')
-        if len(headers) < 4:
-            self.structure('funds', f'funds header found for {len(headers)} of 6 columns')
+        headers = self.same_row(headers)
+        if len(headers) < len(FUND_HEADERS):
+            missing = ', '.join(FUND_HEADERS[k] for k in FUND_HEADERS if k not in headers)
+            self.structure('funds', f'funds header not found for: {missing}')
             if not headers:
                 return
         header_bottom = max(h[0].y1 for h in headers.values())
@@ -431,7 +446,7 @@ class FormBuilder:
         names = [max(FUND_ITEMS, key=lambda label: label_score(c.text, label)) for c in rows]
         expected = [x for x in FUND_ITEMS if x in names]
         problems = []
-        if names != list(FUND_ITEMS)[:len(names)] or names != expected:
+        if names != list(FUND_ITEMS):
             problems.append('funds items are not the printed ones in order: ' + ', '.join(c.text for c in rows))
         for key in ('annual_budget', 'executed', 'weight'):
             if key in headers:
@@ -497,6 +512,10 @@ class FormBuilder:
         if 'level3' not in headers:
             self.structure('indicators', 'indicator header 三级指标 not found')
             return
+        headers = self.same_row(headers, anchor='level3')
+        missing = [IND_HEADERS[k] for k in IND_HEADERS if k not in headers and k != 'deviation_note']
+        if missing:
+            self.structure('indicators', 'indicator header not found for: ' + ', '.join(missing))
         total = self.find('总分', below=headers['level3'][0].y1)
         header_bottom = max(h[0].y1 for h in headers.values())
         end = total[0].y0 if total else 1e18
@@ -541,6 +560,14 @@ class FormBuilder:
         if total:
             t = total[0]
             self.form.total = Total()
+            for key in ('weight', 'score'):
+                if key in headers:
+                    beside = self.column_cell(headers[key][0].x0, headers[key][0].x1, t.y0, t.y1)
+                    if beside is not None and beside is not t and beside.y0 < t.y0 - 0.3 * (t.y1 - t.y0):
+                        self.structure('indicators', 'the 总分 row runs into the row above it '
+                                                     '(a rule is missing or broken)', beside)
+                        self.structure('total', 'the 总分 row runs into the row above it', beside)
+                        break
             for key in ('weight', 'score'):
                 head = headers.get(key)
                 cell = None
