@@ -130,6 +130,19 @@ class VCell:
 
 
 @dataclass
+class Band:
+    """A row of the form found from text lines (virtual y range, its cell, its lines)."""
+    y0: float
+    y1: float
+    cell: VCell
+    lines: list[TextLine]
+
+    @property
+    def text(self) -> str:
+        return join_lines([line.text for line in self.lines]) or ''
+
+
+@dataclass
 class FormPart:
     pages: list[int] = field(default_factory=list)
     cells: list[VCell] = field(default_factory=list)
@@ -412,33 +425,85 @@ class FormBuilder:
             self.structure('funds', f'funds header not found for: {missing}')
             if not headers:
                 return
-        header_bottom = max(h[0].y1 for h in headers.values())
+        header_bottom = _header_bottom(headers)
         first_x = min(h[0].x0 for h in headers.values())
-        # Item cells: left of the value columns, between the header and the next section.
-        items = [c for c in self.cells if c.y0 >= header_bottom - 3 and c.y1 <= end + 3
-                 and c.x1 <= first_x + 5 and c.text and label_score(c.text, '项目资金万元') < 0.7]
-        items = [c for c in items if not any(o is not c and o.x1 <= c.x0 + 3 and o.y0 <= c.y0 + 3 and o.y1 >= c.y1 - 3
-                                             and o.text and label_score(o.text, '项目资金万元') < 0.7 for o in items)]
-        rows = sorted(items, key=lambda c: c.y0)
+        rows = self._fund_item_rows(header_bottom, first_x, end)
         self._check_funds_rows(rows, headers, header_bottom, end)
-        for i, item_cell in enumerate(rows):
+        for i, row in enumerate(rows):
             self.form.funds.append(FundsRow())
-            canonical = max(FUND_ITEMS, key=lambda label: label_score(item_cell.text, label))
-            if label_score(item_cell.text, canonical) >= 0.6:
+            canonical = max(FUND_ITEMS, key=lambda label: label_score(row.text, label))
+            self.set_value(f'funds.{i}.item', [row.cell], lines=row.lines)
+            if label_score(row.text, canonical) >= 0.6:
                 self.form.funds[i].item = canonical
-                self.form.sources[f'funds.{i}.item'] = FieldSource(
-                    page=item_cell.page, bbox=item_cell.bbox,
-                    confidence=min([l.confidence for l in item_cell.lines], default=None),
-                    lines=[l.text for l in item_cell.lines])
-            else:
-                self.set_value(f'funds.{i}.item', [item_cell])
             for key, (head, _) in headers.items():
-                cell = self.column_cell(head.x0, head.x1, item_cell.y0, item_cell.y1)
+                cell = self.column_cell(head.x0, head.x1, row.y0, row.y1)
                 if cell is not None and cell.y0 < header_bottom - 3:
-                    cell = None
-                self.set_column(f'funds.{i}.{key}', cell, key, headers, numeric=True)
+                    self.value_below_header(f'funds.{i}.{key}', cell, row, header_bottom)
+                    continue
+                self.set_row_column(f'funds.{i}.{key}', cell, row, rows, key, headers, numeric=True)
                 if cell is None:
                     self.form.sources.pop(f'funds.{i}.{key}', None)
+
+    def _fund_item_rows(self, top: float, first_x: float, end: float) -> list['Band']:
+        """The funds item rows, one per printed item (年度资金总额 …). Found from the
+        item cells' text lines rather than the cells alone: when a rule is lost two
+        items share one cell, or an item's cell runs up into the header row."""
+        cells = [c for c in self.cells if c.x1 <= first_x + 5 and c.y1 > top + 5 and c.y0 < end - 5
+                 and c.text and label_score(c.text, '项目资金万元') < 0.7]
+        # Drop label-like cells that stand left of other item cells (the block label).
+        cells = [c for c in cells if not any(o is not c and o.x0 >= c.x1 - 3 and
+                                             min(o.y1, c.y1) - max(o.y0, c.y0) > 0 for o in cells)]
+        bands = []
+        for cell in sorted(cells, key=lambda c: c.y0):
+            lines = [l for l in cell.lines if top - 3 <= cell.line_yc(l) <= end + 3]
+            if not lines:
+                continue
+            whole = join_lines([l.text for l in lines]) or ''
+            if len(lines) == 1 or max(label_score(whole, x) for x in FUND_ITEMS) >= 0.8:
+                bands.append(Band(max(cell.y0, top), min(cell.y1, end), cell, lines))
+                continue
+            # Several items in one cell: cut its lines wherever the text so far reads
+            # as an item.
+            group: list[TextLine] = []
+            for line in lines:
+                group.append(line)
+                text = join_lines([l.text for l in group]) or ''
+                if max(label_score(text, x) for x in FUND_ITEMS) >= 0.8:
+                    ys = [cell.line_yc(l) for l in group]
+                    half = max(l.bbox[3] - l.bbox[1] for l in group)
+                    bands.append(Band(min(ys) - half, max(ys) + half, cell, group))
+                    group = []
+            if group:
+                ys = [cell.line_yc(l) for l in group]
+                half = max(l.bbox[3] - l.bbox[1] for l in group)
+                bands.append(Band(min(ys) - half, max(ys) + half, cell, group))
+            self.structure('funds', 'several funds items in one cell (a rule is missing or broken)', cell)
+        return bands
+
+    def value_below_header(self, path: str, cell: VCell, row, header_bottom: float) -> None:
+        """A value cell merged with its header cell (the rule under the header lost):
+        the lines below the header's level that are level with the row."""
+        lines = [l for l in cell.lines if cell.line_yc(l) > header_bottom and row.y0 - 3 <= cell.line_yc(l) <= row.y1 + 3]
+        self.set_value(path, [cell], numeric=True, lines=lines)
+        if not lines:
+            self.form.set(path, None)
+        self.structure(path, 'the value cell runs into its header (a rule is missing or broken)', cell)
+
+    def set_row_column(self, path: str, cell: Optional[VCell], row, rows, key: str, headers: dict,
+                       numeric: bool) -> None:
+        """Set a row's field from the cell in its column; a cell beside several rows
+        (its rule lost) gives each row only the lines level with it."""
+        shared = cell is not None and any(
+            r is not row and min(cell.y1, r.y1) - max(cell.y0, r.y0) > 0.5 * (r.y1 - r.y0) for r in rows)
+        if not shared:
+            self.set_column(path, cell, key, headers, numeric=numeric)
+            return
+        lines = [l for l in cell.lines if row.y0 - 3 <= cell.line_yc(l) <= row.y1 + 3]
+        self.set_value(path, [cell], numeric=numeric, lines=lines)
+        if not lines:
+            self.form.set(path, None)
+        self.structure(path, 'the cell stretches over several rows (a rule is missing or broken); '
+                             'its lines were shared out by position', cell)
 
     def _check_funds_rows(self, rows: list[VCell], headers: dict, top: float, end: float) -> None:
         """The funds block's rows should be the printed items, in order, and every value
@@ -517,7 +582,7 @@ class FormBuilder:
         if missing:
             self.structure('indicators', 'indicator header not found for: ' + ', '.join(missing))
         total = self.find('总分', below=headers['level3'][0].y1)
-        header_bottom = max(h[0].y1 for h in headers.values())
+        header_bottom = _header_bottom(headers)
         end = total[0].y0 if total else 1e18
         lv3 = headers['level3'][0]
         row_cells = [c for c in self.cells if c.y0 >= header_bottom - 3 and c.y1 <= end + 3
@@ -536,19 +601,10 @@ class FormBuilder:
                 cell = row if key == 'level3' else self.column_cell(head.x0, head.x1, row.y0, row.y1)
                 numeric = key in ('weight', 'score')
                 path = f'indicators.{i}.{key}'
-                shared = [r for r in row_cells if r is not row and cell is not None and key not in ('level1', 'level2')
-                          and min(cell.y1, r.y1) - max(cell.y0, r.y0) > 0.5 * (r.y1 - r.y0)]
-                if shared:
-                    # One cell beside several rows: its horizontal rule was lost. Give
-                    # each row the lines level with it.
-                    lines = [l for l in cell.lines if row.y0 - 3 <= cell.line_yc(l) <= row.y1 + 3]
-                    self.set_value(path, [cell], numeric=numeric, lines=lines)
-                    if not lines:
-                        self.form.set(path, None)
-                    self.structure(path, 'the cell stretches over several rows (a rule is missing or '
-                                         'broken); its lines were shared out by position', cell)
-                    continue
-                self.set_column(path, cell, key, headers, numeric=numeric)
+                if key in ('level1', 'level2'):
+                    self.set_column(path, cell, key, headers, numeric=numeric)   # merged on purpose
+                else:
+                    self.set_row_column(path, cell, row, row_cells, key, headers, numeric=numeric)
                 value = self.form.get(f'indicators.{i}.{key}')
                 if (key in ('level1', 'level2') and not value and i > 0 and cell is not None
                         and cell.continued):
@@ -577,6 +633,13 @@ class FormBuilder:
                         cell = None
                 self.set_column(f'total.{key}', cell, key, {k: headers[k] for k in ('weight', 'score') if k in headers},
                                 numeric=True)
+
+
+def _header_bottom(headers: dict) -> float:
+    """Where the header row ends: most header cells end there; one that ends lower ran
+    into the row below (a lost rule) and must not push the first row away."""
+    ends = sorted(h[0].y1 for h in headers.values())
+    return ends[(len(ends) - 1) // 2]
 
 
 def _numeric_text(line: TextLine) -> str:
