@@ -195,6 +195,10 @@ def _place(part: FormPart, page_number: int, table, cell_lines, continued: bool)
         offset, tx0, scale = part.placement[page_number]
     else:
         scale = (fx1 - fx0) / max(1.0, float(tx1 - tx0))
+        if not 0.93 <= scale <= 1.07:
+            # Not the whole table (a short piece, or rules lost at one side): the same
+            # print at the same resolution, so keep the scale and align left edges.
+            scale = 1.0
         offset = part.bottom + 20 - ty0 if part.cells else 0.0
         part.placement[page_number] = (offset, float(tx0), scale)
     for cell, lines in zip(table.cells, cell_lines):
