@@ -414,7 +414,7 @@ class FormBuilder:
         goals_top = min([x[0].y0 for x in (goals_label, expected) if x], default=None)
         ind_top = indicators_label[0].y0 if indicators_label else None
         self._funds(goals_top if goals_top is not None else ind_top)
-        self._goals(expected, ind_top)
+        self._goals(expected, ind_top, goals_label)
         self._indicators(ind_top if ind_top is not None else goals_top)
         return self.form, self.flags
 
@@ -560,9 +560,12 @@ class FormBuilder:
                     self.form.set(path, self.form.get(below))
                     self.form.sources[path] = self.form.sources.get(below, FieldSource())
 
-    def _goals(self, expected, section_end: Optional[float]) -> None:
+    def _goals(self, expected, section_end: Optional[float], label=None) -> None:
         actual = self.find('实际完成情况')
         end = section_end if section_end is not None else 1e18
+        if not expected and not actual and label is not None:
+            self._goals_without_headers(label[0], end)
+            return
         for path, head in (('goals.expected', expected), ('goals.actual', actual)):
             if not head:
                 self.structure(path, 'goals header not found')
@@ -571,6 +574,22 @@ class FormBuilder:
             cells = [c for c in self.cells if c.y0 >= h.y1 - 3 and c.y1 <= end + 3
                      and min(c.x1, h.x1) - max(c.x0, h.x0) > 0.5 * (h.x1 - h.x0)]
             self.set_value(path, sorted(cells, key=lambda c: c.y0))
+
+    def _goals_without_headers(self, label: VCell, end: float) -> None:
+        """The 预期目标 / 实际完成情况 headers were not found (merged away with a lost
+        rule): the goals are the last row of cells beside the 年度总体目标 label, the
+        left one expected, the right one actual."""
+        beside = [c for c in self.cells if c.x0 >= label.x1 - 5 and c.y0 >= label.y0 - 3
+                  and c.y1 <= min(label.y1, end) + 3 and c.text]
+        if not beside:
+            self.structure('goals', 'goals headers and text not found')
+            return
+        last = max(c.y0 for c in beside)
+        row = sorted([c for c in beside if c.y0 >= last - 5], key=lambda c: c.x0)
+        self.set_value('goals.expected', row[:1])
+        self.set_value('goals.actual', row[1:2] if len(row) > 1 else [])
+        self.structure('goals', 'goals headers not found; the goals were taken from the cells '
+                                'beside 年度总体目标', row[0])
 
     def _indicators(self, section_top: Optional[float]) -> None:
         top = section_top if section_top is not None else -1e9

@@ -481,10 +481,14 @@ def _split_loose(ink: np.ndarray, dpi: int) -> list[LineBox]:
     scale = dpi / 200.0
     ink = _denoise(ink, max(6, int(10 * scale * scale)))
     out = []
-    for y0, y1 in _bands(ink.sum(axis=1)):
+    # A shadow or a dark page edge puts a little ink in every row: count as text rows
+    # only those with clearly more ink than the region's usual row.
+    profile = (ink > 0).sum(axis=1)
+    floor = float(np.median(profile)) + max(3.0, 0.004 * ink.shape[1])
+    for y0, y1 in _bands(np.where(profile > floor, profile, 0)):
         if y1 - y0 < 8 * scale or y1 - y0 > 150 * scale:
             continue
-        cols = ink[y0:y1].any(axis=0)
+        cols = (ink[y0:y1] > 0).sum(axis=0) > max(1, int(0.15 * (y1 - y0)))
         gap_limit = int((y1 - y0) * 2)
         xs = np.nonzero(cols)[0]
         if len(xs) == 0:
