@@ -561,9 +561,10 @@ class FormBuilder:
                     self.form.sources[path] = self.form.sources.get(below, FieldSource())
 
     def _goals(self, expected, section_end: Optional[float], label=None) -> None:
-        actual = self.find('实际完成情况')
         end = section_end if section_end is not None else 1e18
-        if not expected and not actual and label is not None:
+        expected = self.find('预期目标', above=end - 5)
+        actual = self.find('实际完成情况', above=end - 5)
+        if not (expected and actual) and label is not None:
             self._goals_without_headers(label[0], end)
             return
         for path, head in (('goals.expected', expected), ('goals.actual', actual)):
