@@ -122,6 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('-q', '--quiet', action='store_true', help='no progress bar')
     p.add_argument('--progress', action='store_true', help='progress bar even when not on a terminal')
     p.set_defaults(func=cmd_extract)
+    # Queue commands (submit, status, export) live beside the pipeline, in workers/.
+    from workers.cli import add_commands
+    add_commands(sub)
     return parser
 
 

@@ -1,0 +1,121 @@
+"""Throughput of the queue: documents per minute and pages per second with 1 and 2
+worker processes (one page at a time each, one OCR thread) on generated scans.
+
+    python benchmarks/queue_throughput.py [--docs 40] [--workers 1,2] [--broker redis|embedded]
+
+Each run gets a fresh store and broker database; the workers are started and ready
+before the clock starts, which runs from `submit` until the store says every document
+is final. Scaling is the 2-process rate over twice the 1-process rate (1.0 = linear).
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+
+def generate(out: str, docs: int, level: str, seed: int) -> list[str]:
+    subprocess.run([sys.executable, '-m', 'tests.scangen', '--out', out, '--forms', str(docs),
+                    '--level', level, '--per-pdf', '1', '--seed', str(seed), '-q'],
+                   cwd=ROOT, check=True)
+    return sorted(glob.glob(os.path.join(out, '*.pdf')))
+
+
+def redis_reachable(url: str) -> bool:
+    try:
+        import redis
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=2).ping())
+    except Exception:
+        return False
+
+
+def run(scans: list[str], workers: int, broker: str, work_dir: str) -> dict:
+    # One data dir (the embedded broker's file is in it, and this process's Celery app
+    # is made once), a fresh store per run.
+    data_dir = os.path.join(work_dir, 'var')
+    os.environ['EXTRACTOR_DATA_DIR'] = data_dir
+    os.environ['EXTRACTOR_DATABASE_URL'] = f'sqlite:///{work_dir}/store-{workers}-workers.db'
+    if broker == 'embedded':
+        os.environ.pop('EXTRACTOR_BROKER_URL', None)
+        os.environ.pop('EXTRACTOR_RESULT_BACKEND', None)
+    else:
+        import redis
+        redis.Redis.from_url(broker).flushdb()
+        os.environ['EXTRACTOR_BROKER_URL'] = os.environ['EXTRACTOR_RESULT_BACKEND'] = broker
+
+    from extractor.pipeline import sha256_of
+    from workers import dispatch
+    from workers.local import LocalWorkers
+    from workers.recovery import live_workers
+    from workers.settings import Settings
+    from workers.store.db import open_store
+    from workers.store.queries import batch_progress, find_batch
+    from workers.store.tracking import SubmittedFile, register
+
+    settings = Settings.from_env()
+    store = open_store(settings.database_url)
+    local = LocalWorkers(workers, os.path.join(data_dir, 'logs'), prefix='bench').start()
+    try:
+        deadline = time.monotonic() + 120
+        while len(live_workers(store)) < workers:
+            if time.monotonic() > deadline or local.alive() < workers:
+                raise SystemExit(f'workers did not start; see {data_dir}/logs')
+            time.sleep(0.2)
+        files = [SubmittedFile(p, sha256_of(p), os.path.getsize(p)) for p in scans]
+        started = time.monotonic()
+        dispatch.send_documents(register(store, 'bench', files).to_queue)
+        while True:
+            with store.session() as session:
+                progress = batch_progress(session, find_batch(session, 'bench'))
+            if progress.complete:
+                break
+            time.sleep(0.5)           # lightly: the workers have every core
+        seconds = time.monotonic() - started
+    finally:
+        local.stop()
+    return {'workers': workers, 'documents': progress.total, 'failed': progress.failed,
+            'pages': progress.pages_done + progress.pages_failed, 'seconds': seconds,
+            'docs_per_min': progress.total / seconds * 60,
+            'pages_per_s': (progress.pages_done + progress.pages_failed) / seconds}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--docs', type=int, default=40, help='generated documents (one form each)')
+    ap.add_argument('--level', default='clean', help='scan degradation level (default clean)')
+    ap.add_argument('--seed', type=int, default=5)
+    ap.add_argument('--workers', default='1,2', help='worker process counts to run')
+    ap.add_argument('--broker', default='redis', choices=('redis', 'embedded'))
+    ap.add_argument('--redis-url', default='redis://127.0.0.1:6379/9')
+    args = ap.parse_args()
+    broker = args.redis_url if args.broker == 'redis' else 'embedded'
+    if args.broker == 'redis' and not redis_reachable(broker):
+        print(f'Redis not reachable at {broker}; use --broker embedded', file=sys.stderr)
+        return 1
+    with tempfile.TemporaryDirectory(prefix='queue-bench-') as work_dir:
+        scans = generate(os.path.join(work_dir, 'scans'), args.docs, args.level, args.seed)
+        print(f'{len(scans)} documents, broker {args.broker}, {os.cpu_count()} cores')
+        print(f'{"workers":>7} {"docs":>5} {"pages":>5} {"seconds":>8} {"docs/min":>9} {"pages/s":>8}')
+        results = []
+        for count in [int(n) for n in args.workers.split(',')]:
+            r = run(scans, count, broker, work_dir)
+            results.append(r)
+            print(f'{r["workers"]:>7} {r["documents"]:>5} {r["pages"]:>5} {r["seconds"]:>8.1f} '
+                  f'{r["docs_per_min"]:>9.1f} {r["pages_per_s"]:>8.2f}'
+                  + (f'  ({r["failed"]} failed)' if r['failed'] else ''), flush=True)
+        by_count = {r['workers']: r for r in results}
+        if 1 in by_count and 2 in by_count:
+            scaling = by_count[2]['pages_per_s'] / (2 * by_count[1]['pages_per_s'])
+            print(f'scaling 1 -> 2 processes: {scaling:.2f} of linear')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,222 @@
+"""Recovery from lost messages, keyed on the store.
+
+The broker can lose work: a Redis without persistence restarts empty (its queue, its
+unacknowledged tasks and the chord counters are gone), and the server-less SQLite
+broker keeps a message a killed worker had taken marked as taken. The store does not
+lose anything, so it is the reference: every `sweep_interval` one worker (whoever
+holds the `sweep` lease in the store) looks for documents that are not final and
+have shown no progress for `stall_seconds`, and
+
+  * if all their pages are finished, sends the assembly again;
+  * if the queue is empty (so nothing is waiting to be done for them) and none of
+    their pages was started recently, sends their unfinished pages again (or the
+    start task, for a document that never started).
+
+Re-sent work is harmless if the original turns up after all: every task checks the
+store first (tasks.py). What this guarantees: every stored document ends extracted
+or failed, once, as long as some worker runs; after a broker restart it takes up to
+stall_seconds + sweep_interval. What it does not: a file submitted while the broker
+was down is stored but only queued by the next sweep.
+
+The same thread writes the worker's heartbeat (`workers` table), which is how
+`submit --wait` knows whether it needs to start workers itself.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Optional
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from workers.settings import QUEUES, Settings, redact
+from workers.store.db import Store, open_store
+from workers.store.models import (Document, Lease, PageRow, PageStatus, Status, WorkerRow,
+                                  utcnow)
+
+log = logging.getLogger(__name__)
+HEARTBEAT_SECONDS = 10
+SWEEP_LEASE = 'sweep'
+
+
+# ------------------------------------------------------------------ leases, heartbeats
+
+def take_lease(store: Store, name: str, holder: str, seconds: float) -> bool:
+    """Hold the named lease for `seconds` unless someone else holds it now."""
+    now = utcnow()
+    until = now + timedelta(seconds=seconds)
+    with store.session(write=True) as session:
+        taken = session.execute(
+            update(Lease).where(Lease.name == name)
+            .where(or_(Lease.expires_at.is_(None), Lease.expires_at < now, Lease.holder == holder))
+            .values(holder=holder, expires_at=until)).rowcount
+        if taken:
+            return True
+        if session.get(Lease, name) is not None:
+            return False
+    try:
+        with store.session(write=True) as session:
+            session.add(Lease(name=name, holder=holder, expires_at=until))
+        return True
+    except IntegrityError:
+        return False
+
+
+def heartbeat(store: Store, name: str, broker_url: str) -> None:
+    now = utcnow()
+    with store.session(write=True) as session:
+        row = session.get(WorkerRow, name)
+        if row is None:
+            session.add(WorkerRow(name=name, host=socket.gethostname(), pid=os.getpid(),
+                                  broker=redact(broker_url), started_at=now, seen_at=now))
+        else:
+            row.seen_at, row.pid = now, os.getpid()
+
+
+def forget_worker(store: Store, name: str) -> None:
+    with store.session(write=True) as session:
+        session.execute(delete(WorkerRow).where(WorkerRow.name == name))
+
+
+def live_workers(store: Store) -> list[str]:
+    """Workers that sent a heartbeat recently. Every worker of a deployment writes to
+    the same store (the broker URL may be spelt differently on each machine)."""
+    since = utcnow() - timedelta(seconds=3 * HEARTBEAT_SECONDS)
+    with store.session() as session:
+        return list(session.scalars(select(WorkerRow.name).where(WorkerRow.seen_at >= since)))
+
+
+# ------------------------------------------------------------------ the sweep
+
+def queue_backlog(app) -> int:
+    """Messages waiting in the queues (not those a worker holds)."""
+    with app.connection_for_write() as connection:
+        connection.ensure_connection(max_retries=1)
+        channel = connection.default_channel
+        return sum(channel.queue_declare(queue=name, passive=False).message_count for name in QUEUES)
+
+
+@dataclass
+class SweepReport:
+    assembled: list[int] = field(default_factory=list)
+    restarted: list[int] = field(default_factory=list)
+    pages_resent: dict[int, list[int]] = field(default_factory=dict)
+
+    def __bool__(self):
+        return bool(self.assembled or self.restarted or self.pages_resent)
+
+
+def sweep(store: Store, settings: Settings, backlog: int) -> SweepReport:
+    """Re-send the work of stalled documents (see the module docstring)."""
+    from workers import dispatch
+    report = SweepReport()
+    now = utcnow()
+    stalled_before = now - timedelta(seconds=settings.stall_seconds)
+    unfinished_pages = (select(func.count(PageRow.id))
+                        .where(PageRow.document_id == Document.id)
+                        .where(PageRow.status.not_in(PageStatus.FINISHED))
+                        .correlate(Document).scalar_subquery())
+    with store.session() as session:
+        stalled = session.execute(
+            select(Document.id, Document.status, Document.page_count, unfinished_pages)
+            .where(Document.status.in_((Status.QUEUED, Status.RUNNING)))
+            .where(Document.updated_at < stalled_before)
+            .order_by(Document.id)).all()
+    for document_id, status, page_count, unfinished in stalled:
+        if status == Status.RUNNING and page_count and unfinished == 0:
+            _touch(store, document_id)
+            dispatch.send_assembly(document_id)
+            report.assembled.append(document_id)
+            continue
+        if backlog > 0:
+            continue
+        with store.session() as session:
+            pages = session.execute(select(PageRow.number, PageRow.status, PageRow.started_at)
+                                    .where(PageRow.document_id == document_id)).all()
+        if any(started and started >= stalled_before for _n, _s, started in pages):
+            continue                  # a page may still be running somewhere
+        _touch(store, document_id)
+        if status == Status.QUEUED or not page_count:
+            dispatch.send_documents([document_id])
+            report.restarted.append(document_id)
+        else:
+            todo = sorted(n for n, s, _ in pages if s not in PageStatus.FINISHED)
+            done = {n for n, _s, _ in pages}
+            todo += [n for n in range(1, page_count + 1) if n not in done]
+            dispatch.send_pages(document_id, sorted(todo))
+            report.pages_resent[document_id] = sorted(todo)
+    return report
+
+
+def _touch(store: Store, document_id: int) -> None:
+    """Count a re-send as progress, so the next sweep waits another stall period."""
+    with store.session(write=True) as session:
+        session.execute(update(Document).where(Document.id == document_id)
+                        .values(updated_at=utcnow(), requeues=Document.requeues + 1))
+
+
+# ------------------------------------------------------------------ the thread
+
+class Caretaker:
+    """A daemon thread in each worker's main process: heartbeat every 10 s, and a
+    sweep every sweep_interval when this worker holds the sweep lease."""
+
+    _instance: Optional['Caretaker'] = None
+
+    def __init__(self, app, hostname: str):
+        self.app, self.hostname = app, hostname
+        self.settings: Settings = app.extractor_settings
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, name='extractor-caretaker', daemon=True)
+
+    @classmethod
+    def start(cls, app, hostname: str) -> None:
+        if cls._instance is None:
+            cls._instance = cls(app, hostname)
+            cls._instance.thread.start()
+
+    @classmethod
+    def request_stop(cls) -> None:
+        if cls._instance is not None:
+            cls._instance.stopping.set()
+
+    @classmethod
+    def stop(cls) -> None:
+        caretaker, cls._instance = cls._instance, None
+        if caretaker is None:
+            return
+        caretaker.stopping.set()
+        caretaker.thread.join(timeout=5)
+        try:
+            forget_worker(open_store(caretaker.settings.database_url), caretaker.hostname)
+        except Exception:
+            log.warning('could not remove the heartbeat of %s', caretaker.hostname, exc_info=True)
+
+    def _run(self) -> None:
+        tick = min(HEARTBEAT_SECONDS, self.settings.sweep_interval)
+        next_sweep = time.monotonic()          # sweep at once: work may be left from before
+        while not self.stopping.is_set():
+            try:
+                store = open_store(self.settings.database_url)
+                heartbeat(store, self.hostname, self.settings.broker_url)
+                if time.monotonic() >= next_sweep:
+                    next_sweep = time.monotonic() + self.settings.sweep_interval
+                    self._sweep(store)
+            except Exception:
+                log.warning('caretaker: store or broker not reachable', exc_info=True)
+            self.stopping.wait(tick)
+
+    def _sweep(self, store: Store) -> None:
+        # The lease outlives the interval a little, so a slow sweep is not doubled.
+        if not take_lease(store, SWEEP_LEASE, self.hostname, self.settings.sweep_interval * 1.5):
+            return
+        report = sweep(store, self.settings, queue_backlog(self.app))
+        if report:
+            log.warning('recovery sweep: re-assembled %s, restarted %s, re-sent pages %s',
+                        report.assembled, report.restarted, report.pages_resent)

@@ -1,0 +1,1 @@
+"""The durable store: models, migrations, sessions and the queries on them."""

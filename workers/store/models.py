@@ -1,0 +1,215 @@
+"""The durable store: what was submitted, how far it got, and what was read.
+
+    batches --< batch_items >-- documents --< pages
+                                documents --< forms --< fields --< corrections >-- users
+                                documents --< flags
+    workers (heartbeats), leases (one recovery sweeper at a time)
+
+A document is its file's content: `documents.sha256` is unique, so submitting the same
+file twice, in one batch or two, or a task delivered twice, never makes a second row.
+Forms, fields and flags carry unique keys too, so even two assemblies racing on the
+same document cannot store its forms twice.
+
+`documents.result` keeps the assembled Document (`Document.full()`) as it came out of
+the pipeline; `fields.value` is the current value (corrections change it), and exports
+are built from the result with the current values laid over it.
+
+Times are naive UTC (SQLite has no time zones).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Optional
+
+from sqlalchemy import (JSON, BigInteger, Float, ForeignKey, Index, Integer, MetaData, String, Text,
+                        UniqueConstraint)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Status:
+    """Document states, in the order a document goes through them."""
+    QUEUED = 'queued'          # stored, its start task sent
+    RUNNING = 'running'        # pages counted, page tasks sent
+    EXTRACTED = 'extracted'    # final: forms, fields and flags stored
+    FAILED = 'failed'          # final: `error` says why
+    FINAL = (EXTRACTED, FAILED)
+    ALL = (QUEUED, RUNNING, EXTRACTED, FAILED)
+
+
+class PageStatus:
+    PENDING = 'pending'
+    RUNNING = 'running'
+    DONE = 'done'
+    FAILED = 'failed'
+    FINISHED = (DONE, FAILED)
+
+
+class Base(DeclarativeBase):
+    # Named constraints, so migrations can refer to them on every database.
+    metadata = MetaData(naming_convention={
+        'ix': 'ix_%(column_0_label)s',
+        'uq': 'uq_%(table_name)s_%(column_0_N_name)s',
+        'fk': 'fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s',
+    })
+
+
+class User(Base):
+    __tablename__ = 'users'
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    display_name: Mapped[Optional[str]] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Batch(Base):
+    __tablename__ = 'batches'
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    items: Mapped[list['BatchItem']] = relationship(back_populates='batch')
+
+
+class BatchItem(Base):
+    """A document as submitted in a batch, under the path it was given there."""
+    __tablename__ = 'batch_items'
+    __table_args__ = (UniqueConstraint('batch_id', 'document_id'),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey('batches.id', ondelete='CASCADE'), index=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey('documents.id', ondelete='CASCADE'), index=True)
+    path: Mapped[str] = mapped_column(Text)
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    batch: Mapped[Batch] = relationship(back_populates='items')
+    document: Mapped['Document'] = relationship()
+
+
+class Document(Base):
+    __tablename__ = 'documents'
+    __table_args__ = (Index('ix_documents_status', 'status'),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    path: Mapped[str] = mapped_column(Text)              # absolute path the workers read
+    file_name: Mapped[str] = mapped_column(String(500))
+    size_bytes: Mapped[Optional[int]] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), default=Status.QUEUED)
+    error: Mapped[Optional[str]] = mapped_column(Text)
+    page_count: Mapped[Optional[int]] = mapped_column(Integer)
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[Optional[datetime]] = mapped_column()
+    finished_at: Mapped[Optional[datetime]] = mapped_column()
+    # Last sign of life (submit, start, a page stored): what the recovery sweep reads.
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Times the recovery sweep re-sent this document's tasks.
+    requeues: Mapped[int] = mapped_column(Integer, default=0)
+    # Seconds per stage summed over pages, plus assemble and wall time.
+    timings: Mapped[Optional[dict]] = mapped_column(JSON)
+    result: Mapped[Optional[dict]] = mapped_column(JSON)
+    pages: Mapped[list['PageRow']] = relationship(back_populates='document', order_by='PageRow.number')
+    forms: Mapped[list['FormRow']] = relationship(back_populates='document', order_by='FormRow.form_index')
+    flags: Mapped[list['FlagRow']] = relationship(back_populates='document', order_by='FlagRow.position')
+
+
+class PageRow(Base):
+    __tablename__ = 'pages'
+    __table_args__ = (UniqueConstraint('document_id', 'number'),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey('documents.id', ondelete='CASCADE'), index=True)
+    number: Mapped[int] = mapped_column(Integer)                  # 1-based
+    status: Mapped[str] = mapped_column(String(16), default=PageStatus.PENDING)
+    error: Mapped[Optional[str]] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[Optional[str]] = mapped_column(String(200))    # last worker that started it
+    started_at: Mapped[Optional[datetime]] = mapped_column()
+    finished_at: Mapped[Optional[datetime]] = mapped_column()
+    seconds: Mapped[Optional[float]] = mapped_column(Float)
+    image_path: Mapped[Optional[str]] = mapped_column(Text)      # cleaned page PNG, for review crops
+    width: Mapped[Optional[int]] = mapped_column(Integer)
+    height: Mapped[Optional[int]] = mapped_column(Integer)
+    dpi: Mapped[Optional[int]] = mapped_column(Integer)
+    result: Mapped[Optional[dict]] = mapped_column(JSON)          # PageResult, JSON mode
+    document: Mapped[Document] = relationship(back_populates='pages')
+
+
+class FormRow(Base):
+    __tablename__ = 'forms'
+    __table_args__ = (UniqueConstraint('document_id', 'form_index'),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey('documents.id', ondelete='CASCADE'), index=True)
+    form_index: Mapped[int] = mapped_column(Integer)              # 0-based, as in the contract
+    pages: Mapped[list] = mapped_column(JSON, default=list)
+    year: Mapped[Optional[str]] = mapped_column(String(20))
+    project_name: Mapped[Optional[str]] = mapped_column(Text)
+    department: Mapped[Optional[str]] = mapped_column(Text)
+    implementing_unit: Mapped[Optional[str]] = mapped_column(Text)
+    document: Mapped[Document] = relationship(back_populates='forms')
+    fields: Mapped[list['FieldRow']] = relationship(back_populates='form', order_by='FieldRow.position')
+
+
+class FieldRow(Base):
+    """One leaf of a form (`funds.0.executed`), with where it was read."""
+    __tablename__ = 'fields'
+    __table_args__ = (UniqueConstraint('form_id', 'path'),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey('forms.id', ondelete='CASCADE'), index=True)
+    path: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(Integer)               # reading order in the form
+    value: Mapped[Optional[str]] = mapped_column(Text)           # current value
+    extracted_value: Mapped[Optional[str]] = mapped_column(Text)  # as the pipeline read it
+    confidence: Mapped[Optional[float]] = mapped_column(Float)
+    page: Mapped[Optional[int]] = mapped_column(Integer)
+    bbox: Mapped[Optional[list]] = mapped_column(JSON)
+    form: Mapped[FormRow] = relationship(back_populates='fields')
+    corrections: Mapped[list['Correction']] = relationship(back_populates='field', order_by='Correction.id')
+
+
+class FlagRow(Base):
+    __tablename__ = 'flags'
+    __table_args__ = (UniqueConstraint('document_id', 'position'),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey('documents.id', ondelete='CASCADE'), index=True)
+    position: Mapped[int] = mapped_column(Integer)               # index in the document's review list
+    form_id: Mapped[Optional[int]] = mapped_column(ForeignKey('forms.id', ondelete='CASCADE'), index=True)
+    form_index: Mapped[int] = mapped_column(Integer)
+    field: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(String(40))
+    value: Mapped[Optional[str]] = mapped_column(Text)
+    confidence: Mapped[Optional[float]] = mapped_column(Float)
+    page: Mapped[Optional[int]] = mapped_column(Integer)
+    bbox: Mapped[Optional[list]] = mapped_column(JSON)
+    detail: Mapped[str] = mapped_column(Text, default='')
+    document: Mapped[Document] = relationship(back_populates='flags')
+
+
+class Correction(Base):
+    __tablename__ = 'corrections'
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    field_id: Mapped[int] = mapped_column(ForeignKey('fields.id', ondelete='CASCADE'), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey('users.id'), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    old_value: Mapped[Optional[str]] = mapped_column(Text)
+    new_value: Mapped[Optional[str]] = mapped_column(Text)
+    field: Mapped[FieldRow] = relationship(back_populates='corrections')
+    user: Mapped[User] = relationship()
+
+
+class WorkerRow(Base):
+    """A running worker node's heartbeat: how `submit --wait` knows whether anyone
+    is there to do the work."""
+    __tablename__ = 'workers'
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    broker: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Lease(Base):
+    """A named lock with an expiry, held through the store so it works across machines."""
+    __tablename__ = 'leases'
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[Optional[str]] = mapped_column(String(200))
+    expires_at: Mapped[Optional[datetime]] = mapped_column()
