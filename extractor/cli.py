@@ -7,20 +7,12 @@ stderr each; the other inputs still run; the exit code is 1 if any failed.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections import Counter
 
 from extractor import __version__
-
-
-def _write_json(path: str, data) -> None:
-    tmp = path + '.tmp'
-    with open(tmp, 'w', encoding='utf-8') as fh:
-        json.dump(data, fh, ensure_ascii=False, indent=1)
-        fh.write('\n')
-    os.replace(tmp, path)
+from extractor.export import write_json
 
 
 def _page_writer(stem: str, tables_dir, debug_dir):
@@ -85,7 +77,7 @@ def cmd_extract(args) -> int:
             failed += 1
             continue
         bar.close()
-        _write_json(os.path.join(args.out, f'{stem}.json'), doc.contract())
+        write_json(os.path.join(args.out, f'{stem}.json'), doc.contract())
         if not doc.forms:
             print(f'error: {path}: no 项目支出绩效自评表 form found (not a form scan?)', file=sys.stderr)
             failed += 1

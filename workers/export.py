@@ -8,13 +8,13 @@
 from __future__ import annotations
 
 import csv
-import json
 import os
 import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Iterator
 
+from extractor.export import write_json
 from models import Document
 from models.document import FUND_VALUE_KEYS, INDICATOR_KEYS
 from workers.store.db import Store
@@ -73,14 +73,6 @@ def _stems(paths_and_shas: list[tuple[str, str]]) -> dict[str, str]:
     return stems
 
 
-def _write_json(path: str, data) -> None:
-    tmp = path + '.tmp'
-    with open(tmp, 'w', encoding='utf-8') as fh:
-        json.dump(data, fh, ensure_ascii=False, indent=1)
-        fh.write('\n')
-    os.replace(tmp, path)
-
-
 def export_json(store: Store, batch_name: str, out_dir: str) -> list[str]:
     entries = _entries(store, batch_name)
     stems = _stems([(e.path, e.sha256) for e in entries])
@@ -90,7 +82,7 @@ def export_json(store: Store, batch_name: str, out_dir: str) -> list[str]:
         if document is None:
             continue                 # failed before anything was read
         target = os.path.join(out_dir, f'{stems[entry.sha256]}.json')
-        _write_json(target, document.contract())
+        write_json(target, document.contract())
         written.append(target)
     return written
 
