@@ -2,7 +2,9 @@
 
     batches --< batch_items >-- documents --< pages
                                 documents --< forms --< fields --< corrections >-- users
-                                documents --< flags
+                                documents --< flags (open / resolved, by whom)
+                                forms --< acceptances >-- users   (a value accepted as read)
+                                fields --< key_entries >-- users  (double-keyed money values)
     workers (heartbeats), leases (one recovery sweeper at a time)
 
 A document is its file's content: `documents.sha256` is unique, so submitting the same
@@ -23,6 +25,7 @@ from typing import Optional
 
 from sqlalchemy import (JSON, BigInteger, Float, ForeignKey, Index, Integer, MetaData, String, Text,
                         UniqueConstraint)
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -57,12 +60,22 @@ class Base(DeclarativeBase):
     })
 
 
+class Role:
+    """What a reviewer may do. A senior also settles double-keyed values that differ."""
+    REVIEWER = 'reviewer'
+    SENIOR = 'senior'
+    ALL = (REVIEWER, SENIOR)
+
+
 class User(Base):
     __tablename__ = 'users'
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     display_name: Mapped[Optional[str]] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Argon2 hash (review.auth); None: the user cannot log in (e.g. made by correct_field).
+    password_hash: Mapped[Optional[str]] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20), default=Role.REVIEWER, server_default=Role.REVIEWER)
 
 
 class Batch(Base):
@@ -165,9 +178,36 @@ class FieldRow(Base):
     corrections: Mapped[list['Correction']] = relationship(back_populates='field', order_by='Correction.id')
 
 
+class FlagState:
+    OPEN = 'open'
+    RESOLVED = 'resolved'
+
+
+class Resolution:
+    """Why a flag is no longer open."""
+    ACCEPTED = 'accepted'      # a reviewer accepted the value (or the printed inconsistency)
+    CORRECTED = 'corrected'    # a reviewer changed the field's value
+    CLEARED = 'cleared'        # re-validation after a correction no longer raises it
+    AGREED = 'agreed'          # two independent entries of a money value agreed
+    DECIDED = 'decided'        # a senior settled two entries that differed
+    # Kept resolved when re-validation raises the same flag again: a person looked at it.
+    STICKY = (ACCEPTED, AGREED, DECIDED)
+
+
+# Queue order: the riskiest reasons first (a wrong number that passes for a right one).
+REASON_RANK = {'arithmetic': 0, 'split_number': 1, 'low_confidence': 2, 'unparsed': 3,
+               'missing': 4, 'structure': 5}
+
+
+def _rank_of(context) -> int:
+    return REASON_RANK.get(context.get_current_parameters().get('reason'), 9)
+
+
 class FlagRow(Base):
     __tablename__ = 'flags'
-    __table_args__ = (UniqueConstraint('document_id', 'position'),)
+    __table_args__ = (UniqueConstraint('document_id', 'position'),
+                      Index('ix_flags_status_rank', 'status', 'rank', 'document_id', 'position'),
+                      Index('ix_flags_form_id_field', 'form_id', 'field'))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey('documents.id', ondelete='CASCADE'), index=True)
     position: Mapped[int] = mapped_column(Integer)               # index in the document's review list
@@ -180,7 +220,13 @@ class FlagRow(Base):
     page: Mapped[Optional[int]] = mapped_column(Integer)
     bbox: Mapped[Optional[list]] = mapped_column(JSON)
     detail: Mapped[str] = mapped_column(Text, default='')
+    status: Mapped[str] = mapped_column(String(16), default=FlagState.OPEN, server_default=FlagState.OPEN)
+    rank: Mapped[int] = mapped_column(Integer, default=_rank_of, server_default='9')
+    resolution: Mapped[Optional[str]] = mapped_column(String(20))
+    resolved_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey('users.id'))
+    resolved_at: Mapped[Optional[datetime]] = mapped_column()
     document: Mapped[Document] = relationship(back_populates='flags')
+    resolved_by: Mapped[Optional[User]] = relationship()
 
 
 class Correction(Base):
@@ -192,6 +238,38 @@ class Correction(Base):
     old_value: Mapped[Optional[str]] = mapped_column(Text)
     new_value: Mapped[Optional[str]] = mapped_column(Text)
     field: Mapped[FieldRow] = relationship(back_populates='corrections')
+    user: Mapped[User] = relationship()
+
+
+class Acceptance(Base):
+    """A reviewer looked at a field and kept its value: the flags named in `reasons`
+    were accepted (an arithmetic flag: the printed inconsistency is as printed)."""
+    __tablename__ = 'acceptances'
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey('forms.id', ondelete='CASCADE'), index=True)
+    path: Mapped[str] = mapped_column(String(100))
+    user_id: Mapped[int] = mapped_column(ForeignKey('users.id'), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    value: Mapped[Optional[str]] = mapped_column(Text)
+    reasons: Mapped[str] = mapped_column(Text, default='')
+    user: Mapped[User] = relationship()
+
+
+class KeyEntry(Base):
+    """One person's entry of a flagged money value (double-keying), or a senior's
+    decision between two entries that differ. Entries of one round stay `settled`
+    False until two entries agree or a senior decides; only then does the field's
+    value change, so a pending entry is never exported."""
+    __tablename__ = 'key_entries'
+    ENTRY = 'entry'
+    DECISION = 'decision'
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    field_id: Mapped[int] = mapped_column(ForeignKey('fields.id', ondelete='CASCADE'), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey('users.id'), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default=ENTRY)
+    value: Mapped[Optional[str]] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    settled: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     user: Mapped[User] = relationship()
 
 

@@ -7,9 +7,13 @@ from typing import Optional
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from models import Document
+from models import Document, Flag
 from workers.store.models import (Correction, Document as DocumentRow, FieldRow, FlagRow,
-                                  FormRow, User, utcnow)
+                                  FlagState, FormRow, User, utcnow)
+
+# Flags about how a value was read (not about what it says): once a person has set the
+# value, they no longer apply.
+READING_REASONS = ('low_confidence', 'split_number', 'structure')
 
 
 def _as_text(value) -> Optional[str]:
@@ -57,18 +61,36 @@ def corrected_fields(session: Session, document_id: int) -> dict[tuple[int, str]
     return {(index, field.path): field for index, field in rows}
 
 
+def set_value(form, path: str, value) -> None:
+    """form.set, creating the total row when a person fills a form that had none."""
+    if path.startswith('total.') and form.total is None:
+        from models.document import Total
+        form.total = Total()
+    form.set(path, value)
+
+
 def current_document(session: Session, row: DocumentRow) -> Optional[Document]:
     """The document as it stands now: the pipeline's result with corrected values in
-    place of what OCR read. A flag on a field someone corrected is dropped: a person
-    has reviewed that field. None if the document has no stored result."""
+    place of what OCR read, and the flags still open in the flags table (the review
+    app resolves flags and re-validates a form after each correction). A flag about
+    how a value was read (low confidence, split number, structure) is dropped on a
+    field someone corrected. None if the document has no stored result."""
     if not row.result:
         return None
     document = Document.from_full(row.result)
     corrected = corrected_fields(session, row.id)
     for (index, path), field in corrected.items():
         if index < len(document.forms):
-            document.forms[index].set(path, field.value)
-    document.review = [f for f in document.review if (f.form, f.field) not in corrected]
+            set_value(document.forms[index], path, field.value)
+    flags = session.scalars(select(FlagRow).where(FlagRow.document_id == row.id,
+                                                  FlagRow.status == FlagState.OPEN)
+                            .order_by(FlagRow.position)).all()
+    document.review = sorted(
+        (Flag(form=f.form_index, field=f.field, value=f.value, reason=f.reason,
+              confidence=f.confidence, page=f.page, bbox=f.bbox, detail=f.detail)
+         for f in flags
+         if not ((f.form_index, f.field) in corrected and f.reason in READING_REASONS)),
+        key=lambda f: (f.form, f.field, f.reason))
     return document
 
 
