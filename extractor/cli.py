@@ -117,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     # Queue commands (submit, status, export) live beside the pipeline, in workers/.
     from workers.cli import add_commands
     add_commands(sub)
+    # The reviewer web app (review, users) sits beside them, in review/.
+    from review.cli import add_commands as add_review_commands
+    add_review_commands(sub)
     return parser
 
 

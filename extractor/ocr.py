@@ -29,6 +29,13 @@ DASH = '—'
 PIECE_GAP = 2.0
 # What a numeric cell (money, rate, weight, score) can hold.
 NUMERIC_CHARS = '0123456789.%,-—'
+# Glyphs a numeric cell's characters are printed or read as: out of context the model
+# cannot tell a lone round '0' from 'O' (it says 'O' 0.88, '0' 0.08, 'o' 0.04), but in
+# a numeric cell the shape can only be a zero. The numeric reading counts each group's
+# probability as one character's. Kept to shapes that are truly the same glyph ('D' is
+# not merged with '0': a misread that the flags should see).
+NUMERIC_LOOKALIKES = {'0': 'OoＯΟ〇○', '1': 'lI|', '—': '一－―−‐‑‒–ー', '.': '·．',
+                      '%': '％', ',': '，'}
 # Glyph variants some fonts print for these; the contract wants the plain forms.
 TEXT_FIXES = str.maketrans({'⩾': '≥', '⩽': '≤', '﹪': '%'})
 
@@ -127,6 +134,10 @@ class PPOCRRecognizer:
         self.charset = ['<blank>'] + characters + [' ']
         index = {c: i for i, c in enumerate(self.charset)}
         self.numeric_ids = np.array([0] + [index[c] for c in NUMERIC_CHARS if c in index])
+        # Per numeric class, the charset ids whose probability counts for it.
+        self.numeric_groups = [[0]] + [
+            [index[c] for c in ch + NUMERIC_LOOKALIKES.get(ch, '') if c in index]
+            for ch in NUMERIC_CHARS if ch in index]
         self.input_name = self.session.get_inputs()[0].name
 
     def _prepare(self, image: np.ndarray, width: int) -> np.ndarray:
@@ -140,7 +151,7 @@ class PPOCRRecognizer:
 
     def _decode(self, probs: np.ndarray, ids: Optional[np.ndarray] = None) -> tuple[str, float, float]:
         if ids is not None:
-            sub = probs[:, ids]
+            sub = np.stack([probs[:, group].sum(axis=1) for group in self.numeric_groups], axis=1)
             best = sub.argmax(axis=1)
             conf = sub.max(axis=1)
             best = ids[best]
