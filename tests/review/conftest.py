@@ -1,0 +1,87 @@
+"""Fixtures of the review app tests: a real pipeline run on generated scans (once per
+session), a fresh SQLite store filled from it per test, the app served by a real WSGI
+server on a thread, and Debian's Chromium driven by Playwright."""
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+
+from tests.review.corpus import extract_corpus, populate
+
+CHROMIUM = os.environ.get('EXTRACTOR_TEST_CHROMIUM', '/usr/bin/chromium')
+PASSWORD = 'correct horse battery'
+
+
+@pytest.fixture(scope='session')
+def corpus_dirs(tmp_path_factory):
+    root = tmp_path_factory.mktemp('review-corpus')
+    data_dir = root / 'var'
+    corpus = extract_corpus(str(root), str(data_dir))
+    return corpus, str(data_dir)
+
+
+class Site:
+    def __init__(self, url: str, store, document_ids, data_dir: str):
+        self.url, self.store, self.document_ids, self.data_dir = url, store, document_ids, data_dir
+
+
+@pytest.fixture
+def site(corpus_dirs, tmp_path):
+    """The app on a fresh store holding the corpus, with users ana, ben (reviewers)
+    and sen (senior), served on 127.0.0.1 by werkzeug's threaded server."""
+    from werkzeug.serving import make_server
+
+    from review.app import create_app
+    from review.auth import add_user
+    corpus, data_dir = corpus_dirs
+    url = f'sqlite:///{tmp_path}/store.db'
+    store, ids = populate(url, corpus)
+    with store.session(write=True) as session:
+        add_user(session, 'ana', PASSWORD)
+        add_user(session, 'ben', PASSWORD)
+        add_user(session, 'sen', PASSWORD, role='senior')
+    app = create_app(url, data_dir, secret_key='test-secret-key')
+    server = make_server('127.0.0.1', 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield Site(f'http://127.0.0.1:{server.server_port}', store, ids, data_dir)
+    server.shutdown()
+    thread.join(10)
+    store.dispose()
+
+
+@pytest.fixture(scope='session')
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f'Chromium is not installed at {CHROMIUM} (make setup installs Debian\'s chromium)')
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def login(browser, site):
+    """login(name) -> a Playwright page logged in as that user (own browser context)."""
+    contexts = []
+
+    def log_in(name: str, password: str = PASSWORD):
+        context = browser.new_context(viewport={'width': 1500, 'height': 1000}, accept_downloads=True)
+        contexts.append(context)
+        page = context.new_page()
+        page.on('dialog', lambda dialog: pytest.fail(f'a dialog opened: {dialog.message!r}'))
+        page.goto(site.url + '/')
+        assert '/login' in page.url
+        page.fill('input[name=name]', name)
+        page.fill('input[name=password]', password)
+        page.keyboard.press('Enter')
+        page.wait_for_url(site.url + '/')
+        return page
+    yield log_in
+    for context in contexts:
+        context.close()
