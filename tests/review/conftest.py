@@ -3,6 +3,7 @@ session), a fresh SQLite store filled from it per test, the app served by a real
 server on a thread, and Debian's Chromium driven by Playwright."""
 from __future__ import annotations
 
+import logging
 import os
 import threading
 
@@ -43,6 +44,7 @@ def site(corpus_dirs, tmp_path):
         add_user(session, 'ben', PASSWORD)
         add_user(session, 'sen', PASSWORD, role='senior')
     app = create_app(url, data_dir, secret_key='test-secret-key')
+    logging.getLogger('werkzeug').setLevel(logging.WARNING)      # no line per request
     server = make_server('127.0.0.1', 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -73,8 +75,14 @@ def login(browser, site):
     def log_in(name: str, password: str = PASSWORD):
         context = browser.new_context(viewport={'width': 1500, 'height': 1000}, accept_downloads=True)
         contexts.append(context)
+        context.set_default_timeout(10_000)
         page = context.new_page()
-        page.on('dialog', lambda dialog: pytest.fail(f'a dialog opened: {dialog.message!r}'))
+        page.dialogs = []           # a script that ran would open one (alert)
+
+        def on_dialog(dialog, page=page):
+            page.dialogs.append(dialog.message)
+            dialog.dismiss()
+        page.on('dialog', on_dialog)
         page.goto(site.url + '/')
         assert '/login' in page.url
         page.fill('input[name=name]', name)
