@@ -1,7 +1,7 @@
 # Two commands on a fresh Debian machine (as root): `make demo` and `make test`.
 PY      := .venv/bin/python
 STAMP   := .venv/.installed
-SYSPKGS := poppler-utils fonts-wqy-zenhei fonts-wqy-microhei fonts-arphic-uming fonts-arphic-ukai fonts-noto-cjk redis-server postgresql
+SYSPKGS := poppler-utils fonts-wqy-zenhei fonts-wqy-microhei fonts-arphic-uming fonts-arphic-ukai fonts-noto-cjk redis-server postgresql chromium
 OUT     ?= out/demo
 
 .PHONY: setup system demo test bench clean
