@@ -20,6 +20,7 @@ from models import Cell, CleanPage, PageGrid, Table
 
 WALL_COVERAGE = 0.55
 BROKEN_WALL_COVERAGE = 0.2
+FADED_WALL_COVERAGE = 0.06
 
 
 def _mm(dpi: int, millimetres: float) -> int:
@@ -219,9 +220,15 @@ def _open_edges(v_cov, h_cov):
     n_rows, n_cols = len(v_cov), len(h_cov[0]) if h_cov else len(v_cov[0]) + 1
 
     def is_wall(cov: float, neighbours: list[float]) -> bool:
-        # A worn stretch of a rule: partly inked, and the rule goes on beside it.
-        return cov >= WALL_COVERAGE or (cov >= BROKEN_WALL_COVERAGE and
-                                        any(n >= WALL_COVERAGE for n in neighbours))
+        # A worn stretch of a rule: partly inked, and the rule goes on beside it. With
+        # the rule sound on both sides, any stretch of rule left on the edge says it
+        # is worn, not a merged cell (those leave no rule ink at all).
+        if cov >= WALL_COVERAGE:
+            return True
+        sound = [n >= WALL_COVERAGE for n in neighbours]
+        if len(sound) == 2 and all(sound):
+            return cov >= FADED_WALL_COVERAGE
+        return cov >= BROKEN_WALL_COVERAGE and any(sound)
 
     edges = []
     for r in range(n_rows):

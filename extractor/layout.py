@@ -49,7 +49,7 @@ def label_score(text: str, label: str) -> float:
     ratio = difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
     if len(a) >= 4 and (a in b or b in a):
         ratio = max(ratio, 0.9 * min(len(a), len(b)) / max(len(a), len(b)) + 0.1)
-    if len(b) >= 3 and b in a and len(a) <= 2 * len(b):
+    if len(b) >= 2 and b in a and len(a) <= 2 * len(b):
         ratio = max(ratio, 0.8)     # the label with stray marks around it (seal residue)
     return ratio
 
@@ -237,6 +237,18 @@ class FormBuilder:
             if s >= LABEL_MIN and (best is None or s > best[1]):
                 best = (c, s)
         return best
+
+    def find_total_label(self, level3_header: VCell) -> Optional[tuple[VCell, float]]:
+        """The 总分 label with noise around it ('4A总分二', seal residue or a twice-read
+        line): a cell below the indicator header that holds 总分 and spans several
+        columns, as the total's label does and no indicator cell does."""
+        width = level3_header.x1 - level3_header.x0
+        found = [c for c in self.cells if c.y0 >= level3_header.y1 - 2 and '总分' in norm_label(c.text)
+                 and c.x1 - c.x0 > 2 * width]
+        if len(found) != 1:
+            return None
+        self.structure('total', f"总分 label read with noise around it: '{found[0].text}'", found[0])
+        return found[0], LABEL_MIN
 
     def find_headers(self, labels: dict[str, str], below: float = -1e9, above: float = 1e18) -> dict:
         """Header cells for several labels at once, each cell used by one label only
@@ -603,7 +615,7 @@ class FormBuilder:
         missing = [IND_HEADERS[k] for k in IND_HEADERS if k not in headers and k != 'deviation_note']
         if missing:
             self.structure('indicators', 'indicator header not found for: ' + ', '.join(missing))
-        total = self.find('总分', below=headers['level3'][0].y1)
+        total = self.find('总分', below=headers['level3'][0].y1) or self.find_total_label(headers['level3'][0])
         header_bottom = _header_bottom(headers)
         end = total[0].y0 if total else 1e18
         lv3 = headers['level3'][0]

@@ -23,6 +23,16 @@ _NUM = re.compile(r'^([+-]?)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(%?)$')
 _NUMBER_SHAPED = re.compile(
     r'^(?:[≤≥<>=＜＞≦≧约]|不少于|不超过|大于|小于)?[+-]?\d[\d,]*(?:\.\d+)?'
     r'(?:%|‰|万元|亿元|元|万|个|家|人|次|项|套|份|台|月|年|天|小时|人次|万人次|家次|场|篇|条|件|册|期|所|户)?$')
+# The indicator categories of the national performance-indicator framework (一级 and
+# 二级指标). A low-confidence reading that is exactly one of these names is right: a
+# misread that lands on another whole category name does not happen in practice, while
+# these merged, often vertical cells are where the recogniser's scores run low.
+LEVEL_NAMES = {
+    'level1': {'产出指标', '效益指标', '成本指标', '满意度指标'},
+    'level2': {'数量指标', '质量指标', '时效指标', '成本指标', '经济成本指标', '社会成本指标',
+               '生态环境成本指标', '经济效益指标', '社会效益指标', '生态效益指标', '可持续影响指标',
+               '服务对象满意度指标', '服务对象满意度', '满意度指标'},
+}
 NUMERIC_FIELDS = ('initial_budget', 'annual_budget', 'executed', 'weight', 'execution_rate', 'score')
 
 
@@ -82,12 +92,14 @@ class Checker:
                 self.flag(path, FlagReason.split_number,
                           'number on several lines inside one cell: '
                           + ' + '.join(repr(l) for l in source.lines))
-            if source and source.confidence is not None and source.confidence < LOW_CONFIDENCE and value:
+            leaf = path.rsplit('.', 1)[-1]
+            known_name = path.startswith('indicators.') and _norm(value) in LEVEL_NAMES.get(leaf, ())
+            if source and source.confidence is not None and source.confidence < LOW_CONFIDENCE and value \
+                    and not known_name:
                 self.flag(path, FlagReason.low_confidence, f'OCR confidence {source.confidence:.2f}')
             elif source and source.second_reading is not None and _norm(source.second_reading) != _norm(value):
                 self.flag(path, FlagReason.low_confidence,
                           f'two OCR engines disagree: {value!r} vs {source.second_reading!r}')
-            leaf = path.rsplit('.', 1)[-1]
             numeric_column = (path.startswith('funds.') and leaf in NUMERIC_FIELDS) or \
                 (path.startswith(('indicators.', 'total.')) and leaf in ('weight', 'score'))
             if numeric_column and value and not is_dash(value) and parse_number(value) is None:
@@ -149,14 +161,42 @@ class Checker:
                 parts = [f'funds.0.{key}'] if f.funds else []
                 parts += [f'indicators.{i}.{key}' for i, _ in enumerate(f.indicators)]
                 values = [self.num(p) for p in parts]
-                if total is None or any(v is None for v in values[:1]):
+                if total is None:
                     continue
-                known = [v[0] for v in values if v is not None]
-                if len(known) < len(values):
-                    continue    # an unreadable part is flagged by itself
-                if sum(known) != total[0]:
-                    self.rule([f'total.{key}'] + parts,
-                              f'{key}s add up to {sum(known)}, total says {total[0]}')
+                unknown = [p for p, v in zip(parts, values) if v is None]
+                known_sum = sum(v[0] for v in values if v is not None)
+                if not unknown:
+                    if known_sum != total[0]:
+                        self.rule([f'total.{key}'] + parts,
+                                  f'{key}s add up to {known_sum}, total says {total[0]}')
+                elif len(unknown) == 1:
+                    # One part unreadable (flagged by itself): the total still says what
+                    # it must be. A value no row could hold means the sum is broken too.
+                    implied = total[0] - known_sum
+                    why = self.impossible(unknown[0], key, implied)
+                    if why:
+                        self.rule([f'total.{key}'] + parts,
+                                  f'{unknown[0]} is unreadable; for the total {total[0]} it would '
+                                  f'have to be {implied}, but {why}')
+
+    def impossible(self, path: str, key: str, implied: Decimal) -> Optional[str]:
+        """Why a row's weight or score cannot be `implied`, or None if it could."""
+        row = path.rsplit('.', 1)[0]
+        if implied < 0 or (key == 'weight' and implied == 0):
+            return f'a {key} cannot be {implied}'
+        other = self.num(f'{row}.{"weight" if key == "score" else "score"}')
+        if other and key == 'score' and implied > other[0]:
+            return f'the row\'s weight is {other[0]}'
+        if other and key == 'weight' and implied < other[0]:
+            return f'the row\'s score is {other[0]}'
+        if key == 'score' and row == 'funds.0':
+            weight, rate = self.num('funds.0.weight'), self.num('funds.0.execution_rate')
+            if weight and rate:
+                r = rate[0] / 100 if rate[1] else rate[0]
+                expected = weight[0] * min(r, Decimal(1))
+                if abs(implied - expected) > max(Decimal(1), weight[0] * Decimal('0.01')):
+                    return f'weight x rate = {expected:.2f}'
+        return None
 
     def rule(self, paths: list[str], detail: str) -> None:
         for path in paths:

@@ -90,3 +90,32 @@ def test_rounded_rates_pass():
     form.funds[1].execution_rate = '99%'
     form.total.score = '99.9'
     assert validate.check_form(form, 0) == []
+
+
+@pytest.mark.parametrize('unreadable,total,flagged', [
+    ('indicators.1.score', '100', False),   # it would be 30: possible, left to its own flag
+    ('indicators.1.score', '105', True),    # it would be 35 > weight 30
+    ('funds.0.score', '95', True),          # it would be 5, but weight x rate = 10
+    ('indicators.1.score', '65', True),     # it would be -5
+])
+def test_total_with_one_unreadable_part(unreadable, total, flagged):
+    """A total is still checked when one part cannot be read: the part it implies must
+    be one that row could hold."""
+    form = clean_form()
+    form.set(unreadable, '3O#')
+    form.set('total.score', total)
+    flags = validate.check_form(form, 0)
+    assert 'unparsed' in reasons(flags, unreadable)
+    assert ('arithmetic' in reasons(flags, 'total.score')) == flagged
+
+
+def test_low_confidence_on_a_category_name():
+    """A level-1/2 cell that reads as a whole category name is not sent to review for its
+    score alone; garbled text in the same cell is."""
+    form = clean_form()
+    form.sources['indicators.0.level2'].confidence = 0.90
+    form.sources['indicators.1.level2'].confidence = 0.90
+    form.set('indicators.1.level2', '数量指木')
+    flags = validate.check_form(form, 0)
+    assert reasons(flags, 'indicators.0.level2') == set()
+    assert 'low_confidence' in reasons(flags, 'indicators.1.level2')

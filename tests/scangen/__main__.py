@@ -4,6 +4,7 @@ import sys
 import time
 
 from .corpus import SOURCES, generate
+from .synth import ISSUE_RATE
 from .degrade import LEVELS
 
 
@@ -19,13 +20,15 @@ def main(argv=None):
                     help='forms from the real seed texts, made up, or both (default)')
     ap.add_argument('--dpi', type=int, default=200, help='page resolution (default 200)')
     ap.add_argument('--seeds-file', default=None, help='seed text file (default: shared seeds)')
+    ap.add_argument('--issue-rate', type=float, default=ISSUE_RATE,
+                    help=f'share of synthetic forms printed with arithmetic inconsistencies (default {ISSUE_RATE})')
     ap.add_argument('-q', '--quiet', action='store_true')
     args = ap.parse_args(argv)
     started = time.time()
     say = None if args.quiet else (lambda msg: print(msg, flush=True))
     written = generate(args.out, forms=args.forms, level=args.level, seed=args.seed,
                        per_pdf=args.per_pdf, source=args.source, dpi=args.dpi,
-                       seeds_path=args.seeds_file, progress=say)
+                       seeds_path=args.seeds_file, progress=say, issue_rate=args.issue_rate)
     if not args.quiet:
         print(f'{len(written)} PDFs in {args.out} ({time.time() - started:.1f} s)')
     return 0

@@ -20,7 +20,7 @@ from .pdfwrite import write_pdf
 from .render import draw_page, layout_for
 from .rules import find_issues
 from .seeds import DEFAULT_SEEDS, load_seeds
-from .synth import make_synthetic_form
+from .synth import ISSUE_RATE, make_synthetic_form
 
 SOURCES = ('seeds', 'synthetic', 'mixed')
 
@@ -48,7 +48,7 @@ def _form_streams(seed, number):
             np.random.default_rng(scan))
 
 
-def pick_sources(seed, count, source, seed_forms):
+def pick_sources(seed, count, source, seed_forms, issue_rate=ISSUE_RATE):
     """FormSources for `count` forms. Seed forms are used in a shuffled order (cycling
     when more are asked for than parsed); 'mixed' takes about half from the seeds."""
     if source not in SOURCES:
@@ -69,7 +69,7 @@ def pick_sources(seed, count, source, seed_forms):
             picks.append(FormSource(copy.deepcopy(seed_form.form), seed_form.columns,
                                     f'seed:{seed_form.index}', {'repairs': seed_form.repairs}))
         else:
-            made = make_synthetic_form(content_rng)
+            made = make_synthetic_form(content_rng, issue_rate=issue_rate)
             picks.append(FormSource(made.form, made.columns, 'synthetic',
                                     {'perturbations': made.perturbations}))
     return picks
@@ -150,7 +150,7 @@ def write_document(out_dir, name, rendered_forms, level, dpi, seed):
 
 
 def generate(out_dir, forms=30, level='mild', seed=0, per_pdf=4, source='mixed', dpi=200,
-             seeds_path=None, progress=None):
+             seeds_path=None, progress=None, issue_rate=ISSUE_RATE):
     """Write ceil(forms / per_pdf) image-only PDFs and their truth files into out_dir;
     returns [(pdf_path, truth_path)]. progress: optional callable(message)."""
     if per_pdf < 1 or forms < 1:
@@ -161,7 +161,7 @@ def generate(out_dir, forms=30, level='mild', seed=0, per_pdf=4, source='mixed',
         path = seeds_path or DEFAULT_SEEDS
         if os.path.exists(path):
             seed_forms = load_seeds(path)[0]
-    sources = pick_sources(seed, forms, source, seed_forms)
+    sources = pick_sources(seed, forms, source, seed_forms, issue_rate)
     attach_rng = np.random.default_rng(np.random.SeedSequence([seed, 1 << 21]))
     written = []
     for doc, start in enumerate(range(0, forms, per_pdf)):
