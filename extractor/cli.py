@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections import Counter
 
 from extractor import __version__
 from extractor.export import write_json
@@ -53,7 +52,9 @@ def cmd_extract(args) -> int:
     except (ImportError, FileNotFoundError, ValueError) as err:
         print(f'error: OCR engine {args.engine!r} is not available: {err}', file=sys.stderr)
         return 2
+    from extractor import report
     failed = 0
+    reports = []
     show = not args.quiet and sys.stderr.isatty() or args.progress
     for path in inputs:
         stem = os.path.splitext(os.path.basename(path))[0]
@@ -61,6 +62,7 @@ def cmd_extract(args) -> int:
             total = ingest.count_pages(path)
         except ingest.IngestError as err:
             print(f'error: {path}: {err}', file=sys.stderr)
+            reports.append(report.failed_report(os.path.basename(path), str(err)))
             failed += 1
             continue
         bar = tqdm(total=total, desc=stem[:30], unit='page', disable=not show, leave=False)
@@ -74,18 +76,23 @@ def cmd_extract(args) -> int:
         except ingest.IngestError as err:
             bar.close()
             print(f'error: {path}: {err}', file=sys.stderr)
+            reports.append(report.failed_report(os.path.basename(path), str(err), total))
             failed += 1
             continue
         bar.close()
         write_json(os.path.join(args.out, f'{stem}.json'), doc.contract())
         if not doc.forms:
             print(f'error: {path}: no 项目支出绩效自评表 form found (not a form scan?)', file=sys.stderr)
+            reports.append(report.failed_report(os.path.basename(path), 'no form found', doc.source.pages))
             failed += 1
             continue
-        reasons = Counter(f.reason for f in doc.review)
-        flagged = len({(f.form, f.field) for f in doc.review})
+        summary = report.document_report(doc)
+        reports.append(summary)
+        reasons = ', '.join(f'{k} {v}' for k, v in summary.by_reason.items())
         print(f'{os.path.basename(path)}: {len(doc.forms)} form(s), {doc.source.pages} page(s), '
-              f'{flagged} field(s) flagged' + (f' ({", ".join(f"{k} {v}" for k, v in sorted(reasons.items()))})' if reasons else ''))
+              f'{summary.flagged_fields} of {summary.fields} field(s) flagged'
+              + (f' ({reasons})' if reasons else '')
+              + f', ~{summary.residual_errors:.1f} wrong value(s) expected among the rest')
         if args.verbose:
             for i, form in enumerate(doc.forms):
                 print(f'  form {i}: pages {form.pages} {form.project_name!r}: '
@@ -93,6 +100,13 @@ def cmd_extract(args) -> int:
                       f'total {form.total.weight if form.total else None}/{form.total.score if form.total else None}')
             for f in doc.review:
                 print(f'    flag form {f.form} {f.field} [{f.reason}] {f.value!r}: {f.detail}')
+    if reports:
+        batch = report.batch_report(reports)
+        write_json(os.path.join(args.out, 'batch-report.json'), batch.model_dump(mode='json'))
+        if len(reports) > 1 or args.verbose:
+            print()
+            print(report.format_report(batch))
+        print(f'report: {os.path.join(args.out, "batch-report.json")}')
     return 1 if failed else 0
 
 

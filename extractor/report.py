@@ -61,7 +61,7 @@ def format_report(report: BatchReport) -> str:
     """A plain-text table for the terminal, one line per document and a total."""
     reasons = sorted({r for d in report.documents for r in d.by_reason})
     head = f'{"document":<36} {"forms":>5} {"fields":>6} {"flagged":>7}'
-    head += ''.join(f' {r[:10]:>10}' for r in reasons) + f' {"~left":>6}'
+    head += ''.join(f' {r:>{len(r)}}' for r in reasons) + f' {"~left":>6}'
     lines = [head, '-' * len(head)]
     for d in report.documents:
         name = d.file if len(d.file) <= 36 else d.file[:33] + '...'
@@ -69,11 +69,11 @@ def format_report(report: BatchReport) -> str:
             lines.append(f'{name:<36} failed: {d.error}')
             continue
         row = f'{name:<36} {d.forms:>5} {d.fields:>6} {d.flagged_fields:>7}'
-        row += ''.join(f' {d.by_reason.get(r, 0):>10}' for r in reasons)
+        row += ''.join(f' {d.by_reason.get(r, 0):>{len(r)}}' for r in reasons)
         lines.append(row + f' {d.residual_errors:>6.1f}')
     done = [d for d in report.documents if not d.error]
     total = f'{"TOTAL":<36} {sum(d.forms for d in done):>5} {report.fields:>6} {report.flagged_fields:>7}'
-    total += ''.join(f' {sum(d.by_reason.get(r, 0) for d in done):>10}' for r in reasons)
+    total += ''.join(f' {sum(d.by_reason.get(r, 0) for d in done):>{len(r)}}' for r in reasons)
     lines += ['-' * len(head), total + f' {report.residual_errors:>6.1f}']
     lines.append(f'~left: wrong values expected among the {report.fields - report.flagged_fields} '
                  'unflagged fields (silent error rate measured on generated scans; see extractor/report.py)')

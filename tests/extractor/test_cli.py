@@ -42,3 +42,10 @@ def test_bad_inputs_fail_alone_with_one_line_each(tmp_path, shared_dir):
     html = (tmp_path / 'tables' / 'form' / 'page-001.html').read_text(encoding='utf-8')
     assert 'rowspan=' in html and '挂职干部人数' in html
     assert (tmp_path / 'debug' / 'form' / 'page-001.png').stat().st_size > 10000
+    # The batch report: every input has a line, failures with their reason.
+    batch = json.loads((out / 'batch-report.json').read_text(encoding='utf-8'))
+    by_file = {d['file']: d for d in batch['documents']}
+    assert set(by_file) == {'form.png', 'empty.pdf', 'letter.pdf', 'truncated.pdf', 'blank.png'}
+    assert by_file['form.png']['fields'] > 30 and by_file['form.png']['error'] is None
+    assert 'empty file' in by_file['empty.pdf']['error']
+    assert 'TOTAL' in result.stdout and '~left' in result.stdout

@@ -1,0 +1,46 @@
+"""The batch report counts fields and flagged fields the way a reviewer sees them, and
+estimates what is left from the measured silent error rate."""
+from extractor import report
+from models import Document, Flag, FlagReason, Form, FundsRow, Indicator, Source, Total
+from models.report import BatchReport
+
+
+def make_document(flags) -> Document:
+    form = Form(year='2024', pages=[1], project_name='p', department='d', implementing_unit='u')
+    form.funds = [FundsRow(item='年度资金总额', annual_budget='10', executed='10', weight='10',
+                           execution_rate='100%', score='10')]
+    form.indicators = [Indicator(level1='产出指标', level2='数量指标', level3=f'x{i}', weight='45', score='45')
+                       for i in range(2)]
+    form.total = Total(weight='100', score='100')
+    return Document(source=Source(file='a.pdf', sha256='0' * 64, pages=1), forms=[form], review=flags)
+
+
+def test_fields_flagged_by_reason_and_prefix_flags():
+    doc = make_document([
+        Flag(form=0, field='funds.0.executed', reason=FlagReason.split_number, detail=''),
+        Flag(form=0, field='funds.0.executed', reason=FlagReason.low_confidence, detail=''),
+        Flag(form=0, field='indicators.1', reason=FlagReason.structure, detail=''),  # a whole row
+    ])
+    summary = report.document_report(doc)
+    assert summary.fields == len(doc.forms[0].field_paths())
+    row_fields = len([p for p in doc.forms[0].field_paths() if p.startswith('indicators.1.')])
+    assert summary.flagged_fields == 1 + row_fields
+    assert summary.by_reason == {'low_confidence': 1, 'split_number': 1, 'structure': row_fields}
+    unflagged = summary.fields - summary.flagged_fields
+    assert summary.scan_quality == 'rough'       # 9 of 32 fields flagged
+    assert summary.residual_errors == round(unflagged * report.RESIDUAL_RATE['rough'], 2)
+
+
+def test_a_heavily_flagged_document_takes_the_rough_scan_rate():
+    doc = make_document([Flag(form=0, field='', reason=FlagReason.structure, detail='grid not matched')])
+    summary = report.document_report(doc)
+    assert summary.flagged_fields == summary.fields and summary.scan_quality == 'rough'
+    assert summary.residual_errors == 0
+
+
+def test_table_lists_failures_and_totals():
+    batch = BatchReport(documents=[report.document_report(make_document([])),
+                                   report.failed_report('bad.pdf', 'encrypted PDF')])
+    text = report.format_report(batch)
+    assert 'bad.pdf' in text and 'failed: encrypted PDF' in text
+    assert text.splitlines()[-2].startswith('TOTAL')
