@@ -1,7 +1,7 @@
 """Speed of the pipeline, per stage, on a multi-page scan; and, on the same pages with
 the same PP-OCR models, plain full-page OCR (text detection + recognition) for scale.
 
-    python benchmarks/pipeline_speed.py [PDF] [--dpi 200] [--pages N] [--no-fullpage]
+    python benchmarks/pipeline_speed.py [PDF] [--dpi 200] [--pages N] [--no-fullpage] [--engine E]
 
 Prints seconds per page for each stage, the total, peak RSS, and the full-page OCR time.
 Default input: the bundled demo scan (samples/demo.pdf).
@@ -47,9 +47,12 @@ def main():
     ap.add_argument('--dpi', type=int, default=200)
     ap.add_argument('--pages', type=int, default=0, help='only the first N pages')
     ap.add_argument('--no-fullpage', action='store_true', help='skip the full-page OCR comparison')
+    ap.add_argument('--engine', default=None,
+                    help='cascade (default), tiny or small: tiny alone vs cascade is the cost of '
+                         'the second reading of digit lines')
     args = ap.parse_args()
 
-    recognizer = ocr.default_recognizer()
+    recognizer = ocr.make_recognizer(args.engine) if args.engine else ocr.default_recognizer()
     recognizer.recognize([__import__('numpy').full((48, 200), 255, 'uint8')])      # warm up
     n = ingest.count_pages(args.pdf)
     if args.pages:
