@@ -114,7 +114,7 @@ def act(session: Session, user: User, form_row: FormRow, path: str, action: str,
     """Do `action` (accept, correct, decide) on field `path` of the form as `user`."""
     field = _field(session, form_row, path)
     current = field.value if field is not None else None
-    if expected is not _NOTHING and (expected or None) != current:
+    if expected is not _NOTHING and (expected or None) != (current or None):
         raise ActionError('the value changed since this page was opened (someone else saved '
                           'it): look again')
     value = normalise(value)

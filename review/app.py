@@ -448,19 +448,15 @@ def _routes(app: Flask) -> None:  # noqa: C901 (one list of routes)
     def field_crop(field_id: int):
         with store().session() as s:
             field = s.get(FieldRow, field_id)
-            if field is None:
-                abort(404)
-            document_id, number, bbox = field.form.document_id, field.page, field.bbox
-        return _crop(document_id, number, bbox)
+            where = (field.form.document_id, field.page, field.bbox) if field is not None else None
+        return _crop(*where) if where else abort(404)
 
     @app.route('/flags/<int:flag_id>/crop')
     def flag_crop(flag_id: int):
         with store().session() as s:
             flag = s.get(FlagRow, flag_id)
-            if flag is None:
-                abort(404)
-            document_id, number, bbox = flag.document_id, flag.page, flag.bbox
-        return _crop(document_id, number, bbox)
+            where = (flag.document_id, flag.page, flag.bbox) if flag is not None else None
+        return _crop(*where) if where else abort(404)
 
     # -------------------------------------------------------------- exports
 

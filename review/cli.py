@@ -74,34 +74,31 @@ def _password(args) -> str:
     return first
 
 
-def cmd_users_add(args) -> int:
-    from review.auth import UserError, add_user
+def _with_user(args, change, done: str) -> int:
+    from review.auth import UserError
     from workers.store.db import open_store
     url, _ = _locations(args)
     password = _password(args)
     try:
         with open_store(url).session(write=True) as session:
-            add_user(session, args.name, password, args.role)
+            change(session, password)
     except UserError as err:
         print(f'error: {err}', file=sys.stderr)
         return 1
-    print(f'user {args.name} added ({args.role})')
+    print(done)
     return 0
+
+
+def cmd_users_add(args) -> int:
+    from review.auth import add_user
+    return _with_user(args, lambda session, password: add_user(session, args.name, password, args.role),
+                      f'user {args.name} added ({args.role})')
 
 
 def cmd_users_passwd(args) -> int:
-    from review.auth import UserError, set_password
-    from workers.store.db import open_store
-    url, _ = _locations(args)
-    password = _password(args)
-    try:
-        with open_store(url).session(write=True) as session:
-            set_password(session, args.name, password)
-    except UserError as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 1
-    print(f'password of {args.name} changed')
-    return 0
+    from review.auth import set_password
+    return _with_user(args, lambda session, password: set_password(session, args.name, password),
+                      f'password of {args.name} changed')
 
 
 def cmd_users_list(args) -> int:

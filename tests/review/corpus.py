@@ -24,13 +24,18 @@ class ScannedDocument:
     pages: list = field(default_factory=list)   # (number, result json, png path, width, height, dpi)
 
 
-def extract_corpus(out_dir: str, data_dir: str, seed: int = 3, forms: int = 3) -> list[ScannedDocument]:
+def extract_corpus(out_dir: str, data_dir: str, seed: int = 3, forms: int = 3,
+                   issue_rate: float = 0.3) -> list[ScannedDocument]:
+    """Seed 3 with 30% of forms printed with inconsistencies (named, not the
+    generator's default, so a change of that default does not change this corpus) gives
+    a split budget inside a failing execution-rate rule and weight and score sums that
+    do not add up: the tests look for these in the stored flags."""
     import cv2
 
     from extractor import pipeline
     from tests.scangen import generate
     scans = generate(os.path.join(out_dir, 'scans'), forms=forms, level='clean', seed=seed,
-                     per_pdf=1, source='synthetic')
+                     per_pdf=1, source='synthetic', issue_rate=issue_rate)
     corpus = []
     for pdf, _truth in scans:
         sha = pipeline.sha256_of(pdf)

@@ -110,8 +110,10 @@ def test_cli_export_has_agreed_values_and_no_pending_entry(store, tmp_path):
         stem, index = os.path.splitext(form.document.file_name)[0], form.form_index
     env = {'EXTRACTOR_DATABASE_URL': store.url, 'EXTRACTOR_DATA_DIR': str(tmp_path / 'var')}
 
+    runs = iter(range(100))
+
     def exported():
-        out = tmp_path / f'out-{len(os.listdir(tmp_path))}'
+        out = tmp_path / f'out-{next(runs)}'
         done = _cli('export', BATCH, '--format', 'json', '--out', str(out), env=env)
         assert done.returncode == 0, done.stderr
         with open(out / f'{stem}.json', encoding='utf-8') as fh:
