@@ -54,7 +54,9 @@
     if (!form) return;
     var input = document.getElementById('value');
     var doubleKey = form.getAttribute('data-double-key') === '1';
-    if (input) { input.focus(); input.select(); }
+    var decideValue = document.getElementById('decide-value');   // a senior on differing entries
+    if (decideValue) decideValue.focus();
+    else if (input) { input.focus(); input.select(); }
     form.addEventListener('submit', function (e) {
       var submitter = e.submitter;
       if (doubleKey && input && submitter && submitter.value === 'correct' && !input.value.trim()) {

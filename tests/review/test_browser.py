@@ -81,6 +81,8 @@ def test_double_keyed_split_number_clears_the_arithmetic_flag_and_is_exported(si
     assert all(p in related for p in rule_fields if p != path)
     assert 'two independent entries' in ana.inner_text('#double-key')
     assert ana.evaluate('document.activeElement.id') == 'value'
+    ana.wait_for_load_state('networkidle')
+    shot(ana, 'field')
     ana.keyboard.type(value)
     submit(ana)
     assert 'second reviewer' in flashes(ana)
@@ -200,6 +202,8 @@ def test_differing_entries_wait_for_a_senior(site, login):
     assert 'disputed' in first.inner_text() and path in first.inner_text()
     with sen.expect_navigation():
         sen.keyboard.press('Enter')
+    sen.wait_for_load_state('networkidle')
+    shot(sen, 'field-disputed')
     decide = sen.inner_text('#decide')
     assert f'ana: {before}' in decide and f'ben: {before}1' in decide
     with sen.expect_navigation():
