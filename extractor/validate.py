@@ -105,6 +105,20 @@ class Checker:
             if numeric_column and value and not is_dash(value) and parse_number(value) is None:
                 self.flag(path, FlagReason.unparsed, f'{value!r} is not a number, rate or dash')
 
+    def labels_in_values(self) -> None:
+        """A header or goal value that holds a section label took in a neighbouring
+        cell: a rule between them was lost. (One header value inside another is not
+        such a sign: project names often start with the department's name.)"""
+        # Labels no project name or goal would hold ('绩效指标' or '总分' could).
+        labels = ('项目名称', '主管部门', '实施单位', '项目资金', '年度总体目标')
+        for path in ('project_name', 'department', 'implementing_unit', 'goals.expected', 'goals.actual'):
+            value = _norm(self.form.get(path))
+            for label in labels:
+                if label in value and value != label:
+                    self.flag(path, FlagReason.structure, f'the value holds the label {label}: '
+                                                         'a neighbouring cell ran into it')
+                    break
+
     def missing(self) -> None:
         required = ['year', 'project_name', 'department', 'implementing_unit', 'goals.expected', 'goals.actual']
         if self.form.funds:
@@ -206,6 +220,7 @@ class Checker:
 def check_form(form: Form, index: int) -> list[Flag]:
     checker = Checker(form, index)
     checker.fields()
+    checker.labels_in_values()
     checker.missing()
     checker.arithmetic()
     return checker.flags

@@ -119,3 +119,12 @@ def test_low_confidence_on_a_category_name():
     flags = validate.check_form(form, 0)
     assert reasons(flags, 'indicators.0.level2') == set()
     assert 'low_confidence' in reasons(flags, 'indicators.1.level2')
+
+
+def test_header_cells_that_ran_together_are_structure_flags():
+    form = clean_form()
+    form.project_name = '专精特新企业梯度培育西城区商务局实施单位西城区商务服务中心'
+    form.department = '专精特新企业梯度培育西城区商务局'
+    flags = validate.check_form(form, 0)
+    assert 'structure' in reasons(flags, 'project_name')
+    assert reasons(flags, 'implementing_unit') == set()
