@@ -249,9 +249,10 @@ def _open_edges(v_cov, h_cov):
 def _spans(h_mask, v_mask, rows: list[int], cols: list[int], band: int) -> list[Cell]:
     """Merge lattice cells not separated by a rule; return rectangular cells.
 
-    Merged cells must be rectangles. Where opening every wall-less edge gives a group
-    that is not one, the culprit is usually a break in a rule that runs on at both
-    sides of it: those edges are closed again first; only what is still not a
+    Merged cells must be rectangles with no rule inside. Where opening every wall-less
+    edge gives a group that is not one, or one a sound rule runs into, the culprit is
+    usually a break in a rule: the open edges on that rule's line, and those where the
+    rule runs on at both sides, are closed again first; only what is still not a
     rectangle is grown to its bounding box."""
     n_rows, n_cols = len(rows) - 1, len(cols) - 1
     v_cov, h_cov = _edge_coverage(h_mask, v_mask, rows, cols, band)
@@ -264,13 +265,31 @@ def _spans(h_mask, v_mask, rows: list[int], cols: list[int], band: int) -> list[
                 groups.union(ra * n_cols + ca, rb * n_cols + cb)
         return groups
 
+    def inner_walls(r0, c0, r1, c1) -> tuple[set, set]:
+        # Sound rules inside a merged cell: the cell was joined round the end of a rule
+        # through a worn stretch of it, not merged on the page. Returns the lattice
+        # lines (row boundaries, column boundaries) that such a rule lies on.
+        rows_ = {r for r in range(r0, r1) for c in range(c0, c1 + 1) if h_cov[r][c] >= WALL_COVERAGE}
+        cols_ = {c for r in range(r0, r1 + 1) for c in range(c0, c1) if v_cov[r][c] >= WALL_COVERAGE}
+        return rows_, cols_
+
     groups = group(lambda *_: True)
-    ragged = {root for root, (r0, c0, r1, c1, n) in groups.boxes(n_cols).items()
-              if n != (r1 - r0 + 1) * (c1 - c0 + 1)}
+    boxes = groups.boxes(n_cols)
+    walls = {root: inner_walls(*box[:4]) for root, box in boxes.items()}
+    ragged = {root for root, (r0, c0, r1, c1, n) in boxes.items()
+              if n != (r1 - r0 + 1) * (c1 - c0 + 1) or any(walls[root])}
     if ragged:
         first = groups
-        groups = group(lambda ra, ca, rb, cb, bridge:
-                       not (bridge and first.find(ra * n_cols + ca) in ragged))
+
+        def keep(ra, ca, rb, cb, bridge) -> bool:
+            root = first.find(ra * n_cols + ca)
+            if root not in ragged:
+                return True
+            wall_rows, wall_cols = walls[root]
+            if (rb > ra and ra in wall_rows) or (cb > ca and ca in wall_cols):
+                return False        # on the line of a rule that runs through the cell
+            return not bridge
+        groups = group(keep)
 
     changed = True
     while changed:
