@@ -266,11 +266,16 @@ def _spans(h_mask, v_mask, rows: list[int], cols: list[int], band: int) -> list[
         return groups
 
     def inner_walls(r0, c0, r1, c1) -> tuple[set, set]:
-        # Sound rules inside a merged cell: the cell was joined round the end of a rule
-        # through a worn stretch of it, not merged on the page. Returns the lattice
-        # lines (row boundaries, column boundaries) that such a rule lies on.
-        rows_ = {r for r in range(r0, r1) for c in range(c0, c1 + 1) if h_cov[r][c] >= WALL_COVERAGE}
-        cols_ = {c for r in range(r0, r1 + 1) for c in range(c0, c1) if v_cov[r][c] >= WALL_COVERAGE}
+        # A sound rule that enters a merged cell from outside it: the cell was joined
+        # round the end of that rule through a worn stretch of it, not merged on the
+        # page. (A stroke wholly inside the cell, a line of text underscored by its
+        # glyphs, is no such sign.) Returns the lattice lines the rules lie on.
+        def wall(cov, i, j):
+            return 0 <= i < len(cov) and 0 <= j < len(cov[i]) and cov[i][j] >= WALL_COVERAGE
+        rows_ = {r for r in range(r0, r1)
+                 if (wall(h_cov, r, c0) and wall(h_cov, r, c0 - 1)) or (wall(h_cov, r, c1) and wall(h_cov, r, c1 + 1))}
+        cols_ = {c for c in range(c0, c1)
+                 if (wall(v_cov, r0, c) and wall(v_cov, r0 - 1, c)) or (wall(v_cov, r1, c) and wall(v_cov, r1 + 1, c))}
         return rows_, cols_
 
     groups = group(lambda *_: True)

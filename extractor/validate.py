@@ -110,7 +110,7 @@ class Checker:
         cell: a rule between them was lost. (One header value inside another is not
         such a sign: project names often start with the department's name.)"""
         # Labels no project name or goal would hold ('绩效指标' or '总分' could).
-        labels = ('项目名称', '主管部门', '实施单位', '项目资金', '年度总体目标')
+        labels = ('项目名称', '主管部门', '实施单位', '项目资金(万元)', '年度总体目标')
         for path in ('project_name', 'department', 'implementing_unit', 'goals.expected', 'goals.actual'):
             value = _norm(self.form.get(path))
             for label in labels:

@@ -69,3 +69,32 @@ def test_sample_pages_match_golden(shared_dir):
         got = [{'rows': t.n_rows, 'cols': t.n_cols,
                 'cells': [[c.row, c.col, c.rowspan, c.colspan] for c in t.cells]} for t in g.tables]
         assert got == want, f'page {page.number}'
+
+
+def _cell_at(table, x, y):
+    return next(c for c in table.cells if c.bbox[0] <= x < c.bbox[2] and c.bbox[1] <= y < c.bbox[3])
+
+
+def test_row_joined_round_a_worn_rule_is_split_again():
+    """A wide cell (two lattice columns: the header row has a rule between them) whose
+    bottom rule is worn away under its right half and under half of the next cell: the
+    rule still enters it from the left, so the rows stay two cells, not one 2x2."""
+    rows, cols = (100, 200, 300, 400, 500), (100, 300, 400, 600, 900)
+    img = ruled_table(rows=rows, cols=cols, merged={(r, 1, 'r') for r in (1, 2, 3)})
+    y = rows[2]
+    img[y - 3:y + 4, 402:598] = 255
+    img[y - 3:y + 4, 602:760] = 255
+    t = _grid_of(img).tables[0]
+    assert _cell_at(t, 450, 250).bbox[1:4:2] == [200, 300]
+    assert _cell_at(t, 450, 350).bbox[1:4:2] == [300, 400]
+
+
+def test_text_inside_a_merged_cell_does_not_split_it():
+    """A stroke wholly inside a merged cell (glyph bottoms along a text line) that does
+    not reach the cell's sides is not a rule."""
+    rows, cols = (100, 200, 300, 400, 500), (100, 300, 400, 500, 700, 900)
+    merged = {(r, c, 'r') for r in (1, 2) for c in (1, 2)} | {(1, c, 'b') for c in (1, 2, 3)}
+    img = ruled_table(rows=rows, cols=cols, merged=merged)
+    img[rows[2] - 1:rows[2] + 1, 395:505] = 0
+    t = _grid_of(img).tables[0]
+    assert _cell_at(t, 450, 250).bbox == [300, 200, 700, 400]
