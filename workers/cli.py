@@ -191,6 +191,13 @@ def cmd_status(args) -> int:
                   f'{progress.pages_total} known')
             for state in Status.ALL:
                 print(f'  {state:<10} {progress.documents.get(state, 0)}')
+            from extractor.report import format_report
+            from workers.store.queries import batch_report
+            summary = batch_report(session, batch)
+            if summary.documents:
+                print()
+                print(format_report(summary))
+                print()
     if failed:
         print('failures:')
         for path, reason in failed:
@@ -218,7 +225,14 @@ def cmd_export(args) -> int:
     except ExportError as err:
         print(f'error: {err}', file=sys.stderr)
         return 1
-    print(f'wrote {len(written)} file(s) to {args.out}')
+    from extractor.export import write_json
+    from workers.store.queries import batch_report
+    with store.session() as session:
+        batch = find_batch(session, args.batch)
+        summary = batch_report(session, batch)
+    report_path = os.path.join(args.out, 'batch-report.json')
+    write_json(report_path, summary.model_dump(mode='json'))
+    print(f'wrote {len(written)} file(s) to {args.out}, and the batch report {report_path}')
     return 0
 
 

@@ -108,6 +108,10 @@ def test_bad_files_fail_with_a_reason_and_the_rest_is_extracted(
     assert 'extracted  2' in status and 'failed     4' in status
     for name, reason in expected.items():
         assert f'{folder / name}: {reason}' in status
+    # The batch report: a line per document, failures with their reason, then the total.
+    assert 'TOTAL' in status and '~left' in status
+    for name in expected:
+        assert any(line.startswith(name[:30]) and 'failed:' in line for line in status.splitlines()), name
     by_name = {d.file_name: d for d in _documents(cluster)}
     assert {n: d.status for n, d in by_name.items()} == {
         **{n: Status.FAILED for n in expected}, **{os.path.basename(p): Status.EXTRACTED for p in good}}
@@ -196,7 +200,10 @@ def test_submit_wait_on_one_machine_needs_no_server_and_no_worker(
     exported = cluster.cli('export', 'desk', '--format', 'json', '--out', str(tmp_path / 'out'))
     assert exported.returncode == 0, exported.stderr
     assert sorted(os.listdir(tmp_path / 'out')) == sorted(
-        os.path.splitext(os.path.basename(p))[0] + '.json' for p in inputs)
+        [os.path.splitext(os.path.basename(p))[0] + '.json' for p in inputs] + ['batch-report.json'])
+    report = json.loads((tmp_path / 'out' / 'batch-report.json').read_text(encoding='utf-8'))
+    assert sorted(d['file'] for d in report['documents']) == sorted(os.path.basename(p) for p in inputs)
+    assert all(d['fields'] > 0 and d['flagged_fields'] <= d['fields'] for d in report['documents'])
     status = cluster.cli('status', 'desk').stdout
     assert 'extracted  2' in status
     assert 'workers running: 0' in status, 'the local workers stop when submit is done'

@@ -72,3 +72,23 @@ def failures(session: Session, batch: Batch) -> list[tuple[str, str]]:
 def all_batches(session: Session) -> list[BatchProgress]:
     return [batch_progress(session, batch)
             for batch in session.scalars(select(Batch).order_by(Batch.created_at, Batch.id))]
+
+
+def batch_report(session: Session, batch: Batch):
+    """The batch report (extractor/report.py) of the batch's finished documents, as
+    they stand now: with reviewers' corrections and the flags still open."""
+    import os
+
+    from extractor import report
+    from workers.store.results import current_document
+    items = []
+    for item, document in batch_documents(session, batch):
+        name = os.path.basename(item.path)
+        if document.status == Status.FAILED:
+            items.append(report.failed_report(name, document.error or 'failed', document.page_count))
+        elif document.status == Status.EXTRACTED:
+            current = current_document(session, document)
+            if current is not None:
+                summary = report.document_report(current)
+                items.append(summary.model_copy(update={'file': name}))
+    return report.batch_report(items)
