@@ -31,6 +31,7 @@ FUND_HEADERS = {'initial_budget': '年初预算数', 'annual_budget': '全年预
 IND_HEADERS = {'level1': '一级指标', 'level2': '二级指标', 'level3': '三级指标', 'target': '年度指标值',
                'actual': '实际完成值', 'weight': '分值', 'score': '得分',
                'deviation_note': '偏差原因分析及改进措施'}
+LABEL_PATHS = {'项目名称': 'project_name', '主管部门': 'department', '实施单位': 'implementing_unit'}
 SECTION_LABELS = ('项目名称', '主管部门', '实施单位', '项目资金万元', '年度总体目标', '绩效指标', '总分')
 _PUNCT = re.compile(r'[\s()（）:：,，.。、\-—_/\\|]+')
 
@@ -345,6 +346,15 @@ class FormBuilder:
         rest = split_label(cell.text, label)[1] if label_score(cell.text, label) < LABEL_MIN else ''
         beside = self.right_of(cell, stop.x0 if stop is not None else None)
         text = join_lines([rest] + [c.text for c in beside])
+        # A glyph stroke in line with a rule (门's right stroke over a column rule) can
+        # put a wall inside the label: its last characters then start the value.
+        read = norm_label(cell.text)
+        if not rest and text and read and read != label and label.startswith(read):
+            tail = label[len(read):]
+            if text.startswith(tail) and len(text) > len(tail):
+                text = text[len(tail):]
+                self.structure(LABEL_PATHS.get(label, ''), f"the end of the label {label} ('{tail}') "
+                                                            'was cut off into the value', cell)
         return text, ([cell] if rest else []) + beside
 
     def column_lines(self, cell: VCell, key: str, headers: dict) -> tuple[list[TextLine], bool]:
