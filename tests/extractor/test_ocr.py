@@ -58,3 +58,41 @@ def test_numeric_reading_keeps_to_numeric_characters(recognizer):
 def test_model_comes_from_the_installed_wheel():
     path = ocr.packaged_model_path('PP-OCRv6_rec_small.onnx')
     assert 'site-packages' in path or 'dist-packages' in path
+
+
+def test_lone_round_zero_is_a_sure_zero_in_a_numeric_reading(recognizer):
+    """Out of context a lone 0 reads as the letter O; counted with its look-alikes, the
+    numeric reading is a confident 0."""
+    reading = recognizer.recognize([text_line('0', 30)])[0]
+    assert reading.numeric == '0'
+    assert reading.numeric_confidence > 0.97
+
+
+class _Scripted:
+    """A recogniser that answers from a table: the cascade's vote is the unit here, and
+    real models cannot be made to misread on demand."""
+    def __init__(self, answers):
+        self.answers = answers
+
+    def recognize(self, images):
+        return [ocr.Reading(text=self.answers[(img.shape[1], img.shape[0])], confidence=0.999,
+                            min_char_confidence=0.99) for img in images]
+
+
+def test_cascade_settles_two_differing_tiny_readings_with_the_small_model():
+    line = np.full((30, 120), 255, np.uint8)
+    wide = ocr._widen(line)
+    key, wide_key = (line.shape[1], line.shape[0]), (wide.shape[1], wide.shape[0])
+    # tiny drops a character in one position only; small agrees with the other reading
+    cascade = ocr.CascadeRecognizer(_Scripted({key: '同金额', wide_key: '合同金额'}),
+                                    _Scripted({key: '合同金额'}))
+    reading = cascade.recognize([line])[0]
+    assert reading.text == '合同金额' and reading.disagreement is None
+    # no two of the three readings agree: the field will be flagged
+    cascade = ocr.CascadeRecognizer(_Scripted({key: '同金额', wide_key: '合同金'}),
+                                    _Scripted({key: '合同金额'}))
+    reading = cascade.recognize([line])[0]
+    assert reading.text == '合同金额' and reading.disagreement == '同金额'
+    # a confident text line both tiny readings agree on is not re-read
+    cascade = ocr.CascadeRecognizer(_Scripted({key: '合同金额', wide_key: '合同金额'}), _Scripted({}))
+    assert cascade.recognize([line])[0].text == '合同金额'
