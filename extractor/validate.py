@@ -94,6 +94,9 @@ class Checker:
                           + ' + '.join(repr(l) for l in source.lines))
             leaf = path.rsplit('.', 1)[-1]
             known_name = path.startswith('indicators.') and _norm(value) in LEVEL_NAMES.get(leaf, ())
+            if path.startswith('indicators.') and len(_norm(value)) >= 2 and not known_name and any(
+                    name.startswith(_norm(value)) for name in LEVEL_NAMES.get(leaf, ())):
+                self.flag(path, FlagReason.structure, f'{value!r} looks like a category name cut short')
             if source and source.confidence is not None and source.confidence < LOW_CONFIDENCE and value \
                     and not known_name:
                 self.flag(path, FlagReason.low_confidence, f'OCR confidence {source.confidence:.2f}')

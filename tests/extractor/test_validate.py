@@ -128,3 +128,10 @@ def test_header_cells_that_ran_together_are_structure_flags():
     flags = validate.check_form(form, 0)
     assert 'structure' in reasons(flags, 'project_name')
     assert reasons(flags, 'implementing_unit') == set()
+
+
+def test_category_name_cut_short_is_flagged():
+    form = clean_form()
+    form.set('indicators.2.level2', '服务对')
+    flags = validate.check_form(form, 0)
+    assert 'structure' in reasons(flags, 'indicators.2.level2')
