@@ -409,8 +409,9 @@ def find_lines(ink: np.ndarray, dpi: int, text_height: Optional[float] = None) -
         w, h = line.x1 - line.x0, line.y1 - line.y0
         region = ink[line.y0:line.y1, line.x0:line.x1]
         fill = float((region > 0).mean()) if region.size else 0.0
-        # Dashes come as em dash, full-width minus or a short hyphen (about 2:1).
-        if h <= 0.3 * expected and w >= 1.8 * h and w >= 0.25 * expected and fill > 0.5:
+        # Dashes come as em dash, full-width minus or a short hyphen (about 2:1; in a
+        # small font only 6 x 3 px at 200 dpi, which the recogniser calls '1').
+        if h <= 0.3 * expected and w >= 1.8 * h and w >= 0.18 * expected and fill > 0.5:
             line.is_dash = True
     return lines
 

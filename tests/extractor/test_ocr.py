@@ -29,9 +29,10 @@ def test_characters_with_gaps_stay_one_line():
     assert len(ocr.find_lines(_ink(cell), 200)) == 1
 
 
-def test_lone_dash_is_recognised_from_pixels():
+@pytest.mark.parametrize('width', [40, 6])     # an em dash; a small font's hyphen (6 x 3 px)
+def test_lone_dash_is_recognised_from_pixels(width):
     cell = np.full((60, 120), 255, np.uint8)
-    cell[29:32, 40:80] = 0          # a printed em dash
+    cell[29:32, 60 - width // 2:60 + width - width // 2] = 0
     lines = ocr.find_lines(_ink(cell), 200)
     assert len(lines) == 1 and lines[0].is_dash
 
