@@ -157,10 +157,9 @@ class Checker:
                 self.rule([f'funds.{i}.executed', f'funds.{i}.annual_budget'],
                           f'executed {executed[0]} exceeds the annual budget {budget[0]}')
         if f.funds:
-            weight, score, rate = (self.num(f'funds.0.{k}') for k in ('weight', 'score', 'execution_rate'))
-            if weight and score and rate:
-                r = rate[0] / 100 if rate[1] else rate[0]
-                expected = weight[0] * min(r, Decimal(1))
+            weight, score = self.num('funds.0.weight'), self.num('funds.0.score')
+            expected = self.funds_score_from_rate()
+            if weight and score and expected is not None:
                 tolerance = max(Decimal(1).scaleb(-score[2]), weight[0] * Decimal('0.01'))
                 if abs(score[0] - expected) > tolerance:
                     self.rule(['funds.0.score', 'funds.0.weight', 'funds.0.execution_rate'],
@@ -207,13 +206,18 @@ class Checker:
         if other and key == 'weight' and implied < other[0]:
             return f'the row\'s score is {other[0]}'
         if key == 'score' and row == 'funds.0':
-            weight, rate = self.num('funds.0.weight'), self.num('funds.0.execution_rate')
-            if weight and rate:
-                r = rate[0] / 100 if rate[1] else rate[0]
-                expected = weight[0] * min(r, Decimal(1))
-                if abs(implied - expected) > max(Decimal(1), weight[0] * Decimal('0.01')):
-                    return f'weight x rate = {expected:.2f}'
+            expected, weight = self.funds_score_from_rate(), self.num('funds.0.weight')
+            if expected is not None and abs(implied - expected) > max(Decimal(1), weight[0] * Decimal('0.01')):
+                return f'weight x rate = {expected:.2f}'
         return None
+
+    def funds_score_from_rate(self) -> Optional[Decimal]:
+        """The funds score the form's rule gives: weight x execution rate (capped at 100%)."""
+        weight, rate = self.num('funds.0.weight'), self.num('funds.0.execution_rate')
+        if not (weight and rate):
+            return None
+        r = rate[0] / 100 if rate[1] else rate[0]
+        return weight[0] * min(r, Decimal(1))
 
     def rule(self, paths: list[str], detail: str) -> None:
         for path in paths:
