@@ -17,6 +17,7 @@ if ROOT not in sys.path:
 
 from tests.scangen import degrade, generate, render_form_pages  # noqa: E402
 from tests.scangen.contract import FORM_KEYS, FUND_VALUE_KEYS, IND_KEYS, form_paths  # noqa: E402
+from tests.scangen.contract import get_path as _get  # noqa: E402
 from tests.scangen.fonts import get_font  # noqa: E402
 from tests.scangen.layout import wrap_text  # noqa: E402
 from tests.scangen.rules import find_issues  # noqa: E402
@@ -47,13 +48,6 @@ def _num(value):
     return Decimal(m.group(1).replace(',', '')) if m else None
 
 
-def _get(form, path):
-    node = form
-    for part in path.split('.'):
-        node = node[int(part)] if isinstance(node, list) else node.get(part)
-        if node is None:
-            return None
-    return node
 
 
 @pytest.fixture(scope='module')
