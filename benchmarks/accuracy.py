@@ -1,7 +1,9 @@
 """Accuracy on a generated corpus: make scans with tests/scangen, extract them in this
-process and score them with ../shared/tools/score.py (the same scorer as the samples).
+process and score them with the project's scorer score.py (not in this repository: pass its
+path with --score-tool or EXTRACTOR_SCORE_TOOLS=DIR holding score.py; without it the
+benchmark says so and exits 0).
 
-    python benchmarks/accuracy.py [--forms 30] [--levels clean,mild,hard] [--seed 7] [--out out/accuracy]
+    python benchmarks/accuracy.py [--forms 30] [--levels clean,mild,hard] [--seed 7] [--out out/accuracy] [--score-tool PATH]
 
 Prints score.py's table per level (field accuracy, catch rate, silent errors, flag rate,
 split-number and known-issue recall) and the extraction time per page.
@@ -19,7 +21,11 @@ sys.path.insert(0, ROOT)
 from extractor import ocr, pipeline  # noqa: E402
 from tests import scangen  # noqa: E402
 
-SCORE = os.path.join(ROOT, '..', 'shared', 'tools', 'score.py')
+
+
+def score_tool_default():
+    folder = os.environ.get('EXTRACTOR_SCORE_TOOLS')
+    return os.path.join(folder, 'score.py') if folder else None
 
 
 def main():
@@ -32,7 +38,13 @@ def main():
     ap.add_argument('--engine', default=None, help='OCR engine (default: EXTRACTOR_OCR_ENGINE or cascade)')
     ap.add_argument('--out', default=os.path.join(ROOT, 'out', 'accuracy'))
     ap.add_argument('--errors', type=int, default=0, help='print up to N wrong fields per document')
+    ap.add_argument('--score-tool', default=score_tool_default(),
+                    help='path of score.py (default: $EXTRACTOR_SCORE_TOOLS/score.py)')
     args = ap.parse_args()
+    if not args.score_tool or not os.path.exists(args.score_tool):
+        print(f'skipped: no scorer (score.py) found at {args.score_tool!r}; '
+              'pass --score-tool PATH or set EXTRACTOR_SCORE_TOOLS=DIR')
+        return
     recognizer = ocr.make_recognizer(args.engine) if args.engine else ocr.default_recognizer()
     for level in args.levels.split(','):
         scans = os.path.join(args.out, level, 'scans')
@@ -50,7 +62,7 @@ def main():
             with open(os.path.join(results, f'{stem}.json'), 'w', encoding='utf-8') as fh:
                 json.dump(doc.contract(), fh, ensure_ascii=False, indent=1)
         print(f'== level {level}: {len(pairs)} PDFs, {pages} pages, {seconds / max(pages, 1):.2f} s/page')
-        cmd = [sys.executable, SCORE, results, scans, '--json', os.path.join(args.out, level, 'score.json')]
+        cmd = [sys.executable, args.score_tool, results, scans, '--json', os.path.join(args.out, level, 'score.json')]
         if args.errors:
             cmd += ['--errors', str(args.errors)]
         out = subprocess.run(cmd, capture_output=True, text=True).stdout

@@ -1,7 +1,9 @@
-"""The grid stage on real scans and photos (../shared/real): overlays to look at, and
-for the cTDaR images a cell score against their XML truth.
+"""The grid stage on real scans and photos: overlays to look at, and for the cTDaR images
+a cell score against their XML truth. The scans are not in this repository: --real DIR or
+EXTRACTOR_REAL_SCANS=DIR (a folder of folders of images, with cTDaR XML beside some);
+without it the benchmark says so and exits 0.
 
-    python benchmarks/real_grid.py [--out out/real-grid] [--dpi 200]
+    python benchmarks/real_grid.py --real DIR [--out out/real-grid] [--dpi 200]
 
 cTDaR 'modern' truth boxes are the hull of each cell's content, not its ruled box, so
 a truth cell counts as found when one detected cell holds >= 80% of its content box
@@ -22,7 +24,6 @@ sys.path.insert(0, ROOT)
 
 from extractor import grid, ingest, preprocess  # noqa: E402
 
-REAL = os.path.join(ROOT, '..', 'shared', 'real')
 
 
 def truth_cells(xml_path):
@@ -60,9 +61,15 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--out', default=os.path.join(ROOT, 'out', 'real-grid'))
     ap.add_argument('--dpi', type=int, default=200)
+    ap.add_argument('--real', default=os.environ.get('EXTRACTOR_REAL_SCANS'),
+                    help='folder of real scans (default: $EXTRACTOR_REAL_SCANS)')
     args = ap.parse_args()
+    if not args.real or not os.path.isdir(args.real):
+        print(f'skipped: no folder of real scans at {args.real!r}; pass --real DIR or set EXTRACTOR_REAL_SCANS')
+        return
+    real = args.real
     os.makedirs(args.out, exist_ok=True)
-    images = sorted(p for p in glob.glob(os.path.join(REAL, '*', '*')) if p.lower().endswith(('.png', '.jpg', '.jpeg')))
+    images = sorted(p for p in glob.glob(os.path.join(real, '*', '*')) if p.lower().endswith(('.png', '.jpg', '.jpeg')))
     total_found = total_truth = 0
     print(f'{"image":<42} {"size":>10} {"skew":>6} {"tables":>6} {"cells":>6} {"truth":>10} {"s":>5}')
     for path in images:
@@ -71,7 +78,7 @@ def main():
         clean = preprocess.clean_page(page)
         g = grid.find_tables(clean)
         seconds = time.perf_counter() - t
-        name = os.path.relpath(path, REAL)
+        name = os.path.relpath(path, real)
         cv2.imwrite(os.path.join(args.out, name.replace('/', '__') + '.png'), grid.draw_overlay(clean.gray, g))
         cells = [c.bbox for t_ in g.tables for c in t_.cells]
         score = ''

@@ -3,8 +3,9 @@
     python benchmarks/residual_rate.py [--forms 30] [--levels mild,hard] [--seed 11]
     python benchmarks/residual_rate.py --results DIR --scans DIR    # score existing output
 
-Makes generated scans (tests/scangen), extracts them, scores each document with
-../shared/tools/score.py, and groups documents the way extractor/report.py does (by the
+Makes generated scans (tests/scangen), extracts them, scores each document with the
+project's scorer score.py (--score-tool PATH or EXTRACTOR_SCORE_TOOLS=DIR; without it the
+benchmark says so and exits 0), and groups documents the way extractor/report.py does (by the
 share of their fields that were flagged). Prints, per group, the wrong fields that were
 not flagged per unflagged field: the rate to put in extractor/report.RESIDUAL_RATE.
 With no silent error in a group the printed rate is the 95% upper bound 3/n.
@@ -23,11 +24,15 @@ from extractor import ocr, pipeline, report  # noqa: E402
 from models import Document  # noqa: E402
 from tests import scangen  # noqa: E402
 
-SCORE = os.path.join(ROOT, '..', 'shared', 'tools', 'score.py')
 
 
-def load_scorer():
-    spec = importlib.util.spec_from_file_location('score', SCORE)
+def score_tool_default():
+    folder = os.environ.get('EXTRACTOR_SCORE_TOOLS')
+    return os.path.join(folder, 'score.py') if folder else None
+
+
+def load_scorer(path):
+    spec = importlib.util.spec_from_file_location('score', path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -68,8 +73,14 @@ def main():
     ap.add_argument('--out', default=os.path.join(ROOT, 'out', 'residual'))
     ap.add_argument('--scans', help='score existing scans (with truth files) ...')
     ap.add_argument('--results', help='... against existing results instead of extracting')
+    ap.add_argument('--score-tool', default=score_tool_default(),
+                    help='path of score.py (default: $EXTRACTOR_SCORE_TOOLS/score.py)')
     args = ap.parse_args()
-    scorer = load_scorer()
+    if not args.score_tool or not os.path.exists(args.score_tool):
+        print(f'skipped: no scorer (score.py) found at {args.score_tool!r}; '
+              'pass --score-tool PATH or set EXTRACTOR_SCORE_TOOLS=DIR')
+        return
+    scorer = load_scorer(args.score_tool)
     groups: dict = {}
     if args.scans and args.results:
         tally(scorer, args.scans, args.results, groups)

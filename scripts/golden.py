@@ -1,5 +1,6 @@
-"""Regenerate the per-stage golden files in tests/golden/ from the shared clean sample.
-Run after a deliberate change to the grid or OCR stage, then review the diff."""
+"""Regenerate the per-stage golden files in tests/golden/ from the clean sample kept in the
+repository (tests/data/samples/samples_clean.pdf). Run after a deliberate change to the
+grid or OCR stage, then review the diff."""
 import json
 import os
 import sys
@@ -9,7 +10,7 @@ sys.path.insert(0, ROOT)
 
 from extractor import pipeline  # noqa: E402
 
-SAMPLE = os.path.join(ROOT, '..', 'shared', 'samples', 'samples_clean.pdf')
+SAMPLE = os.path.join(ROOT, 'tests', 'data', 'samples', 'samples_clean.pdf')
 GOLDEN = os.path.join(ROOT, 'tests', 'golden')
 
 _doc, results = pipeline.extract_file(SAMPLE)

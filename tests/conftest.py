@@ -6,14 +6,24 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "tests"))   # shared test helpers (drawing.py)
-SHARED = os.path.abspath(os.path.join(ROOT, '..', 'shared'))
+# Everything the tests read lives in the repository: tests/data holds the seed text of
+# the real publication (seeds/) and the clean sample scan with its truth (samples/);
+# tests/golden holds the per-stage golden files made from that sample by scripts/golden.py.
+DATA = os.path.join(ROOT, 'tests', 'data')
 GOLDEN = os.path.join(ROOT, 'tests', 'golden')
 
 
 @pytest.fixture(scope='session')
-def shared_dir():
-    assert os.path.isdir(SHARED), f'the shared folder is expected beside the repo: {SHARED}'
-    return SHARED
+def data_dir():
+    """tests/data: `samples/samples_clean.pdf` (+ `.truth.json`), `seeds/*.txt`."""
+    return DATA
+
+
+@pytest.fixture(scope='session')
+def shared_dir(data_dir):
+    """The old name of `data_dir` (the files used to be read from ../shared, which has
+    the same layout); kept so tests written against it need no change."""
+    return data_dir
 
 
 @pytest.fixture(scope='session')

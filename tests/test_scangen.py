@@ -25,15 +25,17 @@ from tests.scangen.seeds import DEFAULT_SEEDS, load_seeds  # noqa: E402
 from tests.scangen.synth import make_synthetic_form  # noqa: E402
 from tests.scangen.textutil import number_shaped as own_number_shaped  # noqa: E402
 
-FORMLIB = '/work/shared/tools/formlib.py'
-HAVE_SEEDS = os.path.exists(DEFAULT_SEEDS)
+# The scorer's helpers (formlib.py beside score.py) are optional: EXTRACTOR_SCORE_TOOLS
+# names their folder; without it the generator's own number_shaped is checked.
+SCORE_TOOLS = os.environ.get('EXTRACTOR_SCORE_TOOLS')
 
 
 def _formlib():
-    """The scorer's own helpers when the shared tools are present."""
-    if not os.path.exists(FORMLIB):
+    """The scorer's own helpers when EXTRACTOR_SCORE_TOOLS points at them."""
+    path = os.path.join(SCORE_TOOLS, 'formlib.py') if SCORE_TOOLS else None
+    if not path or not os.path.exists(path):
         return None
-    spec = importlib.util.spec_from_file_location('formlib', FORMLIB)
+    spec = importlib.util.spec_from_file_location('formlib', path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -134,8 +136,8 @@ def test_wrapping_splits_a_long_number_inside_its_digits():
     assert wrap_text('≤50000元', font, font.getlength('≤50000') + 1) == ['≤50000', '元']
 
 
-@pytest.mark.skipif(not HAVE_SEEDS, reason='seed text not available')
 def test_seed_parser_recovers_most_forms():
+    assert os.path.exists(DEFAULT_SEEDS), 'the seed text ships in tests/data/seeds'
     parsed, skipped = load_seeds()
     assert len(parsed) + len(skipped) == 35
     good = [s for s in parsed if len(s.form['indicators']) >= 3 and len(s.form['funds']) == 4

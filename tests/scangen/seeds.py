@@ -1,4 +1,4 @@
-"""Tolerant parser for the text of the real forms (shared/seeds/*.txt).
+"""Tolerant parser for the text of the real forms (tests/data/seeds/*.txt).
 
 The text came out of a PDF text extraction: one table row per line, cells separated by
 tabs, but cells are shifted left or right in places, empty cells are dropped or doubled,
@@ -16,8 +16,10 @@ from .contract import (FUND_ITEMS, FUND_VALUE_KEYS, LEVEL1_NAMES, LEVEL2_NAMES,
                        empty_fund_row, indicator_row, make_form)
 from .textutil import DASH, clean_cell, compact, is_dash, number_value
 
-DEFAULT_SEEDS = os.environ.get(
-    'SCANGEN_SEEDS', '/work/shared/seeds/fengtai-2024-self-evaluation-forms.txt')
+# The seed text ships with the tests (tests/data/seeds); SCANGEN_SEEDS names another file.
+_IN_REPO_SEEDS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                              'data', 'seeds', 'fengtai-2024-self-evaluation-forms.txt')
+DEFAULT_SEEDS = os.environ.get('SCANGEN_SEEDS', _IN_REPO_SEEDS)
 SEED_YEAR = '2024'
 
 # Prefixes that identify each funds row even when its label is cut short ('其中:当年财政').

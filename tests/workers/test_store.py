@@ -73,7 +73,7 @@ def test_the_same_content_is_one_document_whatever_its_name_or_batch(database_ur
 
 
 def _truth_document() -> Document:
-    with open(os.path.join(ROOT, '..', 'shared', 'samples', 'samples_clean.truth.json'), encoding='utf-8') as fh:
+    with open(os.path.join(ROOT, 'tests', 'data', 'samples', 'samples_clean.truth.json'), encoding='utf-8') as fh:
         document = Document.model_validate(json.load(fh))
     document.review = [
         Flag(form=1, field='funds.0.annual_budget', value='396.267529', reason='split_number',
