@@ -6,6 +6,9 @@
                                 forms --< acceptances >-- users   (a value accepted as read)
                                 fields --< key_entries >-- users  (double-keyed money values)
     workers (heartbeats), leases (one recovery sweeper at a time)
+    review team: users --< assignments >-- batches; users --< login_sessions;
+                 claims (who has a queue item open), work_log (items done, time taken),
+                 login_throttle (failed logins per account and address), audit_log
 
 A document is its file's content: `documents.sha256` is unique, so submitting the same
 file twice, in one batch or two, or a task delivered twice, never makes a second row.
@@ -61,10 +64,14 @@ class Base(DeclarativeBase):
 
 
 class Role:
-    """What a reviewer may do. A senior also settles double-keyed values that differ."""
+    """What a person may do. A reviewer sees the batches assigned to them; a senior
+    sees every batch, settles double-keyed values that differ, unlocks accounts and
+    sees everyone's progress; an admin also manages users and assignments."""
     REVIEWER = 'reviewer'
     SENIOR = 'senior'
-    ALL = (REVIEWER, SENIOR)
+    ADMIN = 'admin'
+    ALL = (REVIEWER, SENIOR, ADMIN)
+    SENIORS = (SENIOR, ADMIN)
 
 
 class User(Base):
@@ -291,3 +298,83 @@ class Lease(Base):
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     holder: Mapped[Optional[str]] = mapped_column(String(200))
     expires_at: Mapped[Optional[datetime]] = mapped_column()
+
+
+# ------------------------------------------------------------------ the review team
+
+class LoginSession(Base):
+    """A login: the browser's cookie carries a random token, the store keeps its
+    SHA-256. Every request looks it up, so a logout (revoked_at) or an idle session
+    (last_seen) ends it on the server, whatever the browser kept."""
+    __tablename__ = 'login_sessions'
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey('users.id', ondelete='CASCADE'), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[Optional[datetime]] = mapped_column()
+    address: Mapped[Optional[str]] = mapped_column(String(64))
+    user: Mapped[User] = relationship()
+
+
+class LoginThrottle(Base):
+    """Failed logins under one key: 'account:<name>' (known or not, so the answers do
+    not tell which names exist) or 'address:<ip>'. A try is counted before the
+    password is checked, so parallel guesses cannot overrun the limit."""
+    __tablename__ = 'login_throttle'
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_at: Mapped[Optional[datetime]] = mapped_column()
+
+
+class AuditEvent(Base):
+    """Who did what security-relevant thing: logins (success, failure, refused),
+    logouts, exports, unlocks, role and assignment changes."""
+    __tablename__ = 'audit_log'
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    event: Mapped[str] = mapped_column(String(40), index=True)
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey('users.id', ondelete='SET NULL'))
+    name: Mapped[Optional[str]] = mapped_column(String(200))    # as typed, for failed logins
+    address: Mapped[Optional[str]] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(Text, default='')
+
+
+class Assignment(Base):
+    """A batch a reviewer works on (seniors and admins see every batch)."""
+    __tablename__ = 'assignments'
+    __table_args__ = (UniqueConstraint('user_id', 'batch_id'),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey('users.id', ondelete='CASCADE'), index=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey('batches.id', ondelete='CASCADE'), index=True)
+    assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
+    user: Mapped[User] = relationship()
+    batch: Mapped[Batch] = relationship()
+
+
+class Claim(Base):
+    """A queue item (a form's field) someone has open: nobody else is given it until
+    `expires_at`. One row per item (unique), so two reviewers cannot both hold it."""
+    __tablename__ = 'claims'
+    __table_args__ = (UniqueConstraint('form_id', 'path'),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey('forms.id', ondelete='CASCADE'))
+    path: Mapped[str] = mapped_column(String(100))
+    user_id: Mapped[int] = mapped_column(ForeignKey('users.id', ondelete='CASCADE'), index=True)
+    claimed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class WorkRecord(Base):
+    """One action on a queue item, with the time since the reviewer opened it: what
+    the progress page counts."""
+    __tablename__ = 'work_log'
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey('users.id', ondelete='CASCADE'), index=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey('documents.id', ondelete='CASCADE'), index=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey('forms.id', ondelete='CASCADE'))
+    path: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[Optional[datetime]] = mapped_column()
+    finished_at: Mapped[datetime] = mapped_column(default=utcnow)
