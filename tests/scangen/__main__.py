@@ -18,7 +18,9 @@ def main(argv=None):
     ap.add_argument('--per-pdf', type=int, default=4, help='forms per PDF (default 4)')
     ap.add_argument('--source', choices=SOURCES, default='mixed',
                     help='forms from the real seed texts, made up, or both (default)')
-    ap.add_argument('--dpi', type=int, default=200, help='page resolution (default 200)')
+    ap.add_argument('--dpi', type=int, default=200, help='drawing resolution (default 200)')
+    ap.add_argument('--scan-dpi', type=int, default=None,
+                    help='resample every page to this scan resolution (default: the level decides)')
     ap.add_argument('--seeds-file', default=None, help='seed text file (default: shared seeds)')
     ap.add_argument('--issue-rate', type=float, default=ISSUE_RATE,
                     help=f'share of synthetic forms printed with arithmetic inconsistencies (default {ISSUE_RATE})')
@@ -28,7 +30,8 @@ def main(argv=None):
     say = None if args.quiet else (lambda msg: print(msg, flush=True))
     written = generate(args.out, forms=args.forms, level=args.level, seed=args.seed,
                        per_pdf=args.per_pdf, source=args.source, dpi=args.dpi,
-                       seeds_path=args.seeds_file, progress=say, issue_rate=args.issue_rate)
+                       seeds_path=args.seeds_file, progress=say, issue_rate=args.issue_rate,
+                       scan_dpi=args.scan_dpi)
     if not args.quiet:
         print(f'{len(written)} PDFs in {args.out} ({time.time() - started:.1f} s)')
     return 0

@@ -75,7 +75,7 @@ def pick_sources(seed, count, source, seed_forms, issue_rate=ISSUE_RATE):
     return picks
 
 
-def render_source(src, number, seed, level, dpi, attachment):
+def render_source(src, number, seed, level, dpi, attachment, scan_dpi=None):
     """Lay out, draw and degrade one form."""
     _, layout_rng, scan_rng = _form_streams(seed, number)
     layout = layout_for(src.form, layout_rng, dpi=dpi, columns=src.columns, attachment=attachment)
@@ -83,7 +83,8 @@ def render_source(src, number, seed, level, dpi, attachment):
     seal_name = src.form.get('implementing_unit') or src.form.get('department')
     for offset, page in enumerate(layout.pages):
         seal = scan_rng.random() < (0.7 if offset == 0 else 0.25)
-        image = degrade(draw_page(page, layout.style), level, scan_rng, seal_name=seal_name, seal=seal)
+        image = degrade(draw_page(page, layout.style), level, scan_rng, seal_name=seal_name, seal=seal,
+                        scan_dpi=scan_dpi)
         images.append(image)
         infos.append(image.info['scangen'])
     return RenderedForm(src, images, infos, split_fields_of(src.form, layout), layout.style)
@@ -114,7 +115,8 @@ def build_truth(pdf_name, pdf_bytes, rendered_forms, level, dpi, seed):
                                  'digits_split': entry['digits_split']})
         issues += find_issues(form, index)
         for offset, info in enumerate(rendered.page_infos):
-            pages.append({'page': page_number + offset, 'form': index, 'dpi': dpi,
+            pages.append({'page': page_number + offset, 'form': index,
+                          'dpi': info.get('scan_dpi') or dpi, 'turned_deg': info.get('turned_deg', 0),
                           'skew_deg': info['skew_deg'], 'continuation': offset > 0,
                           'mode': info['mode'], 'jpeg_quality': info['jpeg_quality'],
                           'degradations': info['degradations']})
@@ -139,7 +141,7 @@ def build_truth(pdf_name, pdf_bytes, rendered_forms, level, dpi, seed):
 def write_document(out_dir, name, rendered_forms, level, dpi, seed):
     pdf_path = os.path.join(out_dir, f'{name}.pdf')
     truth_path = os.path.join(out_dir, f'{name}.truth.json')
-    pages = [(image, dpi, info['jpeg_quality'])
+    pages = [(image, info.get('scan_dpi') or dpi, info['jpeg_quality'])
              for r in rendered_forms for image, info in zip(r.images, r.page_infos)]
     data = write_pdf(pdf_path, pages)
     truth = build_truth(os.path.basename(pdf_path), data, rendered_forms, level, dpi, seed)
@@ -150,9 +152,10 @@ def write_document(out_dir, name, rendered_forms, level, dpi, seed):
 
 
 def generate(out_dir, forms=30, level='mild', seed=0, per_pdf=4, source='mixed', dpi=200,
-             seeds_path=None, progress=None, issue_rate=ISSUE_RATE):
+             seeds_path=None, progress=None, issue_rate=ISSUE_RATE, scan_dpi=None):
     """Write ceil(forms / per_pdf) image-only PDFs and their truth files into out_dir;
-    returns [(pdf_path, truth_path)]. progress: optional callable(message)."""
+    returns [(pdf_path, truth_path)]. progress: optional callable(message); scan_dpi:
+    resample every page to this resolution (the PDF page stays A4)."""
     if per_pdf < 1 or forms < 1:
         raise ValueError('forms and per_pdf must be at least 1')
     os.makedirs(out_dir, exist_ok=True)
@@ -168,8 +171,8 @@ def generate(out_dir, forms=30, level='mild', seed=0, per_pdf=4, source='mixed',
         rendered = []
         for number in range(start, min(forms, start + per_pdf)):
             attachment = attach_rng.random() < (0.75 if number == start else 0.1)
-            rendered.append(render_source(sources[number], number, seed, level, dpi, attachment))
-        name = f'scangen-{level}-s{seed}-{doc + 1:03d}'
+            rendered.append(render_source(sources[number], number, seed, level, dpi, attachment, scan_dpi))
+        name = f'scangen-{level}-s{seed}-{doc + 1:03d}' + (f'-{scan_dpi}dpi' if scan_dpi else '')
         written.append(write_document(out_dir, name, rendered, level, dpi, seed))
         if progress:
             progress(f'{written[-1][0]}: {len(rendered)} forms, '

@@ -5,7 +5,14 @@
          brightness, JPEG ~75 (as shared/samples/samples_mild.pdf)
   hard   skew up to +-3 deg, small translation, stronger noise and blur, faint or broken
          ruling lines in places, a red or blue round seal over some cells (the page is
-         then RGB), a shadow along one edge, light bleed-through, JPEG 50-60
+         then RGB), a shadow along one edge, light bleed-through, light speckle
+         (0.01-0.08% of pixels), scanned at 150, 200 or 300 dpi, some pages upside down
+         (5%), JPEG 45-60
+  rough  what archives hold: all of hard, stronger, plus speckle over the whole page
+         (0.05-0.5% of pixels, single pixels and clumps, before or after the blur),
+         worn low-contrast ink, photocopier streaks and dark borders, colour, grey or
+         1-bit (some as 200x100 dpi fax) at 150, 200 or 300 dpi, seals of one or two
+         inks, pages turned 90/180/270 degrees (30%) on top of a +-3 deg skew, JPEG 40-60
 
 degrade() returns the page image; what was applied is in image.info['scangen']
 (skew_deg, jpeg_quality, mode and a dict of degradations with their parameters). The
@@ -19,10 +26,12 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from . import damage
 from .fonts import available_fonts, body_fonts
 from .stamp import INKS, apply_seal
 
-LEVELS = ('clean', 'mild', 'hard')
+LEVELS = ('clean', 'mild', 'hard', 'rough')
+SCAN_DPIS = (150, 200, 300)
 DEFAULT_SEAL_NAME = '项目单位'
 
 
@@ -102,18 +111,26 @@ def _seal_font():
     return body_fonts()[0]
 
 
-def add_seal(gray, rng, s, name):
-    """RGB page with a seal over part of the table; returns (rgb, parameters)."""
+def add_seal(gray, rng, s, name, inks=None):
+    """RGB page with a seal over part of the table; returns (rgb, parameters). `inks`:
+    one ink per seal (default one seal, red 70% / blue 30%); the first seal's centre
+    and ink are reported at the top level, every seal under 'seals'."""
     x0, y0, x1, y1 = _content_box(gray.astype(np.uint8))
-    diameter = float(rng.uniform(300, 360)) * s
-    cx = float(rng.uniform(x0 + 0.45 * (x1 - x0), x1 - 0.1 * (x1 - x0)))
-    cy = float(rng.uniform(y0 + 0.35 * (y1 - y0), y1 - 0.05 * (y1 - y0)))
-    ink = 'red' if rng.random() < 0.7 else 'blue'
+    inks = inks or ['red' if rng.random() < 0.7 else 'blue']
     tint = np.array([1.0, float(rng.uniform(0.985, 1.0)), float(rng.uniform(0.95, 0.99))], np.float32)
     rgb = gray[:, :, None] * tint[None, None, :]
-    apply_seal(rgb, rng, (cx, cy), diameter, name, _seal_font(), ink)
-    return rgb, {'ink': ink, 'rgb': list(INKS[ink]), 'center': [round(cx), round(cy)],
-                 'diameter': round(diameter)}
+    seals = []
+    for ink in inks:
+        diameter = float(rng.uniform(300, 360)) * s
+        cx = float(rng.uniform(x0 + 0.45 * (x1 - x0), x1 - 0.1 * (x1 - x0)))
+        cy = float(rng.uniform(y0 + 0.35 * (y1 - y0), y1 - 0.05 * (y1 - y0)))
+        apply_seal(rgb, rng, (cx, cy), diameter, name, _seal_font(), ink)
+        seals.append({'ink': ink, 'rgb': list(INKS[ink]), 'center': [round(cx), round(cy)],
+                      'diameter': round(diameter)})
+    out = dict(seals[0])
+    if len(seals) > 1:
+        out['seals'] = seals
+    return rgb, out
 
 
 # ------------------------------------------------------------ geometry, light
@@ -185,6 +202,15 @@ def degrade_mild(gray, rng, s):
     return pixels, info
 
 
+def _seal_moves(deg, w, h, angle, shift):
+    """Seal centres in page coordinates after skew and shift."""
+    for seal in [deg['seal']] + deg['seal'].get('seals', [])[1:]:
+        cx, cy = seal['center']
+        seal['center'] = [round(v) for v in _rotate_point(cx, cy, w, h, angle, *shift)]
+    if 'seals' in deg['seal']:
+        deg['seal']['seals'][0]['center'] = deg['seal']['center']
+
+
 def degrade_hard(gray, rng, s, seal_name, seal):
     info = {'degradations': {}}
     deg = info['degradations']
@@ -197,8 +223,7 @@ def degrade_hard(gray, rng, s, seal_name, seal):
     shift = (int(rng.uniform(-25, 25) * s), int(rng.uniform(-25, 25) * s))
     h, w = gray.shape
     if seal:
-        cx, cy = deg['seal']['center']
-        deg['seal']['center'] = [round(v) for v in _rotate_point(cx, cy, w, h, angle, *shift)]
+        _seal_moves(deg, w, h, angle, shift)
     pixels = skew_and_shift(pixels, angle, shift)
     info['skew_deg'] = angle
     deg['translate_px'] = list(shift)
@@ -207,22 +232,98 @@ def degrade_hard(gray, rng, s, seal_name, seal):
     deg['blur_sigma'] = round(float(rng.uniform(0.8, 1.3)) * s, 3)
     deg['noise_sigma'] = round(float(rng.uniform(8, 14)), 2)
     pixels = blur_and_noise(pixels, rng, deg['blur_sigma'], deg['noise_sigma'])
-    info['jpeg_quality'] = int(rng.integers(50, 61))
+    pixels, deg['speckle'] = damage.speckle(pixels, rng, s, float(rng.uniform(0.0001, 0.0008)))
+    info['jpeg_quality'] = int(rng.integers(45, 61))
+    info['scan_dpi'] = int(rng.choice(SCAN_DPIS))
+    info['turned_deg'] = 180 if rng.random() < 0.05 else 0
     return pixels, info
 
 
-def degrade(image, level, rng, seal_name=None, seal=None):
-    """A scanned-looking copy of a clean page image at `level` (clean|mild|hard).
+def degrade_rough(gray, rng, s, seal_name, seal):
+    """Hard, stronger, and the damage of copies of copies, faxes and cheap scanners."""
+    info = {'degradations': {}}
+    deg = info['degradations']
+    deg['ruling_damage'] = damage_ruling(gray, rng, s)
+    if rng.random() < 0.6:
+        gray, deg['worn_ink'] = damage.worn_ink(gray, rng, s, float(rng.uniform(0.2, 0.6)))
+    deg['bleed_through'] = bleed_through(gray, rng, s)
+    pixels = gray
+    if seal:
+        inks = ['red', 'blue'] if rng.random() < 0.35 else None
+        pixels, deg['seal'] = add_seal(gray, rng, s, seal_name, inks)
+    angle = round(_signed(rng, 0.2, 3.0), 3)
+    shift = (int(rng.uniform(-25, 25) * s), int(rng.uniform(-25, 25) * s))
+    h, w = gray.shape
+    if seal:
+        _seal_moves(deg, w, h, angle, shift)
+    pixels = skew_and_shift(pixels, angle, shift)
+    info['skew_deg'] = angle
+    deg['translate_px'] = list(shift)
+    deg['brightness_min'] = uneven_light(pixels, rng, 0.75)
+    if rng.random() < 0.5:
+        deg['shadow'] = edge_shadow(pixels, rng, s)
+    if rng.random() < 0.4:
+        pixels, deg['streaks'] = damage.streaks(pixels, rng, s)
+    if rng.random() < 0.3:
+        pixels, deg['dark_border'] = damage.dark_border(pixels, rng, s)
+    density = float(np.exp(rng.uniform(np.log(0.0005), np.log(0.005))))
+    speck_first = rng.random() < 0.5
+    if speck_first:
+        pixels, deg['speckle'] = damage.speckle(pixels, rng, s, density)
+    deg['blur_sigma'] = round(float(rng.uniform(0.6, 1.4)) * s, 3)
+    deg['noise_sigma'] = round(float(rng.uniform(6, 16)), 2)
+    pixels = blur_and_noise(pixels, rng, deg['blur_sigma'], deg['noise_sigma'])
+    if not speck_first:
+        pixels, deg['speckle'] = damage.speckle(pixels, rng, s, density)
+    deg['speckle']['before_blur'] = bool(speck_first)
+    mode = str(rng.choice(['colour', 'grey', 'bilevel'], p=[0.35, 0.4, 0.25]))
+    deg['scan_mode'] = mode
+    info['jpeg_quality'] = int(rng.integers(40, 61))
+    if mode == 'grey' and pixels.ndim == 3:
+        pixels = pixels.mean(axis=2)
+    elif mode == 'colour' and pixels.ndim == 2:
+        tint = np.array([1.0, float(rng.uniform(0.96, 1.0)), float(rng.uniform(0.9, 0.98))], np.float32)
+        pixels = pixels[:, :, None] * tint[None, None, :]
+    elif mode == 'bilevel':
+        pixels, deg['bilevel'] = damage.to_bilevel(pixels, rng, fax=bool(rng.random() < 0.5))
+        info['jpeg_quality'] = None
+    info['scan_dpi'] = int(rng.choice(SCAN_DPIS))
+    info['turned_deg'] = int(rng.choice([90, 180, 270])) if rng.random() < 0.3 else 0
+    return pixels, info
 
-    seal_name: text around the seal (hard level); seal: force a seal on or off (default:
-    on for 70% of hard pages)."""
+
+def _scan_geometry(pixels, info, s):
+    """Resample to the scan's resolution and turn the page as it was fed; the first is
+    kept in info['scan_dpi'] (the PDF page stays A4), the turn in info['turned_deg']."""
+    factor = info.get('scan_dpi', 200) / (200.0 * s) if info.get('scan_dpi') else 1.0
+    bilevel = 'bilevel' in info['degradations']
+    pixels = damage.resample(pixels, factor)
+    if bilevel and abs(factor - 1.0) > 1e-6:
+        pixels = np.where(pixels < 128, 0.0, 255.0).astype(np.float32)
+    turned = info.get('turned_deg', 0)
+    if turned:
+        pixels = damage.turn(pixels, turned // 90)
+    return pixels
+
+
+def degrade(image, level, rng, seal_name=None, seal=None, scan_dpi=None):
+    """A scanned-looking copy of a clean page image at `level` (clean|mild|hard|rough).
+
+    seal_name: text around the seal (hard, rough); seal: force a seal on or off
+    (default: on for 70% of hard and rough pages); scan_dpi: resample every page to
+    this resolution instead of the level's own choice."""
     if level not in LEVELS:
         raise ValueError(f'level must be one of {LEVELS}')
     gray = np.asarray(image.convert('L'), dtype=np.float32).copy()
     s = _scale(image)
     if level == 'clean':
-        return _finish(gray, {'skew_deg': 0.0, 'jpeg_quality': None, 'degradations': {}})
-    if level == 'mild':
-        return _finish(*degrade_mild(gray, rng, s))
-    seal = bool(rng.random() < 0.7) if seal is None else seal
-    return _finish(*degrade_hard(gray, rng, s, seal_name or DEFAULT_SEAL_NAME, seal))
+        pixels, info = gray, {'skew_deg': 0.0, 'jpeg_quality': None, 'degradations': {}}
+    elif level == 'mild':
+        pixels, info = degrade_mild(gray, rng, s)
+    else:
+        seal = bool(rng.random() < 0.7) if seal is None else seal
+        make = degrade_hard if level == 'hard' else degrade_rough
+        pixels, info = make(gray, rng, s, seal_name or DEFAULT_SEAL_NAME, seal)
+    if scan_dpi:
+        info['scan_dpi'] = int(scan_dpi)
+    return _finish(_scan_geometry(pixels, info, s), info)
