@@ -15,18 +15,18 @@ def _pdf_from_images(path, images):
 
 def test_pdf_pages_render_at_dpi(tmp_path):
     path = tmp_path / 'two.pdf'
-    _pdf_from_images(path, [np.full((400, 300), 255, np.uint8), np.zeros((400, 300), np.uint8)])
+    _pdf_from_images(path, [np.full((800, 600), 255, np.uint8), np.zeros((800, 600), np.uint8)])
     assert ingest.count_pages(str(path)) == 2
     pages = list(ingest.iter_pages(str(path), dpi=100))
     assert [p.number for p in pages] == [1, 2]
-    # 300 px at 200 dpi = 1.5 in -> 150 px at 100 dpi
-    assert abs(pages[0].image.shape[1] - 150) <= 1
+    # 600 px at 200 dpi = 3 in -> 300 px at 100 dpi
+    assert abs(pages[0].image.shape[1] - 300) <= 1
     assert pages[1].image.mean() < 10
 
 
 def test_multi_frame_tiff_gives_pages(tmp_path):
     path = tmp_path / 'scan.tiff'
-    frames = [Image.new('L', (200, 100), 255), Image.new('L', (200, 100), 0)]
+    frames = [Image.new('L', (400, 300), 255), Image.new('L', (400, 300), 0)]
     frames[0].save(path, save_all=True, append_images=frames[1:], dpi=(300, 300))
     pages = list(ingest.iter_pages(str(path)))
     assert len(pages) == 2 and pages[0].dpi == 300
