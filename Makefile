@@ -1,10 +1,17 @@
 # Two commands on a fresh Debian machine (as root): `make demo` and `make test`.
 PY      := .venv/bin/python
 STAMP   := .venv/.installed
+# The optional paddleocr engine has its own environment: paddlex pins opencv-contrib-python
+# and numpy<2.4, which must not replace the main environment's. No paddlepaddle: the
+# engine runs the rapidocr wheel's ONNX model on onnxruntime, offline.
+PADDLE_PY    := .venv-paddle/bin/python
+PADDLE_STAMP := .venv-paddle/.installed
+# Fast tests: no Redis/PostgreSQL/Celery, no browser, no whole-pipeline corpora.
+FAST    := not service and not browser and not slow
 SYSPKGS := poppler-utils fonts-wqy-zenhei fonts-wqy-microhei fonts-arphic-uming fonts-arphic-ukai fonts-noto-cjk redis-server postgresql chromium
 OUT     ?= out/demo
 
-.PHONY: setup system demo test bench clean
+.PHONY: setup setup-paddle system demo test test-fast test-paddle bench clean
 
 setup: $(STAMP)
 
@@ -19,12 +26,29 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	@touch $(STAMP)
 
+setup-paddle: $(PADDLE_STAMP)
+
+$(PADDLE_STAMP): pyproject.toml
+	@test -x $(PADDLE_PY) || python3 -m venv .venv-paddle
+	$(PADDLE_PY) -m pip install -q --upgrade pip
+	$(PADDLE_PY) -m pip install -q -e '.[paddleocr]' 'pytest>=8,<10'
+	@touch $(PADDLE_STAMP)
+
 demo: setup
 	$(PY) -m extractor extract samples/demo.pdf --out $(OUT) --tables $(OUT)/tables --debug $(OUT)/debug -v
 
-test: setup
+# Everything: unit, service (Redis, PostgreSQL, Celery) and browser tests, then the
+# paddleocr engine's tests in its own environment (they fail there instead of skipping).
+test: setup setup-paddle
 	@bash scripts/services.sh
 	$(PY) -m pytest tests
+	@$(MAKE) --no-print-directory test-paddle
+
+test-fast: setup
+	$(PY) -m pytest tests -m "$(FAST)"
+
+test-paddle: setup-paddle
+	EXTRACTOR_REQUIRE_PADDLEOCR=1 $(PADDLE_PY) -m pytest tests/test_ocr_paddle.py
 
 bench: setup
 	$(PY) benchmarks/pipeline_speed.py

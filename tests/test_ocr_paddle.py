@@ -1,7 +1,9 @@
 """The optional `paddleocr` engine (extractor/ocr_paddle.py): PaddleOCR 3.x running the
 PP-OCRv6 small recognition ONNX file from the rapidocr wheel, offline.
 
-Skipped as a whole when PaddleOCR is not installed (optional extra)."""
+PaddleOCR lives in its own environment (`make setup-paddle`: .venv-paddle), where
+`make test` runs this file with EXTRACTOR_REQUIRE_PADDLEOCR=1, so a broken install fails
+instead of skipping. In the main environment, without the extra, the file is skipped."""
 import os
 import socket
 
@@ -11,7 +13,12 @@ from PIL import Image, ImageDraw, ImageFont
 
 from extractor import ocr, ocr_paddle
 
-pytest.importorskip('paddleocr', reason="optional extra not installed: pip install -e '.[paddleocr]'")
+if os.environ.get('EXTRACTOR_REQUIRE_PADDLEOCR') == '1':
+    import paddleocr  # noqa: F401  (make test-paddle: a missing install is a failure)
+else:
+    pytest.importorskip('paddleocr', reason="optional extra not installed: make setup-paddle")
+
+SAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'data', 'samples', 'samples_clean.pdf')
 
 FONTS = [path for path in ('/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc',
                            '/usr/share/fonts/truetype/arphic/uming.ttc') if os.path.exists(path)]
@@ -116,3 +123,23 @@ def test_paddle_format_dir_without_paddlepaddle_is_a_clear_error(tmp_path, model
     (tmp_path / 'inference.yml').write_bytes(open(os.path.join(model_dir, 'inference.yml'), 'rb').read())
     with pytest.raises(RuntimeError, match='paddlepaddle'):
         ocr_paddle.PaddleRecognizer(model_dir=str(tmp_path))
+
+
+def test_reads_the_sample_page_as_the_default_engine_does(engine):
+    """Every cell of a real form page read by both engines: PaddleOCR's reading of each
+    text line is compared with the default engine's (the same PP-OCRv6 model through
+    this project's own onnxruntime code); they may differ on a rare unsure line only."""
+    from extractor import grid, ingest, preprocess
+    page = preprocess.clean_page(ingest.load_page(SAMPLE, 1, 200))
+    page_grid = grid.find_tables(page)
+    paddle_cells, _ = ocr.read_page(page, page_grid, engine)
+    default_cells, _ = ocr.read_page(page, page_grid, ocr.make_recognizer('small'))
+    paddle_text = [c.text for c in paddle_cells]
+    default_text = [c.text for c in default_cells]
+    filled = [i for i, text in enumerate(default_text) if text]
+    assert len(filled) > 40, 'the sample page should have its cells read'
+    same = [i for i in filled if paddle_text[i] == default_text[i]]
+    differing = [(default_text[i], paddle_text[i]) for i in filled if i not in same]
+    assert len(same) >= 0.97 * len(filled), differing
+    chars = sum(len(default_text[i]) for i in filled)
+    assert sum(len(paddle_text[i]) for i in filled) >= 0.98 * chars
