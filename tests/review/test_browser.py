@@ -4,13 +4,13 @@ real server and a store filled by a real pipeline run on generated scans.
 Screenshots of the queue and the form view go to out/screenshots/ (not committed)."""
 from __future__ import annotations
 
-import csv
 import os
 
 from sqlalchemy import select, update
 
 from tests.review.helpers import (a_failing_sum, budget_that_fits_the_rate, field, flags_of,
                                   form_id_of, open_flags, split_money_in_a_rate_rule)
+from workers.export import read_csv
 from workers.store.models import (Correction, FieldRow, FlagRow, FlagState, FormRow, KeyEntry,
                                   Resolution)
 
@@ -34,8 +34,7 @@ def flashes(page) -> str:
 
 
 def csv_rows(path) -> list[dict]:
-    with open(path, encoding='utf-8-sig', newline='') as fh:
-        return list(csv.DictReader(fh))
+    return read_csv(path)       # the CSV's Chinese headers, keyed back by column name
 
 
 def download(page, selector):

@@ -2,7 +2,6 @@
 corrections, and what the exports contain."""
 from __future__ import annotations
 
-import csv
 import json
 import os
 import subprocess
@@ -117,34 +116,7 @@ def test_corrections_show_in_the_json_export_and_resolve_their_flag(database_url
     assert exported == expected
 
 
-def test_csv_and_xlsx_have_a_row_per_funds_row_and_indicator(tmp_path):
-    from openpyxl import load_workbook
-
-    from workers.export import COLUMNS, export
-    store = open_store(f'sqlite:///{tmp_path}/store.db')
-    truth = _truth_document()
-    _stored_batch(store, tmp_path, truth)
-    expected_rows = sum(len(f.funds) + len(f.indicators) for f in truth.forms)
-
-    (csv_path,) = export(store, 'archive', 'csv', str(tmp_path / 'out'))
-    with open(csv_path, encoding='utf-8-sig', newline='') as fh:
-        rows = list(csv.DictReader(fh))
-    assert len(rows) == expected_rows and list(rows[0]) == COLUMNS
-    funds = [r for r in rows if r['form'] == '1' and r['row'] == 'funds']
-    assert [r['item'] for r in funds] == [f.item for f in truth.forms[1].funds]
-    assert funds[0]['annual_budget'] == '396.267529' and funds[0]['flagged'] == 'yes'
-    assert funds[0]['flag_reasons'] == 'split_number' and funds[1]['flagged'] == 'no'
-    indicators = [r for r in rows if r['form'] == '1' and r['row'] == 'indicator']
-    assert [r['level3'] for r in indicators] == [i.level3 for i in truth.forms[1].indicators]
-    assert indicators[2]['flagged'] == 'yes' and indicators[0]['file'] == 'fengtai-2024.pdf'
-    assert {r['page'] for r in rows if r['form'] == '0'} == {str(truth.forms[0].pages[0])}
-
-    (xlsx_path,) = export(store, 'archive', 'xlsx', str(tmp_path / 'out'))
-    book = load_workbook(xlsx_path, read_only=True)
-    sheet_rows = list(book['rows'].iter_rows(values_only=True))
-    assert list(sheet_rows[0]) == COLUMNS and len(sheet_rows) == expected_rows + 1
-    documents = list(book['documents'].iter_rows(values_only=True))
-    assert documents[1][:3] == ('fengtai-2024.pdf', str(tmp_path / 'fengtai-2024.pdf'), 'extracted')
+# What the CSV and XLSX exports hold: tests/workers/test_export.py.
 
 
 def test_settings_refuse_a_visibility_timeout_shorter_than_a_task(monkeypatch):
