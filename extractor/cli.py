@@ -1,16 +1,21 @@
 """Command line: `python -m extractor extract INPUT... --out DIR`.
 
 A thin caller of extractor.pipeline: it only walks the inputs, shows progress, writes
-files and prints a summary. Expected failures (unreadable inputs) are one line on
-stderr each; the other inputs still run; the exit code is 1 if any failed.
+files and prints a summary. Nothing one input does stops the others: every failure,
+expected (an unreadable input) or not (a bug, an input a stage cannot take), is one
+line on stderr (`error: FILE: reason`); tracebacks go to OUT/extract-errors.log; the
+exit code is 1 if any input failed.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+import time
+import traceback
+from typing import Optional
 
-from extractor import __version__
+from extractor import __version__, errors
 from extractor.export import write_json
 
 
@@ -38,58 +43,116 @@ def _page_writer(stem: str, tables_dir, debug_dir):
     return on_page
 
 
-def cmd_extract(args) -> int:
+class FileFailed(Exception):
+    """One input failed; str(err) is the reason shown after `error: FILE:`."""
+
+    def __init__(self, reason: str, pages: Optional[int] = None):
+        super().__init__(reason)
+        self.pages = pages
+
+
+class ErrorLog:
+    """Tracebacks of internal errors, appended to OUT/extract-errors.log: the console
+    gets one line per failed input, the log what a developer needs."""
+
+    def __init__(self, path: str):
+        self.path, self.count = path, 0
+
+    def write(self, path: str, err: BaseException) -> None:
+        self.count += 1
+        try:
+            with open(self.path, 'a', encoding='utf-8', errors='backslashreplace') as fh:
+                fh.write(f'--- {time.strftime("%Y-%m-%d %H:%M:%S")} {errors.printable(path)}\n')
+                fh.write(''.join(traceback.format_exception(type(err), err, err.__traceback__)))
+        except OSError:
+            pass                     # the console line is there; the log is extra
+
+
+def _extract_one(path: str, args, recognizer, error_log: ErrorLog, show: bool):
+    """Extract one input and write its JSON; FileFailed with a one-line reason if it
+    cannot be read or a page fails, whatever the exception."""
     from tqdm import tqdm
 
-    from extractor import ingest, ocr, pipeline
-    inputs = ingest.list_inputs(args.inputs)
+    from extractor import ingest, pipeline
+    stem = os.path.splitext(os.path.basename(path))[0]
+    total = None
+    pages_done = 0
+    bar = None
+    try:
+        total = ingest.count_pages(path)
+        bar = tqdm(total=total, desc=errors.printable(stem)[:30], unit='page', disable=not show, leave=False)
+        writer = _page_writer(stem, args.tables, args.debug)
+
+        def on_page(page, result, artifacts):
+            nonlocal pages_done
+            pages_done += 1
+            writer(page, result, artifacts)
+            bar.update(1)
+        doc, _results = pipeline.extract_file(path, dpi=args.dpi, recognizer=recognizer, on_page=on_page)
+        doc.source.file = errors.display_name(doc.source.file)
+        write_json(os.path.join(args.out, f'{stem}.json'), doc.contract())
+        return doc
+    except ingest.IngestError as err:
+        raise FileFailed(str(err), total) from None
+    except Exception as err:          # a bug, or an input a stage cannot take
+        error_log.write(path, err)
+        # Pages run in order: the one being worked on when it failed is the next one.
+        where = f'page {pages_done + 1}: ' if total and pages_done < total else ''
+        raise FileFailed(where + errors.internal_error(err), total) from None
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def cmd_extract(args) -> int:
+    from extractor import ingest, ocr, report
+    failed = 0
+
+    def folder_error(path: str, reason: str) -> None:
+        nonlocal failed
+        print(f'error: {errors.printable(path)}: {reason}', file=sys.stderr)
+        failed += 1
+    inputs = ingest.list_inputs(args.inputs, on_error=folder_error)
     if not inputs:
         print('error: no input files found', file=sys.stderr)
         return 1
-    os.makedirs(args.out, exist_ok=True)
+    try:
+        os.makedirs(args.out, exist_ok=True)
+    except OSError as err:
+        print(f'error: cannot create {errors.printable(args.out)}: {err.strerror or err}', file=sys.stderr)
+        return 2
+    try:
+        ingest.limits()
+    except ValueError as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
     try:
         recognizer = ocr.make_recognizer(args.engine)
     except (ImportError, FileNotFoundError, ValueError) as err:
         print(f'error: OCR engine {args.engine!r} is not available: {err}', file=sys.stderr)
         return 2
-    from extractor import report
-    failed = 0
+    error_log = ErrorLog(os.path.join(args.out, 'extract-errors.log'))
     reports = []
     show = not args.quiet and sys.stderr.isatty() or args.progress
     for path in inputs:
-        stem = os.path.splitext(os.path.basename(path))[0]
+        name = errors.display_name(os.path.basename(path))
         try:
-            total = ingest.count_pages(path)
-        except ingest.IngestError as err:
-            print(f'error: {path}: {err}', file=sys.stderr)
-            reports.append(report.failed_report(os.path.basename(path), str(err)))
+            doc = _extract_one(path, args, recognizer, error_log, show)
+        except FileFailed as err:
+            print(f'error: {errors.printable(path)}: {err}', file=sys.stderr)
+            reports.append(report.failed_report(name, str(err), err.pages))
             failed += 1
             continue
-        bar = tqdm(total=total, desc=stem[:30], unit='page', disable=not show, leave=False)
-        writer = _page_writer(stem, args.tables, args.debug)
-
-        def on_page(page, result, artifacts):
-            writer(page, result, artifacts)
-            bar.update(1)
-        try:
-            doc, _results = pipeline.extract_file(path, dpi=args.dpi, recognizer=recognizer, on_page=on_page)
-        except ingest.IngestError as err:
-            bar.close()
-            print(f'error: {path}: {err}', file=sys.stderr)
-            reports.append(report.failed_report(os.path.basename(path), str(err), total))
-            failed += 1
-            continue
-        bar.close()
-        write_json(os.path.join(args.out, f'{stem}.json'), doc.contract())
         if not doc.forms:
-            print(f'error: {path}: no 项目支出绩效自评表 form found (not a form scan?)', file=sys.stderr)
-            reports.append(report.failed_report(os.path.basename(path), 'no form found', doc.source.pages))
+            print(f'error: {errors.printable(path)}: no 项目支出绩效自评表 form found (not a form scan?)',
+                  file=sys.stderr)
+            reports.append(report.failed_report(name, 'no form found', doc.source.pages))
             failed += 1
             continue
         summary = report.document_report(doc)
         reports.append(summary)
         reasons = ', '.join(f'{k} {v}' for k, v in summary.by_reason.items())
-        print(f'{os.path.basename(path)}: {len(doc.forms)} form(s), {doc.source.pages} page(s), '
+        print(f'{errors.printable(os.path.basename(path))}: {len(doc.forms)} form(s), {doc.source.pages} page(s), '
               f'{summary.flagged_fields} of {summary.fields} field(s) flagged'
               + (f' ({reasons})' if reasons else '')
               + f', ~{summary.residual_errors:.1f} wrong value(s) expected among the rest')
@@ -106,7 +169,10 @@ def cmd_extract(args) -> int:
         if len(reports) > 1 or args.verbose:
             print()
             print(report.format_report(batch))
-        print(f'report: {os.path.join(args.out, "batch-report.json")}')
+        print(f'report: {errors.printable(os.path.join(args.out, "batch-report.json"))}')
+    if error_log.count:
+        print(f'{error_log.count} internal error(s); tracebacks in {errors.printable(error_log.path)}',
+              file=sys.stderr)
     return 1 if failed else 0
 
 
@@ -142,4 +208,8 @@ def main(argv=None) -> int:
     if getattr(args, 'dpi', 200) < 50 or getattr(args, 'dpi', 200) > 600:
         print('error: --dpi must be between 50 and 600', file=sys.stderr)
         return 2
-    return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print('\ninterrupted', file=sys.stderr)
+        return 130

@@ -185,7 +185,7 @@ def _pdf_info(path: str, first: int = 1, last: Optional[int] = None) -> poppler.
         text = str(err).lower()
         if 'password' in text or 'encrypt' in text:
             raise IngestError('encrypted PDF (password required)') from None
-        if 'last page (0)' in text:
+        if 'last page (0)' in text or 'invalid page count 0' in text:
             raise IngestError('PDF has no pages (or its page tree is broken)') from None
         raise IngestError('corrupt or truncated PDF') from None
     if info.pages <= 0:

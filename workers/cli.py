@@ -59,16 +59,31 @@ def _store(settings):
 
 def _hash_inputs(paths: list[str]):
     from extractor import ingest, pipeline
+    from extractor.errors import printable
     from workers.store.tracking import SubmittedFile
     files, unreadable = [], 0
-    for path in ingest.list_inputs(paths):
+
+    def refuse(path: str, reason: str) -> None:
+        nonlocal unreadable
+        print(f'error: {printable(path)}: {reason}', file=sys.stderr)
+        unreadable += 1
+    for path in ingest.list_inputs(paths, on_error=refuse):
         absolute = os.path.abspath(path)
         try:
-            files.append(SubmittedFile(absolute, pipeline.sha256_of(absolute), os.path.getsize(absolute)))
+            absolute.encode('utf-8')
+        except UnicodeEncodeError:
+            refuse(path, 'the file name is not valid UTF-8 (the store keeps names as text); '
+                         'rename the file or use `extract`')
+            continue
+        try:
+            # A named pipe or a device would block or never end: look before hashing.
+            size = ingest.check_regular_file(absolute)
+            files.append(SubmittedFile(absolute, pipeline.sha256_of(absolute), size))
+        except ingest.IngestError as err:
+            refuse(path, str(err))
         except OSError as err:
             # Without its content there is no key to store it under.
-            print(f'error: {path}: cannot read file: {err.strerror or err}', file=sys.stderr)
-            unreadable += 1
+            refuse(path, f'cannot read file: {err.strerror or err}')
     return files, unreadable
 
 
@@ -154,8 +169,9 @@ def wait_for_batch(store, settings, batch: str, workers: int | None, show: bool 
         bar.close()
         if local is not None:
             local.stop()
+    from extractor.errors import printable
     for path, reason in failed:
-        print(f'error: {path}: {reason}', file=sys.stderr)
+        print(f'error: {printable(path)}: {reason}', file=sys.stderr)
     print(f'batch {batch}: {progress.documents.get("extracted", 0)} extracted, {progress.failed} failed, '
           f'{progress.pages_done} page(s) read in {time.monotonic() - started:.0f} s')
     return progress
