@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from review.labels import is_money
 from review.revalidate import Outcome, resolve, revalidate
 from workers.store.models import (Acceptance, FieldRow, FlagRow, FlagState, FormRow, KeyEntry,
-                                  Resolution, User, utcnow)
+                                  Resolution, Role, User, utcnow)
 from workers.store.results import correct_field
 
 DASHES = set('-‐‑‒–—―−－﹣﹘─━')
@@ -200,7 +200,7 @@ def key(session: Session, user: User, form_row: FormRow, field: FieldRow,
 
 def decide(session: Session, user: User, form_row: FormRow, field: Optional[FieldRow],
            value: Optional[str]) -> Result:
-    if user.role != 'senior':
+    if user.role not in Role.SENIORS:
         raise ActionError('only a senior reviewer decides between differing entries')
     if field is None:
         raise ActionError('nothing to decide on this field')

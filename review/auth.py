@@ -1,87 +1,130 @@
-"""Users, passwords and roles.
+"""Logging in and out (blueprint `auth`), with Flask-Login holding the current user.
 
-Passwords are hashed with Argon2id (argon2-cffi, its default parameters); a hash made
-with older parameters is replaced at the next login. A login session (a signed Flask
-cookie) holds the user's id and a fingerprint of the password hash, so changing a
-password ends every session of that user.
+Flask-Login keeps the session's token in the signed cookie; its user loader asks
+review.sessions whether that token is still live in the store (logout, idle time,
+a new password end it). Logins are throttled per account and per address
+(review.throttle) and every attempt goes into the audit log (review.audit).
+`next` after login only ever leads to a path on this site.
 """
 from __future__ import annotations
 
-import hashlib
+import logging
+import re
+from dataclasses import dataclass
 from typing import Optional
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
-from workers.store.models import Role, User
+from review import audit, sessions, throttle, users
+from review.store import store
+from workers.store.models import utcnow
 
-_hasher = PasswordHasher()
-# Verified when the user name is unknown, so a login takes as long either way.
-_DUMMY_HASH = _hasher.hash('not a password of anyone')
-MIN_PASSWORD = 8
+log = logging.getLogger(__name__)
+bp = Blueprint('auth', __name__)
 
-
-class UserError(ValueError):
-    pass
-
-
-def hash_password(password: str) -> str:
-    if len(password) < MIN_PASSWORD:
-        raise UserError(f'a password needs at least {MIN_PASSWORD} characters')
-    return _hasher.hash(password)
+WRONG = 'Wrong name or password.'
+LOCKED = ('Too many failed logins: this account is locked. A senior reviewer can unlock it '
+          '(Users page, or `users unlock NAME`).')
+THROTTLED = 'Too many failed logins from your address: try again in a quarter of an hour.'
+# A same-site path: one '/', then no second '/' or '\' (scheme-relative URLs), and only
+# printable URL characters (a tab or newline would be dropped by the browser and turn
+# `/%09/evil` into `//evil`, or break the Location header).
+_SAFE_PATH = re.compile(r"/(?![/\\])[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*")
 
 
-def fingerprint(user: User) -> str:
-    return hashlib.sha256((user.password_hash or '').encode()).hexdigest()[:16]
+class Reviewer(UserMixin):
+    """Flask-Login's user: the store's user plus the token of this login session."""
+
+    def __init__(self, who: sessions.Who, token: str):
+        self.id, self.name, self.role, self.session_id = who.id, who.name, who.role, who.session_id
+        self._token = token
+
+    def get_id(self) -> str:
+        return self._token
 
 
-def add_user(session: Session, name: str, password: str, role: str = Role.REVIEWER,
-             display_name: Optional[str] = None) -> User:
-    """A new user, or a password and role for a user that exists without one (made by
-    `correct_field` before the app existed). A user with a password is not replaced."""
-    name = name.strip()
-    if not name or len(name) > 200:
-        raise UserError('a user name is 1 to 200 characters')
-    if role not in Role.ALL:
-        raise UserError(f'role must be one of {", ".join(Role.ALL)}')
-    user = session.scalar(select(User).where(User.name == name))
-    if user is not None and user.password_hash:
-        raise UserError(f'user {name!r} exists already (use `users passwd` to change the password)')
-    if user is None:
-        user = User(name=name)
-        session.add(user)
-    user.password_hash = hash_password(password)
-    user.role = role
-    user.display_name = display_name or user.display_name
-    session.flush()
-    return user
+def init_app(app) -> None:
+    manager = LoginManager(app)
+    manager.session_protection = 'basic'
+
+    @manager.user_loader
+    def load(token: str) -> Optional[Reviewer]:
+        who = sessions.check(store(), token, app.config['IDLE'])
+        return Reviewer(who, token) if who is not None else None
+
+    @manager.unauthorized_handler
+    def unauthorized():
+        if request.method == 'GET':
+            return redirect(url_for('auth.login', next=safe_next(request.full_path.rstrip('?'))))
+        return render_template('error.html', message='Log in first.'), 401
 
 
-def set_password(session: Session, name: str, password: str) -> User:
-    user = session.scalar(select(User).where(User.name == name))
-    if user is None:
-        raise UserError(f'no user {name!r}')
-    user.password_hash = hash_password(password)
-    session.flush()
-    return user
+def safe_next(target: Optional[str]) -> str:
+    """`target` if it is a path on this site, else the queue."""
+    if target and len(target) < 2000 and _SAFE_PATH.fullmatch(target):
+        return target
+    return url_for('queue.index')
 
 
-def authenticate(session: Session, name: str, password: str) -> Optional[User]:
-    """The user if the password is right, else None (same work either way)."""
-    user = session.scalar(select(User).where(User.name == name.strip()))
-    stored = user.password_hash if user is not None and user.password_hash else None
-    try:
-        _hasher.verify(stored or _DUMMY_HASH, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return None
-    if stored is None:
-        return None
-    if _hasher.check_needs_rehash(stored):
-        user.password_hash = _hasher.hash(password)
-    return user
+@dataclass
+class Attempt:
+    user: Optional[object]
+    message: Optional[str] = None
 
 
-def is_senior(user: User) -> bool:
-    return user.role == Role.SENIOR
+def attempt(name: str, password: str, address: Optional[str]) -> Attempt:
+    """Check a login. The tries are counted (and committed) before Argon2 runs."""
+    now = utcnow()
+    with store().session(write=True) as s:
+        if not throttle.take_address_try(s, address, now):
+            audit.record(s, audit.LOGIN_REFUSED, name=name, address=address, detail='address throttled')
+            return Attempt(None, THROTTLED)
+        if not throttle.take_account_try(s, name, now):
+            throttle.give_back_address(s, address)
+            audit.record(s, audit.LOGIN_REFUSED, name=name, address=address, detail='account locked')
+            return Attempt(None, LOCKED)
+    with store().session(write=True) as s:
+        user = users.verify(s, name, password)
+        if user is None:
+            locked = throttle.note_failure(s, name, now)
+            audit.record(s, audit.LOGIN_FAILED, name=name, address=address,
+                         detail='wrong name or password' + ('; account now locked' if locked else ''))
+            return Attempt(None, LOCKED if locked else WRONG)
+        throttle.give_back(s, name, address)
+        token = sessions.start(s, user, address)
+        audit.record(s, audit.LOGIN_OK, user_id=user.id, name=user.name, address=address)
+        return Attempt(Reviewer(sessions.Who(user.id, user.name, user.role, 0), token))
+
+
+@bp.route('/login', methods=['GET', 'POST'])
+def login():
+    error = None
+    if request.method == 'POST':
+        name = (request.form.get('name') or '').strip()[:200]
+        password = (request.form.get('password') or '')[:1000]
+        result = attempt(name, password, request.remote_addr)
+        if result.user is not None:
+            session.clear()                 # nothing from before the login carries over
+            session.permanent = True
+            login_user(result.user)
+            return redirect(safe_next(request.args.get('next')))
+        error = result.message
+        log.warning('failed login for %r from %s', name, request.remote_addr)
+    elif current_user.is_authenticated:
+        return redirect(safe_next(request.args.get('next')))
+    return render_template('login.html', error=error), (401 if error else 200)
+
+
+@bp.route('/logout', methods=['POST'])
+def logout():
+    if current_user.is_authenticated:
+        with store().session(write=True) as s:
+            sessions.revoke(s, current_user.session_id)
+            audit.record(s, audit.LOGOUT, user_id=current_user.id, name=current_user.name,
+                         address=request.remote_addr)
+    logout_user()
+    session.clear()
+    return redirect(url_for('auth.login'))
+
+

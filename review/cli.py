@@ -1,7 +1,11 @@
 """`review` and `users`: the reviewer app's commands of `python -m extractor`.
 
-    python -m extractor users add NAME [--role reviewer|senior] [--password-stdin]
+    python -m extractor users add NAME [--role reviewer|senior|admin] [--password-stdin]
     python -m extractor users passwd NAME [--password-stdin]
+    python -m extractor users role NAME reviewer|senior|admin
+    python -m extractor users assign NAME BATCH      # the reviewer sees (only) their batches
+    python -m extractor users unassign NAME BATCH
+    python -m extractor users unlock NAME            # after too many failed logins
     python -m extractor users list
     python -m extractor review [--host 127.0.0.1] [--port 8000] [--threads 8]
 
@@ -33,12 +37,14 @@ def add_commands(subparsers) -> None:
     _store_options(p)
     p.set_defaults(func=cmd_review)
 
-    p = subparsers.add_parser('users', help='reviewer accounts: add, passwd, list')
+    p = subparsers.add_parser('users', help='reviewer accounts: add, passwd, role, assign, unassign, unlock, list')
     sub = p.add_subparsers(dest='users_command', required=True)
     add = sub.add_parser('add', help='add a reviewer (asks for a password)')
     add.add_argument('name', metavar='NAME')
-    add.add_argument('--role', choices=('reviewer', 'senior'), default='reviewer',
-                     help='senior reviewers also decide between double-keyed entries that differ')
+    add.add_argument('--role', choices=('reviewer', 'senior', 'admin'), default='reviewer',
+                     help='a reviewer sees the batches assigned to them; a senior sees every batch, '
+                          'decides between double-keyed entries that differ and unlocks accounts; '
+                          'an admin also manages users and assignments')
     add.add_argument('--password-stdin', action='store_true',
                      help='read the password from the first line of standard input')
     _store_options(add)
@@ -48,6 +54,22 @@ def add_commands(subparsers) -> None:
     passwd.add_argument('--password-stdin', action='store_true')
     _store_options(passwd)
     passwd.set_defaults(func=cmd_users_passwd)
+    role = sub.add_parser('role', help='change a user\'s role')
+    role.add_argument('name', metavar='NAME')
+    role.add_argument('role', choices=('reviewer', 'senior', 'admin'))
+    _store_options(role)
+    role.set_defaults(func=cmd_users_role)
+    for verb, text in (('assign', 'give a reviewer a batch to review'),
+                       ('unassign', 'take a batch away from a reviewer')):
+        one = sub.add_parser(verb, help=text)
+        one.add_argument('name', metavar='NAME')
+        one.add_argument('batch', metavar='BATCH')
+        _store_options(one)
+        one.set_defaults(func=cmd_users_assign, verb=verb)
+    unlock = sub.add_parser('unlock', help='lift the lock after too many failed logins')
+    unlock.add_argument('name', metavar='NAME')
+    _store_options(unlock)
+    unlock.set_defaults(func=cmd_users_unlock)
     listing = sub.add_parser('list', help='list the users')
     _store_options(listing)
     listing.set_defaults(func=cmd_users_list)
@@ -75,7 +97,7 @@ def _password(args) -> str:
 
 
 def _with_user(args, change, done: str) -> int:
-    from review.auth import UserError
+    from review.users import UserError
     from workers.store.db import open_store
     url, _ = _locations(args)
     password = _password(args)
@@ -90,15 +112,69 @@ def _with_user(args, change, done: str) -> int:
 
 
 def cmd_users_add(args) -> int:
-    from review.auth import add_user
+    from review.users import add_user
     return _with_user(args, lambda session, password: add_user(session, args.name, password, args.role),
                       f'user {args.name} added ({args.role})')
 
 
 def cmd_users_passwd(args) -> int:
-    from review.auth import set_password
+    from review.users import set_password
     return _with_user(args, lambda session, password: set_password(session, args.name, password),
                       f'password of {args.name} changed')
+
+
+def _change(args, change) -> int:
+    """Run change(session) -> message on the store; a UserError is one line on stderr."""
+    from review.users import UserError
+    from workers.store.db import open_store
+    url, _ = _locations(args)
+    try:
+        with open_store(url).session(write=True) as session:
+            message = change(session)
+    except UserError as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 1
+    print(message)
+    return 0
+
+
+def _audit(session, event: str, detail: str) -> None:
+    from review import audit
+    audit.record(session, event, name='(users command)', detail=detail)
+
+
+def cmd_users_role(args) -> int:
+    from review import audit, users
+
+    def change(session):
+        users.set_role(session, args.name, args.role)
+        _audit(session, audit.ROLE, f'{args.name} is {args.role}')
+        return f'{args.name} is {args.role} now'
+    return _change(args, change)
+
+
+def cmd_users_assign(args) -> int:
+    from review import audit, users
+
+    def change(session):
+        if args.verb == 'assign':
+            done = users.assign(session, args.name, args.batch)
+            _audit(session, audit.ASSIGN, f'{args.batch} to {args.name}')
+            return f'batch {args.batch} assigned to {args.name}' + ('' if done else ' (already)')
+        done = users.unassign(session, args.name, args.batch)
+        _audit(session, audit.UNASSIGN, f'{args.batch} from {args.name}')
+        return f'batch {args.batch} taken from {args.name}' + ('' if done else ' (was not assigned)')
+    return _change(args, change)
+
+
+def cmd_users_unlock(args) -> int:
+    from review import audit, throttle
+
+    def change(session):
+        was = throttle.unlock(session, args.name)
+        _audit(session, audit.UNLOCK, f'unlocked {args.name}')
+        return f'{args.name} unlocked' if was else f'{args.name} was not locked'
+    return _change(args, change)
 
 
 def cmd_users_list(args) -> int:
@@ -108,9 +184,11 @@ def cmd_users_list(args) -> int:
     from workers.store.models import User
     url, _ = _locations(args)
     with open_store(url).session() as session:
+        from review.users import assigned_batches
         for user in session.scalars(select(User).order_by(User.name)):
             state = user.role if user.password_hash else 'no password (cannot log in)'
-            print(f'{user.name}\t{state}')
+            batches = ','.join(assigned_batches(session, user.id))
+            print(f'{user.name}\t{state}' + (f'\t{batches}' if batches else ''))
     return 0
 
 

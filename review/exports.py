@@ -1,7 +1,8 @@
-"""Exports from the page: a batch (through workers/export.py, exactly what
+"""Exports (blueprint `exports`): a batch (through workers/export.py, exactly what
 `python -m extractor export` writes) or one document, as JSON, CSV or XLSX, built in
 memory. Values are the current ones (corrections and settled double-key entries);
-pending double-key entries are not values yet and are never exported."""
+pending double-key entries are not values yet and are never exported. A reviewer
+exports only batches and documents assigned to them; every export is audited."""
 from __future__ import annotations
 
 import csv
@@ -11,19 +12,42 @@ import os
 import shutil
 import tempfile
 import zipfile
+from urllib.parse import quote
 
+from flask import Blueprint, Response, abort, render_template, request
+from flask_login import current_user
+
+from review import audit
+from review.access import (login_required, visible_batch_or_404, visible_batches,
+                           visible_document_or_404)
+from review.store import store
 from workers.export import COLUMNS, export, table_rows
+from workers.store.models import Batch
+from workers.store.queries import batch_progress
+from workers.store.results import current_document
 
+bp = Blueprint('exports', __name__)
+FORMATS = ('json', 'csv', 'xlsx')
 MIME = {'json': 'application/json', 'csv': 'text/csv; charset=utf-8',
         'xlsx': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
         'zip': 'application/zip'}
+# A spreadsheet reads a cell starting with one of these as a formula (=HYPERLINK(...)).
+FORMULA_START = ('=', '+', '-', '@', '\t', '\r')
 
 
-def batch_export(store, batch_name: str, fmt: str) -> tuple[bytes, str]:
+def as_sheet_text(value):
+    """A value as a spreadsheet cell that is never a formula: text that starts like one
+    gets a leading apostrophe (shown as text by Excel and LibreOffice)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def batch_export(store_, batch_name: str, fmt: str) -> tuple[bytes, str]:
     """(bytes, file extension): JSON comes as a zip of one file per document."""
     folder = tempfile.mkdtemp(prefix='review-export-')
     try:
-        written = export(store, batch_name, fmt, folder)
+        written = export(store_, batch_name, fmt, folder)
         if fmt != 'json':
             with open(written[0], 'rb') as fh:
                 return fh.read(), fmt
@@ -45,7 +69,7 @@ def document_export(document, file_name: str, fmt: str) -> bytes:
         writer = csv.DictWriter(text, fieldnames=COLUMNS)
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: ('' if row.get(k) is None else row.get(k)) for k in COLUMNS})
+            writer.writerow({k: ('' if row.get(k) is None else as_sheet_text(row.get(k))) for k in COLUMNS})
         return text.getvalue().encode('utf-8-sig')
     from openpyxl import Workbook
     book = Workbook()
@@ -53,7 +77,58 @@ def document_export(document, file_name: str, fmt: str) -> bytes:
     sheet.title = 'rows'
     sheet.append(COLUMNS)
     for row in rows:
-        sheet.append([row.get(k) for k in COLUMNS])
+        sheet.append([as_sheet_text(row.get(k)) for k in COLUMNS])
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, str):
+                cell.data_type = 's'          # text, never a formula
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _download(data: bytes, name: str, ext: str) -> Response:
+    response = Response(data, mimetype=MIME[ext])
+    ascii_name = ''.join(c if c.isascii() and (c.isalnum() or c in '-_.') else '_' for c in name) or 'export'
+    response.headers['Content-Disposition'] = (
+        f"attachment; filename=\"{ascii_name}.{ext}\"; filename*=UTF-8''{quote(name + '.' + ext)}")
+    return response
+
+
+@bp.route('/exports')
+@login_required
+def index():
+    with store().session() as s:
+        batches = visible_batches(s, current_user)
+        progress = {batch_id: batch_progress(s, s.get(Batch, batch_id)) for batch_id, _name in batches}
+    return render_template('exports.html', batches=batches, progress=progress, formats=FORMATS)
+
+
+@bp.route('/batches/<int:batch_id>/export/<string:fmt>')
+@login_required
+def batch_download(batch_id: int, fmt: str):
+    if fmt not in FORMATS:
+        abort(404)
+    with store().session(write=True) as s:
+        name = visible_batch_or_404(s, current_user, batch_id).name
+        audit.record(s, audit.EXPORT, user_id=current_user.id, name=current_user.name,
+                     address=request.remote_addr, detail=f'batch {name} as {fmt}')
+    data, ext = batch_export(store(), name, fmt)
+    from workers.export import _safe_name
+    return _download(data, _safe_name(name), ext)
+
+
+@bp.route('/documents/<int:document_id>/export/<string:fmt>')
+@login_required
+def document_download(document_id: int, fmt: str):
+    if fmt not in FORMATS:
+        abort(404)
+    with store().session(write=True) as s:
+        row = visible_document_or_404(s, current_user, document_id)
+        document = current_document(s, row)
+        if document is None:
+            abort(404)
+        stem = os.path.splitext(row.file_name)[0]
+        data = document_export(document, row.file_name, fmt)
+        audit.record(s, audit.EXPORT, user_id=current_user.id, name=current_user.name,
+                     address=request.remote_addr, detail=f'document {row.file_name} as {fmt}')
+    return _download(data, stem, fmt)

@@ -22,8 +22,22 @@ _MONEY = re.compile(r'^funds\.\d+\.(' + '|'.join(MONEY_KEYS) + r')$')
 PATH_RE = re.compile(r'^[a-z_]{1,40}(\.\d{1,4})?(\.[a-z_]{1,40})?$')
 
 
+_NUMBER = re.compile(r'^(funds\.\d+\.(initial_budget|annual_budget|executed|weight|execution_rate|score)'
+                     r'|indicators\.\d+\.(weight|score)|total\.(weight|score))$')
+# Free text that runs long (a 222-character 实际完成情况): edited in a multi-line box.
+_LONG_TEXT = re.compile(r'^(goals\.(expected|actual)|indicators\.\d+\.deviation_note)$')
+
+
 def is_money(path: str) -> bool:
     return bool(_MONEY.match(path))
+
+
+def is_number(path: str) -> bool:
+    return bool(_NUMBER.match(path))
+
+
+def is_long_text(path: str) -> bool:
+    return bool(_LONG_TEXT.match(path))
 
 
 def label(path: str) -> str:

@@ -49,10 +49,51 @@
     return zoom;
   }
 
+  // The cell crop at a legible size: its pixels at `data-scale` (1 for a 200 dpi scan),
+  // shrunk to the column only down to 3/4 of that (wider crops scroll sideways).
+  function sizeCrop() {
+    var img = document.getElementById('crop'), box = document.getElementById('crop-box');
+    if (!img || !box) return;
+    function apply() {
+      var scale = parseFloat(img.getAttribute('data-scale')) || 1;
+      var want = img.naturalWidth * scale, room = box.clientWidth - 16;
+      img.style.width = Math.max(Math.min(want, room), want * 0.75) + 'px';
+      img.style.height = 'auto';
+    }
+    if (img.complete && img.naturalWidth) apply(); else img.addEventListener('load', apply);
+  }
+
+  function pickCandidates(input) {
+    var buttons = Array.prototype.slice.call(document.querySelectorAll('button.candidate'));
+    function pick(n) {
+      var b = buttons[n - 1];
+      if (!b || !input) return false;
+      input.value = b.getAttribute('data-value');
+      input.focus();
+      return true;
+    }
+    buttons.forEach(function (b, i) { b.addEventListener('click', function () { pick(i + 1); }); });
+    return function (e) {
+      if (!buttons.length || !/^[1-9]$/.test(e.key)) return false;
+      if (typing(e) && !e.altKey) return false;
+      return pick(Number(e.key));
+    };
+  }
+
   function fieldPage(zoom) {
     var form = document.getElementById('act');
     if (!form) return;
     var input = document.getElementById('value');
+    var picker = pickCandidates(input);
+    if (input && input.tagName === 'TEXTAREA') {
+      // Enter saves as in the one-line box; Shift+Enter starts a new line.
+      input.addEventListener('keydown', function (e) {
+        if (e.key === 'Enter' && !e.shiftKey) {
+          e.preventDefault();
+          if (form.requestSubmit) form.requestSubmit(document.getElementById('save')); else form.submit();
+        }
+      });
+    }
     var doubleKey = form.getAttribute('data-double-key') === '1';
     var decideValue = document.getElementById('decide-value');   // a senior on differing entries
     if (decideValue) decideValue.focus();
@@ -69,6 +110,7 @@
       if (e.key === 'PageDown' || (e.altKey && e.key === 'ArrowDown')) { if (go('next')) e.preventDefault(); return; }
       if (e.key === 'PageUp' || (e.altKey && e.key === 'ArrowUp')) { if (go('prev')) e.preventDefault(); return; }
       if (e.altKey && (e.key === 'a' || e.key === 'A')) { e.preventDefault(); document.getElementById('accept').click(); return; }
+      if (picker(e)) { e.preventDefault(); return; }
       if (e.key === 'Escape' && input) {
         if (!doubleKey) input.value = input.getAttribute('data-original') || '';
         input.blur(); e.preventDefault(); return;
@@ -127,6 +169,7 @@
 
   document.addEventListener('DOMContentLoaded', function () {
     placeBoxes();
+    sizeCrop();
     var zoom = setupZoom();
     fieldPage(zoom);
     queuePage();

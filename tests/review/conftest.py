@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from tests.review.corpus import extract_corpus, populate
+from tests.review.corpus import BATCH, extract_corpus, populate
 
 CHROMIUM = os.environ.get('EXTRACTOR_TEST_CHROMIUM', '/usr/bin/chromium')
 PASSWORD = 'correct horse battery'
@@ -30,19 +30,22 @@ class Site:
 
 @pytest.fixture
 def site(corpus_dirs, tmp_path):
-    """The app on a fresh store holding the corpus, with users ana, ben (reviewers)
-    and sen (senior), served on 127.0.0.1 by werkzeug's threaded server."""
+    """The app on a fresh store holding the corpus, with users ana, ben (reviewers,
+    both assigned the corpus batch), cy (a reviewer with no batch), sen (senior) and
+    adm (admin), served on 127.0.0.1 by werkzeug's threaded server."""
     from werkzeug.serving import make_server
 
     from review.app import create_app
-    from review.auth import add_user
+    from review.users import add_user, assign
     corpus, data_dir = corpus_dirs
     url = f'sqlite:///{tmp_path}/store.db'
     store, ids = populate(url, corpus)
     with store.session(write=True) as session:
-        add_user(session, 'ana', PASSWORD)
-        add_user(session, 'ben', PASSWORD)
-        add_user(session, 'sen', PASSWORD, role='senior')
+        for name, role in (('ana', 'reviewer'), ('ben', 'reviewer'), ('cy', 'reviewer'),
+                           ('sen', 'senior'), ('adm', 'admin')):
+            add_user(session, name, PASSWORD, role)
+        assign(session, 'ana', BATCH)
+        assign(session, 'ben', BATCH)
     app = create_app(url, data_dir, secret_key='test-secret-key')
     logging.getLogger('werkzeug').setLevel(logging.WARNING)      # no line per request
     server = make_server('127.0.0.1', 0, app, threaded=True)

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select, update
 
 from review import actions
-from review.auth import add_user, authenticate
+from review.users import add_user, assign, authenticate
 from tests.review.conftest import PASSWORD
 from tests.review.corpus import BATCH, populate
 from tests.review.helpers import (a_failing_sum, field, flags_of, open_flags,
@@ -30,6 +30,8 @@ def store(corpus_dirs, tmp_path):
     with store.session(write=True) as s:
         for name, role in (('ana', 'reviewer'), ('ben', 'reviewer'), ('sen', 'senior')):
             add_user(s, name, PASSWORD, role)
+        assign(s, 'ana', BATCH)
+        assign(s, 'ben', BATCH)
     yield store
     store.dispose()
 

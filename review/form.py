@@ -1,0 +1,47 @@
+"""A whole form (blueprint `form`): the table as read, flagged and corrected cells
+marked, beside its pages with the flagged cells boxed, each page's scan quality
+grade where the result has one."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template, url_for
+from flask_login import current_user
+
+from review import queries
+from review.access import login_required, visible_form_or_404
+from review.field import box_of
+from review.store import store
+from workers.store.models import Document
+from workers.store.results import current_document
+
+bp = Blueprint('form', __name__)
+
+
+@bp.route('/forms/<int:form_id>')
+@login_required
+def show(form_id: int):
+    with store().session() as s:
+        form_row = visible_form_or_404(s, current_user, form_id)
+        document = s.get(Document, form_row.document_id)
+        view = queries.form_view(s, form_row)
+        form = current_document(s, document).forms[form_row.form_index]
+        quality = queries.page_quality(document)
+        pages = []
+        for number in form_row.pages:
+            page = view.pages.get(number)
+            if page is None:
+                continue
+            boxes = []
+            for path, flags in view.flagged.items():
+                field = view.fields.get(path)
+                on_page, bbox = ((field.page, field.bbox) if field is not None else (flags[0].page, flags[0].bbox))
+                box = box_of(bbox, page) if on_page == number else None
+                if box:
+                    boxes.append({'path': path, 'box': box, 'reason': flags[0].reason,
+                                  'url': url_for('field.show', form_id=form_id, path=path)})
+            pages.append({'row': page, 'boxes': boxes, 'quality': quality.get(number)})
+        block_flags = {p: fl for p, fl in view.flagged.items() if p not in view.fields}
+        return render_template('form.html', form_row=form_row, document=document, form=form,
+                               fields=view.fields, flagged=view.flagged, corrected=view.corrected,
+                               pages=pages, block_flags=block_flags,
+                               open_count=sum(len(v) for v in view.flagged.values()),
+                               cell_url=lambda p: url_for('field.show', form_id=form_id, path=p))

@@ -1,0 +1,403 @@
+"""Every read of the reviewer app, in one module: the queue, the field page, the form
+page and progress. Each page costs a fixed number of queries, whatever its size.
+
+The queue: every field with an open flag, across the documents the user may see
+(review.access), one item per field (form, path), ranked by its riskiest open flag
+(arithmetic, then split numbers, then low confidence, unparsed, missing, structure;
+see workers.store.models.REASON_RANK), then the least confident first, then in
+document order. Filters: batch, reason, form. A reviewer does not see the money
+fields they keyed already (they wait for someone else), nor, unless senior, the
+ones whose entries differ (a senior decides those; seniors see them first), nor the
+items someone else has claimed (review.claims).
+
+It is one GROUP BY over the open flags (index ix_flags_status_rank) with LIMIT/OFFSET,
+and a second query for the 50 items on the page, so its cost follows the page, not
+the backlog: see benchmarks/review_queue.py.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Iterable, Optional
+
+from sqlalchemy import and_, case, exists, func, literal, select, tuple_
+from sqlalchemy.orm import Session, joinedload
+
+from review.access import visible_documents
+from review.claims import claim
+from workers.store.models import (Acceptance, Assignment, Batch, BatchItem, Claim, Correction,
+                                  Document, FieldRow, FlagRow, FlagState, FormRow, KeyEntry, PageRow,
+                                  Role, Status, User, WorkRecord, utcnow)
+
+PAGE_SIZE = 50
+REASONS = ('arithmetic', 'split_number', 'low_confidence', 'unparsed', 'missing', 'structure')
+
+
+@dataclass(frozen=True)
+class Filters:
+    batch: Optional[int] = None
+    reason: Optional[str] = None
+    form: Optional[int] = None
+
+    @classmethod
+    def from_args(cls, args) -> 'Filters':
+        def number(name):
+            value = (args.get(name) or '').strip()
+            return int(value) if value.isdigit() and len(value) < 12 else None
+        reason = args.get('reason') or None
+        return cls(batch=number('batch'), reason=reason if reason in REASONS else None,
+                   form=number('form'))
+
+    def args(self) -> dict:
+        return {k: v for k, v in (('batch', self.batch), ('reason', self.reason), ('form', self.form))
+                if v is not None}
+
+
+@dataclass
+class Item:
+    position: int                 # 0-based place in the filtered queue
+    form_id: int
+    path: str
+    rank: int
+    flags: list = field(default_factory=list)     # open FlagRows on the field
+    document_id: int = 0
+    file_name: str = ''
+    form_index: int = 0
+    project_name: Optional[str] = None
+    value: Optional[str] = None
+    confidence: Optional[float] = None
+    state: str = ''               # '', 'keyed by 1', 'disputed'
+
+
+def _key_states(session: Session, user: User) -> tuple[set, set, dict]:
+    """(fields the user keyed and that wait for others, disputed fields, (form, path) ->
+    number of people who keyed), as (form_id, path) pairs."""
+    rows = session.execute(select(FieldRow.form_id, FieldRow.path, KeyEntry.user_id)
+                           .join(FieldRow, FieldRow.id == KeyEntry.field_id)
+                           .where(KeyEntry.settled.is_(False), KeyEntry.kind == KeyEntry.ENTRY)).all()
+    people: dict[tuple, set] = {}
+    for form_id, path, user_id in rows:
+        people.setdefault((form_id, path), set()).add(user_id)
+    mine = {k for k, users in people.items() if user.id in users and len(users) < 2}
+    disputed = {k for k, users in people.items() if len(users) >= 2}
+    return mine, disputed, {k: len(v) for k, v in people.items()}
+
+
+def _grouped(user: User, filters: Filters, hide: set, now: datetime):
+    claimed_by_others = exists().where(Claim.form_id == FlagRow.form_id, Claim.path == FlagRow.field,
+                                       Claim.user_id != user.id, Claim.expires_at > now)
+    conditions = [FlagRow.status == FlagState.OPEN, FlagRow.form_id.is_not(None),
+                  FlagRow.document_id.in_(visible_documents(user)), ~claimed_by_others]
+    if filters.batch is not None:
+        conditions.append(FlagRow.document_id.in_(
+            select(BatchItem.document_id).where(BatchItem.batch_id == filters.batch)))
+    if filters.reason is not None:
+        conditions.append(FlagRow.reason == filters.reason)
+    if filters.form is not None:
+        conditions.append(FlagRow.form_id == filters.form)
+    if hide:
+        conditions.append(tuple_(FlagRow.form_id, FlagRow.field).not_in(sorted(hide)))
+    return (select(FlagRow.form_id, FlagRow.field, func.min(FlagRow.rank).label('rank'),
+                   func.min(func.coalesce(FlagRow.confidence, 1.0)).label('confidence'),
+                   func.min(FlagRow.document_id).label('document_id'),
+                   func.min(FlagRow.position).label('position'))
+            .where(and_(*conditions)).group_by(FlagRow.form_id, FlagRow.field))
+
+
+def _order(grouped, disputed_first: set):
+    sub = grouped.subquery()
+    first = literal(1)
+    if disputed_first:
+        first = case((tuple_(sub.c.form_id, sub.c.field).in_(sorted(disputed_first)), 0), else_=1)
+    return sub, select(sub.c.form_id, sub.c.field, sub.c.rank).order_by(
+        first, sub.c.rank, sub.c.confidence, sub.c.document_id, sub.c.position, sub.c.field)
+
+
+def page(session: Session, user: User, filters: Filters, offset: int = 0,
+         limit: int = PAGE_SIZE, with_total: bool = True) -> tuple[list[Item], int]:
+    """The items from `offset` on, and how many there are in all (-1 if not asked)."""
+    mine, disputed, keyed = _key_states(session, user)
+    senior = user.role in Role.SENIORS
+    hide = mine | (set() if senior else disputed)
+    grouped = _grouped(user, filters, hide, utcnow())
+    sub, ordered = _order(grouped, disputed if senior else set())
+    rows = session.execute(ordered.offset(max(offset, 0)).limit(limit)).all()
+    total = session.scalar(select(func.count()).select_from(sub)) if with_total else -1
+    items = [Item(position=offset + i, form_id=r.form_id, path=r.field, rank=r.rank)
+             for i, r in enumerate(rows)]
+    if not items:
+        return items, total
+    keys = [(i.form_id, i.path) for i in items]
+    form_ids = sorted({i.form_id for i in items})
+    flags: dict[tuple, list] = {}
+    for flag in session.scalars(select(FlagRow).where(
+            FlagRow.form_id.in_(form_ids), FlagRow.status == FlagState.OPEN)
+            .order_by(FlagRow.rank, FlagRow.position)):
+        if (flag.form_id, flag.field) in keys:
+            flags.setdefault((flag.form_id, flag.field), []).append(flag)
+    forms = {f.id: (f, d) for f, d in session.execute(
+        select(FormRow, Document).join(Document, Document.id == FormRow.document_id)
+        .where(FormRow.id.in_(form_ids)))}
+    values = {(f.form_id, f.path): f for f in session.scalars(
+        select(FieldRow).where(FieldRow.form_id.in_(form_ids),
+                               tuple_(FieldRow.form_id, FieldRow.path).in_(keys)))}
+    for item in items:
+        item.flags = flags.get((item.form_id, item.path), [])
+        form, document = forms[item.form_id]
+        item.document_id, item.file_name = document.id, document.file_name
+        item.form_index, item.project_name = form.form_index, form.project_name
+        field_row = values.get((item.form_id, item.path))
+        item.value = field_row.value if field_row else (item.flags[0].value if item.flags else None)
+        item.confidence = field_row.confidence if field_row else None
+        key = (item.form_id, item.path)
+        item.state = 'disputed' if key in disputed else (f'keyed by {keyed[key]}' if key in keyed else '')
+    return items, total
+
+
+def item_at(session: Session, user: User, filters: Filters, position: int) -> Optional[Item]:
+    if position < 0:
+        return None
+    items, _ = page(session, user, filters, position, 1, with_total=False)
+    return items[0] if items else None
+
+
+def position_of(session: Session, user: User, filters: Filters, form_id: int, path: str,
+                near: int = 0, window: int = 200) -> Optional[int]:
+    """Where a field is in the queue now, looked for around `near`."""
+    start = max(near - window // 2, 0)
+    mine, disputed, _ = _key_states(session, user)
+    senior = user.role in Role.SENIORS
+    grouped = _grouped(user, filters, mine | (set() if senior else disputed), utcnow())
+    _sub, ordered = _order(grouped, disputed if senior else set())
+    for i, row in enumerate(session.execute(ordered.offset(start).limit(window))):
+        if row.form_id == form_id and row.field == path:
+            return start + i
+    return None
+
+
+def claim_item_at(session: Session, user: User, filters: Filters, position: int,
+                  skip: Optional[tuple[int, str]] = None) -> tuple[Optional[Item], int]:
+    """The item at `position` of the user's queue (the one after, if that is `skip`),
+    claimed for the user: (item, its position), or (None, position) at the end. An
+    item someone else claimed a moment earlier drops out of the queue; the next one
+    is tried."""
+    for _ in range(20):
+        found = item_at(session, user, filters, position)
+        if found is not None and skip is not None and (found.form_id, found.path) == skip:
+            position += 1
+            skip = None
+            continue
+        if found is None or claim(session, user.id, found.form_id, found.path):
+            return found, position
+    return None, position
+
+
+def queue_total(session: Session, user: User, filters: Filters = Filters()) -> int:
+    mine, disputed, _ = _key_states(session, user)
+    senior = user.role in Role.SENIORS
+    sub = _grouped(user, filters, mine | (set() if senior else disputed), utcnow()).subquery()
+    return session.scalar(select(func.count()).select_from(sub))
+
+
+# ------------------------------------------------------------------ a field, a form
+
+def page_rows(session: Session, document_id: int, numbers: Iterable[int]) -> dict[int, PageRow]:
+    numbers = [n for n in numbers if n is not None]
+    if not numbers:
+        return {}
+    return {p.number: p for p in session.scalars(select(PageRow).where(
+        PageRow.document_id == document_id, PageRow.number.in_(numbers)))}
+
+
+@dataclass
+class Related:
+    path: str
+    value: Optional[str]
+    open: bool
+    field_id: Optional[int]
+    bbox: Optional[list]
+
+
+def related_fields(session: Session, form_id: int, path: str, flags: list) -> list[Related]:
+    """The other fields of the arithmetic rules failing on this field (two queries)."""
+    details = {f.detail for f in flags if f.reason == 'arithmetic'}
+    if not details:
+        return []
+    others = session.scalars(select(FlagRow).where(
+        FlagRow.form_id == form_id, FlagRow.reason == 'arithmetic', FlagRow.detail.in_(details),
+        FlagRow.field != path).order_by(FlagRow.position)).all()
+    paths = list(dict.fromkeys(o.field for o in others))
+    fields = {f.path: f for f in session.scalars(select(FieldRow).where(
+        FieldRow.form_id == form_id, FieldRow.path.in_(paths)))} if paths else {}
+    out = []
+    for p in paths:
+        mine = [o for o in others if o.field == p]
+        field = fields.get(p)
+        out.append(Related(p, field.value if field else mine[0].value,
+                           any(o.status == FlagState.OPEN for o in mine),
+                           field.id if field else None, field.bbox if field else None))
+    return out
+
+
+def history(session: Session, form_id: int, path: str, field: Optional[FieldRow], viewer) -> list[dict]:
+    """Corrections, acceptances, double-key entries and resolved flags of one field,
+    oldest first. A pending entry's value is shown only to its author and to seniors
+    (the second keyer must not see the first one's value)."""
+    events = []
+    if field is not None:
+        for c in session.scalars(select(Correction).options(joinedload(Correction.user))
+                                 .where(Correction.field_id == field.id)):
+            events.append({'at': c.at, 'who': c.user.name, 'what': 'corrected',
+                           'old': c.old_value, 'new': c.new_value, 'show': True})
+        for e in session.scalars(select(KeyEntry).options(joinedload(KeyEntry.user))
+                                 .where(KeyEntry.field_id == field.id)):
+            show = e.settled or e.user_id == viewer.id or viewer.role in Role.SENIORS
+            events.append({'at': e.at, 'who': e.user.name,
+                           'what': ('decision' if e.kind == KeyEntry.DECISION
+                                    else 'entry' + ('' if e.settled else ' (pending)')),
+                           'old': None, 'new': e.value, 'show': show})
+    for a in session.scalars(select(Acceptance).options(joinedload(Acceptance.user))
+                             .where(Acceptance.form_id == form_id, Acceptance.path == path)):
+        events.append({'at': a.at, 'who': a.user.name, 'what': 'accepted' + (f' ({a.reasons})' if a.reasons else ''),
+                       'old': None, 'new': a.value, 'show': True})
+    for f in session.scalars(select(FlagRow).options(joinedload(FlagRow.resolved_by))
+                             .where(FlagRow.form_id == form_id, FlagRow.field == path,
+                                    FlagRow.status == FlagState.RESOLVED)):
+        events.append({'at': f.resolved_at, 'who': f.resolved_by.name if f.resolved_by else '',
+                       'what': f'flag {f.reason} {f.resolution}', 'old': None, 'new': f.detail, 'show': True,
+                       'note': True})
+    events.sort(key=lambda e: (e['at'] is None, e['at']))
+    return events
+
+
+def _form_result(document: Document, form_index: int) -> dict:
+    forms = (document.result or {}).get('forms') or []
+    return forms[form_index] if 0 <= form_index < len(forms) and isinstance(forms[form_index], dict) else {}
+
+
+def candidates(document: Document, form_index: int, field: Optional[FieldRow]) -> list[str]:
+    """Readings to pick from, where the result has them: what OCR kept, a second
+    engine's differing reading, the cell's text lines joined and one by one. The
+    current value is left out (it is in the box already)."""
+    if field is None:
+        return []
+    source = (_form_result(document, form_index).get('sources') or {}).get(field.path) or {}
+    lines = [str(x).strip() for x in (source.get('lines') or []) if str(x).strip()]
+    found = [field.extracted_value, source.get('second_reading')]
+    if len(lines) > 1:
+        found += [''.join(lines), ' '.join(lines)] + lines
+    out = []
+    for value in found:
+        if isinstance(value, str) and value.strip() and value != field.value and value not in out:
+            out.append(value)
+    return out[:9]
+
+
+def page_quality(document: Document) -> dict[int, dict]:
+    """Page number -> its quality record ({page, grade, noise, ...}) if the result has
+    one (newer pipeline runs); {} otherwise."""
+    quality = (document.result or {}).get('quality')
+    out = {}
+    if isinstance(quality, list):
+        for record in quality:
+            if isinstance(record, dict) and isinstance(record.get('page'), int):
+                out[record['page']] = record
+    return out
+
+
+@dataclass
+class FormView:
+    fields: dict
+    flagged: dict            # path -> open flags, riskiest first
+    corrected: set
+    pages: dict              # number -> PageRow
+
+
+def form_view(session: Session, form_row: FormRow) -> FormView:
+    fields = {f.path: f for f in session.scalars(select(FieldRow).where(FieldRow.form_id == form_row.id))}
+    flagged: dict[str, list] = {}
+    for flag in session.scalars(select(FlagRow).where(FlagRow.form_id == form_row.id,
+                                                      FlagRow.status == FlagState.OPEN)
+                                .order_by(FlagRow.rank, FlagRow.position)):
+        flagged.setdefault(flag.field, []).append(flag)
+    corrected = set(session.scalars(select(FieldRow.path).join(Correction, Correction.field_id == FieldRow.id)
+                                    .where(FieldRow.form_id == form_row.id)))
+    return FormView(fields, flagged, corrected, page_rows(session, form_row.document_id, form_row.pages))
+
+
+# ------------------------------------------------------------------ progress
+
+@dataclass
+class Progress:
+    name: str
+    open_items: int = 0          # fields with open flags (what the queue lists)
+    open_flags: int = 0          # open flags (what exports list under `review`)
+    done: int = 0                # actions taken on queue items
+    seconds: list = field(default_factory=list)
+    claimed: int = 0             # items open in someone's hands now
+    batches: list = field(default_factory=list)
+    role: str = ''
+
+    @property
+    def per_item(self) -> Optional[float]:
+        return sum(self.seconds) / len(self.seconds) if self.seconds else None
+
+
+def _seconds(started, finished) -> Optional[float]:
+    if started is None or finished is None:
+        return None
+    return max((finished - started).total_seconds(), 0.0)
+
+
+def batch_progress(session: Session) -> list[Progress]:
+    """Per batch: open items and flags of its extracted documents, items done, time per
+    item, items claimed now."""
+    now = utcnow()
+    out = {bid: Progress(name) for bid, name in session.execute(select(Batch.id, Batch.name).order_by(Batch.name))}
+    in_batch = (select(BatchItem.batch_id, FlagRow.form_id, FlagRow.field, func.count().label('flags'))
+                .join(FlagRow, FlagRow.document_id == BatchItem.document_id)
+                .join(Document, Document.id == BatchItem.document_id)
+                .where(FlagRow.status == FlagState.OPEN, FlagRow.form_id.is_not(None),
+                       Document.status == Status.EXTRACTED)
+                .group_by(BatchItem.batch_id, FlagRow.form_id, FlagRow.field).subquery())
+    for bid, items, flags in session.execute(select(in_batch.c.batch_id, func.count(), func.sum(in_batch.c.flags))
+                                             .group_by(in_batch.c.batch_id)):
+        out[bid].open_items, out[bid].open_flags = items, int(flags or 0)
+    for bid, started, finished in session.execute(
+            select(BatchItem.batch_id, WorkRecord.started_at, WorkRecord.finished_at)
+            .join(WorkRecord, WorkRecord.document_id == BatchItem.document_id)):
+        out[bid].done += 1
+        seconds = _seconds(started, finished)
+        if seconds is not None:
+            out[bid].seconds.append(seconds)
+    for bid, count in session.execute(
+            select(BatchItem.batch_id, func.count()).join(FormRow, FormRow.document_id == BatchItem.document_id)
+            .join(Claim, Claim.form_id == FormRow.id).where(Claim.expires_at > now).group_by(BatchItem.batch_id)):
+        out[bid].claimed = count
+    return list(out.values())
+
+
+def reviewer_progress(session: Session) -> list[Progress]:
+    """Per person with a password: their batches, items in their queue, items done,
+    time per item, an item open now."""
+    now = utcnow()
+    people = session.scalars(select(User).where(User.password_hash.is_not(None)).order_by(User.name)).all()
+    out = {u.id: Progress(u.name, role=u.role) for u in people}
+    for uid, name in session.execute(select(Assignment.user_id, Batch.name)
+                                     .join(Batch, Batch.id == Assignment.batch_id).order_by(Batch.name)):
+        if uid in out:
+            out[uid].batches.append(name)
+    for uid, started, finished in session.execute(
+            select(WorkRecord.user_id, WorkRecord.started_at, WorkRecord.finished_at)):
+        if uid in out:
+            out[uid].done += 1
+            seconds = _seconds(started, finished)
+            if seconds is not None:
+                out[uid].seconds.append(seconds)
+    for uid, count in session.execute(select(Claim.user_id, func.count()).where(Claim.expires_at > now)
+                                      .group_by(Claim.user_id)):
+        if uid in out:
+            out[uid].claimed = count
+    for user in people:
+        out[user.id].open_items = queue_total(session, user)
+    return list(out.values())
