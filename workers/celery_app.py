@@ -20,9 +20,12 @@ import importlib.util
 import logging
 import os
 import sys
+import time
+import warnings
 from datetime import timedelta
 
 from celery import Celery, signals
+from celery.exceptions import CPendingDeprecationWarning
 from kombu import Queue
 
 from workers.settings import ASSEMBLE_QUEUE, PAGES_QUEUE, QUEUES, START_QUEUE, Settings
@@ -152,3 +155,66 @@ def _say_goodbye(**_kwargs):
     from workers.recovery import Caretaker
     Caretaker.stop()
 
+
+
+# ------------------------------------------------------------ one line per outage
+
+class OneLinePerOutage(logging.Filter):
+    """While the broker (or the result backend) is unreachable, Celery and kombu log
+    a warning with a traceback on every reconnection attempt. This lets the first one
+    through as a single line and drops the rest until the connection is back."""
+
+    _LOST = ('Cannot connect to', 'Connection to broker lost', 'Connection refused',
+             'Error 111', 'Error while reading from', 'Connection closed by server',
+             'Trying again in', 'Retry limit exceeded while trying to reconnect',
+             'not reachable', 'Connection reset by peer', 'Connection to Redis lost')
+    # The consumer says `Connected to` when it is back; a pool process (whose result
+    # backend retried) shows it by finishing a task.
+    _BACK = ('Connected to', 'reachable again', 'succeeded in')
+    REMIND_SECONDS = 600          # a long outage is mentioned again every 10 minutes
+
+    def __init__(self):
+        super().__init__()
+        self.down, self.since = False, 0.0
+
+    def _is_connection_error(self, record: logging.LogRecord, message: str) -> bool:
+        if any(marker in message for marker in self._LOST):
+            return True
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is None:
+            return False
+        return isinstance(exc, ConnectionError) or (
+            type(exc).__module__.split('.')[0] in ('redis', 'kombu', 'amqp')
+            and 'Error' in type(exc).__name__)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if any(marker in message for marker in self._BACK):
+            self.down = False
+            return True
+        if not self._is_connection_error(record, message):
+            return True
+        if self.down and time.monotonic() - self.since < self.REMIND_SECONDS:
+            return False
+        self.down, self.since = True, time.monotonic()
+        first = message.strip().splitlines()[0] if message.strip() else 'connection lost'
+        exc = record.exc_info[1] if record.exc_info else None
+        detail = f' ({type(exc).__name__}: {str(exc).strip().splitlines()[0][:160]})' if exc and str(exc).strip() else ''
+        record.msg, record.args = f'{first}{detail} [further connection errors are not logged until it is back]', ()
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        return True
+
+
+_OUTAGE_FILTER = OneLinePerOutage()
+# Celery warns at every reconnection that a setting we set on purpose
+# (worker_cancel_long_running_tasks_on_connection_loss=False) will change in 6.0.
+warnings.filterwarnings('ignore', message=r'(?s).*worker_cancel_long_running_tasks_on_connection_loss',
+                        category=CPendingDeprecationWarning)
+
+
+@signals.after_setup_logger.connect
+@signals.after_setup_task_logger.connect
+def _quiet_outages(logger=None, **_kwargs):
+    for handler in getattr(logger, 'handlers', []):
+        if _OUTAGE_FILTER not in handler.filters:
+            handler.addFilter(_OUTAGE_FILTER)

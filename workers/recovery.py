@@ -1,25 +1,31 @@
-"""Recovery from lost messages, keyed on the store.
+"""Recovery from lost work, keyed on the store.
 
-The broker can lose work: a Redis without persistence restarts empty (its queue, its
+Work can be lost: a worker killed with `kill -9` (or its machine gone) takes the page
+it was running with it, a Redis without persistence restarts empty (its queues, its
 unacknowledged tasks and the chord counters are gone), and the server-less SQLite
-broker keeps a message a killed worker had taken marked as taken. The store does not
-lose anything, so it is the reference: every `sweep_interval` one worker (whoever
-holds the `sweep` lease in the store) looks for documents that are not final and
-have shown no progress for `stall_seconds`, and
+broker keeps a message a killed worker had taken marked as taken. The store loses
+nothing, so it is the reference. Every worker writes a heartbeat to the `workers`
+table every 3 s; every `sweep_interval` (3 s) one worker (whoever holds the `sweep`
+lease in the store) does this:
 
-  * if all their pages are finished, sends the assembly again;
-  * if the queue is empty (so nothing is waiting to be done for them) and none of
-    their pages was started recently, sends their unfinished pages again (or the
-    start task, for a document that never started).
+  * a page `running` on a worker whose heartbeat is older than `worker_lost_seconds`
+    (15 s), or running longer than the hard time limit allows, goes back to pending
+    and is sent again: a page lost with its worker runs again within ~20 s;
+  * a document whose pages are all finished but that is still not final after
+    `stall_seconds` (10 s) gets its assembly sent again (its chord was lost);
+  * if the queues are empty and a document has shown no progress for `stall_seconds`
+    while no live worker is running one of its pages, its unfinished pages (or its
+    start) are sent again: after a broker restart the batch resumes within ~15 s of
+    the broker answering again.
 
 Re-sent work is harmless if the original turns up after all: every task checks the
-store first (tasks.py). What this guarantees: every stored document ends extracted
-or failed, once, as long as some worker runs; after a broker restart it takes up to
-stall_seconds + sweep_interval. What it does not: a file submitted while the broker
-was down is stored but only queued by the next sweep.
+store first (tasks.py), and results are keyed. What this guarantees: every stored
+document ends extracted or failed, once, as long as some worker runs. What it does
+not: a file submitted while the broker was down is stored but only queued by the next
+sweep, and work lost while no worker runs waits for one to start.
 
-The same thread writes the worker's heartbeat (`workers` table), which is how
-`submit --wait` knows whether it needs to start workers itself.
+The same thread writes the worker's heartbeat, which is also how `submit --wait`
+knows whether it needs to start workers itself.
 """
 from __future__ import annotations
 
@@ -41,7 +47,7 @@ from workers.store.models import (Document, Lease, PageRow, PageStatus, Status, 
                                   utcnow)
 
 log = logging.getLogger(__name__)
-HEARTBEAT_SECONDS = 10
+HEARTBEAT_SECONDS = 3
 SWEEP_LEASE = 'sweep'
 
 
@@ -87,7 +93,7 @@ def forget_worker(store: Store, name: str) -> None:
 def live_workers(store: Store) -> list[str]:
     """Workers that sent a heartbeat recently. Every worker of a deployment writes to
     the same store (the broker URL may be spelt differently on each machine)."""
-    since = utcnow() - timedelta(seconds=3 * HEARTBEAT_SECONDS)
+    since = utcnow() - timedelta(seconds=5 * HEARTBEAT_SECONDS)
     with store.session() as session:
         return list(session.scalars(select(WorkerRow.name).where(WorkerRow.seen_at >= since)))
 
@@ -107,17 +113,50 @@ class SweepReport:
     assembled: list[int] = field(default_factory=list)
     restarted: list[int] = field(default_factory=list)
     pages_resent: dict[int, list[int]] = field(default_factory=dict)
+    lost_pages: dict[int, list[int]] = field(default_factory=dict)   # their worker died
 
     def __bool__(self):
-        return bool(self.assembled or self.restarted or self.pages_resent)
+        return bool(self.assembled or self.restarted or self.pages_resent or self.lost_pages)
+
+
+def _resend_lost_pages(store: Store, settings: Settings, now, report: SweepReport) -> None:
+    """Pages running on a worker that stopped sending heartbeats (kill -9, a machine
+    gone) or running longer than any page can: back to pending, and sent again."""
+    from workers import dispatch
+    lost_before = now - timedelta(seconds=settings.worker_lost_seconds)
+    overdue_before = now - timedelta(seconds=settings.page_hard_limit + 30)
+    live = select(WorkerRow.name).where(WorkerRow.seen_at >= lost_before)
+    with store.session(write=True) as session:
+        rows = session.execute(
+            select(PageRow.id, PageRow.document_id, PageRow.number)
+            .join(Document, Document.id == PageRow.document_id)
+            .where(PageRow.status == PageStatus.RUNNING)
+            .where(Document.status == Status.RUNNING)
+            .where(PageRow.started_at < lost_before)
+            .where(or_(PageRow.worker.is_(None), PageRow.worker.not_in(live),
+                       PageRow.started_at < overdue_before))
+            .order_by(PageRow.document_id, PageRow.number)).all()
+        if not rows:
+            return
+        session.execute(update(PageRow).where(PageRow.id.in_([r.id for r in rows]))
+                        .where(PageRow.status == PageStatus.RUNNING)
+                        .values(status=PageStatus.PENDING, worker=None))
+        for row in rows:
+            report.lost_pages.setdefault(row.document_id, []).append(row.number)
+        session.execute(update(Document).where(Document.id.in_(list(report.lost_pages)))
+                        .values(updated_at=now, requeues=Document.requeues + 1))
+    for document_id, numbers in report.lost_pages.items():
+        dispatch.send_pages(document_id, numbers)
 
 
 def sweep(store: Store, settings: Settings, backlog: int) -> SweepReport:
-    """Re-send the work of stalled documents (see the module docstring)."""
+    """Re-send the work of lost pages and stalled documents (see the module docstring)."""
     from workers import dispatch
     report = SweepReport()
     now = utcnow()
+    _resend_lost_pages(store, settings, now, report)
     stalled_before = now - timedelta(seconds=settings.stall_seconds)
+    live_since = now - timedelta(seconds=settings.worker_lost_seconds)
     unfinished_pages = (select(func.count(PageRow.id))
                         .where(PageRow.document_id == Document.id)
                         .where(PageRow.status.not_in(PageStatus.FINISHED))
@@ -128,19 +167,20 @@ def sweep(store: Store, settings: Settings, backlog: int) -> SweepReport:
             .where(Document.status.in_((Status.QUEUED, Status.RUNNING)))
             .where(Document.updated_at < stalled_before)
             .order_by(Document.id)).all()
+        live = set(session.scalars(select(WorkerRow.name).where(WorkerRow.seen_at >= live_since)))
     for document_id, status, page_count, unfinished in stalled:
         if status == Status.RUNNING and page_count and unfinished == 0:
             _touch(store, document_id)
-            dispatch.send_assembly(document_id)
+            dispatch.send_assembly(document_id)      # its chord was lost (or is late)
             report.assembled.append(document_id)
             continue
         if backlog > 0:
-            continue
+            continue                  # its messages may be among those waiting
         with store.session() as session:
-            pages = session.execute(select(PageRow.number, PageRow.status, PageRow.started_at)
+            pages = session.execute(select(PageRow.number, PageRow.status, PageRow.worker)
                                     .where(PageRow.document_id == document_id)).all()
-        if any(started and started >= stalled_before for _n, _s, started in pages):
-            continue                  # a page may still be running somewhere
+        if any(s == PageStatus.RUNNING and worker in live for _n, s, worker in pages):
+            continue                  # a live worker is on it: its result will come
         _touch(store, document_id)
         if status == Status.QUEUED or not page_count:
             dispatch.send_documents([document_id])
@@ -201,6 +241,7 @@ class Caretaker:
     def _run(self) -> None:
         tick = min(HEARTBEAT_SECONDS, self.settings.sweep_interval)
         next_sweep = time.monotonic()          # sweep at once: work may be left from before
+        unreachable = False
         while not self.stopping.is_set():
             try:
                 store = open_store(self.settings.database_url)
@@ -208,15 +249,24 @@ class Caretaker:
                 if time.monotonic() >= next_sweep:
                     next_sweep = time.monotonic() + self.settings.sweep_interval
                     self._sweep(store)
-            except Exception:
-                log.warning('caretaker: store or broker not reachable', exc_info=True)
+                if unreachable:
+                    log.warning('caretaker: store and broker reachable again')
+                    unreachable = False
+            except Exception as err:
+                # One line per outage, not a traceback every few seconds.
+                if not unreachable:
+                    log.warning('caretaker: store or broker not reachable (%s: %s); retrying quietly',
+                                type(err).__name__, str(err).strip().splitlines()[0][:200] if str(err).strip() else '')
+                unreachable = True
             self.stopping.wait(tick)
 
     def _sweep(self, store: Store) -> None:
-        # The lease outlives the interval a little, so a slow sweep is not doubled.
-        if not take_lease(store, SWEEP_LEASE, self.hostname, self.settings.sweep_interval * 1.5):
+        # The lease outlives two intervals, so a slow sweep is not doubled and a dead
+        # sweeper is replaced within seconds.
+        if not take_lease(store, SWEEP_LEASE, self.hostname, self.settings.sweep_interval * 2):
             return
         report = sweep(store, self.settings, queue_backlog(self.app))
         if report:
-            log.warning('recovery sweep: re-assembled %s, restarted %s, re-sent pages %s',
-                        report.assembled, report.restarted, report.pages_resent)
+            log.warning('recovery: re-sent pages of stopped workers %s, re-assembled %s, '
+                        'restarted %s, re-sent pages %s', report.lost_pages, report.assembled,
+                        report.restarted, report.pages_resent)

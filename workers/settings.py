@@ -11,9 +11,12 @@
     EXTRACTOR_VISIBILITY_TIMEOUT seconds before Redis hands an unacknowledged task to
                                 another worker (600; must exceed the hard limit plus
                                 the longest retry back-off)
-    EXTRACTOR_STALL_SECONDS     a document with no progress this long while the queue is
-                                empty is re-queued from the store (hard limit + 60)
-    EXTRACTOR_SWEEP_INTERVAL    seconds between recovery sweeps in a worker (30)
+    EXTRACTOR_STALL_SECONDS     a document with no progress this long while the queues are
+                                empty and no live worker runs one of its pages is re-queued
+                                from the store (10)
+    EXTRACTOR_WORKER_LOST_SECONDS a worker whose heartbeat is older than this is gone: its
+                                running page is sent again (15; heartbeats every 3 s)
+    EXTRACTOR_SWEEP_INTERVAL    seconds between recovery sweeps in a worker (3)
     EXTRACTOR_MAX_PAGE_ATTEMPTS a page started this many times without finishing is failed (3)
 
 Paths are made absolute once, so worker processes started from another folder and the
@@ -65,6 +68,7 @@ class Settings:
     visibility_timeout: float
     stall_seconds: float
     sweep_interval: float
+    worker_lost_seconds: float
     max_page_attempts: int
 
     @property
@@ -106,8 +110,9 @@ class Settings:
         return cls(broker_url=broker, result_backend=backend, database_url=database,
                    data_dir=data_dir, dpi=dpi, page_soft_limit=soft, page_hard_limit=hard,
                    visibility_timeout=visibility,
-                   stall_seconds=_number('EXTRACTOR_STALL_SECONDS', hard + 60),
-                   sweep_interval=_number('EXTRACTOR_SWEEP_INTERVAL', 30),
+                   stall_seconds=_number('EXTRACTOR_STALL_SECONDS', 10),
+                   sweep_interval=_number('EXTRACTOR_SWEEP_INTERVAL', 3),
+                   worker_lost_seconds=_number('EXTRACTOR_WORKER_LOST_SECONDS', 15),
                    max_page_attempts=int(_number('EXTRACTOR_MAX_PAGE_ATTEMPTS', 3)))
 
 

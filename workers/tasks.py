@@ -55,9 +55,10 @@ def _store():
     return open_store(settings.database_url)
 
 
-def _one_line(err: BaseException) -> str:
-    text = str(err).strip().splitlines()
-    return f'{type(err).__name__}: {text[0][:200]}' if text else type(err).__name__
+def _reason(err: BaseException) -> str:
+    """`internal error (ExcType: short message)`: one line, never OpenCV's assertion text."""
+    from extractor.errors import internal_error
+    return internal_error(err)
 
 
 # ------------------------------------------------------------------ start
@@ -78,6 +79,12 @@ def start_document(self, document_id: int) -> None:
         return
     except OSError as err:
         tracking.fail_document(store, document_id, f'cannot read file: {err.strerror or err}')
+        return
+    except TRANSIENT:
+        raise
+    except Exception as err:           # a bug, or a file nothing above foresaw
+        log.exception('starting document %s failed', document_id)
+        tracking.fail_document(store, document_id, _reason(err))
         return
     todo = tracking.set_pages(store, document_id, page_count)
     from workers import dispatch
@@ -133,7 +140,7 @@ def process_page(self, document_id: int, number: int) -> dict:
         raise
     except Exception as err:           # a bug or an input the pipeline cannot take
         log.exception('page %s of document %s failed', number, document_id)
-        tracking.fail_page(store, document_id, number, f'pipeline error: {_one_line(err)}')
+        tracking.fail_page(store, document_id, number, _reason(err))
         return done
     image_path = _save_png(artifacts.gray, claim.sha256, number)
     data = result.model_dump(mode='json')
@@ -186,7 +193,7 @@ def assemble_document(self, _chord_results, document_id: int) -> None:
         raise
     except Exception as err:           # a bug in layout or validation: fail this one only
         log.exception('assembling document %s failed', document_id)
-        tracking.store_document(store, document_id, None, f'assembly error: {_one_line(err)}',
+        tracking.store_document(store, document_id, None, f'assembly: {_reason(err)}',
                                 _timings(state, time.perf_counter() - started))
         return
     error = None if document.forms else NO_FORM

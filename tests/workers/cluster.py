@@ -9,51 +9,73 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from typing import Optional
 
 from sqlalchemy import func, select
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-REDIS_START = ['redis-server', '--daemonize', 'yes', '--bind', '127.0.0.1', '-::1', '--port', '6379',
-               '--save', '', '--appendonly', 'no', '--dir', '/var/lib/redis',
-               '--logfile', '/var/log/redis/ci.log']
 
 QUEUE_SETTINGS = {
     'EXTRACTOR_BROKER_URL', 'EXTRACTOR_RESULT_BACKEND', 'EXTRACTOR_DATABASE_URL', 'EXTRACTOR_DATA_DIR',
     'EXTRACTOR_DPI', 'EXTRACTOR_PAGE_SOFT_LIMIT', 'EXTRACTOR_PAGE_HARD_LIMIT',
     'EXTRACTOR_VISIBILITY_TIMEOUT', 'EXTRACTOR_STALL_SECONDS', 'EXTRACTOR_SWEEP_INTERVAL',
-    'EXTRACTOR_MAX_PAGE_ATTEMPTS'}
+    'EXTRACTOR_MAX_PAGE_ATTEMPTS', 'EXTRACTOR_WORKER_LOST_SECONDS'}
 
-# Short recovery times, so a test sees a lost task come back in seconds, not minutes.
+# Page time limits short enough that Redis's visibility timeout (which must exceed
+# them) is not what brings lost work back: the store's recovery (heartbeats, stalled
+# documents, with its default timings) has to do it.
 FAST_RECOVERY = {
     'EXTRACTOR_PAGE_SOFT_LIMIT': '50',
     'EXTRACTOR_PAGE_HARD_LIMIT': '60',
     'EXTRACTOR_VISIBILITY_TIMEOUT': '130',
-    'EXTRACTOR_STALL_SECONDS': '8',
-    'EXTRACTOR_SWEEP_INTERVAL': '3',
 }
 
 
-def redis_up() -> bool:
-    return subprocess.run(['redis-cli', '-h', '127.0.0.1', '-p', '6379', 'ping'],
-                          capture_output=True, text=True).stdout.strip() == 'PONG'
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
 
 
-def start_redis() -> None:
-    os.makedirs('/var/lib/redis', exist_ok=True)
-    os.makedirs('/var/log/redis', exist_ok=True)
-    subprocess.run(REDIS_START, check=True, capture_output=True)
-    wait_for(redis_up, 20, 'redis-server to answer')
+@dataclass
+class RedisServer:
+    """A redis-server of the test's own, on a free port, keeping nothing on disk: the
+    tests may kill and restart it. The machine's Redis is never touched."""
+    folder: str
+    port: int = 0
+    process: Optional[subprocess.Popen] = None
 
+    @property
+    def url(self) -> str:
+        return f'redis://127.0.0.1:{self.port}'
 
-def stop_redis() -> None:
-    """Stop the Redis server the way a crash or a restart would leave it: no save."""
-    subprocess.run(['redis-cli', '-h', '127.0.0.1', '-p', '6379', 'shutdown', 'nosave'],
-                   capture_output=True)
-    wait_for(lambda: not redis_up(), 20, 'redis-server to stop')
+    def up(self) -> bool:
+        return subprocess.run(['redis-cli', '-h', '127.0.0.1', '-p', str(self.port), 'ping'],
+                              capture_output=True, text=True).stdout.strip() == 'PONG'
+
+    def start(self) -> 'RedisServer':
+        os.makedirs(self.folder, exist_ok=True)
+        self.port = self.port or free_port()
+        self.process = subprocess.Popen(
+            ['redis-server', '--port', str(self.port), '--bind', '127.0.0.1', '--save', '',
+             '--appendonly', 'no', '--dir', self.folder,
+             '--logfile', os.path.join(self.folder, 'redis.log')],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True)
+        wait_for(self.up, 20, f'redis-server on port {self.port} to answer')
+        return self
+
+    def kill(self) -> None:
+        """Stop it the way a crash would: kill -9, nothing saved."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
 
 
 def wait_for(condition, timeout: float, what: str, interval: float = 0.2):

@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from tests.workers.cluster import ROOT, Cluster, redis_up, start_redis
+from tests.workers.cluster import ROOT, Cluster, RedisServer
 
 
 def _run(cmd):
@@ -19,13 +19,24 @@ def _run(cmd):
 
 
 @pytest.fixture(scope='session')
-def redis_server():
-    if not redis_up():
-        if shutil.which('redis-server') is None:
-            pytest.fail('Redis is not running and redis-server is not installed (apt-get install redis-server)')
-        start_redis()
-    assert redis_up(), 'Redis at 127.0.0.1:6379 is down and could not be started'
-    return 'redis://127.0.0.1:6379'
+def redis_server(tmp_path_factory):
+    """A redis-server of the tests' own on a free port (the machine's Redis, if any, is
+    left alone); stopped at the end of the session."""
+    if shutil.which('redis-server') is None:
+        pytest.fail('redis-server is not installed (apt-get install redis-server)')
+    server = RedisServer(str(tmp_path_factory.mktemp('redis'))).start()
+    yield server.url
+    server.kill()
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    """A redis-server for one test that kills and restarts it."""
+    if shutil.which('redis-server') is None:
+        pytest.fail('redis-server is not installed (apt-get install redis-server)')
+    server = RedisServer(str(tmp_path / 'redis')).start()
+    yield server
+    server.kill()
 
 
 def _pg_up() -> bool:

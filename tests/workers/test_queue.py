@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 import cv2
 from sqlalchemy import select
 
-from tests.workers.cluster import FAST_RECOVERY, start_redis, stop_redis, wait_for
+from tests.workers.cluster import FAST_RECOVERY, wait_for
 from tests.workers.conftest import copy_scans
 from workers.store.models import Document, PageRow, PageStatus, Status, utcnow
 
@@ -152,6 +153,7 @@ def test_worker_killed_mid_batch_every_document_completes_once(
         return page.id if recent else None
     page_id = wait_for(victim_busy, 120, 'the victim worker to be in the middle of a page', interval=0.05)
     victim.kill9()
+    killed_at = utcnow()
     with cluster.store().session() as session:
         assert session.get(PageRow, page_id).status == PageStatus.RUNNING, 'killed mid-page'
     cluster.start_worker('replacement')
@@ -165,20 +167,32 @@ def test_worker_killed_mid_batch_every_document_completes_once(
         redone = session.get(PageRow, page_id)
         assert redone.status == PageStatus.DONE and redone.attempts == 2
         assert redone.worker != victim.name
+    # Sent again on the heartbeats going stale, not after Redis's visibility timeout.
+    lost_for = (redone.started_at - killed_at).total_seconds()
+    print(f'page lost with its worker started again {lost_for:.1f} s after the kill')
+    assert lost_for < 60, lost_for
 
 
 def test_redis_restart_mid_batch_loses_no_document(
-        tmp_path, redis_url, generated_scans, make_cluster):
+        tmp_path, private_redis, generated_scans, make_cluster):
     inputs = copy_scans(generated_scans[1][4:18], tmp_path / 'in')
-    cluster = make_cluster(EXTRACTOR_BROKER_URL=redis_url, **FAST_RECOVERY)      # store: SQLite
+    cluster = make_cluster(EXTRACTOR_BROKER_URL=f'{private_redis.url}/0', **FAST_RECOVERY)  # store: SQLite
     cluster.start_worker('w1')
     cluster.start_worker('w2')
     submitted = cluster.cli('submit', str(tmp_path / 'in'), '--batch', 'restart')
     assert submitted.returncode == 0, submitted.stderr
     wait_for(lambda: cluster.progress('restart').finished >= 2, 120, 'the first documents')
 
-    stop_redis()              # queued and unacknowledged tasks and chord counters are gone
-    start_redis()
+    private_redis.kill()      # queued and unacknowledged tasks and chord counters are gone
+    time.sleep(2)
+    private_redis.start()     # empty, on the same port
+    back = time.monotonic()
+    done_at_restart = cluster.progress('restart').finished
+
+    # The batch goes on soon after the broker is back (not after a long stall timeout).
+    wait_for(lambda: cluster.progress('restart').finished > done_at_restart, 90,
+             'a document to complete after the restart')
+    print(f'first document after the broker restart: {time.monotonic() - back:.1f} s')
 
     progress = cluster.wait_batch('restart', timeout=240)
     assert progress.documents == {Status.EXTRACTED: len(inputs)}
