@@ -1,7 +1,7 @@
 """poppler's `pdfinfo` and `pdftoppm`, run so that no PDF can hang or outlive us.
 
-Each tool runs in a process group of its own with a time limit and a cap on its
-address space (`prlimit --as`). On a timeout, on any exception in the caller (Celery's
+Each tool runs in a process group of its own with a time limit, a CPU-time limit and
+a cap on its address space (`prlimit --cpu --as`, enforced by the kernel). On a timeout, on any exception in the caller (Celery's
 soft time limit raises SoftTimeLimitExceeded wherever the page task happens to be,
 which is usually here, waiting) and on Ctrl-C, the whole group is killed before the
 exception goes on: a render bomb never leaves a pdftoppm running at 100% CPU.
@@ -41,8 +41,14 @@ def run_tool(args: list[str], timeout: float, memory_bytes: int = 0) -> bytes:
     if shutil.which(args[0]) is None:
         raise ToolMissing(f'{args[0]} is not installed (poppler-utils)')
     command = list(args)
-    if memory_bytes and shutil.which('prlimit'):
-        command = ['prlimit', f'--as={int(memory_bytes)}', '--', *command]
+    if shutil.which('prlimit'):
+        # The kernel enforces these even if we are killed (Celery's hard time limit
+        # SIGKILLs the page's process, and no `finally` runs): the tool then dies of
+        # its CPU limit shortly after its time limit instead of running on.
+        limits = [f'--cpu={int(timeout) + 5}']
+        if memory_bytes:
+            limits.append(f'--as={int(memory_bytes)}')
+        command = ['prlimit', *limits, '--', *command]
     process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, start_new_session=True)
     try:
