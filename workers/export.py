@@ -30,7 +30,7 @@ from extractor.export import write_json
 from models import Document
 from models.document import FUND_VALUE_KEYS, INDICATOR_KEYS
 from workers.store.db import Store
-from workers.store.models import Correction, Document as DocumentRow, FieldRow, FormRow
+from workers.store.models import Correction, Document as DocumentRow, FieldRow, FormRow, Status
 from workers.store.queries import batch_documents, find_batch
 from workers.store.results import current_document
 
@@ -573,9 +573,23 @@ def export_xlsx(store: Store, batch_name: str, out_dir: str) -> list[str]:
 
 # -------------------------------------------------------------------- pdf
 
+def _original_pages(path: str, results: list) -> list | None:
+    """The original scan's pages at the dpi they were read at, if the file is still
+    where it was submitted and has the same pages; else None."""
+    from extractor import ingest
+    try:
+        dpi = results[0].dpi
+        pages = [page.image for page in ingest.iter_pages(path, dpi)]
+    except (ingest.IngestError, OSError):
+        return None
+    return pages if len(pages) == len(results) else None
+
+
 def export_pdf(store: Store, batch_name: str, out_dir: str) -> list[str]:
-    """A searchable PDF per document, from the page images and page results the
-    workers stored (the cleaned, straightened pages the text boxes belong to)."""
+    """A searchable PDF (PDF/A-2b) per extracted document: the original scan, in
+    colour and with its seals, straightened as the pipeline did, with the text the
+    workers read under it. Where the scan is no longer readable at its path, the
+    cleaned page images the workers stored are used instead."""
     from extractor.searchable_pdf import write_searchable_pdf
     from models import PageResult
     from workers.store.models import PageRow
@@ -587,12 +601,18 @@ def export_pdf(store: Store, batch_name: str, out_dir: str) -> list[str]:
         with store.session() as session:
             pages = session.scalars(select(PageRow).where(PageRow.document_id == entry.document_id)
                                     .order_by(PageRow.number)).all()
-            usable = [(p.image_path, PageResult.model_validate(p.result)) for p in pages
-                      if p.result and p.image_path and os.path.exists(p.image_path)]
-        if not usable or len(usable) != len(pages):
-            continue                 # failed, or its page images are gone
+            stored = [(p.image_path, PageResult.model_validate(p.result)) for p in pages if p.result]
+        if not stored or len(stored) != len(pages) or entry.status != Status.EXTRACTED:
+            continue                 # failed, or not read yet
+        results = [result for _, result in stored]
+        originals = _original_pages(entry.path, results)
         target = os.path.join(out_dir, f'{stems[entry.sha256]}.pdf')
-        write_searchable_pdf([path for path, _ in usable], [result for _, result in usable], target)
+        if originals is not None:
+            write_searchable_pdf(originals, results, target, straighten=True)
+        elif all(path and os.path.exists(path) for path, _ in stored):
+            write_searchable_pdf([path for path, _ in stored], results, target)
+        else:
+            continue                 # neither the scan nor its page images are left
         written.append(target)
     return written
 

@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from models import Document, Flag
+from models import Document, Flag, Source
 from tests.workers.cluster import ROOT
 from workers.export import HEADERS, export, read_csv
 from workers.store import tracking
@@ -236,3 +236,42 @@ def test_a_failed_document_is_on_the_summary_with_its_reason_but_not_its_folder(
     rows = read_csv(export(store, 'archive', 'csv', str(tmp_path / 'csv'))[0])
     assert {r['page'] for r in rows if r['form'] == '0'} == {'1'}
     assert not any(scans in v for r in rows for v in r.values())
+
+
+def test_pdf_export_is_searchable_from_the_scan_or_else_the_stored_pages(tmp_path, recognizer):
+    """One page read as a worker reads it; the export writes its searchable PDF from the
+    original scan, and from the cleaned page image the worker stored once the scan is gone."""
+    import shutil
+    import subprocess
+
+    import cv2
+
+    from extractor import ingest, pipeline
+    if shutil.which('pdftotext') is None:
+        pytest.fail('poppler-utils is not installed (make setup installs it)')
+    page = ingest.load_page(os.path.join(ROOT, 'tests', 'data', 'samples', 'samples_clean.pdf'), 1, 200)
+    scan = tmp_path / 'srv' / 'form-1.png'
+    scan.parent.mkdir()
+    cv2.imwrite(str(scan), page.image)
+    artifacts = pipeline.PageArtifacts()
+    result = pipeline.process_page(ingest.load_page(str(scan), 1, 200), recognizer, artifacts)
+    cleaned = tmp_path / 'pages' / 'form-1.p1.png'
+    cleaned.parent.mkdir()
+    cv2.imwrite(str(cleaned), artifacts.gray)
+    document = pipeline.assemble(Source(file='form-1.png', sha256='c' * 64, pages=1), [result])
+    store = open_store(f'sqlite:///{tmp_path}/store.db')
+    (document_id,) = tracking.register(
+        store, 'archive', [tracking.SubmittedFile(str(scan), 'c' * 64, scan.stat().st_size)]).to_queue
+    tracking.set_pages(store, document_id, 1)
+    tracking.finish_page(store, document_id, 1, result.model_dump(mode='json'), str(cleaned),
+                         artifacts.gray.shape[1], artifacts.gray.shape[0], 200, 1.0)
+    assert tracking.store_document(store, document_id, document, None, {})
+    name = document.forms[0].project_name
+    assert name
+
+    for round_ in ('scan', 'stored page'):
+        (path,) = export(store, 'archive', 'pdf', str(tmp_path / round_))
+        assert os.path.basename(path) == 'form-1.pdf'
+        text = subprocess.run(['pdftotext', path, '-'], capture_output=True, text=True).stdout
+        assert name in text.replace(' ', '').replace('\n', ''), round_
+        scan.unlink(missing_ok=True)
