@@ -246,7 +246,7 @@ def _open_edges(v_cov, h_cov):
     return edges
 
 
-def _spans(h_mask, v_mask, rows: list[int], cols: list[int], band: int) -> list[Cell]:
+def _spans(h_mask, v_mask, rows: list[int], cols: list[int], band: int) -> tuple[list[Cell], float]:
     """Merge lattice cells not separated by a rule; return rectangular cells.
 
     Merged cells must be rectangles with no rule inside. Where opening every wall-less
@@ -307,7 +307,9 @@ def _spans(h_mask, v_mask, rows: list[int], cols: list[int], band: int) -> list[
                   bbox=[cols[c0], rows[r0], cols[c1 + 1], rows[r1 + 1]])
              for r0, c0, r1, c1, _n in groups.boxes(n_cols).values()]
     cells.sort(key=lambda cell: (cell.row, cell.col))
-    return cells
+    # How solid the rules are: the mean inked share of the edges that hold any rule.
+    covered = [v for row in v_cov + h_cov for v in row if v >= FADED_WALL_COVERAGE]
+    return cells, (float(np.mean(covered)) if covered else 0.0)
 
 
 def _table_regions(h_mask, v_mask, dpi: int) -> list[list[int]]:
@@ -353,12 +355,23 @@ def find_tables(page: CleanPage) -> PageGrid:
         cols = _drop_close(cols, _mm(dpi, 1.5))
         if len(rows) < 2 or len(cols) < 2:
             continue
-        cells = _spans(h_rules, v_rules, rows, cols, band)
-        tables.append(Table(bbox=[cols[0], rows[0], cols[-1], rows[-1]], row_edges=rows,
-                            col_edges=cols, cells=cells))
-    tables.sort(key=lambda t: (t.bbox[1], t.bbox[0]))
+        cells, coverage = _spans(h_rules, v_rules, rows, cols, band)
+        tables.append((Table(bbox=[cols[0], rows[0], cols[-1], rows[-1]], row_edges=rows,
+                             col_edges=cols, cells=cells), round(coverage, 3)))
+    tables.sort(key=lambda t: (t[0].bbox[1], t[0].bbox[0]))
     h, w = ink.shape
-    return PageGrid(width=w, height=h, tables=tables, h_lines=h_segs, v_lines=v_segs)
+    return PageGrid(width=w, height=h, tables=[t for t, _ in tables], h_lines=h_segs, v_lines=v_segs,
+                    wall_coverage=[c for _, c in tables])
+
+
+def rule_continuity(grid: PageGrid) -> float:
+    """The page's rule continuity: its tables' wall coverage, weighted by cell count
+    (0 with no table)."""
+    if not grid.tables:
+        return 0.0
+    weights = [len(t.cells) for t in grid.tables]
+    coverage = grid.wall_coverage or [1.0] * len(weights)
+    return round(float(np.average(coverage, weights=weights)), 3)
 
 
 def _framed(h_segs, v_segs, box, ink: np.ndarray, dpi: int) -> bool:

@@ -24,11 +24,19 @@ class PageArtifacts:
     gray: object = None
 
 
+def line_scorer(recognizer: ocr.Recognizer) -> preprocess.LineScorer:
+    """The recogniser's confidence on line crops (its fast model where it has one):
+    how preprocess tells an upside-down page without a model of its own."""
+    fast = getattr(recognizer, 'fast', recognizer)
+    return lambda crops: [reading.confidence for reading in fast.recognize(crops)]
+
+
 def process_page(page: Page, recognizer: Optional[ocr.Recognizer] = None,
                  artifacts: Optional[PageArtifacts] = None) -> PageResult:
+    recognizer = recognizer or ocr.default_recognizer()
     timings = {}
     t = time.perf_counter()
-    clean = preprocess.clean_page(page)
+    clean = preprocess.clean_page(page, line_scorer(recognizer))
     timings['preprocess'] = time.perf_counter() - t
     t = time.perf_counter()
     grid = grid_stage.find_tables(clean)
@@ -41,8 +49,10 @@ def process_page(page: Page, recognizer: Optional[ocr.Recognizer] = None,
     notes = list(clean.notes)
     if not grid.tables:
         notes.append('no ruled table found on this page')
+    measures = dict(clean.measures, skew_deg=round(clean.angle, 3),
+                    rule_continuity=grid_stage.rule_continuity(grid))
     return PageResult(number=page.number, dpi=page.dpi, angle=round(clean.angle, 3), grid=grid,
-                      cells=cells, loose_text=loose, notes=notes,
+                      cells=cells, loose_text=loose, notes=notes, measures=measures,
                       timings={k: round(v, 4) for k, v in timings.items()})
 
 
@@ -56,9 +66,10 @@ def sha256_of(path: str) -> str:
 
 def assemble(source: Source, results: list[PageResult]) -> Document:
     forms, structure_flags = layout.build_forms(results)
-    flags = structure_flags + validate.check_forms(forms)
+    quality = [validate.grade_page(result) for result in results]
+    flags = structure_flags + validate.check_forms(forms) + validate.check_pages(forms, quality)
     flags.sort(key=lambda f: (f.form, f.field, f.reason))
-    return Document(source=source, forms=forms, review=flags)
+    return Document(source=source, forms=forms, review=flags, quality=quality)
 
 
 def extract_file(path: str, dpi: int = 200, recognizer: Optional[ocr.Recognizer] = None,

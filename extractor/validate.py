@@ -8,9 +8,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass
 from typing import Optional
 
-from models import Flag, FlagReason, Form
+from models import Flag, FlagReason, Form, PageQuality, PageResult
 
 # The OCR confidence below which a field goes to review. Chosen with
 # benchmarks/flag_threshold.py on 60 generated forms (mild + hard, 5507 fields): at 0.97
@@ -238,3 +239,93 @@ def check_forms(forms: list[Form]) -> list[Flag]:
     for index, form in enumerate(forms):
         flags.extend(check_form(form, index))
     return flags
+
+
+# ------------------------------------------------------------------ page quality
+
+@dataclass(frozen=True)
+class QualityLimits:
+    """Where a page stops being good. Chosen with benchmarks/residual_rate.py, which
+    prints the silent error rate of each grade over generated clean to rough scans."""
+    # Isolated specks per cm² (a clean scan has ~0; a dusty photocopy 1-5).
+    fair_speckle: float = 0.3
+    rough_speckle: float = 2.0
+    # Print darkness against the paper (black on white ~0.8).
+    rough_contrast: float = 0.35
+    unreadable_contrast: float = 0.12
+    # Mean inked share of the lattice walls (solid rules ~0.95+).
+    fair_rules: float = 0.93
+    rough_rules: float = 0.8
+    # Share of the page's text lines the recogniser was unsure of (< LINE_SURE).
+    fair_unsure: float = 0.06
+    rough_unsure: float = 0.15
+    unreadable_unsure: float = 0.5
+
+
+LINE_SURE = 0.9
+GRADES = ('good', 'fair', 'rough', 'unreadable')
+
+
+def grade_page(result: PageResult, limits: QualityLimits = QualityLimits()) -> PageQuality:
+    """The page's quality record from what preprocess, grid and OCR measured on it."""
+    m = result.measures
+    lines = [line for cell in result.cells for line in cell.lines]
+    unsure = (sum(line.confidence < LINE_SURE for line in lines) / len(lines)) if lines else 0.0
+    quality = PageQuality(page=result.number, turned_deg=int(m.get('turned_deg', 0)),
+                          skew_deg=float(m.get('skew_deg', result.angle)),
+                          speckle_per_cm2=float(m.get('speckle_per_cm2', 0.0)),
+                          contrast=float(m.get('contrast', 0.0)), stroke_mm=float(m.get('stroke_mm', 0.0)),
+                          rule_continuity=float(m.get('rule_continuity', 1.0)),
+                          bilevel=bool(m.get('bilevel', False)), unsure_lines=round(unsure, 3))
+    grade, reasons = 0, []
+
+    def worse(level: int, reason: str) -> None:
+        nonlocal grade
+        grade = max(grade, level)
+        reasons.append(reason)
+
+    if not result.grid.tables:
+        worse(3, 'no ruled table found')
+    if quality.contrast and quality.contrast < limits.unreadable_contrast:
+        worse(3, f'print too faint (contrast {quality.contrast:.2f})')
+    elif quality.contrast and quality.contrast < limits.rough_contrast:
+        worse(2, f'faint print (contrast {quality.contrast:.2f})')
+    if unsure >= limits.unreadable_unsure:
+        worse(3, f'{unsure:.0%} of the text lines read unsure')
+    elif unsure >= limits.rough_unsure:
+        worse(2, f'{unsure:.0%} of the text lines read unsure')
+    elif unsure >= limits.fair_unsure:
+        worse(1, f'{unsure:.0%} of the text lines read unsure')
+    if quality.speckle_per_cm2 >= limits.rough_speckle:
+        worse(2, f'heavy speckle ({quality.speckle_per_cm2:.1f}/cm²)')
+    elif quality.speckle_per_cm2 >= limits.fair_speckle:
+        worse(1, f'speckle ({quality.speckle_per_cm2:.1f}/cm²)')
+    if result.grid.tables:
+        if quality.rule_continuity < limits.rough_rules:
+            worse(2, f'broken rules ({quality.rule_continuity:.0%} solid)')
+        elif quality.rule_continuity < limits.fair_rules:
+            worse(1, f'worn rules ({quality.rule_continuity:.0%} solid)')
+    if quality.bilevel:
+        worse(1, '1-bit scan')
+    quality.grade, quality.reasons = GRADES[grade], reasons
+    return quality
+
+
+def check_pages(forms: list[Form], quality: list[PageQuality]) -> list[Flag]:
+    """Every field read on an unreadable page is flagged, with the page's reasons: a
+    value read there is not to be trusted, however sure the recogniser was."""
+    bad = {q.page: q for q in quality if q.grade == 'unreadable'}
+    flags = []
+    for index, form in enumerate(forms):
+        for path, source in form.sources.items():
+            page = bad.get(source.page)
+            if page is None:
+                continue
+            flags.append(Flag(form=index, field=path, value=_as_text(form.get(path)), reason=FlagReason.page_quality,
+                              page=source.page, bbox=source.bbox,
+                              detail='page too rough to read: ' + '; '.join(page.reasons)))
+    return flags
+
+
+def _as_text(value) -> Optional[str]:
+    return None if value is None else str(value)

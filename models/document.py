@@ -27,6 +27,7 @@ class FlagReason(str, Enum):
     missing = 'missing'
     unparsed = 'unparsed'
     structure = 'structure'
+    page_quality = 'page_quality'     # the page is too rough to trust what was read on it
 
 
 class FieldSource(BaseModel):
@@ -127,6 +128,22 @@ class Flag(BaseModel):
     detail: str = ''
 
 
+class PageQuality(BaseModel):
+    """How readable a page was, measured on the page itself (preprocess and grid):
+    what the batch report's residual estimate and the review app go by."""
+    page: int
+    grade: str = 'good'               # good | fair | rough | unreadable
+    turned_deg: int = 0               # quarter turns undone before reading (0/90/180/270)
+    skew_deg: float = 0.0
+    speckle_per_cm2: float = 0.0      # isolated specks found (and removed) per cm² of page
+    contrast: float = 0.0             # print darkness against the paper, 0-1 (1: black on white)
+    stroke_mm: float = 0.0            # median stroke width of the print
+    rule_continuity: float = 1.0      # share of the table's lattice walls that are solid rules
+    bilevel: bool = False             # a 1-bit (fax or black-and-white) scan
+    unsure_lines: float = 0.0         # share of the page's text lines read with confidence < 0.9
+    reasons: list[str] = Field(default_factory=list)   # what made the grade worse than good
+
+
 class Source(BaseModel):
     file: str
     sha256: str
@@ -140,14 +157,17 @@ class Document(BaseModel):
     source: Source
     forms: list[Form] = Field(default_factory=list)
     review: list[Flag] = Field(default_factory=list)
+    # Per page, how readable it was (not part of the exported core).
+    quality: list[PageQuality] = Field(default_factory=list)
 
     def contract(self) -> dict:
         """The exported core as plain JSON-ready data (keys as in the contract)."""
-        return self.model_dump(mode='json', by_alias=True)
+        return self.model_dump(mode='json', by_alias=True, exclude={'quality'})
 
     def full(self) -> dict:
         """Core plus each form's field sources, for storage and review."""
         data = self.contract()
+        data['quality'] = [q.model_dump(mode='json') for q in self.quality]
         for form_data, form in zip(data['forms'], self.forms):
             form_data['sources'] = {k: v.model_dump(mode='json') for k, v in form.sources.items()}
         return data

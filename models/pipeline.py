@@ -35,6 +35,9 @@ class CleanPage:
     dpi: int
     angle: float = 0.0          # degrees the scan was rotated by to straighten it
     notes: list[str] = field(default_factory=list)
+    # What preprocess measured on the page (turned_deg, speckle_per_cm2, contrast,
+    # stroke_mm, text_mm, bilevel): the page's quality record starts from these.
+    measures: dict = field(default_factory=dict)
 
 
 class Cell(BaseModel):
@@ -69,6 +72,9 @@ class PageGrid(BaseModel):
     # Detected ruling segments [x0, y0, x1, y1], for debug overlays.
     h_lines: list[list[int]] = Field(default_factory=list)
     v_lines: list[list[int]] = Field(default_factory=list)
+    # Per table, the mean inked share of the lattice edges taken as walls (1: every
+    # rule solid; low: faint or broken rules bridged by the grid stage).
+    wall_coverage: list[float] = Field(default_factory=list)
 
 
 class TextLine(BaseModel):
@@ -103,4 +109,6 @@ class PageResult(BaseModel):
     cells: list[CellText] = Field(default_factory=list)
     loose_text: list[TextLine] = Field(default_factory=list)   # text outside tables (titles)
     notes: list[str] = Field(default_factory=list)
+    # Page measures from preprocess and grid (see models.document.PageQuality).
+    measures: dict = Field(default_factory=dict)
     timings: dict[str, float] = Field(default_factory=dict)

@@ -1,3 +1,5 @@
+import os
+
 import cv2
 import numpy as np
 import pytest
@@ -41,3 +43,102 @@ def test_shadow_is_evened_out():
     assert np.percentile(even[paper], 5) > 200
     ink = preprocess.binarise(even, 200)
     assert (ink[paper] > 0).mean() < 0.01                     # the shadow is not ink
+
+
+# ------------------------------------------------------------------ rough scans
+# Golden images (tests/golden/preprocess/): the cleaned result of a deterministic damaged
+# input, regenerated with EXTRACTOR_UPDATE_GOLDEN=1. The asserts below say what matters
+# (decimal point kept, specks gone); the golden image catches any other drift.
+
+GOLDEN_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'golden', 'preprocess')
+
+
+def _match_golden(name: str, image: np.ndarray, tolerance: float = 0.005) -> None:
+    path = os.path.join(GOLDEN_DIR, name)
+    if os.environ.get('EXTRACTOR_UPDATE_GOLDEN') or not os.path.exists(path):
+        os.makedirs(GOLDEN_DIR, exist_ok=True)
+        cv2.imwrite(path, image)
+    golden = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
+    assert golden is not None and golden.shape == image.shape, f'{name}: golden image differs in size'
+    differ = float((np.abs(golden.astype(int) - image.astype(int)) > 64).mean())
+    assert differ <= tolerance, f'{name}: {differ:.2%} of pixels differ from the golden image'
+
+
+def _speckled_cell(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A funds row's cells ('9.793751', '—', '100%') with 0.5% of the paper speckled
+    (single pixels and 2-3 px clumps); returns (speckled, clean)."""
+    clean = ruled_table(width=900, height=220, rows=(40, 180), cols=(40, 420, 620, 860))
+    clean = put_text(clean, '9.793751', (90, 92), size=34)
+    clean = put_text(clean, '—', (500, 92), size=34)
+    clean = put_text(clean, '100%', (680, 92), size=34)
+    rng = np.random.default_rng(seed)
+    speckled = clean.copy()
+    h, w = clean.shape
+    n = int(0.005 * h * w)
+    ys, xs = rng.integers(0, h, n), rng.integers(0, w, n)
+    speckled[ys, xs] = 0
+    for y, x in zip(rng.integers(0, h, n // 8), rng.integers(0, w, n // 8)):
+        cv2.circle(speckled, (int(x), int(y)), int(rng.integers(1, 3)), 0, -1)
+    return speckled, clean
+
+
+def test_specks_go_but_the_decimal_point_and_dash_stay():
+    speckled, clean = _speckled_cell()
+    gray = preprocess.even_out_light(speckled)
+    ink = preprocess.binarise(gray, 200)
+    measures = preprocess.measure_page(gray, ink, 200)
+    specks = preprocess.find_specks(ink, measures)
+    preprocess.wipe(gray, ink, specks)
+    print_ink = preprocess.binarise(preprocess.even_out_light(clean), 200) > 0
+    # Every piece of print survives: the decimal point, the dash, the % sign.
+    n, labels = cv2.connectedComponents(print_ink.astype(np.uint8), connectivity=8)
+    for i in range(1, n):
+        part = labels == i
+        assert (ink[part] > 0).mean() > 0.9, f'print component {i} was wiped'
+    # What was speckle on paper away from the text is gone (beside the rules too).
+    rules = preprocess.binarise(preprocess.even_out_light(
+        ruled_table(width=900, height=220, rows=(40, 180), cols=(40, 420, 620, 860))), 200) > 0
+    text_ink = print_ink & ~rules
+    far = (cv2.dilate(text_ink.astype(np.uint8), np.ones((61, 61), np.uint8)) == 0) \
+        & (cv2.dilate(rules.astype(np.uint8), np.ones((5, 5), np.uint8)) == 0)
+    assert (ink[far] > 0).sum() < 0.02 * (speckled[far] < 128).sum()
+    _match_golden('speckled_cell.png', gray)
+
+
+def test_copier_border_and_streak_are_taken_off_without_cutting_print():
+    page = put_text(ruled_table(width=1400, height=1100, rows=(200, 300, 400, 500), cols=(200, 700, 1200)),
+                    '年度资金总额 396.267529', (240, 330), size=30)
+    scan = page.copy()
+    scan[:, 1340:] = 20                          # open-lid border on the right
+    scan[:, 455:457] = 120                       # a drum streak through the text and rules
+    gray = preprocess.even_out_light(scan)
+    ink = preprocess.binarise(gray, 200)
+    marks = preprocess.find_copier_marks(scan, ink, 200)
+    assert marks.streaks and all(not horizontal for horizontal, _, _ in marks.streaks)
+    preprocess.wipe(gray, ink, marks.border, grow=2)
+    for horizontal, start, end in marks.streaks:
+        preprocess.wipe_streak(gray, ink, horizontal, start, end)
+    assert (ink[:, 1345:] > 0).mean() < 0.01                      # border gone
+    assert (ink[50:180, 450:462] > 0).mean() < 0.01               # streak gone in the margin
+    assert (ink[298:302, 450:462] > 0).any()                      # the rule it crossed is whole
+    _match_golden('copier_marks.png', gray)
+
+
+@pytest.mark.parametrize('turn', [90, 180, 270])
+def test_a_page_fed_sideways_or_upside_down_comes_out_upright(turn, recognizer):
+    from extractor import pipeline
+    upright = ruled_table(width=1300, height=900, rows=(100, 200, 300, 400, 500, 600),
+                          cols=(100, 500, 900, 1200))
+    lines = ['项目名称', '年度资金总额', '其中：当年财政拨款', '上年结转资金', '其他资金']
+    for i, text in enumerate(lines):
+        upright = put_text(upright, text, (120, 130 + 100 * i), size=30)
+        upright = put_text(upright, '实际完成情况', (520, 130 + 100 * i), size=30)
+    scan = np.ascontiguousarray(np.rot90(upright, k=turn // 90))
+    clean = preprocess.clean_page(Page(number=1, image=scan, dpi=200), pipeline.line_scorer(recognizer))
+    assert (clean.measures['turned_deg'] + turn) % 360 == 0
+    assert clean.gray.shape == upright.shape
+    expected = preprocess.binarise(preprocess.even_out_light(upright), 200) > 0
+    overlap = (expected & (clean.ink > 0)).sum() / max(1, (expected | (clean.ink > 0)).sum())
+    assert overlap > 0.8
+    _match_golden(f'turned_{turn}.png', cv2.resize(clean.gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA),
+                  tolerance=0.01)
