@@ -2,10 +2,19 @@
 worker processes (one page at a time each, one OCR thread) on generated scans.
 
     python benchmarks/queue_throughput.py [--docs 40] [--workers 1,2] [--broker redis|embedded]
+                                          [--fault kill|restart] [--redis-url URL]
 
 Each run gets a fresh store and broker database; the workers are started and ready
 before the clock starts, which runs from `submit` until the store says every document
 is final. Scaling is the 2-process rate over twice the 1-process rate (1.0 = linear).
+With Redis and no --redis-url, a redis-server of the benchmark's own runs on a free
+port (the machine's Redis is left alone).
+
+--fault: once a quarter of the documents are done, `kill` kill -9s the first worker
+(and its pool) or `restart` kills the Redis server and starts it again empty; the run
+then prints how long the lost page took to start again (kill), how long until the
+first page finished after the broker was back (restart), the longest time with no page
+finished, and whether every document ended once.
 """
 from __future__ import annotations
 
@@ -36,7 +45,52 @@ def redis_reachable(url: str) -> bool:
         return False
 
 
-def run(scans: list[str], workers: int, broker: str, work_dir: str) -> dict:
+def _page_times(store) -> list:
+    from sqlalchemy import select
+
+    from workers.store.models import PageRow
+    with store.session() as session:
+        return sorted(t for t in session.scalars(select(PageRow.finished_at)) if t is not None)
+
+
+def _fault(kind: str, local, redis_server, store) -> dict:
+    """Cause the fault; return what is needed to measure the recovery."""
+    import signal
+
+    from workers.store.models import utcnow
+    at = utcnow()
+    if kind == 'kill':
+        victim = local.processes[0]
+        os.killpg(victim.pid, signal.SIGKILL)
+        victim.wait()
+    else:
+        redis_server.kill()
+        time.sleep(2)
+        redis_server.start()
+    return {'kind': kind, 'at': at, 'back': utcnow()}
+
+
+def _recovery(fault: dict, store) -> dict:
+    from sqlalchemy import func, select
+
+    from workers.store.models import Document, PageRow
+    times = [t for t in _page_times(store) if t >= fault['at']]
+    gaps = [(b - a).total_seconds() for a, b in zip([fault['at']] + times, times)]
+    with store.session() as session:
+        redone = session.scalars(select(PageRow.started_at).where(PageRow.attempts >= 2)).all()
+        docs = session.scalar(select(func.count(Document.id)))
+    out = {'longest_gap': max(gaps) if gaps else None, 'documents_in_store': docs}
+    if fault['kind'] == 'kill':
+        out['lost_page_restarted_after'] = min(((t - fault['at']).total_seconds() for t in redone
+                                                if t and t >= fault['at']), default=None)
+    else:
+        out['first_page_after_restart'] = (times and next(
+            ((t - fault['back']).total_seconds() for t in times if t >= fault['back']), None))
+    return out
+
+
+def run(scans: list[str], workers: int, broker: str, work_dir: str, fault_kind: str = '',
+        redis_server=None) -> dict:
     # One data dir (the embedded broker's file is in it, and this process's Celery app
     # is made once), a fresh store per run.
     data_dir = os.path.join(work_dir, 'var')
@@ -71,16 +125,21 @@ def run(scans: list[str], workers: int, broker: str, work_dir: str) -> dict:
         files = [SubmittedFile(p, sha256_of(p), os.path.getsize(p)) for p in scans]
         started = time.monotonic()
         dispatch.send_documents(register(store, 'bench', files).to_queue)
+        fault = None
         while True:
             with store.session() as session:
                 progress = batch_progress(session, find_batch(session, 'bench'))
             if progress.complete:
                 break
+            if fault_kind and fault is None and progress.finished >= max(1, len(files) // 4):
+                fault = _fault(fault_kind, local, redis_server, store)
             time.sleep(0.5)           # lightly: the workers have every core
         seconds = time.monotonic() - started
+        recovery = _recovery(fault, store) if fault else {}
     finally:
         local.stop()
     return {'workers': workers, 'documents': progress.total, 'failed': progress.failed,
+            'recovery': recovery,
             'pages': progress.pages_done + progress.pages_failed, 'seconds': seconds,
             'docs_per_min': progress.total / seconds * 60,
             'pages_per_s': (progress.pages_done + progress.pages_failed) / seconds}
@@ -93,27 +152,50 @@ def main() -> int:
     ap.add_argument('--seed', type=int, default=5)
     ap.add_argument('--workers', default='1,2', help='worker process counts to run')
     ap.add_argument('--broker', default='redis', choices=('redis', 'embedded'))
-    ap.add_argument('--redis-url', default='redis://127.0.0.1:6379/9')
+    ap.add_argument('--redis-url', default=None,
+                    help='an existing Redis database to use (default: start a redis-server of our own)')
+    ap.add_argument('--fault', choices=('kill', 'restart'), default=None)
     args = ap.parse_args()
-    broker = args.redis_url if args.broker == 'redis' else 'embedded'
-    if args.broker == 'redis' and not redis_reachable(broker):
-        print(f'Redis not reachable at {broker}; use --broker embedded', file=sys.stderr)
+    if args.fault == 'restart' and (args.broker != 'redis' or args.redis_url):
+        print('--fault restart needs --broker redis and the benchmark\'s own server', file=sys.stderr)
         return 1
     with tempfile.TemporaryDirectory(prefix='queue-bench-') as work_dir:
-        scans = generate(os.path.join(work_dir, 'scans'), args.docs, args.level, args.seed)
-        print(f'{len(scans)} documents, broker {args.broker}, {os.cpu_count()} cores')
-        print(f'{"workers":>7} {"docs":>5} {"pages":>5} {"seconds":>8} {"docs/min":>9} {"pages/s":>8}')
-        results = []
-        for count in [int(n) for n in args.workers.split(',')]:
-            r = run(scans, count, broker, work_dir)
-            results.append(r)
-            print(f'{r["workers"]:>7} {r["documents"]:>5} {r["pages"]:>5} {r["seconds"]:>8.1f} '
-                  f'{r["docs_per_min"]:>9.1f} {r["pages_per_s"]:>8.2f}'
-                  + (f'  ({r["failed"]} failed)' if r['failed'] else ''), flush=True)
-        by_count = {r['workers']: r for r in results}
-        if 1 in by_count and 2 in by_count:
-            scaling = by_count[2]['pages_per_s'] / (2 * by_count[1]['pages_per_s'])
-            print(f'scaling 1 -> 2 processes: {scaling:.2f} of linear')
+        redis_server = None
+        if args.broker == 'redis' and not args.redis_url:
+            from tests.workers.cluster import RedisServer
+            redis_server = RedisServer(os.path.join(work_dir, 'redis')).start()
+        try:
+            return _main(args, work_dir, redis_server)
+        finally:
+            if redis_server is not None:
+                redis_server.kill()
+
+
+def _main(args, work_dir: str, redis_server) -> int:
+    broker = 'embedded'
+    if args.broker == 'redis':
+        broker = args.redis_url or f'{redis_server.url}/0'
+        if not redis_reachable(broker):
+            print(f'Redis not reachable at {broker}; use --broker embedded', file=sys.stderr)
+            return 1
+    scans = generate(os.path.join(work_dir, 'scans'), args.docs, args.level, args.seed)
+    print(f'{len(scans)} documents, broker {args.broker}, {os.cpu_count()} cores')
+    print(f'{"workers":>7} {"docs":>5} {"pages":>5} {"seconds":>8} {"docs/min":>9} {"pages/s":>8}')
+    results = []
+    for count in [int(n) for n in args.workers.split(',')]:
+        r = run(scans, count, broker, work_dir, args.fault or '', redis_server)
+        results.append(r)
+        print(f'{r["workers"]:>7} {r["documents"]:>5} {r["pages"]:>5} {r["seconds"]:>8.1f} '
+              f'{r["docs_per_min"]:>9.1f} {r["pages_per_s"]:>8.2f}'
+              + (f'  ({r["failed"]} failed)' if r['failed'] else ''), flush=True)
+        if r['recovery']:
+            print(f'        after the {args.fault}: ' + ', '.join(
+                f'{k} {v:.1f} s' if isinstance(v, float) else f'{k} {v}'
+                for k, v in r['recovery'].items()), flush=True)
+    by_count = {r['workers']: r for r in results}
+    if 1 in by_count and 2 in by_count:
+        scaling = by_count[2]['pages_per_s'] / (2 * by_count[1]['pages_per_s'])
+        print(f'scaling 1 -> 2 processes: {scaling:.2f} of linear')
     return 0
 
 

@@ -26,7 +26,8 @@ def short_message(err: BaseException, limit: int = 120) -> str:
 
 def internal_error(err: BaseException) -> str:
     message = short_message(err)
-    name = type(err).__name__
+    module = type(err).__module__.split('.')[0]
+    name = f'{module}.{type(err).__name__}' if module == 'cv2' else type(err).__name__
     return f'internal error ({name}: {message})' if message else f'internal error ({name})'
 
 

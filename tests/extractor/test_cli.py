@@ -49,3 +49,31 @@ def test_bad_inputs_fail_alone_with_one_line_each(tmp_path, shared_dir):
     assert by_file['form.png']['fields'] > 30 and by_file['form.png']['error'] is None
     assert 'empty file' in by_file['empty.pdf']['error']
     assert 'TOTAL' in result.stdout and '~left' in result.stdout
+
+
+def test_an_unexpected_error_fails_its_file_alone_with_the_traceback_in_a_log(
+        tmp_path, data_dir, monkeypatch, capsys):
+    from extractor import cli, pipeline
+    page = ingest.load_page(os.path.join(data_dir, 'samples', 'samples_clean.pdf'), 1, 200)
+    folder = tmp_path / 'in'
+    folder.mkdir()
+    cv2.imwrite(str(folder / 'form.png'), page.image)
+    cv2.imwrite(str(folder / 'crash.png'), page.image[:-1])
+    real_process_page = pipeline.process_page
+
+    def process_page(page, *args, **kwargs):
+        if page.source.endswith('crash.png'):        # a stage meeting what it cannot take
+            cv2.resize(np.zeros((0, 0), np.uint8), (0, 0))
+        return real_process_page(page, *args, **kwargs)
+    monkeypatch.setattr(pipeline, 'process_page', process_page)
+    out = tmp_path / 'out'
+    code = cli.main(['extract', str(folder), '--out', str(out), '--engine', 'tiny', '-q'])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert f"error: {folder / 'crash.png'}: page 1: internal error (cv2.error: image operation " \
+           f"'resize' failed)" in captured.err.splitlines()
+    assert 'Traceback' not in captured.err and 'OpenCV' not in captured.err
+    log = (out / 'extract-errors.log').read_text(encoding='utf-8')
+    assert 'Traceback' in log and 'crash.png' in log and 'Assertion failed' in log
+    assert json.loads((out / 'form.json').read_text(encoding='utf-8'))['forms']
+    assert not (out / 'crash.json').exists()
