@@ -15,6 +15,8 @@ from extractor.errors import printable
 from tests.hostile.corpus import write_corpus
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# About a minute and a half: local workers and two good scans through the pipeline.
+pytestmark = pytest.mark.slow
 # Short limits, so the render bombs cost seconds, not the default minute.
 LIMITS = {'EXTRACTOR_RENDER_TIMEOUT': '5', 'EXTRACTOR_OCR_ENGINE': 'tiny'}
 
@@ -84,6 +86,7 @@ def test_extract_survives_every_hostile_input(corpus, tmp_path):
     assert _poppler_left(folder) == []
 
 
+@pytest.mark.service          # Celery worker processes (on the embedded broker)
 def test_queue_survives_every_hostile_input(corpus, tmp_path):
     folder, items = corpus
     data_dir = tmp_path / 'var'
