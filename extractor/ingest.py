@@ -141,11 +141,12 @@ def sniff_kind(path: str) -> str:
             head = fh.read(1024)
     except OSError as err:
         raise IngestError(f'cannot read file: {err.strerror or err}') from None
-    if head.lstrip(b'\x00\t\r\n ').startswith(b'%PDF') or b'%PDF-' in head:
-        return 'pdf'
     signatures = (b'\x89PNG', b'\xff\xd8\xff', b'II*\x00', b'MM\x00*', b'BM', b'RIFF')
     if head.startswith(signatures):
         return 'image'
+    # A PDF may have a few bytes of junk before its header (poppler reads those too).
+    if head.lstrip(b'\x00\t\r\n ').startswith(b'%PDF') or b'%PDF-' in head:
+        return 'pdf'
     raise IngestError('not a PDF or image file')
 
 
