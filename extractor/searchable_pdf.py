@@ -116,12 +116,11 @@ def straighten_image(image, result: PageResult) -> np.ndarray:
     """The original scan turned and deskewed as preprocess did to this page, so the
     result's boxes fall on its text (a colour scan keeps its colours, white borders)."""
     import cv2
-
-    from extractor.preprocess import turn
     array = np.asarray(image.convert('RGB'))[:, :, ::-1] if isinstance(image, Image.Image) else np.asarray(image)
     turned = int(result.measures.get('turned_deg', 0) or 0)
     if turned:
-        array = turn(array, turned)
+        # Counter-clockwise by quarter turns, as preprocess turns a sideways page.
+        array = np.ascontiguousarray(np.rot90(array, k=(turned // 90) % 4))
     if abs(result.angle) >= 0.05:
         h, w = array.shape[:2]
         matrix = cv2.getRotationMatrix2D((w / 2, h / 2), result.angle, 1.0)
