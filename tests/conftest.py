@@ -40,8 +40,9 @@ SERVICE_FIXTURES = {'redis_server', 'redis_url', 'postgres_server', 'pg_database
                     'make_cluster', 'cluster'}
 BROWSER_FIXTURES = {'browser', 'login'}
 # Fixtures (used directly or through another fixture) that run the whole pipeline over a
-# generated corpus first: tens of seconds before the first test.
-SLOW_FIXTURES = {'corpus_dirs', 'generated_scans'}
+# generated corpus first: tens of seconds before the first test (mild_scan: the
+# end-to-end test's generated scan).
+SLOW_FIXTURES = {'corpus_dirs', 'generated_scans', 'mild_scan'}
 
 
 def pytest_collection_modifyitems(config, items):

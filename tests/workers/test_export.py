@@ -238,6 +238,7 @@ def test_a_failed_document_is_on_the_summary_with_its_reason_but_not_its_folder(
     assert not any(scans in v for r in rows for v in r.values())
 
 
+@pytest.mark.slow
 def test_pdf_export_is_searchable_from_the_scan_or_else_the_stored_pages(tmp_path, recognizer):
     """One page read as a worker reads it; the export writes its searchable PDF from the
     original scan, and from the cleaned page image the worker stored once the scan is gone."""
