@@ -377,14 +377,67 @@ def _split_tall_band(profile: np.ndarray, y0: int, y1: int, expected: float) -> 
     return _split_tall_band(profile, y0, cut, expected) + _split_tall_band(profile, cut + 1, y1, expected)
 
 
-def find_lines(ink: np.ndarray, dpi: int, text_height: Optional[float] = None) -> list[LineBox]:
-    """Text lines inside a cell's ink crop, top to bottom, in crop coordinates."""
+# A speck inside a cell, near enough to text that preprocess kept it: at most this
+# share of the text height across, and standing off the text of its line by more than
+# LINE_SPECK_GAP text heights (a 。, 、 or ： after a character stands closer).
+LINE_SPECK_SIZE = 0.3
+LINE_SPECK_GAP = 0.45
+# Character-size ink: at least this share of the text height, one way or the other.
+CHARACTER_SIZE = 0.4
+
+
+def drop_line_specks(ink: np.ndarray, expected: float) -> np.ndarray:
+    """The cell's ink without the specks that stand beside its text lines: small
+    components off the end of a line's characters, or on a line with no character at
+    all (a speck alone in an empty cell). A printed dash is kept (a filled bar)."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    if n <= 1:
+        return ink
+    x, y, w, h = stats[:, 0], stats[:, 1], stats[:, 2], stats[:, 3]
+    fill = stats[:, cv2.CC_STAT_AREA] / np.maximum(w * h, 1)
+    small = (np.maximum(w, h) <= LINE_SPECK_SIZE * expected) & ~((w >= 1.8 * h) & (fill > 0.5))
+    small[0] = False
+    chars = np.nonzero(~small & (np.maximum(w, h) >= CHARACTER_SIZE * expected))[0]
+    chars = chars[chars > 0]
+    gap = LINE_SPECK_GAP * expected
+    drop = np.zeros(n, bool)
+    for i in np.nonzero(small)[0]:
+        cy0, cy1 = y[i], y[i] + h[i]
+        # Characters on the same line: overlapping this component's rows (widened by
+        # half a line, punctuation sits low or high in it).
+        same_line = chars[(y[chars] < cy1 + 0.5 * expected) & (y[chars] + h[chars] > cy0 - 0.5 * expected)]
+        if len(same_line) == 0:
+            drop[i] = True
+            continue
+        left, right = x[i], x[i] + w[i]
+        distance = np.maximum(0, np.maximum(x[same_line] - right, left - (x[same_line] + w[same_line])))
+        drop[i] = float(distance.min()) > gap
+    if not drop.any():
+        return ink
+    out = ink.copy()
+    out[drop[labels]] = 0
+    return out
+
+
+def clean_cell_ink(ink: np.ndarray, dpi: int, text_height: Optional[float] = None) -> np.ndarray:
+    """A cell's ink with what is not its text taken out: remnants of its rules, dust,
+    and specks standing beside its lines."""
     scale = dpi / 200.0
     ink = _denoise(_strip_rule_remnants(ink), max(4, int(6 * scale * scale)))
+    return drop_line_specks(ink, text_height or 28 * scale)
+
+
+def find_lines(ink: np.ndarray, dpi: int, text_height: Optional[float] = None,
+               cleaned: bool = False) -> list[LineBox]:
+    """Text lines inside a cell's ink crop, top to bottom, in crop coordinates
+    (`cleaned`: the ink has been through clean_cell_ink already)."""
+    scale = dpi / 200.0
+    expected = text_height or 28 * scale
+    if not cleaned:
+        ink = clean_cell_ink(ink, dpi, text_height)
     bands = _bands(ink.sum(axis=1))
     if not bands:
         return []
-    expected = text_height or 28 * scale
     # Characters like 二 and 三 leave blank rows inside a line: fold thin bands into
     # a neighbour when the result is still no taller than one line.
     merged: list[list[int]] = []
@@ -459,13 +512,21 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
     recognizer = recognizer or default_recognizer()
     jobs = []       # (key, crop box in page coords, LineBox)
     cells: list[CellText] = []
+    text_mm = page.measures.get('text_mm') if page.measures else None
+    text_height = text_mm * page.dpi / 25.4 if text_mm else None
+    # What the line finder takes out of a cell (rule remnants, specks) is painted out
+    # of the image the recogniser reads too; on a copy, the stage's input stays as is.
+    gray = page.gray.copy()
     for t_index, table in enumerate(grid.tables):
         for c_index, cell in enumerate(table.cells):
             cells.append(CellText(table=t_index, cell=c_index))
             x0, y0, x1, y1 = _inset(cell.bbox, page.dpi)
             if x1 - x0 < 4 or y1 - y0 < 4:
                 continue
-            for line in find_lines(page.ink[y0:y1, x0:x1], page.dpi):
+            raw = page.ink[y0:y1, x0:x1]
+            ink = clean_cell_ink(raw, page.dpi, text_height)
+            gray[y0:y1, x0:x1][(raw > 0) & (ink == 0)] = 255
+            for line in find_lines(ink, page.dpi, text_height, cleaned=True):
                 jobs.append((len(cells) - 1, (x0, y0, x1, y1), line))
     loose_jobs = []
     for rx0, ry0, rx1, ry1 in _loose_regions(grid):
@@ -475,7 +536,7 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
 
     crops, metas = [], []
     for key, region, line in jobs:
-        crop, box = _line_crop(page.gray, region, line)
+        crop, box = _line_crop(gray, region, line)
         metas.append((key, box, line))
         if not line.is_dash:
             crops.append(crop)

@@ -51,7 +51,7 @@ def process_page(page: Page, recognizer: Optional[ocr.Recognizer] = None,
         notes.append('no ruled table found on this page')
     measures = dict(clean.measures, skew_deg=round(clean.angle, 3),
                     rule_continuity=grid_stage.rule_continuity(grid))
-    return PageResult(number=page.number, dpi=page.dpi, angle=round(clean.angle, 3), grid=grid,
+    return PageResult(number=page.number, dpi=clean.dpi, angle=round(clean.angle, 3), grid=grid,
                       cells=cells, loose_text=loose, notes=notes, measures=measures,
                       timings={k: round(v, 4) for k, v in timings.items()})
 

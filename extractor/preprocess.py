@@ -437,15 +437,52 @@ def turn(image: np.ndarray, degrees: int) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(image, k=(degrees // 90) % 4))
 
 
+# ------------------------------------------------------------------ resolution
+
+# Every page is cleaned and read at this resolution, whatever it was scanned at: the
+# stages' tolerances are in millimetres, but a recogniser and a speck filter see pixels,
+# and a 150-dpi fax and a 300-dpi colour scan of one form should give the same values.
+WORKING_DPI = 200
+# Scans within this of the working resolution are left as they are.
+WORKING_DPI_SLACK = 0.15
+A4_SHORT_INCHES = 8.27
+# Paper widths (short side, inches) a form is printed on: B5 to A3 (an A5 page taken
+# for a low-resolution A4 is only read a little larger).
+PAPER_SHORT_INCHES = (6.9, 11.7)
+
+
+def scan_dpi(page: Page) -> int:
+    """The page's resolution: what it says, unless that makes an impossible paper size
+    (an image with no or a wrong resolution tag), then the resolution at which its short
+    side is A4's."""
+    short_inches = min(page.image.shape[:2]) / max(page.dpi, 1)
+    if PAPER_SHORT_INCHES[0] <= short_inches <= PAPER_SHORT_INCHES[1]:
+        return page.dpi
+    return max(50, int(round(min(page.image.shape[:2]) / A4_SHORT_INCHES)))
+
+
+def to_working_resolution(page: Page) -> tuple[np.ndarray, int]:
+    """(image, dpi) with the image resampled to WORKING_DPI when it is far from it."""
+    dpi = scan_dpi(page)
+    if abs(dpi - WORKING_DPI) <= WORKING_DPI_SLACK * WORKING_DPI:
+        return page.image, dpi
+    factor = WORKING_DPI / dpi
+    interp = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
+    return cv2.resize(page.image, None, fx=factor, fy=factor, interpolation=interp), WORKING_DPI
+
+
 # ------------------------------------------------------------------ the stage
 
 def clean_page(page: Page, score_lines: Optional[LineScorer] = None) -> CleanPage:
     """score_lines: the recogniser's confidence on line crops, used to tell an
     upside-down page (without it, only sideways pages are turned)."""
+    bilevel = _is_bilevel(page.image)
+    image, dpi = to_working_resolution(page)
+    notes = [f'read at {dpi} dpi (scanned at {scan_dpi(page)})'] if dpi != page.dpi else []
+    page = Page(number=page.number, image=image, dpi=dpi, source=page.source)
     raw = suppress_stamps(page.image)
     gray = even_out_light(raw)
     ink = binarise(gray, page.dpi)
-    notes = []
     marks = find_copier_marks(raw, ink, page.dpi)
     wipe(gray, ink, marks.border, grow=2)
     for horizontal, start, end in marks.streaks:
@@ -481,7 +518,7 @@ def clean_page(page: Page, score_lines: Optional[LineScorer] = None) -> CleanPag
              'contrast': round(measures.contrast, 3),
              'stroke_mm': round(measures.stroke_px * 25.4 / page.dpi, 3),
              'text_mm': round(measures.text_px * 25.4 / page.dpi, 3),
-             'bilevel': bool(_is_bilevel(page.image))}
+             'bilevel': bilevel}
     return CleanPage(number=page.number, gray=gray, ink=ink, dpi=page.dpi, angle=angle, notes=notes,
                      measures=stats)
 

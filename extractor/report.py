@@ -1,10 +1,11 @@
 """The batch report: per document, its fields, the fields flagged for review by reason,
 and an estimate of the wrong values left among the fields nobody is asked to check.
 
-The estimate is the document's unflagged fields times the silent error rate (wrong and
+The estimate is, per form, its unflagged fields times the silent error rate (wrong and
 not flagged, per unflagged field) measured by benchmarks/residual_rate.py on generated
-scans. The rate depends on how rough the scan is, which shows in how much of it had to
-be flagged, so the measured rate is taken by the document's own flagged share.
+scans of every damage level, for forms of the same page grade: how readable the form's
+pages measured (speckle, contrast, rule continuity, share of unsure lines; see
+extractor.validate.grade_page). A form takes the grade of its worst page.
 """
 from __future__ import annotations
 
@@ -14,12 +15,13 @@ from typing import Iterable, Optional
 from models import Document
 from models.report import BatchReport, DocumentReport
 
-# Documents with at most this share of their fields flagged count as clean scans.
+GRADES = ('good', 'fair', 'rough', 'unreadable')
+# Silent errors per unflagged field by page grade, measured with
+# benchmarks/residual_rate.py (seed 11; clean, mild, hard and rough scans, 30 forms each).
+RESIDUAL_RATE = {'good': 0.0013, 'fair': 0.004, 'rough': 0.02, 'unreadable': 0.05}
+# Results stored before pages were graded: a document with more than this share of its
+# fields flagged is taken as rough, else as good.
 ROUGH_FLAG_SHARE = 0.12
-# Silent errors per unflagged field, measured with benchmarks/residual_rate.py (seed 11,
-# 30 forms each of mild and hard scans, 20 documents): 'clean' 4 wrong in 3100 unflagged
-# fields, 'rough' 13 in 1906.
-RESIDUAL_RATE = {'clean': 0.0013, 'rough': 0.0068}
 
 
 def flagged_paths(document: Document) -> dict[tuple[int, str], set[str]]:
@@ -34,6 +36,13 @@ def flagged_paths(document: Document) -> dict[tuple[int, str], set[str]]:
     return out
 
 
+def form_grade(document: Document, index: int) -> Optional[str]:
+    """The worst grade among the form's pages (None when the pages were not graded)."""
+    grades = {q.page: q.grade for q in document.quality}
+    found = [grades[p] for p in document.forms[index].pages if p in grades]
+    return max(found, key=GRADES.index) if found else None
+
+
 def document_report(document: Document) -> DocumentReport:
     fields = sum(len(form.field_paths()) for form in document.forms)
     flagged = flagged_paths(document)
@@ -42,14 +51,22 @@ def document_report(document: Document) -> DocumentReport:
         for reason in reasons:
             by_reason[reason] += 1
     share = len(flagged) / fields if fields else 0.0
-    quality = 'rough' if share > ROUGH_FLAG_SHARE else 'clean'
-    unflagged = fields - len(flagged)
-    rate = RESIDUAL_RATE[quality]
+    fallback = 'rough' if share > ROUGH_FLAG_SHARE else 'good'
+    residual, grades = 0.0, []
+    for index, form in enumerate(document.forms):
+        grade = form_grade(document, index) or fallback
+        grades.append(grade)
+        unflagged = sum(1 for path in form.field_paths() if (index, path) not in flagged)
+        residual += unflagged * RESIDUAL_RATE[grade]
+    unflagged_total = fields - len(flagged)
+    worst = max(grades, key=GRADES.index) if grades else fallback
     return DocumentReport(file=document.source.file, forms=len(document.forms),
                           pages=document.source.pages, fields=fields, flagged_fields=len(flagged),
                           by_reason=dict(sorted(by_reason.items())),
-                          residual_errors=round(unflagged * rate, 2), residual_rate=rate,
-                          scan_quality=quality)
+                          residual_errors=round(residual, 2),
+                          residual_rate=round(residual / unflagged_total, 5) if unflagged_total else 0.0,
+                          scan_quality=worst,
+                          page_grades={q.page: q.grade for q in document.quality})
 
 
 def failed_report(file: str, error: str, pages: Optional[int] = None) -> DocumentReport:
@@ -61,7 +78,7 @@ def format_report(report: BatchReport) -> str:
     """A plain-text table for the terminal, one line per document and a total."""
     reasons = sorted({r for d in report.documents for r in d.by_reason})
     head = f'{"document":<36} {"forms":>5} {"fields":>6} {"flagged":>7}'
-    head += ''.join(f' {r:>{len(r)}}' for r in reasons) + f' {"~left":>6}'
+    head += ''.join(f' {r:>{len(r)}}' for r in reasons) + f' {"grade":>10} {"~left":>6}'
     lines = [head, '-' * len(head)]
     for d in report.documents:
         name = d.file if len(d.file) <= 36 else d.file[:33] + '...'
@@ -70,13 +87,14 @@ def format_report(report: BatchReport) -> str:
             continue
         row = f'{name:<36} {d.forms:>5} {d.fields:>6} {d.flagged_fields:>7}'
         row += ''.join(f' {d.by_reason.get(r, 0):>{len(r)}}' for r in reasons)
-        lines.append(row + f' {d.residual_errors:>6.1f}')
+        lines.append(row + f' {d.scan_quality:>10} {d.residual_errors:>6.1f}')
     done = [d for d in report.documents if not d.error]
     total = f'{"TOTAL":<36} {sum(d.forms for d in done):>5} {report.fields:>6} {report.flagged_fields:>7}'
     total += ''.join(f' {sum(d.by_reason.get(r, 0) for d in done):>{len(r)}}' for r in reasons)
-    lines += ['-' * len(head), total + f' {report.residual_errors:>6.1f}']
+    lines += ['-' * len(head), total + f' {"":>10} {report.residual_errors:>6.1f}']
     lines.append(f'~left: wrong values expected among the {report.fields - report.flagged_fields} '
-                 'unflagged fields (silent error rate measured on generated scans; see extractor/report.py)')
+                 'unflagged fields (silent error rate measured on generated scans for the grade of the '
+                 'worst page: good, fair, rough or unreadable; see extractor/report.py)')
     return '\n'.join(lines)
 
 

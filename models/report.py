@@ -17,8 +17,9 @@ class DocumentReport(BaseModel):
     # Expected wrong values among the unflagged fields: unflagged fields x the silent
     # error rate measured on generated scans of similar difficulty (see extractor/report.py).
     residual_errors: float = 0.0
-    residual_rate: float = 0.0        # per unflagged field
-    scan_quality: str = ''            # which measured rate applied: 'clean' or 'rough'
+    residual_rate: float = 0.0        # per unflagged field (the forms' rates, weighted)
+    scan_quality: str = ''            # the worst page grade: good, fair, rough or unreadable
+    page_grades: dict[int, str] = Field(default_factory=dict)   # page -> grade
     error: Optional[str] = None       # the document failed: why
 
 

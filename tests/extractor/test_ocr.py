@@ -1,9 +1,10 @@
+import cv2
 import numpy as np
 import pytest
 
 from extractor import ocr, preprocess
 
-from drawing import text_line
+from drawing import put_text, text_line
 
 
 def _ink(gray):
@@ -97,3 +98,23 @@ def test_cascade_settles_two_differing_tiny_readings_with_the_small_model():
     # a confident text line both tiny readings agree on is not re-read
     cascade = ocr.CascadeRecognizer(_Scripted({key: '合同金额', wide_key: '合同金额'}), _Scripted({}))
     assert cascade.recognize([line])[0].text == '合同金额'
+
+
+def test_specks_beside_a_line_go_but_its_punctuation_stays():
+    cell = put_text(np.full((90, 700), 255, np.uint8), '完成培训。9.79', (20, 25), size=30)
+    ink = _ink(cell)
+    cv2.circle(ink, (400, 45), 2, 255, -1)          # a toner speck well past the text
+    cv2.circle(ink, (640, 20), 2, 255, -1)          # and one in the corner
+    cleaned = ocr.clean_cell_ink(ink, 200)
+    assert not cleaned[:, 380:].any()
+    text_ink = _ink(cell) > 0
+    assert (cleaned[text_ink] > 0).mean() > 0.97     # 。 and the decimal point stay
+    lines = ocr.find_lines(ink, 200)
+    assert len(lines) == 1 and lines[0].x1 < 380
+
+
+def test_a_cell_holding_only_specks_has_no_line():
+    ink = np.zeros((90, 300), np.uint8)
+    for x, y in ((40, 30), (150, 60), (260, 20)):
+        cv2.circle(ink, (x, y), 2, 255, -1)
+    assert ocr.find_lines(ink, 200) == []

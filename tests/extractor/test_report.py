@@ -1,7 +1,7 @@
 """The batch report counts fields and flagged fields the way a reviewer sees them, and
 estimates what is left from the measured silent error rate."""
 from extractor import report
-from models import Document, Flag, FlagReason, Form, FundsRow, Indicator, Source, Total
+from models import Document, Flag, FlagReason, Form, FundsRow, Indicator, PageQuality, Source, Total
 from models.report import BatchReport
 
 
@@ -27,8 +27,19 @@ def test_fields_flagged_by_reason_and_prefix_flags():
     assert summary.flagged_fields == 1 + row_fields
     assert summary.by_reason == {'low_confidence': 1, 'split_number': 1, 'structure': row_fields}
     unflagged = summary.fields - summary.flagged_fields
-    assert summary.scan_quality == 'rough'       # 9 of 32 fields flagged
+    assert summary.scan_quality == 'rough'       # ungraded pages: 9 of 32 fields flagged
     assert summary.residual_errors == round(unflagged * report.RESIDUAL_RATE['rough'], 2)
+
+
+def test_the_estimate_follows_the_grade_of_each_forms_pages():
+    doc = make_document([])
+    doc.forms.append(doc.forms[0].model_copy(update={'pages': [2]}))
+    doc.quality = [PageQuality(page=1, grade='good'), PageQuality(page=2, grade='rough')]
+    summary = report.document_report(doc)
+    per_form = len(doc.forms[0].field_paths())
+    expected = per_form * (report.RESIDUAL_RATE['good'] + report.RESIDUAL_RATE['rough'])
+    assert summary.residual_errors == round(expected, 2)
+    assert summary.scan_quality == 'rough' and summary.page_grades == {1: 'good', 2: 'rough'}
 
 
 def test_a_heavily_flagged_document_takes_the_rough_scan_rate():
