@@ -73,11 +73,20 @@ class ExportError(Exception):
 FORMULA_START = ('=', '+', '-', '@', '\t', '\r')
 
 
+def _looks_guarded(text: str) -> bool:
+    return text.startswith("'") and text[1:].startswith(FORMULA_START + ("'",))
+
+
 def guard_csv(value) -> str:
     """A CSV cell that no spreadsheet program will evaluate: text starting like a
-    formula gets a leading apostrophe (OWASP's advice for CSV injection)."""
+    formula gets a leading apostrophe (OWASP's advice for CSV injection). Text that
+    already looks guarded gets one more, so `unguard_csv` gives back every value."""
     text = '' if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    return "'" + text if text.startswith(FORMULA_START) or _looks_guarded(text) else text
+
+
+def unguard_csv(text: str) -> str:
+    return text[1:] if _looks_guarded(text) else text
 
 
 _NUMBER = re.compile(r'^([+-]?)(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(%?)$')
@@ -262,14 +271,15 @@ def csv_record(row: dict) -> dict:
 
 def read_csv(path: str) -> list[dict]:
     """The rows of an exported CSV keyed back by COLUMNS (`row` as funds / goals /
-    indicator / total, 0-based `form` and `row_index` as text): how tests and scripts
-    read the file a person opens in a spreadsheet."""
+    indicator / total, 0-based `form` and `row_index` as text, values as they were
+    before the formula guard): how tests and scripts read the file a person opens in a
+    spreadsheet."""
     kinds = {name: kind for kind, name in BLOCK_NAMES.items()}
     with open(path, encoding='utf-8-sig', newline='') as fh:
         records = list(csv.DictReader(fh))
     out = []
     for record in records:
-        row = {k: record[HEADERS[k]] for k in COLUMNS}
+        row = {k: unguard_csv(record[HEADERS[k]]) for k in COLUMNS}
         row['row'] = kinds.get(row['row'], row['row'])
         row['form'] = str(int(row['form']) - 1)
         row['row_index'] = str(int(row['row_index']) - 1)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from models import Document, Flag, Source
 from tests.workers.cluster import ROOT
-from workers.export import HEADERS, export, read_csv
+from workers.export import HEADERS, export, guard_csv, read_csv, unguard_csv
 from workers.store import tracking
 from workers.store.db import open_store
 from workers.store.models import FieldRow, FormRow
@@ -200,6 +200,10 @@ def test_formula_looking_values_and_names_are_text_in_xlsx_and_csv(tmp_path):
             assert not value.startswith(('=', '+', '-', '@', '\t', '\r')), value
     first = records[0]
     assert first['项目名称'] == "'" + HOSTILE[0] and first['文件'] == "'=cmd|calc.pdf"
+    back = read_csv(csv_path)[0]                       # and scripts get the values back
+    assert (back['project_name'], back['file'], back['department']) == (HOSTILE[0], '=cmd|calc.pdf', HOSTILE[3])
+    assert guard_csv("'=1") == "''=1" and unguard_csv(guard_csv("'=1")) == "'=1"
+    assert guard_csv("it's") == "it's" and unguard_csv("it's") == "it's"
 
 
 def test_csv_has_every_block_with_chinese_headers_and_reads_back(batch, tmp_path):
