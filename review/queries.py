@@ -2,25 +2,25 @@
 page and progress. Each page costs a fixed number of queries, whatever its size.
 
 The queue: every field with an open flag, across the documents the user may see
-(review.access), one item per field (form, path), ranked by its riskiest open flag
+(review.access), one item per field (form, path), at the place of its first open flag
+in (reason, confidence, document, position) order: the riskiest reason first
 (arithmetic, then split numbers, then low confidence, unparsed, missing, structure;
-see workers.store.models.REASON_RANK), then the least confident first, then in
-document order. Filters: batch, reason, form. A reviewer does not see the money
+see workers.store.models.REASON_RANK), the least confident first within a reason,
+then in document order (positions are numbers: funds.2 before funds.10). Filters: batch, reason, form. A reviewer does not see the money
 fields they keyed already (they wait for someone else), nor, unless senior, the
 ones whose entries differ (a senior decides those; seniors see them first), nor the
 items someone else has claimed (review.claims).
 
-It is one GROUP BY over the open flags (index ix_flags_status_rank) with LIMIT/OFFSET,
-and a second query for the 50 items on the page, so its cost follows the page, not
-the backlog: see benchmarks/review_queue.py.
+The open flags stream in queue order from one index (ix_flags_queue) until the page
+is full, the total is one GROUP BY over a covering index (ix_flags_open_items), and
+three more queries fill in the 50 items on the page: see benchmarks/review_queue.py.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Iterable, Optional
+from typing import Iterable, NamedTuple, Optional
 
-from sqlalchemy import and_, case, exists, func, literal, select, tuple_
+from sqlalchemy import and_, func, literal, select, tuple_
 from sqlalchemy.orm import Session, joinedload
 
 from review.access import visible_documents
@@ -53,6 +53,12 @@ class Filters:
                 if v is not None}
 
 
+class FlagBrief(NamedTuple):
+    reason: str
+    detail: str
+    value: Optional[str]
+
+
 @dataclass
 class Item:
     position: int                 # 0-based place in the filtered queue
@@ -67,6 +73,8 @@ class Item:
     value: Optional[str] = None
     confidence: Optional[float] = None
     state: str = ''               # '', 'keyed by 1', 'disputed'
+    url: str = ''                 # the field page, with the queue's filters and place
+    form_url: str = ''
 
 
 def _key_states(session: Session, user: User) -> tuple[set, set, dict]:
@@ -83,68 +91,109 @@ def _key_states(session: Session, user: User) -> tuple[set, set, dict]:
     return mine, disputed, {k: len(v) for k, v in people.items()}
 
 
-def _grouped(user: User, filters: Filters, hide: set, now: datetime):
-    claimed_by_others = exists().where(Claim.form_id == FlagRow.form_id, Claim.path == FlagRow.field,
-                                       Claim.user_id != user.id, Claim.expires_at > now)
+def _claimed_by_others(session: Session, user: User) -> set:
+    """Items others hold now: a handful (one per reviewer at work), so they are left
+    out by value rather than by a subquery per flag."""
+    return {tuple(r) for r in session.execute(select(Claim.form_id, Claim.path).where(
+        Claim.user_id != user.id, Claim.expires_at > utcnow()))}
+
+
+def _hidden(session: Session, user: User) -> tuple[set, set, dict, set]:
+    """(hidden items, disputed items, people who keyed each item) for the user's queue."""
+    mine, disputed, keyed = _key_states(session, user)
+    senior = user.role in Role.SENIORS
+    return mine | (set() if senior else disputed) | _claimed_by_others(session, user), disputed, keyed, senior
+
+
+def _conditions(user: User, filters: Filters) -> list:
+    # `document_id + 0`: the same test, but SQLite then walks ix_flags_queue in queue
+    # order instead of looking flags up per visible document and sorting them all.
+    document = FlagRow.document_id + 0
     conditions = [FlagRow.status == FlagState.OPEN, FlagRow.form_id.is_not(None),
-                  FlagRow.document_id.in_(visible_documents(user)), ~claimed_by_others]
+                  document.in_(visible_documents(user))]
     if filters.batch is not None:
-        conditions.append(FlagRow.document_id.in_(
-            select(BatchItem.document_id).where(BatchItem.batch_id == filters.batch)))
+        conditions.append(document.in_(select(BatchItem.document_id).where(BatchItem.batch_id == filters.batch)))
     if filters.reason is not None:
         conditions.append(FlagRow.reason == filters.reason)
     if filters.form is not None:
         conditions.append(FlagRow.form_id == filters.form)
+    return conditions
+
+
+def _in_order(session: Session, user: User, filters: Filters, hide: set, first: set):
+    """(form_id, path, rank) of each item in queue order: `first` (disputed items, for a
+    senior) ahead, then every item at the place of its first flag in (reason rank,
+    confidence, document, position) order, skipping `hide`. Flags stream from the
+    index and the caller stops reading when its page is full, so a first page costs
+    the same with 100 open flags or 100,000."""
+    order = (FlagRow.rank, FlagRow.confidence, FlagRow.document_id, FlagRow.position)
+    seen = set(hide)
+    queries = []
+    if first:
+        queries.append(select(FlagRow.form_id, FlagRow.field, FlagRow.rank)
+                       .where(*_conditions(user, filters), tuple_(FlagRow.form_id, FlagRow.field).in_(sorted(first)))
+                       .order_by(*order))
+    queries.append(select(FlagRow.form_id, FlagRow.field, FlagRow.rank)
+                   .where(*_conditions(user, filters)).order_by(*order))
+    connection = session.connection()
+    for query in queries:
+        # Core rows, streamed (a server-side cursor on PostgreSQL; SQLite reads lazily).
+        result = connection.execute(query.execution_options(stream_results=True, max_row_buffer=200))
+        try:
+            for form_id, path, rank in result:
+                if (form_id, path) not in seen:
+                    seen.add((form_id, path))
+                    yield form_id, path, rank
+        finally:
+            result.close()
+
+
+def _count(session: Session, user: User, filters: Filters, hide: set) -> int:
+    conditions = _conditions(user, filters)
     if hide:
         conditions.append(tuple_(FlagRow.form_id, FlagRow.field).not_in(sorted(hide)))
-    return (select(FlagRow.form_id, FlagRow.field, func.min(FlagRow.rank).label('rank'),
-                   func.min(func.coalesce(FlagRow.confidence, 1.0)).label('confidence'),
-                   func.min(FlagRow.document_id).label('document_id'),
-                   func.min(FlagRow.position).label('position'))
-            .where(and_(*conditions)).group_by(FlagRow.form_id, FlagRow.field))
-
-
-def _order(grouped, disputed_first: set):
-    sub = grouped.subquery()
-    first = literal(1)
-    if disputed_first:
-        first = case((tuple_(sub.c.form_id, sub.c.field).in_(sorted(disputed_first)), 0), else_=1)
-    return sub, select(sub.c.form_id, sub.c.field, sub.c.rank).order_by(
-        first, sub.c.rank, sub.c.confidence, sub.c.document_id, sub.c.position, sub.c.field)
+    items = (select(literal(1)).where(and_(*conditions))
+             .group_by(FlagRow.document_id, FlagRow.form_id, FlagRow.field).subquery())
+    return session.scalar(select(func.count()).select_from(items))
 
 
 def page(session: Session, user: User, filters: Filters, offset: int = 0,
          limit: int = PAGE_SIZE, with_total: bool = True) -> tuple[list[Item], int]:
     """The items from `offset` on, and how many there are in all (-1 if not asked)."""
-    mine, disputed, keyed = _key_states(session, user)
-    senior = user.role in Role.SENIORS
-    hide = mine | (set() if senior else disputed)
-    grouped = _grouped(user, filters, hide, utcnow())
-    sub, ordered = _order(grouped, disputed if senior else set())
-    rows = session.execute(ordered.offset(max(offset, 0)).limit(limit)).all()
-    total = session.scalar(select(func.count()).select_from(sub)) if with_total else -1
-    items = [Item(position=offset + i, form_id=r.form_id, path=r.field, rank=r.rank)
-             for i, r in enumerate(rows)]
+    hide, disputed, keyed, senior = _hidden(session, user)
+    items = []
+    offset = max(offset, 0)
+    for at, (form_id, path, rank) in enumerate(_in_order(session, user, filters, hide,
+                                                         disputed if senior else set())):
+        if at >= offset + limit:
+            break
+        if at >= offset:
+            items.append(Item(position=at, form_id=form_id, path=path, rank=rank))
+    total = _count(session, user, filters, hide) if with_total else -1
     if not items:
         return items, total
-    keys = [(i.form_id, i.path) for i in items]
+    keys = {(i.form_id, i.path) for i in items}
     form_ids = sorted({i.form_id for i in items})
     flags: dict[tuple, list] = {}
-    for flag in session.scalars(select(FlagRow).where(
-            FlagRow.form_id.in_(form_ids), FlagRow.status == FlagState.OPEN)
+    # Plain rows, not ORM objects: this page is the one everybody keeps reloading.
+    for form_id, path, reason, detail, value in session.execute(
+            select(FlagRow.form_id, FlagRow.field, FlagRow.reason, FlagRow.detail, FlagRow.value)
+            .where(FlagRow.form_id.in_(form_ids), FlagRow.status == FlagState.OPEN)
             .order_by(FlagRow.rank, FlagRow.position)):
-        if (flag.form_id, flag.field) in keys:
-            flags.setdefault((flag.form_id, flag.field), []).append(flag)
-    forms = {f.id: (f, d) for f, d in session.execute(
-        select(FormRow, Document).join(Document, Document.id == FormRow.document_id)
+        if (form_id, path) in keys:
+            flags.setdefault((form_id, path), []).append(FlagBrief(reason, detail, value))
+    # Columns only: a Document row carries the whole result JSON.
+    forms = {r.id: r for r in session.execute(
+        select(FormRow.id, FormRow.form_index, FormRow.project_name, Document.id.label('document_id'),
+               Document.file_name).join(Document, Document.id == FormRow.document_id)
         .where(FormRow.id.in_(form_ids)))}
-    values = {(f.form_id, f.path): f for f in session.scalars(
-        select(FieldRow).where(FieldRow.form_id.in_(form_ids),
-                               tuple_(FieldRow.form_id, FieldRow.path).in_(keys)))}
+    values = {(r.form_id, r.path): r for r in session.execute(
+        select(FieldRow.form_id, FieldRow.path, FieldRow.value, FieldRow.confidence)
+        .where(FieldRow.form_id.in_(form_ids), FieldRow.path.in_(sorted({p for _, p in keys}))))}
     for item in items:
         item.flags = flags.get((item.form_id, item.path), [])
-        form, document = forms[item.form_id]
-        item.document_id, item.file_name = document.id, document.file_name
+        form = forms[item.form_id]
+        item.document_id, item.file_name = form.document_id, form.file_name
         item.form_index, item.project_name = form.form_index, form.project_name
         field_row = values.get((item.form_id, item.path))
         item.value = field_row.value if field_row else (item.flags[0].value if item.flags else None)
@@ -159,20 +208,6 @@ def item_at(session: Session, user: User, filters: Filters, position: int) -> Op
         return None
     items, _ = page(session, user, filters, position, 1, with_total=False)
     return items[0] if items else None
-
-
-def position_of(session: Session, user: User, filters: Filters, form_id: int, path: str,
-                near: int = 0, window: int = 200) -> Optional[int]:
-    """Where a field is in the queue now, looked for around `near`."""
-    start = max(near - window // 2, 0)
-    mine, disputed, _ = _key_states(session, user)
-    senior = user.role in Role.SENIORS
-    grouped = _grouped(user, filters, mine | (set() if senior else disputed), utcnow())
-    _sub, ordered = _order(grouped, disputed if senior else set())
-    for i, row in enumerate(session.execute(ordered.offset(start).limit(window))):
-        if row.form_id == form_id and row.field == path:
-            return start + i
-    return None
 
 
 def claim_item_at(session: Session, user: User, filters: Filters, position: int,
@@ -193,10 +228,8 @@ def claim_item_at(session: Session, user: User, filters: Filters, position: int,
 
 
 def queue_total(session: Session, user: User, filters: Filters = Filters()) -> int:
-    mine, disputed, _ = _key_states(session, user)
-    senior = user.role in Role.SENIORS
-    sub = _grouped(user, filters, mine | (set() if senior else disputed), utcnow()).subquery()
-    return session.scalar(select(func.count()).select_from(sub))
+    hide, _, _, _ = _hidden(session, user)
+    return _count(session, user, filters, hide)
 
 
 # ------------------------------------------------------------------ a field, a form

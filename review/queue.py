@@ -45,9 +45,11 @@ def index():
         form = access.visible_form(s, current_user, filters.form) if filters.form is not None else None
         form_label = f'form {form.form_index} of {form.document.file_name}' if form is not None else None
     pages = max((total + queries.PAGE_SIZE - 1) // queries.PAGE_SIZE, 1)
+    for item in items:
+        item.url = field_url(item.form_id, item.path, item.position, filters)
+        item.form_url = url_for('form.show', form_id=item.form_id)
     return render_template('queue.html', items=items, total=total, filters=filters, batches=batches,
                            reasons=REASONS, page=page_number, pages=pages, form_label=form_label,
-                           field_url=lambda item: field_url(item.form_id, item.path, item.position, filters),
                            page_url=lambda n: url_for('queue.index', page=n, **filters.args()))
 
 

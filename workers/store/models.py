@@ -214,7 +214,10 @@ class FlagRow(Base):
     __tablename__ = 'flags'
     __table_args__ = (UniqueConstraint('document_id', 'position'),
                       Index('ix_flags_status_rank', 'status', 'rank', 'document_id', 'position'),
-                      Index('ix_flags_form_id_field', 'form_id', 'field'))
+                      Index('ix_flags_form_id_field', 'form_id', 'field'),
+                      # The review queue: open flags in queue order, and its count.
+                      Index('ix_flags_queue', 'status', 'rank', 'confidence', 'document_id', 'position'),
+                      Index('ix_flags_open_items', 'status', 'document_id', 'form_id', 'field'))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey('documents.id', ondelete='CASCADE'), index=True)
     position: Mapped[int] = mapped_column(Integer)               # index in the document's review list

@@ -1,6 +1,7 @@
 """review team: login sessions kept in the store (logout and idle expiry end them on
 the server), login throttling, an audit log, batches assigned to reviewers, claims on
-open queue items and a log of items done (for progress); the admin role
+open queue items and a log of items done (for progress); the admin role; indexes for
+the review queue
 
 Revision ID: 0003
 Revises: 0002
@@ -20,6 +21,10 @@ def _fk(column, table, name, ondelete='CASCADE'):
 
 
 def upgrade() -> None:
+    # The review queue: open flags in queue order (reason rank, confidence, document,
+    # position), and a covering index to count the open items.
+    op.create_index('ix_flags_queue', 'flags', ['status', 'rank', 'confidence', 'document_id', 'position'])
+    op.create_index('ix_flags_open_items', 'flags', ['status', 'document_id', 'form_id', 'field'])
     op.create_table(
         'login_sessions',
         sa.Column('id', sa.Integer(), primary_key=True),
@@ -89,3 +94,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in ('work_log', 'claims', 'assignments', 'audit_log', 'login_throttle', 'login_sessions'):
         op.drop_table(table)
+    op.drop_index('ix_flags_open_items', 'flags')
+    op.drop_index('ix_flags_queue', 'flags')
