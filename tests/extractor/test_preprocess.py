@@ -133,6 +133,9 @@ def test_a_page_fed_sideways_or_upside_down_comes_out_upright(turn, recognizer):
     for i, text in enumerate(lines):
         upright = put_text(upright, text, (120, 130 + 100 * i), size=30)
         upright = put_text(upright, '实际完成情况', (520, 130 + 100 * i), size=30)
+    a4 = np.full((2339, 1654), 255, np.uint8)      # on an A4 page at 200 dpi
+    a4[200:1100, 150:1450] = upright
+    upright = a4
     scan = np.ascontiguousarray(np.rot90(upright, k=turn // 90))
     clean = preprocess.clean_page(Page(number=1, image=scan, dpi=200), pipeline.line_scorer(recognizer))
     assert (clean.measures['turned_deg'] + turn) % 360 == 0
