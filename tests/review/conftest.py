@@ -96,3 +96,25 @@ def login(browser, site):
     yield log_in
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def pg_url():
+    """A fresh PostgreSQL database on the machine's server (EXTRACTOR_TEST_POSTGRES_URL,
+    default postgresql://postgres@127.0.0.1:5432); dropped afterwards."""
+    import uuid
+
+    import psycopg
+    server = os.environ.get('EXTRACTOR_TEST_POSTGRES_URL', 'postgresql://postgres@127.0.0.1:5432').rstrip('/')
+    name = f'review_test_{uuid.uuid4().hex[:10]}'
+    try:
+        with psycopg.connect(f'{server}/postgres', autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'CREATE DATABASE {name}')
+    except psycopg.OperationalError as err:
+        pytest.fail(f'PostgreSQL is not reachable at {server} ({err}); `make services` starts it')
+    yield f'{server}/{name}'
+    from workers.store import db
+    for key in [k for k in db._stores if k[1].endswith(f'/{name}')]:
+        db._stores.pop(key).dispose()
+    with psycopg.connect(f'{server}/postgres', autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS {name} WITH (FORCE)')
