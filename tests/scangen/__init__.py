@@ -1,6 +1,6 @@
 """scangen: realistic scans of 项目支出绩效自评表 forms with exact truth files.
 
-    python -m tests.scangen --out DIR [--forms 30] [--level clean|mild|hard] [--seed 0]
+    python -m tests.scangen --out DIR [--forms 30] [--level clean|mild|hard|rough] [--seed 0]
                             [--per-pdf 4] [--source seeds|synthetic|mixed] [--dpi 200]
 
 Python API:

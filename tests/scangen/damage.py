@@ -68,8 +68,10 @@ def worn_ink(pixels, rng, s, strength):
     fine = cv2.GaussianBlur(rng.uniform(0, 1, (h, w)).astype(np.float32), (0, 0), 1.2 * s)
     fine = (fine - fine.mean()) / max(float(fine.std()), 1e-6)
     keep = 1.0 - strength * np.clip(coarse, 0, 1) - 0.18 * strength * np.clip(fine, -3, 3)
-    keep = np.clip(keep, 0.15, 1.0)
-    fade = float(rng.uniform(0.45, 0.75)) if strength > 0.3 else float(rng.uniform(0.7, 0.9))
+    keep = np.clip(keep, 0.3, 1.0)
+    # Kept legible to a person: the faintest print still stands ~35 gray levels off
+    # the paper (what an archivist would accept rather than rescan).
+    fade = float(rng.uniform(0.55, 0.8)) if strength > 0.3 else float(rng.uniform(0.7, 0.9))
     paper = float(rng.uniform(205, 235)) if strength > 0.3 else float(rng.uniform(228, 245))
     new = paper - dark * keep * fade * paper
     return _apply_gray(pixels, new, gray), {'strength': round(float(strength), 3), 'fade': round(fade, 3),
@@ -129,10 +131,13 @@ def resample(pixels, factor):
 
 
 def to_bilevel(pixels, rng, fax):
-    """1-bit scan (a fax or a black-and-white scanner mode): a fixed threshold, and for
-    a standard-resolution fax, every second line only (200 x 100 dpi), shown doubled."""
+    """1-bit scan (a fax or a black-and-white scanner mode): a threshold set, as a
+    scanner's automatic exposure does, between the page's paper and its print (give or
+    take a fifth), and for a standard-resolution fax, every second line only (200 x 100
+    dpi), shown doubled."""
     gray = pixels.mean(axis=2) if pixels.ndim == 3 else pixels
-    threshold = float(rng.uniform(120, 175))
+    paper, print_ = float(np.median(gray)), float(np.percentile(gray, 1.0))
+    threshold = print_ + (paper - print_) * float(rng.uniform(0.4, 0.6))
     if fax:
         h = gray.shape[0]
         half = cv2.resize(gray, (gray.shape[1], max(1, h // 2)), interpolation=cv2.INTER_AREA)

@@ -244,8 +244,8 @@ def degrade_rough(gray, rng, s, seal_name, seal):
     info = {'degradations': {}}
     deg = info['degradations']
     deg['ruling_damage'] = damage_ruling(gray, rng, s)
-    if rng.random() < 0.6:
-        gray, deg['worn_ink'] = damage.worn_ink(gray, rng, s, float(rng.uniform(0.2, 0.6)))
+    if rng.random() < 0.5:
+        gray, deg['worn_ink'] = damage.worn_ink(gray, rng, s, float(rng.uniform(0.15, 0.45)))
     deg['bleed_through'] = bleed_through(gray, rng, s)
     pixels = gray
     if seal:
