@@ -1,16 +1,18 @@
 """A whole form (blueprint `form`): the table as read, flagged and corrected cells
 marked, beside its pages with the flagged cells boxed, each page's scan quality
-grade where the result has one."""
+grade where the result has one; and repairs of its structure (a lost row added by
+typing its values off the page beside it, a spurious row deleted: review.structure)."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from review import queries
+from review import queries, structure
+from review.actions import ActionError
 from review.access import login_required, visible_form_or_404
 from review.field import box_of
 from review.store import store
-from workers.store.models import Document
+from workers.store.models import Document, User
 from workers.store.results import current_document
 
 bp = Blueprint('form', __name__)
@@ -40,8 +42,36 @@ def show(form_id: int):
                                   'url': url_for('field.show', form_id=form_id, path=path)})
             pages.append({'row': page, 'boxes': boxes, 'quality': quality.get(number)})
         block_flags = {p: fl for p, fl in view.flagged.items() if p not in view.fields}
+        edits = [{'at': e.at, 'who': e.user.name, 'action': e.action, 'block': e.block, 'row': e.row_index + 1,
+                  'typed': e.values} for e in structure.edits(s, form_id)]
         return render_template('form.html', form_row=form_row, document=document, form=form,
+                               edits=edits, columns=structure.COLUMNS,
                                fields=view.fields, flagged=view.flagged, corrected=view.corrected,
                                pages=pages, block_flags=block_flags,
                                open_count=sum(len(v) for v in view.flagged.values()),
                                cell_url=lambda p: url_for('field.show', form_id=form_id, path=p))
+
+
+@bp.route('/forms/<int:form_id>/rows', methods=['POST'])
+@login_required
+def repair(form_id: int):
+    """Add a row (values typed off the page) or delete one, in funds or indicators."""
+    block, action = request.form.get('block', ''), request.form.get('action', '')
+    index = request.form.get('index', '')
+    if block not in structure.COLUMNS or action not in ('add', 'delete') or not index.isdigit() or len(index) > 3:
+        abort(400)
+    try:
+        with store().session(write=True) as s:
+            form_row = visible_form_or_404(s, current_user, form_id)
+            user = s.get(User, current_user.id)
+            if action == 'add':
+                values = {k: request.form.get(f'value-{k}') for k in structure.COLUMNS[block]}
+                result = structure.add_row(s, user, form_row, block, int(index), values)
+            else:
+                result = structure.delete_row(s, user, form_row, block, int(index))
+            flash(result.message, 'ok')
+            for change in result.changes:
+                flash(change, 'change')
+    except ActionError as err:
+        flash(str(err), 'error')
+    return redirect(url_for('form.show', form_id=form_id))

@@ -8,7 +8,8 @@
     workers (heartbeats), leases (one recovery sweeper at a time)
     review team: users --< assignments >-- batches; users --< login_sessions;
                  claims (who has a queue item open), work_log (items done, time taken),
-                 login_throttle (failed logins per account and address), audit_log
+                 login_throttle (failed logins per account and address), audit_log,
+                 row_edits (rows a reviewer added to or deleted from a form's tables)
 
 A document is its file's content: `documents.sha256` is unique, so submitting the same
 file twice, in one batch or two, or a task delivered twice, never makes a second row.
@@ -381,3 +382,21 @@ class WorkRecord(Base):
     action: Mapped[str] = mapped_column(String(20))
     started_at: Mapped[Optional[datetime]] = mapped_column()
     finished_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RowEdit(Base):
+    """A repair of a form's table structure by a reviewer: a funds or indicator row
+    added (its values as typed, read off the page image) or deleted (the values it
+    had). The document's stored result is changed with it, so exports show it."""
+    __tablename__ = 'row_edits'
+    ADD = 'add'
+    DELETE = 'delete'
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey('forms.id', ondelete='CASCADE'), index=True)
+    block: Mapped[str] = mapped_column(String(20))           # funds | indicators
+    action: Mapped[str] = mapped_column(String(10))          # add | delete
+    row_index: Mapped[int] = mapped_column(Integer)
+    values: Mapped[dict] = mapped_column(JSON, default=dict)
+    user_id: Mapped[int] = mapped_column(ForeignKey('users.id'), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    user: Mapped[User] = relationship()

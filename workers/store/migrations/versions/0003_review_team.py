@@ -1,7 +1,7 @@
 """review team: login sessions kept in the store (logout and idle expiry end them on
 the server), login throttling, an audit log, batches assigned to reviewers, claims on
 open queue items and a log of items done (for progress); the admin role; indexes for
-the review queue
+the review queue; row_edits (structure repairs of a form's tables)
 
 Revision ID: 0003
 Revises: 0002
@@ -89,10 +89,23 @@ def upgrade() -> None:
         sa.Column('finished_at', sa.DateTime(), nullable=False))
     op.create_index('ix_work_log_user_id', 'work_log', ['user_id'])
     op.create_index('ix_work_log_document_id', 'work_log', ['document_id'])
+    op.create_table(
+        'row_edits',
+        sa.Column('id', sa.Integer(), primary_key=True),
+        sa.Column('form_id', sa.Integer(), _fk('form_id', 'forms', 'fk_row_edits_form_id_forms'), nullable=False),
+        sa.Column('block', sa.String(20), nullable=False),
+        sa.Column('action', sa.String(10), nullable=False),
+        sa.Column('row_index', sa.Integer(), nullable=False),
+        sa.Column('values', sa.JSON(), nullable=False),
+        sa.Column('user_id', sa.Integer(), sa.ForeignKey('users.id', name='fk_row_edits_user_id_users'),
+                  nullable=False),
+        sa.Column('at', sa.DateTime(), nullable=False))
+    op.create_index('ix_row_edits_form_id', 'row_edits', ['form_id'])
+    op.create_index('ix_row_edits_user_id', 'row_edits', ['user_id'])
 
 
 def downgrade() -> None:
-    for table in ('work_log', 'claims', 'assignments', 'audit_log', 'login_throttle', 'login_sessions'):
+    for table in ('row_edits', 'work_log', 'claims', 'assignments', 'audit_log', 'login_throttle', 'login_sessions'):
         op.drop_table(table)
     op.drop_index('ix_flags_open_items', 'flags')
     op.drop_index('ix_flags_queue', 'flags')
