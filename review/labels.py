@@ -62,4 +62,5 @@ REASON_TEXT = {
     'unparsed': 'not a number',
     'missing': 'required cell empty',
     'structure': 'grid/layout uncertain',
+    'page_quality': 'page too rough to trust',
 }

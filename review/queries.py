@@ -30,7 +30,8 @@ from workers.store.models import (Acceptance, Assignment, Batch, BatchItem, Clai
                                   Role, Status, User, WorkRecord, utcnow)
 
 PAGE_SIZE = 50
-REASONS = ('arithmetic', 'split_number', 'low_confidence', 'unparsed', 'missing', 'structure')
+REASONS = ('arithmetic', 'split_number', 'low_confidence', 'unparsed', 'missing', 'structure',
+           'page_quality')
 
 
 @dataclass(frozen=True)

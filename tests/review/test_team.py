@@ -4,6 +4,7 @@ filled by a real pipeline run: login throttling and unlocking, `next` after logi
 logout on the server, batches assigned to reviewers, claims on open items, progress."""
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -18,7 +19,7 @@ from review import throttle
 from tests.review.conftest import PASSWORD
 from tests.review.corpus import BATCH
 from tests.review.helpers import form_id_of, open_flags
-from workers.store.models import (AuditEvent, Batch, FieldRow, FlagRow, FormRow, LoginSession, PageRow,
+from workers.store.models import (AuditEvent, Batch, Document, FieldRow, FlagRow, FormRow, LoginSession, PageRow,
                                   WorkRecord, utcnow)
 
 EVIL = 'evil.example'
@@ -357,3 +358,45 @@ def test_candidate_readings_are_picked_with_one_key(site, login):
     assert ''.join(lines).strip() in values or ' '.join(lines).strip() in values
     ana.keyboard.press('Alt+2')
     assert ana.input_value('#value') == values[1]
+
+
+# ------------------------------------------------------------------ what the browser gets
+
+def test_page_grades_show_where_the_result_has_them(site, login):
+    store = site.store
+    graded, plain = site.document_ids[0], site.document_ids[1]
+    with store.session(write=True) as s:
+        row = s.get(Document, graded)
+        result = dict(row.result)
+        result['quality'] = [{'page': 1, 'grade': 'rough', 'contrast': 0.3, 'stroke_mm': 0.2,
+                              'rule_continuity': 0.7, 'speckle_per_cm2': 2.5, 'reasons': ['speckle']}]
+        row.result = result
+        plain_row = s.get(Document, plain)
+        result = dict(plain_row.result)
+        result.pop('quality', None)              # a result from before page grades
+        plain_row.result = result
+    ana = login('ana')
+    ana.goto(site.url + f'/forms/{form_id_of(store, graded)}')
+    assert ana.inner_text('#grade-1') == 'rough'
+    assert 'speckle' in ana.inner_text('#page-view')
+    response = ana.goto(site.url + f'/forms/{form_id_of(store, plain)}')
+    assert response.status == 200 and ana.locator('.grade').count() == 0
+
+
+def test_no_server_path_reaches_the_browser(site, login):
+    store = site.store
+    form_id = form_id_of(store, site.document_ids[0])
+    with store.session() as s:
+        flag = s.scalar(select(FlagRow).where(FlagRow.form_id == form_id))
+        document_paths = [d.path for d in s.scalars(select(Document))]
+    sen = login('sen')
+    cookie = cookie_of(sen)
+    urls = ['/', f'/forms/{form_id}', f'/forms/{form_id}/fields/{flag.field}', '/exports', '/admin/users',
+            '/admin/progress', f'/documents/{site.document_ids[0]}/export/json',
+            f'/documents/{site.document_ids[0]}/export/csv', '/forms/999999', '/no/such/page']
+    secrets = [site.data_dir, os.path.dirname(site.data_dir)] + [os.path.dirname(p) for p in document_paths]
+    for url in urls:
+        status, _, body = http(site.url + url, cookie)
+        assert status in (200, 404), url
+        for secret in secrets:
+            assert secret not in body, (url, secret)

@@ -204,7 +204,7 @@ class Resolution:
 
 # Queue order: the riskiest reasons first (a wrong number that passes for a right one).
 REASON_RANK = {'arithmetic': 0, 'split_number': 1, 'low_confidence': 2, 'unparsed': 3,
-               'missing': 4, 'structure': 5}
+               'missing': 4, 'structure': 5, 'page_quality': 6}
 
 
 def _rank_of(context) -> int:
