@@ -149,6 +149,25 @@ def test_users_command(store):
     assert short.returncode == 1 and 'at least' in short.stderr
     listing = _cli('users', 'list', '--db', url)
     assert re.search(r'^carol\tsenior$', listing.stdout, re.M)
+    # Roles, batches and locks from the command line too.
+    assert _cli('users', 'add', 'dan', '--password-stdin', '--db', url, stdin='a long passphrase\n').returncode == 0
+    given = _cli('users', 'assign', 'dan', BATCH, '--db', url)
+    assert given.returncode == 0 and f'batch {BATCH} assigned to dan' in given.stdout
+    assert re.search(rf'^dan\treviewer\t{BATCH}$', _cli('users', 'list', '--db', url).stdout, re.M)
+    wrong = _cli('users', 'assign', 'dan', 'no-such-batch', '--db', url)
+    assert wrong.returncode == 1 and "no batch 'no-such-batch'" in wrong.stderr and 'Traceback' not in wrong.stderr
+    assert _cli('users', 'role', 'dan', 'admin', '--db', url).returncode == 0
+    from review import throttle
+    from workers.store.models import utcnow
+    with store.session(write=True) as s:
+        while throttle.take_account_try(s, 'dan', utcnow()):
+            pass
+        assert throttle.is_locked(s, 'dan')
+    unlock = _cli('users', 'unlock', 'dan', '--db', url)
+    assert unlock.returncode == 0 and 'dan unlocked' in unlock.stdout
+    with store.session() as s:
+        assert not throttle.is_locked(s, 'dan')
+        assert s.scalar(select(User.role).where(User.name == 'dan')) == 'admin'
     with store.session() as s:
         user = s.scalar(select(User).where(User.name == 'carol'))
         assert user.password_hash.startswith('$argon2id$') and 'passphrase' not in user.password_hash
