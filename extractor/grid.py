@@ -87,22 +87,59 @@ def _paint(shape, segs, source: np.ndarray) -> np.ndarray:
     return out
 
 
+# Rule lengths, in millimetres: a stroke this long is a rule wherever it lies (no run
+# of text makes one: the forms' longest text strokes are a few characters joined by blur)...
+SURE_RULE_MM = 35
+# ... one this long is a rule if at least one end meets a rule across it (a broken rule
+# keeps one end on its wall; a run of blurred text or a seal's rim ends in mid-cell)...
+RULE_MM = 10
+# ... and goes on, past its free end, after a gap of at most BROKEN_GAP_MM; a shorter
+# one only if both ends meet rules (the wall of a small cell).
+BROKEN_GAP_MM = 15
+
+
 def accept_rules(h_mask, v_mask, dpi: int):
-    """Rules are the long strokes, plus short strokes whose both ends meet an accepted
-    perpendicular rule (the wall of a small cell). Character strokes are short and end
-    in other character strokes, never in two rules, so they stay out."""
-    long_len = _mm(dpi, 10)
+    """Rules are the very long strokes, then, grown from them, long strokes that meet
+    an accepted perpendicular rule at one end at least and short ones that meet one at
+    both ends. Character strokes and seal rims end in mid-cell, so they stay out."""
+    sure_len, long_len = _mm(dpi, SURE_RULE_MM), _mm(dpi, RULE_MM)
     reach = _mm(dpi, 0.8)
     h_all = [s for s in _segments(h_mask, True) if _is_line_shaped(s, True)]
     v_all = [s for s in _segments(v_mask, False) if _is_line_shaped(s, False)]
-    h_ok = [s for s in h_all if s[2] - s[0] + 1 >= long_len]
-    v_ok = [s for s in v_all if s[3] - s[1] + 1 >= long_len]
-    for _ in range(3):
+    h_ok = [s for s in h_all if s[2] - s[0] + 1 >= sure_len]
+    v_ok = [s for s in v_all if s[3] - s[1] + 1 >= sure_len]
+
+    line_tol, gap_reach = _mm(dpi, 1.0), _mm(dpi, BROKEN_GAP_MM)
+
+    def continued(seg, horizontal: bool, end: int, pool) -> bool:
+        """Whether the rule goes on past this free end after a gap (a broken rule)."""
+        a, b = (0, 2) if horizontal else (1, 3)         # along-axis coordinates
+        c = ((seg[1] + seg[3]) / 2) if horizontal else ((seg[0] + seg[2]) / 2)
+        for other in pool:
+            if other is seg:
+                continue
+            oc = ((other[1] + other[3]) / 2) if horizontal else ((other[0] + other[2]) / 2)
+            if abs(oc - c) > line_tol:
+                continue
+            if end == 1 and 0 <= other[a] - seg[b] <= gap_reach:
+                return True
+            if end == 0 and 0 <= seg[a] - other[b] <= gap_reach:
+                return True
+        return False
+
+    def accepted(seg, horizontal: bool, rules, pool) -> bool:
+        length = (seg[2] - seg[0] + 1) if horizontal else (seg[3] - seg[1] + 1)
+        on_rule = [_touches(rules, x, y, reach) for x, y in _ends(seg, horizontal)]
+        if all(on_rule):
+            return True
+        if length < long_len or not any(on_rule):
+            return False
+        return continued(seg, horizontal, on_rule.index(False), pool)
+
+    for _ in range(4):
         h_rules, v_rules = _paint(h_mask.shape, h_ok, h_mask), _paint(v_mask.shape, v_ok, v_mask)
-        new_h = [s for s in h_all if s not in h_ok
-                 and all(_touches(v_rules, x, y, reach) for x, y in _ends(s, True))]
-        new_v = [s for s in v_all if s not in v_ok
-                 and all(_touches(h_rules, x, y, reach) for x, y in _ends(s, False))]
+        new_h = [s for s in h_all if s not in h_ok and accepted(s, True, v_rules, h_all)]
+        new_v = [s for s in v_all if s not in v_ok and accepted(s, False, h_rules, v_all)]
         if not new_h and not new_v:
             break
         h_ok += new_h

@@ -382,6 +382,10 @@ def _split_tall_band(profile: np.ndarray, y0: int, y1: int, expected: float) -> 
 # LINE_SPECK_GAP text heights (a 。, 、 or ： after a character stands closer).
 LINE_SPECK_SIZE = 0.3
 LINE_SPECK_GAP = 0.45
+# A small mark after a line's last character is kept as punctuation only when it sits
+# on the baseline (its bottom within this share of the text height of it) and close up.
+TRAILING_MARK_LOW = 0.25
+TRAILING_MARK_GAP = 0.3
 # Character-size ink: at least this share of the text height, one way or the other.
 CHARACTER_SIZE = 0.4
 
@@ -411,7 +415,17 @@ def drop_line_specks(ink: np.ndarray, expected: float) -> np.ndarray:
             continue
         left, right = x[i], x[i] + w[i]
         distance = np.maximum(0, np.maximum(x[same_line] - right, left - (x[same_line] + w[same_line])))
-        drop[i] = float(distance.min()) > gap
+        if float(distance.min()) > gap:
+            drop[i] = True
+        elif right <= int(x[same_line].min()):
+            # Before a line's first character no small mark is printed ('.5' is not
+            # how these forms write a number).
+            drop[i] = True
+        elif left >= int((x[same_line] + w[same_line]).max()):
+            # After its last: only a full stop or comma, on the baseline, close up.
+            baseline = int((y[same_line] + h[same_line]).max())
+            drop[i] = not (cy1 >= baseline - TRAILING_MARK_LOW * expected
+                           and float(distance.min()) <= TRAILING_MARK_GAP * expected)
     if not drop.any():
         return ink
     out = ink.copy()
@@ -486,6 +500,23 @@ def _line_crop(gray: np.ndarray, region: tuple[int, int, int, int], line: LineBo
     return crop, (rx0 + line.x0, ry0 + line.y0, rx0 + line.x1, ry0 + line.y1)
 
 
+# A line crop whose print stands less than this many gray levels off its paper is
+# stretched to full contrast before recognition (faded toner, grey photocopies): the
+# recogniser was trained on dark print.
+STRETCH_BELOW = 170
+
+
+def stretch_contrast(crop: np.ndarray) -> np.ndarray:
+    """The crop with its darkest print at black and its paper at white, when faint."""
+    if crop.size == 0:
+        return crop
+    ink, paper = np.percentile(crop, (3, 80))
+    if paper - ink >= STRETCH_BELOW or paper - ink < 25:
+        return crop
+    out = (crop.astype(np.float32) - float(ink)) * (255.0 / float(paper - ink))
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
 def _inset(bbox: list[int], dpi: int) -> list[int]:
     # Step inside the rules: half a rule's width plus the detection tolerance.
     m = max(3, int(round(dpi * 0.6 / 25.4)))
@@ -537,6 +568,7 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
     crops, metas = [], []
     for key, region, line in jobs:
         crop, box = _line_crop(gray, region, line)
+        crop = stretch_contrast(crop)
         metas.append((key, box, line))
         if not line.is_dash:
             crops.append(crop)

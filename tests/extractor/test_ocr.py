@@ -118,3 +118,12 @@ def test_a_cell_holding_only_specks_has_no_line():
     for x, y in ((40, 30), (150, 60), (260, 20)):
         cv2.circle(ink, (x, y), 2, 255, -1)
     assert ocr.find_lines(ink, 200) == []
+
+
+def test_a_speck_just_before_a_number_goes_but_the_decimal_point_stays():
+    cell = put_text(np.full((80, 400), 255, np.uint8), '70.5', (120, 22), size=30)
+    ink = _ink(cell)
+    cv2.circle(ink, (110, 40), 2, 255, -1)          # a speck close before the 7
+    cleaned = ocr.clean_cell_ink(ink, 200)
+    assert not cleaned[:, :115].any()
+    assert (cleaned[_ink(cell) > 0] > 0).mean() > 0.97
