@@ -81,12 +81,19 @@ class Item:
 def _key_states(session: Session, user: User) -> tuple[set, set, dict]:
     """(fields the user keyed and that wait for others, disputed fields, (form, path) ->
     number of people who keyed), as (form_id, path) pairs."""
-    rows = session.execute(select(FieldRow.form_id, FieldRow.path, KeyEntry.user_id)
-                           .join(FieldRow, FieldRow.id == KeyEntry.field_id)
-                           .where(KeyEntry.settled.is_(False), KeyEntry.kind == KeyEntry.ENTRY)).all()
+    # Two small queries rather than a join: with no pending entries SQLite would
+    # otherwise walk every field looking for them.
+    pending = session.execute(select(KeyEntry.field_id, KeyEntry.user_id).where(
+        KeyEntry.settled.is_(False), KeyEntry.kind == KeyEntry.ENTRY)).all()
     people: dict[tuple, set] = {}
-    for form_id, path, user_id in rows:
-        people.setdefault((form_id, path), set()).add(user_id)
+    if not pending:
+        return set(), set(), {}
+    where = dict(((r.id, (r.form_id, r.path)) for r in session.execute(
+        select(FieldRow.id, FieldRow.form_id, FieldRow.path).where(
+            FieldRow.id.in_(sorted({f for f, _ in pending}))))))
+    for field_id, user_id in pending:
+        if field_id in where:
+            people.setdefault(where[field_id], set()).add(user_id)
     mine = {k for k, users in people.items() if user.id in users and len(users) < 2}
     disputed = {k for k, users in people.items() if len(users) >= 2}
     return mine, disputed, {k: len(v) for k, v in people.items()}
