@@ -2,7 +2,6 @@
 filled by a real pipeline run (no browser here)."""
 from __future__ import annotations
 
-import csv
 import json
 import os
 import re
@@ -18,6 +17,7 @@ from tests.review.conftest import PASSWORD
 from tests.review.corpus import BATCH, populate
 from tests.review.helpers import (a_failing_sum, field, flags_of, open_flags,
                                   split_money_in_a_rate_rule)
+from workers.export import read_csv
 from workers.store.models import (Document, FlagState, FormRow, PageRow, Resolution, Status, User)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -132,9 +132,9 @@ def test_cli_export_has_agreed_values_and_no_pending_entry(store, tmp_path):
 
     done = _cli('export', BATCH, '--format', 'csv', '--out', str(tmp_path / 'csv'), env=env)
     assert done.returncode == 0, done.stderr
-    with open(tmp_path / 'csv' / f'{BATCH}.csv', encoding='utf-8-sig', newline='') as fh:
-        row = next(r for r in csv.DictReader(fh) if r['file'] == f'{stem}.pdf' and r['row'] == 'funds'
-                   and r['row_index'] == '0')
+    rows = read_csv(str(tmp_path / 'csv' / f'{BATCH}.csv'))   # Chinese headers, keyed back
+    row = next(r for r in rows if r['file'] == f'{stem}.pdf' and r['row'] == 'funds'
+               and r['row_index'] == '0')
     assert row[path.rsplit('.', 1)[1]] == '76.47'
 
 
