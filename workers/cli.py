@@ -32,11 +32,12 @@ def add_commands(subparsers) -> None:
     p.add_argument('batch', nargs='?', metavar='BATCH')
     p.set_defaults(func=cmd_status)
 
-    p = subparsers.add_parser('export', help='write a batch\'s results as JSON, CSV or XLSX')
+    p = subparsers.add_parser('export', help='write a batch\'s results as JSON, CSV, XLSX or searchable PDF')
     p.add_argument('batch', metavar='BATCH')
-    p.add_argument('--format', choices=('json', 'csv', 'xlsx'), default='json',
-                   help='json: <input stem>.json per document; csv/xlsx: one row per funds '
-                        'row and indicator (default json)')
+    p.add_argument('--format', choices=('json', 'csv', 'xlsx', 'pdf'), default='json',
+                   help='json: <input stem>.json per document; csv: a row per block row of '
+                        'every form; xlsx: a sheet per block; pdf: <input stem>.pdf per '
+                        'document, searchable PDF/A (default json)')
     p.add_argument('--out', required=True, metavar='DIR')
     p.set_defaults(func=cmd_export)
 
