@@ -62,6 +62,10 @@ def test_pdftotext_gives_back_the_cell_text(demo):
         assert sum((read & found).values()) >= 0.99 * sum(read.values())
         assert written.pages == len(results) and written.characters == sum(read.values())
     assert '项目支出绩效自评表' in _poppler('pdftotext', from_scan.path, '-').stdout.replace(' ', '')
+    # A second, independent reader (pure Python) finds the same text layer.
+    import pypdf
+    text = ''.join(page.extract_text() for page in pypdf.PdfReader(from_scan.path).pages)
+    assert sum((cell_text & _chars(text)).values()) >= 0.99 * sum(cell_text.values())
 
 
 @pytest.mark.slow
