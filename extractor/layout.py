@@ -36,6 +36,9 @@ SECTION_LABELS = ('项目名称', '主管部门', '实施单位', '项目资金�
 _PUNCT = re.compile(r'[\s()（）:：,，.。、\-—_/\\|]+')
 
 
+_LATIN = re.compile(r'[A-Za-z0-9]+')
+
+
 def norm_label(text: str) -> str:
     return _PUNCT.sub('', unicodedata.normalize('NFKC', text or ''))
 
@@ -52,6 +55,9 @@ def label_score(text: str, label: str) -> float:
         ratio = max(ratio, 0.9 * min(len(a), len(b)) / max(len(a), len(b)) + 0.1)
     if len(b) >= 2 and b in a and len(a) <= 2 * len(b):
         ratio = max(ratio, 0.8)     # the label with stray marks around it (seal residue)
+    elif len(b) >= 3 and b in a and len(_LATIN.sub('', a)) <= 2 * len(b):
+        # A seal's star and rim read as Latin letters and digits round a Chinese label.
+        ratio = max(ratio, 0.8)
     return ratio
 
 

@@ -407,9 +407,9 @@ def drop_line_specks(ink: np.ndarray, expected: float) -> np.ndarray:
     drop = np.zeros(n, bool)
     for i in np.nonzero(small)[0]:
         cy0, cy1 = y[i], y[i] + h[i]
-        # Characters on the same line: overlapping this component's rows (widened by
-        # half a line, punctuation sits low or high in it).
-        same_line = chars[(y[chars] < cy1 + 0.5 * expected) & (y[chars] + h[chars] > cy0 - 0.5 * expected)]
+        # Characters on the same line: overlapping this component's rows (punctuation
+        # sits inside its line's height; a speck above or below a line does not).
+        same_line = chars[(y[chars] < cy1) & (y[chars] + h[chars] > cy0)]
         if len(same_line) == 0:
             drop[i] = True
             continue
