@@ -327,6 +327,7 @@ WIDE = {'project_name': 30, 'expected': 60, 'goal_actual': 60, 'deviation_note':
         'detail': 50, 'error': 40, 'level3': 24, 'target': 16, 'actual': 16, 'old': 24,
         'new': 24, 'file': 24, 'department': 24, 'implementing_unit': 24, 'sha256': 20}
 WRAP = {'expected', 'goal_actual', 'deviation_note', 'detail'}
+COUNT_KEYS = {'form', 'page', 'open', 'total_score'}      # numbers too
 STATUS = {'extracted': '已完成', 'failed': '失败', 'queued': '排队中', 'running': '处理中'}
 FLAG_FILL = 'FFD966'         # amber: a cell still waiting for a reviewer
 
@@ -371,17 +372,24 @@ class _Sheet:
             cell.alignment = Alignment(vertical='center', wrap_text=True)
         self.ws.freeze_panes = 'A2' if len(self.keys) < 4 else 'D2'
         self.widths = [max(8, _display_width(h) + 2) for h in headers]
+        self.caps = [WIDE.get(key, 18) for key in self.keys]
+        self.numeric = [key in NUMERIC_KEYS or key in COUNT_KEYS for key in self.keys]
+        self.wrap = Alignment(wrap_text=True, vertical='top')
+        self.rows = 1           # counted here: openpyxl's max_row scans every cell
 
     def append(self, values: dict) -> int:
-        from openpyxl.styles import Alignment
-        row = self.ws.max_row + 1
-        for col, key in enumerate(self.keys, start=1):
+        self.rows += 1
+        row = self.rows
+        for col, key in enumerate(self.keys):
             value = values.get(key)
-            cell = self.ws.cell(row=row, column=col)
-            _put(cell, value, numeric=key in NUMERIC_KEYS or key in ('form', 'page', 'open', 'total_score'))
+            if value is None:
+                continue
+            cell = self.ws.cell(row=row, column=col + 1)
+            _put(cell, value, numeric=self.numeric[col])
             if key in WRAP:
-                cell.alignment = Alignment(wrap_text=True, vertical='top')
-            self.widths[col - 1] = max(self.widths[col - 1], min(WIDE.get(key, 18), _display_width(value) + 2))
+                cell.alignment = self.wrap
+            if self.widths[col] < self.caps[col]:
+                self.widths[col] = max(self.widths[col], min(self.caps[col], _display_width(value) + 2))
         return row
 
     def mark(self, row: int, key: str, flags) -> None:
@@ -403,8 +411,8 @@ class _Sheet:
         from openpyxl.utils import get_column_letter
         for col, width in enumerate(self.widths, start=1):
             self.ws.column_dimensions[get_column_letter(col)].width = width
-        if self.ws.max_row > 1:
-            self.ws.auto_filter.ref = self.ws.dimensions
+        if self.rows > 1:
+            self.ws.auto_filter.ref = f'A1:{get_column_letter(len(self.keys))}{self.rows}'
 
 
 def _display_width(value) -> int:
