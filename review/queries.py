@@ -11,8 +11,8 @@ fields they keyed already (they wait for someone else), nor, unless senior, the
 ones whose entries differ (a senior decides those; seniors see them first), nor the
 items someone else has claimed (review.claims).
 
-The open flags stream in queue order from one index (ix_flags_queue) until the page
-is full, the total is one GROUP BY over a covering index (ix_flags_open_items), and
+The open flags are read in queue order from one index (ix_flags_queue) until the
+page is full, the total is one GROUP BY over a covering index (ix_flags_open_items), and
 three more queries fill in the 50 items on the page: see benchmarks/review_queue.py.
 """
 from __future__ import annotations
@@ -128,32 +128,35 @@ def _conditions(user: User, filters: Filters) -> list:
     return conditions
 
 
-def _in_order(session: Session, user: User, filters: Filters, hide: set, first: set):
-    """(form_id, path, rank) of each item in queue order: `first` (disputed items, for a
-    senior) ahead, then every item at the place of its first flag in (reason rank,
-    confidence, document, position) order, skipping `hide`. Flags stream from the
-    index and the caller stops reading when its page is full, so a first page costs
-    the same with 100 open flags or 100,000."""
+def _in_order(session: Session, user: User, filters: Filters, hide: set, first: set, wanted: int):
+    """(form_id, path, rank) of the first `wanted` items in queue order: `first`
+    (disputed items, for a senior) ahead, then every item at the place of its first
+    flag in (reason rank, confidence, document, position) order, skipping `hide`.
+    Flags come from the index in that order, a few more than `wanted` at a time (an
+    item has one or two flags), so a first page costs the same with 100 open flags or
+    100,000."""
     order = (FlagRow.rank, FlagRow.confidence, FlagRow.document_id, FlagRow.position)
-    seen = set(hide)
+    columns = (FlagRow.form_id, FlagRow.field, FlagRow.rank)
     queries = []
     if first:
-        queries.append(select(FlagRow.form_id, FlagRow.field, FlagRow.rank)
-                       .where(*_conditions(user, filters), tuple_(FlagRow.form_id, FlagRow.field).in_(sorted(first)))
-                       .order_by(*order))
-    queries.append(select(FlagRow.form_id, FlagRow.field, FlagRow.rank)
-                   .where(*_conditions(user, filters)).order_by(*order))
-    connection = session.connection()
+        queries.append(select(*columns).where(*_conditions(user, filters),
+                                              tuple_(FlagRow.form_id, FlagRow.field).in_(sorted(first))))
+    queries.append(select(*columns).where(*_conditions(user, filters)))
+    out, seen = [], set(hide)
     for query in queries:
-        # Core rows, streamed (a server-side cursor on PostgreSQL; SQLite reads lazily).
-        result = connection.execute(query.execution_options(stream_results=True, max_row_buffer=200))
-        try:
-            for form_id, path, rank in result:
+        query = query.order_by(*order)
+        read, batch = 0, max(2 * wanted, 100)
+        while len(out) < wanted:
+            rows = session.execute(query.offset(read).limit(batch)).all()
+            for form_id, path, rank in rows:
                 if (form_id, path) not in seen:
                     seen.add((form_id, path))
-                    yield form_id, path, rank
-        finally:
-            result.close()
+                    out.append((form_id, path, rank))
+            read += len(rows)
+            if len(rows) < batch:
+                break
+            batch *= 4
+    return out[:wanted]
 
 
 def _count(session: Session, user: User, filters: Filters, hide: set) -> int:
@@ -171,12 +174,9 @@ def page(session: Session, user: User, filters: Filters, offset: int = 0,
     hide, disputed, keyed, senior = _hidden(session, user)
     items = []
     offset = max(offset, 0)
-    for at, (form_id, path, rank) in enumerate(_in_order(session, user, filters, hide,
-                                                         disputed if senior else set())):
-        if at >= offset + limit:
-            break
-        if at >= offset:
-            items.append(Item(position=at, form_id=form_id, path=path, rank=rank))
+    ordered = _in_order(session, user, filters, hide, disputed if senior else set(), offset + limit)
+    for at, (form_id, path, rank) in enumerate(ordered[offset:], start=offset):
+        items.append(Item(position=at, form_id=form_id, path=path, rank=rank))
     total = _count(session, user, filters, hide) if with_total else -1
     if not items:
         return items, total
@@ -411,9 +411,14 @@ def batch_progress(session: Session) -> list[Progress]:
         seconds = _seconds(started, finished)
         if seconds is not None:
             out[bid].seconds.append(seconds)
+    # Items open in someone's hands: live claims on items still open (a claimed item
+    # another reviewer's action resolved meanwhile is not open any more).
+    still_open = (select(FlagRow.id).where(FlagRow.form_id == Claim.form_id, FlagRow.field == Claim.path,
+                                           FlagRow.status == FlagState.OPEN).exists())
     for bid, count in session.execute(
             select(BatchItem.batch_id, func.count()).join(FormRow, FormRow.document_id == BatchItem.document_id)
-            .join(Claim, Claim.form_id == FormRow.id).where(Claim.expires_at > now).group_by(BatchItem.batch_id)):
+            .join(Claim, Claim.form_id == FormRow.id).where(Claim.expires_at > now, still_open)
+            .group_by(BatchItem.batch_id)):
         out[bid].claimed = count
     return list(out.values())
 
