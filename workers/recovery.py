@@ -12,7 +12,8 @@ lease in the store) does this:
     (15 s), or running longer than the hard time limit allows, goes back to pending
     and is sent again: a page lost with its worker runs again within ~20 s;
   * a document whose pages are all finished but that is still not final after
-    `stall_seconds` (10 s) gets its assembly sent again (its chord was lost);
+    `stall_seconds` (10 s) with the queues empty, or after the hard time limit + 60 s
+    when they are not, gets its assembly sent again (its chord was lost);
   * if the queues are empty and a document has shown no progress for `stall_seconds`
     while no live worker is running one of its pages, its unfinished pages (or its
     start) are sent again: after a broker restart the batch resumes within ~15 s of
@@ -156,6 +157,9 @@ def sweep(store: Store, settings: Settings, backlog: int) -> SweepReport:
     now = utcnow()
     _resend_lost_pages(store, settings, now, report)
     stalled_before = now - timedelta(seconds=settings.stall_seconds)
+    # With work waiting in the queues an assembly may simply not have had its turn;
+    # only a much longer silence means its message is gone.
+    long_stalled_before = now - timedelta(seconds=settings.page_hard_limit + 60)
     live_since = now - timedelta(seconds=settings.worker_lost_seconds)
     unfinished_pages = (select(func.count(PageRow.id))
                         .where(PageRow.document_id == Document.id)
@@ -163,13 +167,16 @@ def sweep(store: Store, settings: Settings, backlog: int) -> SweepReport:
                         .correlate(Document).scalar_subquery())
     with store.session() as session:
         stalled = session.execute(
-            select(Document.id, Document.status, Document.page_count, unfinished_pages)
+            select(Document.id, Document.status, Document.page_count, unfinished_pages,
+                   Document.updated_at)
             .where(Document.status.in_((Status.QUEUED, Status.RUNNING)))
             .where(Document.updated_at < stalled_before)
             .order_by(Document.id)).all()
         live = set(session.scalars(select(WorkerRow.name).where(WorkerRow.seen_at >= live_since)))
-    for document_id, status, page_count, unfinished in stalled:
+    for document_id, status, page_count, unfinished, updated_at in stalled:
         if status == Status.RUNNING and page_count and unfinished == 0:
+            if backlog > 0 and updated_at >= long_stalled_before:
+                continue              # its assembly is probably in the queue
             _touch(store, document_id)
             dispatch.send_assembly(document_id)      # its chord was lost (or is late)
             report.assembled.append(document_id)
