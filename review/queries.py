@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, NamedTuple, Optional
 
-from sqlalchemy import and_, func, literal, select, tuple_
+from sqlalchemy import and_, case, func, literal, select, tuple_
 from sqlalchemy.orm import Session, joinedload
 
 from review.access import visible_documents
@@ -30,6 +30,8 @@ from workers.store.models import (Acceptance, Assignment, Batch, BatchItem, Clai
                                   Role, Status, User, WorkRecord, utcnow)
 
 PAGE_SIZE = 50
+# From this place on, a page is cut out in SQL (_page_deep) instead of read from the top.
+DEEP = 500
 REASONS = ('arithmetic', 'split_number', 'low_confidence', 'unparsed', 'missing', 'structure',
            'page_quality')
 
@@ -159,6 +161,26 @@ def _in_order(session: Session, user: User, filters: Filters, hide: set, first: 
     return out[:wanted]
 
 
+def _page_deep(session: Session, user: User, filters: Filters, hide: set, first: set,
+               offset: int, limit: int) -> list:
+    """The same order as _in_order, for a page far down the queue: each item's first
+    flag picked by a window function and the page cut out in SQL, rather than reading
+    every flag above it."""
+    order = (FlagRow.rank, FlagRow.confidence, FlagRow.document_id, FlagRow.position)
+    conditions = _conditions(user, filters)
+    if hide:
+        conditions.append(tuple_(FlagRow.form_id, FlagRow.field).not_in(sorted(hide)))
+    number = func.row_number().over(partition_by=(FlagRow.form_id, FlagRow.field), order_by=order)
+    flags = select(FlagRow.form_id, FlagRow.field, *order, number.label('n')) \
+        .where(*conditions).subquery()
+    lead = (case((tuple_(flags.c.form_id, flags.c.field).in_(sorted(first)), 0), else_=1)
+            if first else literal(1))
+    query = (select(flags.c.form_id, flags.c.field, flags.c.rank).where(flags.c.n == 1)
+             .order_by(lead, flags.c.rank, flags.c.confidence, flags.c.document_id, flags.c.position)
+             .offset(offset).limit(limit))
+    return [tuple(r) for r in session.execute(query)]
+
+
 def _count(session: Session, user: User, filters: Filters, hide: set) -> int:
     conditions = _conditions(user, filters)
     if hide:
@@ -174,8 +196,12 @@ def page(session: Session, user: User, filters: Filters, offset: int = 0,
     hide, disputed, keyed, senior = _hidden(session, user)
     items = []
     offset = max(offset, 0)
-    ordered = _in_order(session, user, filters, hide, disputed if senior else set(), offset + limit)
-    for at, (form_id, path, rank) in enumerate(ordered[offset:], start=offset):
+    first = disputed if senior else set()
+    if offset < DEEP:
+        ordered = _in_order(session, user, filters, hide, first, offset + limit)[offset:]
+    else:
+        ordered = _page_deep(session, user, filters, hide, first, offset, limit)
+    for at, (form_id, path, rank) in enumerate(ordered, start=offset):
         items.append(Item(position=at, form_id=form_id, path=path, rank=rank))
     total = _count(session, user, filters, hide) if with_total else -1
     if not items:
