@@ -1,7 +1,7 @@
 """Hostile inputs through `extract` and through the queue (`submit --wait`).
 
     python benchmarks/hostile_inputs.py [--count 1000] [--seed 0] [--skip-queue]
-                                        [--render-timeout 10] [--workers 2]
+                                        [--render-timeout 10] [--workers 2] [--skip-extract]
 
 Writes a corpus with tests/hostile/corpus.py (every fixed hostile kind once, then
 truncations and byte mutations of a good scan, random bytes, odd page and image
@@ -78,6 +78,7 @@ def main() -> int:
     ap.add_argument('--engine', default='tiny')
     ap.add_argument('--workers', default='2')
     ap.add_argument('--skip-queue', action='store_true')
+    ap.add_argument('--skip-extract', action='store_true')
     ap.add_argument('--keep', action='store_true', help='keep the corpus and outputs')
     args = ap.parse_args()
     from tests.hostile.corpus import write_corpus
@@ -92,9 +93,10 @@ def main() -> int:
                EXTRACTOR_OCR_ENGINE=args.engine)
     # A page takes ~1.5 s; a render bomb its render timeout: anything past this hangs.
     bound = 60 + len(inputs) * 3 + 40 * float(args.render_timeout)
-    code, out, err, seconds = run([sys.executable, '-m', 'extractor', 'extract', folder,
-                                   '--out', os.path.join(work, 'out')], env, bound)
-    report('extract', inputs, code, out, err, seconds, folder, bound)
+    if not args.skip_extract:
+        code, out, err, seconds = run([sys.executable, '-m', 'extractor', 'extract', folder,
+                                       '--out', os.path.join(work, 'out')], env, bound)
+        report('extract', inputs, code, out, err, seconds, folder, bound)
     if not args.skip_queue:
         queue_env = dict(env, EXTRACTOR_DATA_DIR=os.path.join(work, 'var'),
                          EXTRACTOR_PAGE_SOFT_LIMIT='30', EXTRACTOR_PAGE_HARD_LIMIT='60')
