@@ -1,6 +1,7 @@
 """The searchable PDF of samples/demo.pdf as an archivist checks it: poppler opens it,
 `pdftotext` gives back the text the pipeline read, pdffonts shows the text layer's font
-embedded, pikepdf accepts it as PDF/A-2b. Slow: the whole pipeline runs on the sample."""
+embedded, pikepdf accepts it as PDF/A-2b, Chromium's PDF viewer opens it. Slow: the whole
+pipeline runs on the sample."""
 import os
 import re
 import shutil
@@ -123,3 +124,35 @@ def test_bad_arguments_are_one_clear_error(tmp_path):
     with pytest.raises(SearchablePdfError, match='page image not found: gone.png'):
         write_searchable_pdf([str(tmp_path / 'gone.png')], [result], str(tmp_path / 'x.pdf'))
     assert not (tmp_path / 'x.pdf').exists()
+
+
+CHROMIUM = os.environ.get('EXTRACTOR_TEST_CHROMIUM', '/usr/bin/chromium')
+PAGE_COUNT_JS = """() => {
+    const toolbar = document.querySelector('pdf-viewer').shadowRoot.querySelector('viewer-toolbar');
+    return toolbar.shadowRoot.querySelector('viewer-page-selector').docLength;
+}"""
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_chromium_pdf_viewer_opens_every_page(demo):
+    """Chromium's own PDF viewer (PDFium) shows the file with all its pages and no error."""
+    from playwright.sync_api import sync_playwright
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f'Chromium is not installed at {CHROMIUM} (make setup installs Debian\'s chromium)')
+    _results, _from_clean, from_scan = demo
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=['--headless=new'])
+        try:
+            page = browser.new_page()
+            errors = []
+            page.on('pageerror', lambda e: errors.append(str(e)))
+            page.goto('file://' + from_scan.path, timeout=30000)
+            page.wait_for_timeout(1500)
+            viewers = [f for f in page.frames if f.url.startswith('chrome-extension://')]
+            assert viewers, 'the PDF viewer did not open'
+            viewers[0].wait_for_function(PAGE_COUNT_JS, timeout=20000)
+            assert viewers[0].evaluate(PAGE_COUNT_JS) == 5
+            assert errors == []
+        finally:
+            browser.close()
