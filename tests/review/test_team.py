@@ -247,6 +247,19 @@ def test_a_reviewer_sees_only_the_batches_assigned_to_them(site, login):
     assert f'{BATCH} assigned to cy' in adm.inner_text('#flashes')
     for url in urls:
         assert http(site.url + url, cookie_of(cy))[0] == 200, url
+    # The admin adds a reviewer and makes cy a senior, from the same page.
+    adm.fill('#add-user input[name=name]', 'dee')
+    adm.fill('#add-user input[name=password]', 'a long passphrase')
+    with adm.expect_navigation():
+        adm.click('#add-user button[type=submit]')
+    assert 'dee added (reviewer)' in adm.inner_text('#flashes')
+    adm.locator('#people tr[data-user="cy"] select[name=role]').select_option('senior')
+    with adm.expect_navigation():
+        adm.locator('#people tr[data-user="cy"] form:has(select[name=role]) button').click()
+    assert 'cy is senior now' in adm.inner_text('#flashes')
+    assert http(site.url + '/admin/progress', cookie_of(cy))[0] == 200
+    # A senior may unlock but not manage users.
+    assert http(site.url + '/admin/audit', cookie_of(cy))[0] == 404
     cy.goto(site.url + '/')
     assert int(cy.inner_text('#queue-total')) == len({(f.form_id, f.field) for f in open_flags(store)})
 
