@@ -22,7 +22,7 @@ import cv2
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from extractor import grid, ingest, preprocess  # noqa: E402
+from extractor import grid, ingest, ocr, pipeline, preprocess  # noqa: E402
 
 
 
@@ -71,16 +71,20 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     images = sorted(p for p in glob.glob(os.path.join(real, '*', '*')) if p.lower().endswith(('.png', '.jpg', '.jpeg')))
     total_found = total_truth = 0
-    print(f'{"image":<42} {"size":>10} {"skew":>6} {"tables":>6} {"cells":>6} {"truth":>10} {"s":>5}')
+    # Pages are turned upright as the pipeline does (the recogniser tells upside down).
+    score_lines = pipeline.line_scorer(ocr.default_recognizer())
+    print(f'{"image":<42} {"size":>10} {"turn":>4} {"skew":>6} {"tables":>6} {"cells":>6} {"truth":>10} {"s":>5}')
     for path in images:
         page = next(ingest.iter_pages(path, args.dpi))
         t = time.perf_counter()
-        clean = preprocess.clean_page(page)
+        clean = preprocess.clean_page(page, score_lines)
         g = grid.find_tables(clean)
         seconds = time.perf_counter() - t
         name = os.path.relpath(path, real)
         cv2.imwrite(os.path.join(args.out, name.replace('/', '__') + '.png'), grid.draw_overlay(clean.gray, g))
-        cells = [c.bbox for t_ in g.tables for c in t_.cells]
+        # Back to the original image's pixels (the page is read at a working resolution).
+        back = page.image.shape[1] / clean.gray.shape[1] if not clean.measures.get('turned_deg') else 1.0
+        cells = [[round(v * back) for v in c.bbox] for t_ in g.tables for c in t_.cells]
         score = ''
         xml = os.path.splitext(path)[0] + '.xml'
         if os.path.exists(xml):
@@ -91,7 +95,9 @@ def main():
             total_truth += n
             score = f'{found}/{n}'
         h, w = page.image.shape[:2]
-        print(f'{name[:42]:<42} {w:>4}x{h:<5} {clean.angle:6.2f} {len(g.tables):6d} {len(cells):6d} {score:>10} {seconds:5.2f}')
+        turned = clean.measures.get('turned_deg', 0)
+        print(f'{name[:42]:<42} {w:>4}x{h:<5} {turned:4d} {clean.angle:6.2f} {len(g.tables):6d} {len(cells):6d} '
+              f'{score:>10} {seconds:5.2f}')
     if total_truth:
         print(f'cTDaR cell recall: {total_found}/{total_truth} = {100.0 * total_found / total_truth:.1f}%')
     print(f'overlays in {args.out}')

@@ -106,8 +106,8 @@ def accept_rules(h_mask, v_mask, dpi: int):
     reach = _mm(dpi, 0.8)
     h_all = [s for s in _segments(h_mask, True) if _is_line_shaped(s, True)]
     v_all = [s for s in _segments(v_mask, False) if _is_line_shaped(s, False)]
-    h_ok = [s for s in h_all if s[2] - s[0] + 1 >= sure_len]
-    v_ok = [s for s in v_all if s[3] - s[1] + 1 >= sure_len]
+    h_ok = _long_chains(h_all, True, dpi)
+    v_ok = _long_chains(v_all, False, dpi)
 
     line_tol, gap_reach = _mm(dpi, 1.0), _mm(dpi, BROKEN_GAP_MM)
 
@@ -146,6 +146,44 @@ def accept_rules(h_mask, v_mask, dpi: int):
         v_ok += new_v
     h_rules, v_rules = _paint(h_mask.shape, h_ok, h_mask), _paint(v_mask.shape, v_ok, v_mask)
     return h_ok, v_ok, h_rules, v_rules
+
+
+# A faint rule binarises into collinear pieces: pieces on one line (within 1 mm),
+# with gaps of at most BROKEN_GAP_MM, that together span SURE_RULE_MM and are inked
+# along CHAIN_INKED of it are one rule. Runs of blurred text in neighbouring cells of
+# a row leave wider gaps (the cells' padding and walls) and less ink.
+CHAIN_INKED = 0.6
+CHAIN_PIECE_MM = 2
+
+
+def _long_chains(segments, horizontal: bool, dpi: int) -> list:
+    """The segments that are, alone or with collinear pieces, a rule of sure length."""
+    sure_len, gap, tol = _mm(dpi, SURE_RULE_MM), _mm(dpi, BROKEN_GAP_MM), _mm(dpi, 1.0)
+    a, b = (0, 2) if horizontal else (1, 3)
+    centre = (lambda s: (s[1] + s[3]) / 2) if horizontal else (lambda s: (s[0] + s[2]) / 2)
+    pieces = sorted((s for s in segments if s[b] - s[a] + 1 >= _mm(dpi, CHAIN_PIECE_MM)),
+                    key=lambda s: (centre(s), s[a]))
+    out, used = [s for s in segments if s[b] - s[a] + 1 >= sure_len], set()
+    for i, seed in enumerate(pieces):
+        if i in used:
+            continue
+        chain, end = [i], seed[b]
+        for j in range(i + 1, len(pieces)):
+            other = pieces[j]
+            if abs(centre(other) - centre(seed)) > tol:
+                if centre(other) - centre(seed) > tol:
+                    break
+                continue
+            if j not in used and 0 <= other[a] - end <= gap:
+                chain.append(j)
+                end = max(end, other[b])
+        members = [pieces[k] for k in chain]
+        span = max(m[b] for m in members) - min(m[a] for m in members) + 1
+        inked = sum(m[b] - m[a] + 1 for m in members)
+        if len(members) > 1 and span >= sure_len and inked >= CHAIN_INKED * span:
+            used.update(chain)
+            out += [m for m in members if m not in out]
+    return out
 
 
 def _cluster(positions: list[tuple[float, float]], tol: int) -> list[int]:

@@ -382,10 +382,6 @@ def _split_tall_band(profile: np.ndarray, y0: int, y1: int, expected: float) -> 
 # LINE_SPECK_GAP text heights (a 。, 、 or ： after a character stands closer).
 LINE_SPECK_SIZE = 0.3
 LINE_SPECK_GAP = 0.45
-# A small mark after a line's last character is kept as punctuation only when it sits
-# on the baseline (its bottom within this share of the text height of it) and close up.
-TRAILING_MARK_LOW = 0.25
-TRAILING_MARK_GAP = 0.3
 # Character-size ink: at least this share of the text height, one way or the other.
 CHARACTER_SIZE = 0.4
 
@@ -415,17 +411,9 @@ def drop_line_specks(ink: np.ndarray, expected: float) -> np.ndarray:
             continue
         left, right = x[i], x[i] + w[i]
         distance = np.maximum(0, np.maximum(x[same_line] - right, left - (x[same_line] + w[same_line])))
-        if float(distance.min()) > gap:
-            drop[i] = True
-        elif right <= int(x[same_line].min()):
-            # Before a line's first character no small mark is printed ('.5' is not
-            # how these forms write a number).
-            drop[i] = True
-        elif left >= int((x[same_line] + w[same_line]).max()):
-            # After its last: only a full stop or comma, on the baseline, close up.
-            baseline = int((y[same_line] + h[same_line]).max())
-            drop[i] = not (cy1 >= baseline - TRAILING_MARK_LOW * expected
-                           and float(distance.min()) <= TRAILING_MARK_GAP * expected)
+        # (Whether a mark close before or after a line is a speck cannot be told from
+        # its place: a character's own dots stand there too, 氵 of 满, the dot of 发.)
+        drop[i] = float(distance.min()) > gap
     if not drop.any():
         return ink
     out = ink.copy()
@@ -436,9 +424,20 @@ def drop_line_specks(ink: np.ndarray, expected: float) -> np.ndarray:
 def clean_cell_ink(ink: np.ndarray, dpi: int, text_height: Optional[float] = None) -> np.ndarray:
     """A cell's ink with what is not its text taken out: remnants of its rules, dust,
     and specks standing beside its lines."""
+    return _clean_cell(ink, dpi, text_height)[0]
+
+
+def _clean_cell(ink: np.ndarray, dpi: int, text_height: Optional[float] = None
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """(cleaned ink, mask of what to paint out of the image the recogniser reads). Dust
+    (a few pixels) is left out of the line finding but not painted out: at a stroke's
+    thin end such a bit is part of the character (the tip of 力, the dot of 发)."""
     scale = dpi / 200.0
-    ink = _denoise(_strip_rule_remnants(ink), max(4, int(6 * scale * scale)))
-    return drop_line_specks(ink, text_height or 28 * scale)
+    no_rules = _strip_rule_remnants(ink)
+    no_dust = _denoise(no_rules, max(4, int(6 * scale * scale)))
+    cleaned = drop_line_specks(no_dust, text_height or 28 * scale)
+    paint = ((ink > 0) & (no_rules == 0)) | ((no_dust > 0) & (cleaned == 0))
+    return cleaned, paint
 
 
 def find_lines(ink: np.ndarray, dpi: int, text_height: Optional[float] = None,
@@ -554,9 +553,8 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
             x0, y0, x1, y1 = _inset(cell.bbox, page.dpi)
             if x1 - x0 < 4 or y1 - y0 < 4:
                 continue
-            raw = page.ink[y0:y1, x0:x1]
-            ink = clean_cell_ink(raw, page.dpi, text_height)
-            gray[y0:y1, x0:x1][(raw > 0) & (ink == 0)] = 255
+            ink, paint = _clean_cell(page.ink[y0:y1, x0:x1], page.dpi, text_height)
+            gray[y0:y1, x0:x1][paint] = 255
             for line in find_lines(ink, page.dpi, text_height, cleaned=True):
                 jobs.append((len(cells) - 1, (x0, y0, x1, y1), line))
     loose_jobs = []

@@ -418,18 +418,24 @@ LineScorer = Callable[[Sequence[np.ndarray]], list[float]]
 # Upside down wins only on a clear margin of mean confidence (upright text read upside
 # down scores ~0.3-0.6; the same text upright ~0.9).
 UPSIDE_DOWN_MARGIN = 0.08
+# Lines read this well as they stand are upright (upside-down print never scores so).
+SURELY_UPRIGHT = 0.9
+# How many of the page's longest text lines the vote reads (one recogniser batch).
+ORIENTATION_LINES = 8
 
 
 def is_upside_down(gray: np.ndarray, text: np.ndarray, measures: PageMeasures,
                    score_lines: Optional[LineScorer]) -> bool:
     if score_lines is None:
         return False
-    crops = text_line_crops(gray, text, measures)
+    crops = text_line_crops(gray, text, measures, most=ORIENTATION_LINES)
     if len(crops) < 2:
         return False
-    scores = score_lines(crops + [np.ascontiguousarray(c[::-1, ::-1]) for c in crops])
-    upright, flipped = scores[:len(crops)], scores[len(crops):]
-    return float(np.mean(flipped)) > float(np.mean(upright)) + UPSIDE_DOWN_MARGIN
+    upright = float(np.mean(score_lines(crops)))
+    if upright >= SURELY_UPRIGHT:
+        return False            # read well as it is: no need to read it turned
+    flipped = float(np.mean(score_lines([np.ascontiguousarray(c[::-1, ::-1]) for c in crops])))
+    return flipped > upright + UPSIDE_DOWN_MARGIN
 
 
 def turn(image: np.ndarray, degrees: int) -> np.ndarray:
@@ -445,28 +451,24 @@ def turn(image: np.ndarray, degrees: int) -> np.ndarray:
 WORKING_DPI = 200
 # Scans within this of the working resolution are left as they are.
 WORKING_DPI_SLACK = 0.15
-A4_SHORT_INCHES = 8.27
-# Paper widths (short side, inches) a form is printed on: B5 to A3 (an A5 page taken
-# for a low-resolution A4 is only read a little larger).
+# Paper widths (short side, inches) a form is printed on: B5 to A3.
 PAPER_SHORT_INCHES = (6.9, 11.7)
 
 
-def scan_dpi(page: Page) -> int:
-    """The page's resolution: what it says, unless that makes an impossible paper size
-    (an image with no or a wrong resolution tag), then the resolution at which its short
-    side is A4's."""
+def is_whole_page(page: Page) -> bool:
+    """A scan of a whole sheet of paper at the resolution it says (not a picture of
+    part of one, nor an image whose resolution tag is missing or wrong)."""
     short_inches = min(page.image.shape[:2]) / max(page.dpi, 1)
-    if PAPER_SHORT_INCHES[0] <= short_inches <= PAPER_SHORT_INCHES[1]:
-        return page.dpi
-    return max(50, int(round(min(page.image.shape[:2]) / A4_SHORT_INCHES)))
+    return PAPER_SHORT_INCHES[0] <= short_inches <= PAPER_SHORT_INCHES[1]
 
 
 def to_working_resolution(page: Page) -> tuple[np.ndarray, int]:
-    """(image, dpi) with the image resampled to WORKING_DPI when it is far from it."""
-    dpi = scan_dpi(page)
-    if abs(dpi - WORKING_DPI) <= WORKING_DPI_SLACK * WORKING_DPI:
-        return page.image, dpi
-    factor = WORKING_DPI / dpi
+    """(image, dpi) with a whole page resampled to WORKING_DPI when it is far from it.
+    Anything else is read as it is: without a believable resolution, resampling would
+    guess."""
+    if not is_whole_page(page) or abs(page.dpi - WORKING_DPI) <= WORKING_DPI_SLACK * WORKING_DPI:
+        return page.image, page.dpi
+    factor = WORKING_DPI / page.dpi
     interp = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
     return cv2.resize(page.image, None, fx=factor, fy=factor, interpolation=interp), WORKING_DPI
 
@@ -479,8 +481,9 @@ def clean_page(page: Page, score_lines: Optional[LineScorer] = None) -> CleanPag
     """score_lines: the recogniser's confidence on line crops, used to tell an
     upside-down page (without it, only sideways pages are turned)."""
     bilevel = _is_bilevel(page.image)
+    whole_page = is_whole_page(page)
     image, dpi = to_working_resolution(page)
-    notes = [f'read at {dpi} dpi (scanned at {scan_dpi(page)})'] if dpi != page.dpi else []
+    notes = [f'read at {dpi} dpi (scanned at {page.dpi})'] if dpi != page.dpi else []
     if bilevel:
         # A 1-bit scan's jagged edges: the recogniser reads anti-aliased print better.
         image = cv2.GaussianBlur(image, (0, 0), BILEVEL_SMOOTH_MM * dpi / 25.4)
@@ -488,25 +491,22 @@ def clean_page(page: Page, score_lines: Optional[LineScorer] = None) -> CleanPag
     raw = suppress_stamps(page.image)
     gray = even_out_light(raw)
     ink = binarise(gray, page.dpi)
-    marks = find_copier_marks(raw, ink, page.dpi)
-    wipe(gray, ink, marks.border, grow=2)
-    for horizontal, start, end in marks.streaks:
-        wipe_streak(gray, ink, horizontal, start, end)
+    if whole_page:
+        # Borders and streaks are told by the paper's edges and margins: a picture of
+        # a table cut out of a page has its frame where a page has its margins.
+        marks = find_copier_marks(raw, ink, page.dpi)
+        wipe(gray, ink, marks.border, grow=2)
+        for horizontal, start, end in marks.streaks:
+            wipe_streak(gray, ink, horizontal, start, end)
     measures = measure_page(gray, ink, page.dpi)
     specks = find_specks(ink, measures, upright=False)
     speck_count = int(cv2.connectedComponents(specks, connectivity=8)[0] - 1)
     wipe(gray, ink, specks)
     turned = 0
-    text = text_only(ink, measures)
-    if text_axis_is_vertical(text, measures):
+    if text_axis_is_vertical(text_only(ink, measures), measures):
         # Sideways: turn a quarter; which quarter is settled by the upside-down check.
         turned = 90
-        gray, ink, text = turn(gray, 90), turn(ink, 90), turn(text, 90)
-    if is_upside_down(gray, text, measures, score_lines):
-        turned = (turned + 180) % 360
-        gray, ink = turn(gray, 180), turn(ink, 180)
-    if turned:
-        notes.append(f'turned {turned} degrees to read upright')
+        gray, ink = turn(gray, 90), turn(ink, 90)
     angle = measure_skew(ink, page.dpi)
     if angle != 0.0 or ink.any():
         angle = refine_skew(ink, angle)
@@ -518,6 +518,12 @@ def clean_page(page: Page, score_lines: Optional[LineScorer] = None) -> CleanPag
     specks = find_specks(ink, measures)
     speck_count += int(cv2.connectedComponents(specks, connectivity=8)[0] - 1)
     wipe(gray, ink, specks)
+    # Upside down or not is read on straight lines (a half turn and the skew commute).
+    if is_upside_down(gray, text_only(ink, measures), measures, score_lines):
+        turned = (turned + 180) % 360
+        gray, ink = turn(gray, 180), turn(ink, 180)
+    if turned:
+        notes.insert(0, f'turned {turned} degrees to read upright')
     area_cm2 = gray.shape[0] * gray.shape[1] / (page.dpi / 2.54) ** 2
     stats = {'turned_deg': turned, 'speckle_per_cm2': round(speck_count / max(area_cm2, 1e-6), 3),
              'contrast': round(measures.contrast, 3),
@@ -529,6 +535,8 @@ def clean_page(page: Page, score_lines: Optional[LineScorer] = None) -> CleanPag
 
 
 def _is_bilevel(image: np.ndarray) -> bool:
-    """A 1-bit scan: (almost) every pixel is black or white."""
-    sample = image[::7, ::7]
-    return float(((sample < 16) | (sample > 239)).mean()) > 0.995
+    """A 1-bit scan: the print has no grey edges (almost every pixel that is not white
+    is black; anti-aliased or scanned print has a grey rim round every stroke)."""
+    sample = image[::3, ::3]
+    not_white = sample[sample <= 239]
+    return not_white.size > 100 and float((not_white < 16).mean()) > 0.97

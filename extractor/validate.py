@@ -311,20 +311,44 @@ def grade_page(result: PageResult, limits: QualityLimits = QualityLimits()) -> P
     return quality
 
 
-def check_pages(forms: list[Form], quality: list[PageQuality]) -> list[Flag]:
-    """Every field read on an unreadable page is flagged, with the page's reasons: a
-    value read there is not to be trusted, however sure the recogniser was."""
-    bad = {q.page: q for q in quality if q.grade == 'unreadable'}
-    flags = []
+def check_pages(forms: list[Form], quality: list[PageQuality], flags: list[Flag]) -> list[Flag]:
+    """Flags that come from how readable the pages were.
+
+    * Every field read on an unreadable page, with the page's reasons: a value read
+      there is not to be trusted, however sure the recogniser was.
+    * A whole form (field '') on a rough page whose table did not add up (weights or
+      scores not summing to the total) or whose structure was in doubt: on such a page
+      that is far more often a lost row or a merged column than a printed slip, and a
+      lost row has no field left to flag."""
+    grades = {q.page: q for q in quality}
+    bad = {page: q for page, q in grades.items() if q.grade == 'unreadable'}
+    out = []
     for index, form in enumerate(forms):
         for path, source in form.sources.items():
             page = bad.get(source.page)
             if page is None:
                 continue
-            flags.append(Flag(form=index, field=path, value=_as_text(form.get(path)), reason=FlagReason.page_quality,
-                              page=source.page, bbox=source.bbox,
-                              detail='page too rough to read: ' + '; '.join(page.reasons)))
-    return flags
+            out.append(Flag(form=index, field=path, value=_as_text(form.get(path)), reason=FlagReason.page_quality,
+                            page=source.page, bbox=source.bbox,
+                            detail='page too rough to read: ' + '; '.join(page.reasons)))
+        rough = [grades[p] for p in form.pages if p in grades and grades[p].grade in ('rough', 'unreadable')]
+        if not rough:
+            continue
+        mine = [f for f in flags if f.form == index]
+        sums_fail = any(f.reason == FlagReason.arithmetic and f.field in ('total.weight', 'total.score')
+                        for f in mine)
+        doubt = sum(f.reason == FlagReason.structure for f in mine) >= STRUCTURE_DOUBT \
+            or any(f.reason == FlagReason.missing and f.field in ('indicators', 'total', 'funds') for f in mine)
+        if sums_fail or doubt:
+            why = 'its weights or scores do not add up to the total' if sums_fail else 'its table was matched with doubt'
+            out.append(Flag(form=index, field='', reason=FlagReason.page_quality, page=rough[0].page,
+                            detail=f'rough page ({"; ".join(rough[0].reasons)}) and {why}: '
+                                   'rows may be lost or merged; check the whole form'))
+    return out
+
+
+# Structure flags on one form that, on a rough page, put its whole table in doubt.
+STRUCTURE_DOUBT = 3
 
 
 def _as_text(value) -> Optional[str]:
