@@ -466,8 +466,10 @@ def reviewer_progress(session: Session) -> list[Progress]:
             seconds = _seconds(started, finished)
             if seconds is not None:
                 out[uid].seconds.append(seconds)
-    for uid, count in session.execute(select(Claim.user_id, func.count()).where(Claim.expires_at > now)
-                                      .group_by(Claim.user_id)):
+    still_open = (select(FlagRow.id).where(FlagRow.form_id == Claim.form_id, FlagRow.field == Claim.path,
+                                           FlagRow.status == FlagState.OPEN).exists())
+    for uid, count in session.execute(select(Claim.user_id, func.count())
+                                      .where(Claim.expires_at > now, still_open).group_by(Claim.user_id)):
         if uid in out:
             out[uid].claimed = count
     for user in people:

@@ -2,12 +2,23 @@
 never hard-coded."""
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 
 from sqlalchemy import select
 
 from review.labels import is_money
 from workers.store.models import FieldRow, FlagRow, FlagState, FormRow
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SHOTS = os.path.join(ROOT, 'out', 'screenshots')
+
+
+def shot(page, name: str) -> None:
+    """A screenshot for people to look at (out/screenshots/, not committed)."""
+    os.makedirs(SHOTS, exist_ok=True)
+    page.screenshot(path=os.path.join(SHOTS, f'{name}.png'))
 
 
 def open_flags(store, form_id=None):

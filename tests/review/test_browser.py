@@ -4,24 +4,15 @@ real server and a store filled by a real pipeline run on generated scans.
 Screenshots of the queue and the form view go to out/screenshots/ (not committed)."""
 from __future__ import annotations
 
-import os
-
 from sqlalchemy import select, update
 
 from tests.review.helpers import (a_failing_sum, budget_that_fits_the_rate, field, flags_of,
-                                  form_id_of, open_flags, split_money_in_a_rate_rule)
+                                  form_id_of, open_flags, shot, split_money_in_a_rate_rule)
 from workers.export import read_csv
 from workers.store.models import (Correction, FieldRow, FlagRow, FlagState, FormRow, KeyEntry,
                                   Resolution)
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SHOTS = os.path.join(ROOT, 'out', 'screenshots')
 XSS = '<script>alert(1)</script>'
-
-
-def shot(page, name: str) -> None:
-    os.makedirs(SHOTS, exist_ok=True)
-    page.screenshot(path=os.path.join(SHOTS, f'{name}.png'))
 
 
 def submit(page, key='Enter'):

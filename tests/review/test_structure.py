@@ -8,7 +8,7 @@ import json
 from sqlalchemy import select
 
 from review import structure
-from tests.review.helpers import form_id_of
+from tests.review.helpers import form_id_of, shot
 from workers.store.models import Correction, FieldRow, FlagRow, FlagState, FormRow, RowEdit, User
 
 
@@ -56,6 +56,8 @@ def test_a_lost_funds_row_is_typed_back_in_and_exported(site, login):
     for key, value in lost.items():
         if value is not None:
             ana.fill(f'#add-funds input[data-column="{key}"]', value)
+    ana.wait_for_load_state('networkidle')
+    shot(ana, 'form-repair')
     with ana.expect_navigation():
         ana.click('#add-funds button[type=submit]')
     assert 'funds row 2 added' in ana.inner_text('#flashes')

@@ -18,7 +18,7 @@ from sqlalchemy import func, select, update
 from review import throttle
 from tests.review.conftest import PASSWORD
 from tests.review.corpus import BATCH
-from tests.review.helpers import form_id_of, open_flags
+from tests.review.helpers import form_id_of, open_flags, shot
 from workers.store.models import (AuditEvent, Batch, Document, FieldRow, FlagRow, FormRow, LoginSession, PageRow,
                                   WorkRecord, utcnow)
 
@@ -310,6 +310,8 @@ def test_two_reviewers_on_one_batch_never_get_the_same_open_item(site, login):
         assert work.user_id is not None and work.started_at is not None and work.finished_at >= work.started_at
     sen = login('sen')
     sen.goto(site.url + '/admin/progress')
+    sen.wait_for_load_state('networkidle')
+    shot(sen, 'progress')
     assert sen.inner_text('#reviewer-progress tr[data-user="ana"] td.done') == '1'
     batch_row = sen.locator(f'#batch-progress tr[data-batch="{BATCH}"]')
     assert batch_row.locator('td.done').inner_text() == '1'
