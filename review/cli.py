@@ -200,7 +200,11 @@ def cmd_review(args) -> int:
     from review.app import create_app
     url, data_dir = _locations(args)
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
-    app = create_app(url, data_dir)
+    try:
+        app = create_app(url, data_dir)
+    except ValueError as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
     from workers.settings import redact
     print(f'review app on http://{args.host}:{args.port}/ (store {redact(url)})', flush=True)
     waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident='review')

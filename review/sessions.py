@@ -29,7 +29,15 @@ TOUCH_EVERY = timedelta(seconds=60)      # last_seen is written at most this oft
 
 def idle_limit() -> timedelta:
     value = os.environ.get('EXTRACTOR_REVIEW_IDLE_MINUTES', '').strip()
-    return timedelta(minutes=float(value)) if value else timedelta(minutes=30)
+    if not value:
+        return timedelta(minutes=30)
+    try:
+        minutes = float(value)
+    except ValueError:
+        minutes = 0
+    if not 0 < minutes <= 24 * 60:
+        raise ValueError(f'EXTRACTOR_REVIEW_IDLE_MINUTES must be minutes between 0 and 1440, not {value!r}')
+    return timedelta(minutes=minutes)
 
 
 def _hash(token: str) -> str:
