@@ -161,7 +161,10 @@ def _long_chains(segments, horizontal: bool, dpi: int) -> list:
     sure_len, gap, tol = _mm(dpi, SURE_RULE_MM), _mm(dpi, BROKEN_GAP_MM), _mm(dpi, 1.0)
     a, b = (0, 2) if horizontal else (1, 3)
     centre = (lambda s: (s[1] + s[3]) / 2) if horizontal else (lambda s: (s[0] + s[2]) / 2)
-    pieces = sorted((s for s in segments if s[b] - s[a] + 1 >= _mm(dpi, CHAIN_PIECE_MM)),
+    # Only pieces shorter than a sure rule chain: a run of text strokes that happens to
+    # lie on the line of a sound rule (text written across a row line in a merged
+    # cell) must not be joined to it.
+    pieces = sorted((s for s in segments if _mm(dpi, CHAIN_PIECE_MM) <= s[b] - s[a] + 1 < sure_len),
                     key=lambda s: (centre(s), s[a]))
     out, used = [s for s in segments if s[b] - s[a] + 1 >= sure_len], set()
     for i, seed in enumerate(pieces):

@@ -98,3 +98,24 @@ def test_text_inside_a_merged_cell_does_not_split_it():
     img[rows[2] - 1:rows[2] + 1, 395:505] = 0
     t = _grid_of(img).tables[0]
     assert _cell_at(t, 450, 250).bbox == [300, 200, 700, 400]
+
+
+def test_text_across_a_row_line_in_a_merged_cell_keeps_the_cell_whole():
+    # 二级指标 merged over two rows, its text centred on the row line the other
+    # columns carry: strokes of the text lie on that line but are no rule.
+    img = ruled_table(merged={(1, 0, 'b')}, thickness=2)
+    img = put_text(img, '一一一一一一', (110, 282), size=34)      # long flat strokes on y=300
+    t = _grid_of(img).tables[0]
+    spans = {(c.row, c.col): (c.rowspan, c.colspan) for c in t.cells}
+    assert spans[(1, 0)] == (2, 1)
+
+
+def test_a_rule_faded_into_short_pieces_is_one_rule():
+    img = ruled_table(rows=(100, 200, 300, 400, 500), cols=(100, 400, 700, 1000))
+    # The rule at y=300 survives only as 9 mm pieces with 4 mm gaps (a faint photocopy),
+    # none of them meeting a column rule.
+    img[297:304, 101:1000] = 255
+    for x in range(130, 980, 100):
+        img[299:302, x:x + 70] = 0
+    t = _grid_of(img).tables[0]
+    assert t.n_rows == 4 and all(c.rowspan == 1 for c in t.cells)
