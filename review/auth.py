@@ -102,7 +102,7 @@ def login():
     error = None
     if request.method == 'POST':
         name = (request.form.get('name') or '').strip()[:200]
-        password = (request.form.get('password') or '')[:1000]
+        password = (request.form.get('password') or '')[:users.MAX_PASSWORD]
         result = attempt(name, password, request.remote_addr)
         if result.user is not None:
             session.clear()                 # nothing from before the login carries over

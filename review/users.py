@@ -1,7 +1,7 @@
 """Users, passwords, roles and assignments (no Flask here: the `users` command uses it too).
 
-Passwords are hashed with Argon2id (argon2-cffi, its default parameters); a hash made
-with older parameters is replaced at the next login. Roles (workers.store.models.Role):
+Passwords (12 to 1000 characters) are hashed with Argon2id (argon2-cffi, its default
+parameters); a hash made with older parameters is replaced at the next login. Roles (workers.store.models.Role):
 a reviewer sees the batches assigned to them; a senior sees every batch, settles
 double-keyed values that differ, unlocks accounts and sees progress; an admin also
 manages users and assignments.
@@ -20,7 +20,8 @@ from workers.store.models import Assignment, Batch, Role, User
 _hasher = PasswordHasher()
 # Verified when the user name is unknown, so a login takes as long either way.
 _DUMMY_HASH = _hasher.hash('not a password of anyone')
-MIN_PASSWORD = 8
+MIN_PASSWORD = 12           # OWASP ASVS 2.1.1
+MAX_PASSWORD = 1000         # what the login form reads (ASVS 2.1.2 asks for at least 64)
 
 
 class UserError(ValueError):
@@ -30,6 +31,8 @@ class UserError(ValueError):
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
         raise UserError(f'a password needs at least {MIN_PASSWORD} characters')
+    if len(password) > MAX_PASSWORD:
+        raise UserError(f'a password has at most {MAX_PASSWORD} characters')
     return _hasher.hash(password)
 
 
