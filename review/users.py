@@ -1,10 +1,10 @@
 """Users, passwords, roles and assignments (no Flask here: the `users` command uses it too).
 
 Passwords (12 to 1000 characters) are hashed with Argon2id (argon2-cffi, its default
-parameters); a hash made with older parameters is replaced at the next login. Roles (workers.store.models.Role):
-a reviewer sees the batches assigned to them; a senior sees every batch, settles
-double-keyed values that differ, unlocks accounts and sees progress; an admin also
-manages users and assignments.
+parameters); a hash made with older parameters is replaced at the next login.
+Roles (workers.store.models.Role): a reviewer sees the batches assigned to them; a
+senior sees every batch, settles double-keyed values that differ, unlocks accounts and
+sees progress; an admin also manages users and assignments.
 """
 from __future__ import annotations
 
