@@ -16,7 +16,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user
 
-from review import audit
+from review import audit, queries
 from review.access import (login_required, visible_batch_or_404, visible_batches,
                            visible_document_or_404)
 from review.store import store
@@ -72,7 +72,8 @@ def index():
     with store().session() as s:
         batches = visible_batches(s, current_user)
         progress = {batch_id: batch_progress(s, s.get(Batch, batch_id)) for batch_id, _name in batches}
-    return render_template('exports.html', batches=batches, progress=progress, formats=FORMATS)
+        review = {p.name: p for p in queries.batch_progress(s)}
+    return render_template('exports.html', batches=batches, progress=progress, review=review, formats=FORMATS)
 
 
 @bp.route('/batches/<int:batch_id>/export/<string:fmt>')

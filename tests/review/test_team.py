@@ -415,3 +415,30 @@ def test_no_server_path_reaches_the_browser(site, login):
         assert status in (200, 404), url
         for secret in secrets:
             assert secret not in body, (url, secret)
+
+
+def test_the_counts_agree_between_progress_queue_and_exports(site, login):
+    import io
+    import json
+    import zipfile
+    store = site.store
+    sen = login('sen')
+    with store.session() as s:
+        batch_id = s.scalar(select(Batch.id).where(Batch.name == BATCH))
+    sen.goto(site.url + f'/?batch={batch_id}')
+    in_queue = int(sen.inner_text('#queue-total'))
+    sen.goto(site.url + '/admin/progress')
+    progress = sen.locator(f'#batch-progress tr[data-batch="{BATCH}"]')
+    items, flags = (int(progress.locator(f'td.{c}').inner_text()) for c in ('open-items', 'open-flags'))
+    sen.goto(site.url + '/exports')
+    row = sen.locator(f'#exports tr[data-batch="{BATCH}"]')
+    assert int(row.locator('td.open-items').inner_text()) == items == in_queue
+    assert int(row.locator('td.open-flags').inner_text()) == flags
+    with sen.expect_download() as info:
+        sen.click(f'#export-{batch_id}-json')
+    with zipfile.ZipFile(io.BytesIO(open(info.value.path(), 'rb').read())) as archive:
+        documents = [json.loads(archive.read(n)) for n in archive.namelist() if n.endswith('.json')]
+    listed = [(d['source']['sha256'], f['form'], f['field'], f['reason'], f['detail'])
+              for d in documents if 'source' in d for f in d.get('review', [])]
+    assert len(listed) == flags
+    assert len({(sha, form, path) for sha, form, path, _, _ in listed}) == items
