@@ -93,7 +93,7 @@ def serve(url: str, data_dir: str):
 
     from review.app import create_app
     app = create_app(url, data_dir, secret_key='benchmark')
-    server = create_server(app, host='127.0.0.1', port=0, threads=4)
+    server = create_server(app, host='127.0.0.1', port=0, threads=8)     # as `review` serves
     threading.Thread(target=server.run, daemon=True).start()
     return server, f'http://127.0.0.1:{server.effective_port}'
 
