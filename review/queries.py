@@ -32,6 +32,8 @@ from workers.store.models import (Acceptance, Assignment, Batch, BatchItem, Clai
 PAGE_SIZE = 50
 # From this place on, a page is cut out in SQL (_page_deep) instead of read from the top.
 DEEP = 500
+# Items read ahead when claiming the next one (others may have just taken a few).
+CLAIM_WINDOW = 8
 REASONS = ('arithmetic', 'split_number', 'low_confidence', 'unparsed', 'missing', 'structure',
            'page_quality')
 
@@ -238,27 +240,25 @@ def page(session: Session, user: User, filters: Filters, offset: int = 0,
     return items, total
 
 
-def item_at(session: Session, user: User, filters: Filters, position: int) -> Optional[Item]:
-    if position < 0:
-        return None
-    items, _ = page(session, user, filters, position, 1, with_total=False)
-    return items[0] if items else None
-
-
 def claim_item_at(session: Session, user: User, filters: Filters, position: int,
                   skip: Optional[tuple[int, str]] = None) -> tuple[Optional[Item], int]:
     """The item at `position` of the user's queue (the one after, if that is `skip`),
     claimed for the user: (item, its position), or (None, position) at the end. An
-    item someone else claimed a moment earlier drops out of the queue; the next one
-    is tried."""
-    for _ in range(20):
-        found = item_at(session, user, filters, position)
-        if found is not None and skip is not None and (found.form_id, found.path) == skip:
-            position += 1
-            skip = None
+    item someone else claimed a moment earlier is passed over for the next one. The
+    queue order is read once for a few items, without the page's details."""
+    position = max(position, 0)
+    hide, disputed, _, senior = _hidden(session, user)
+    first = disputed if senior else set()
+    window = CLAIM_WINDOW
+    if position < DEEP:
+        ahead = _in_order(session, user, filters, hide, first, position + window)[position:]
+    else:
+        ahead = _page_deep(session, user, filters, hide, first, position, window)
+    for at, (form_id, path, rank) in enumerate(ahead, start=position):
+        if skip is not None and (form_id, path) == skip:
             continue
-        if found is None or claim(session, user.id, found.form_id, found.path):
-            return found, position
+        if claim(session, user.id, form_id, path):
+            return Item(position=at, form_id=form_id, path=path, rank=rank), at
     return None, position
 
 
