@@ -67,7 +67,24 @@ def _fault(kind: str, local, redis_server, store) -> dict:
         redis_server.kill()
         time.sleep(2)
         redis_server.start()
-    return {'kind': kind, 'at': at, 'back': utcnow()}
+    return {'kind': kind, 'at': at, 'back': utcnow(), 'log_dir': local.log_dir}
+
+
+def _resent_at(log_dir: str):
+    """When the workers' recovery first re-sent the pages of a stopped worker (from
+    their logs: `recovery: re-sent pages of stopped workers {doc: [pages]}`)."""
+    import glob
+    import re
+    from datetime import datetime
+    found = []
+    for path in glob.glob(os.path.join(log_dir, '*.log')):
+        with open(path, encoding='utf-8', errors='replace') as fh:
+            for line in fh:
+                if 'stopped workers {' in line and 'stopped workers {}' not in line:
+                    stamp = re.match(r'\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+)', line)
+                    if stamp:
+                        found.append(datetime.strptime(stamp.group(1), '%Y-%m-%d %H:%M:%S,%f'))
+    return min(found) if found else None
 
 
 def _recovery(fault: dict, store) -> dict:
@@ -81,6 +98,9 @@ def _recovery(fault: dict, store) -> dict:
         docs = session.scalar(select(func.count(Document.id)))
     out = {'longest_gap': max(gaps) if gaps else None, 'documents_in_store': docs}
     if fault['kind'] == 'kill':
+        # Log times are local; on UTC machines (containers, servers) they match utcnow.
+        resent = _resent_at(fault['log_dir'])
+        out['lost_page_resent_after'] = (resent - fault['at']).total_seconds() if resent else None
         out['lost_page_restarted_after'] = min(((t - fault['at']).total_seconds() for t in redone
                                                 if t and t >= fault['at']), default=None)
     else:
