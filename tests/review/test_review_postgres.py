@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from sqlalchemy import select
 
 from review import claims, queries, throttle
@@ -13,6 +14,10 @@ from tests.review.conftest import PASSWORD
 from tests.review.corpus import BATCH, populate
 from tests.review.helpers import open_flags
 from workers.store.models import User, utcnow
+
+# The machine's PostgreSQL (tests/conftest.py groups tests by fixture; pg_url is this
+# directory's own).
+pytestmark = pytest.mark.service
 
 
 def _together(n: int, work) -> list:
