@@ -22,6 +22,7 @@ from typing import Optional, Protocol, Sequence
 import cv2
 import numpy as np
 
+from extractor.shapes import components_with_holes
 from models import CellText, CleanPage, PageGrid, TextLine
 
 DASH = '—'
@@ -382,6 +383,18 @@ def _split_tall_band(profile: np.ndarray, y0: int, y1: int, expected: float) -> 
 # LINE_SPECK_GAP text heights (a 。, 、 or ： after a character stands closer).
 LINE_SPECK_SIZE = 0.3
 LINE_SPECK_GAP = 0.45
+# A small mark that fills less than SOLID_FILL of its box (a 。 ring, a 、 or ， tick:
+# centred in a full-width box, up to a character's width off its neighbour, a closing
+# quote included) is a speck only beyond HOLLOW_MARK_GAP text heights. Toner and dust
+# are solid blobs, so the wide reach costs little.
+SOLID_FILL = 0.7
+HOLLOW_MARK_GAP = 1.2
+# Marks no bigger than this share of the text height count as solid whatever their
+# shape (a speck of a few pixels is a plus or a diagonal pair as often as a square).
+SOLID_ANY_SHAPE = 0.15
+# How far (in text heights) a character's own dot may stand above or below the rest of
+# its line's characters.
+DOT_SLACK = 0.15
 # Character-size ink: at least this share of the text height, one way or the other.
 CHARACTER_SIZE = 0.4
 
@@ -400,20 +413,41 @@ def drop_line_specks(ink: np.ndarray, expected: float) -> np.ndarray:
     chars = np.nonzero(~small & (np.maximum(w, h) >= CHARACTER_SIZE * expected))[0]
     chars = chars[chars > 0]
     gap = LINE_SPECK_GAP * expected
+    slack = DOT_SLACK * expected
     drop = np.zeros(n, bool)
-    for i in np.nonzero(small)[0]:
-        cy0, cy1 = y[i], y[i] + h[i]
-        # Characters on the same line: overlapping this component's rows (punctuation
-        # sits inside its line's height; a speck above or below a line does not).
-        same_line = chars[(y[chars] < cy1) & (y[chars] + h[chars] > cy0)]
-        if len(same_line) == 0:
-            drop[i] = True
-            continue
-        left, right = x[i], x[i] + w[i]
-        distance = np.maximum(0, np.maximum(x[same_line] - right, left - (x[same_line] + w[same_line])))
-        # (Whether a mark close before or after a line is a speck cannot be told from
-        # its place: a character's own dots stand there too, 氵 of 满, the dot of 发.)
-        drop[i] = float(distance.min()) > gap
+
+    def nearest(i: int, among: np.ndarray) -> Optional[float]:
+        """Horizontal distance from component i to the nearest of `among` on its line
+        (overlapping its rows, give or take a little: punctuation sits inside its line's
+        height, a character's top dot just above the rest of it, 发; a speck above or
+        below a line stands apart). None when none is on the line."""
+        among = among[among != i]
+        on_line = among[(y[among] < y[i] + h[i] + slack) & (y[among] + h[among] > y[i] - slack)]
+        if len(on_line) == 0:
+            return None
+        d = np.maximum(0, np.maximum(x[on_line] - (x[i] + w[i]), x[i] - (x[on_line] + w[on_line])))
+        return float(d.min())
+
+    # (Whether a mark close before or after a line is a speck cannot be told from its
+    # place: a character's own dots stand there too, 氵 of 满, the dot of 发.) Solid
+    # blobs first: kept beside a character (a decimal point, a quote's halves).
+    # Solid: no paper enclosed, and filling its box (a speck); a 。 ring encloses paper,
+    # a 、 or ， tick fills little of its box.
+    is_solid = ~components_with_holes(ink, labels, n) & ((fill >= SOLID_FILL)
+                                                        | (np.maximum(w, h) <= SOLID_ANY_SHAPE * expected))
+    solid = np.nonzero(small & is_solid)[0]
+    for i in solid:
+        to_char = nearest(i, chars)
+        drop[i] = to_char is None or to_char > gap
+    # Then rings and ticks (。 、 ，): kept near a character, or right beside kept
+    # punctuation (a 。 after a closing ” stands a character's width off the last
+    # character, but beside the quote).
+    kept = solid[~drop[solid]]
+    for i in np.nonzero(small & ~is_solid)[0]:
+        to_char = nearest(i, chars)
+        to_mark = nearest(i, kept)
+        drop[i] = to_char is None or (to_char > HOLLOW_MARK_GAP * expected
+                                       and (to_mark is None or to_mark > HOLLOW_MARK_GAP * expected))
     if not drop.any():
         return ink
     out = ink.copy()
@@ -429,15 +463,14 @@ def clean_cell_ink(ink: np.ndarray, dpi: int, text_height: Optional[float] = Non
 
 def _clean_cell(ink: np.ndarray, dpi: int, text_height: Optional[float] = None
                 ) -> tuple[np.ndarray, np.ndarray]:
-    """(cleaned ink, mask of what to paint out of the image the recogniser reads). Dust
-    (a few pixels) is left out of the line finding but not painted out: at a stroke's
-    thin end such a bit is part of the character (the tip of 力, the dot of 发)."""
+    """(cleaned ink, mask of what to paint out of the image the recogniser reads): only
+    the specks. Rule remnants and dust are left out of the line finding but not painted
+    out: a character's stroke that touches the cell's edge, or the thin end of a stroke
+    (the tip of 力, the dot of 发), would go with them."""
     scale = dpi / 200.0
-    no_rules = _strip_rule_remnants(ink)
-    no_dust = _denoise(no_rules, max(4, int(6 * scale * scale)))
+    no_dust = _denoise(_strip_rule_remnants(ink), max(4, int(6 * scale * scale)))
     cleaned = drop_line_specks(no_dust, text_height or 28 * scale)
-    paint = ((ink > 0) & (no_rules == 0)) | ((no_dust > 0) & (cleaned == 0))
-    return cleaned, paint
+    return cleaned, (no_dust > 0) & (cleaned == 0)
 
 
 def find_lines(ink: np.ndarray, dpi: int, text_height: Optional[float] = None,
@@ -503,13 +536,16 @@ def _line_crop(gray: np.ndarray, region: tuple[int, int, int, int], line: LineBo
 # stretched to full contrast before recognition (faded toner, grey photocopies): the
 # recogniser was trained on dark print.
 STRETCH_BELOW = 170
+# A page whose print stands less than this far off its paper (preprocess measures it,
+# 0-1) is one whose crops get stretched.
+FAINT_PRINT_CONTRAST = 0.55
 
 
 def stretch_contrast(crop: np.ndarray) -> np.ndarray:
     """The crop with its darkest print at black and its paper at white, when faint."""
     if crop.size == 0:
         return crop
-    ink, paper = np.percentile(crop, (3, 80))
+    ink, paper = np.percentile(crop, (2, 95))
     if paper - ink >= STRETCH_BELOW or paper - ink < 25:
         return crop
     out = (crop.astype(np.float32) - float(ink)) * (255.0 / float(paper - ink))
@@ -544,6 +580,9 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
     cells: list[CellText] = []
     text_mm = page.measures.get('text_mm') if page.measures else None
     text_height = text_mm * page.dpi / 25.4 if text_mm else None
+    # Only a page whose print measured faint has its line crops stretched: on a good
+    # scan a crop full of bold print has no paper to measure against.
+    faint_print = bool(page.measures) and page.measures.get('contrast', 1.0) < FAINT_PRINT_CONTRAST
     # What the line finder takes out of a cell (rule remnants, specks) is painted out
     # of the image the recogniser reads too; on a copy, the stage's input stays as is.
     gray = page.gray.copy()
@@ -566,7 +605,8 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
     crops, metas = [], []
     for key, region, line in jobs:
         crop, box = _line_crop(gray, region, line)
-        crop = stretch_contrast(crop)
+        if faint_print:
+            crop = stretch_contrast(crop)
         metas.append((key, box, line))
         if not line.is_dash:
             crops.append(crop)

@@ -19,6 +19,7 @@ from typing import Callable, Optional, Sequence
 import cv2
 import numpy as np
 
+from extractor.shapes import components_with_holes
 from models import CleanPage, Page
 
 MAX_SKEW_DEG = 15.0
@@ -244,7 +245,10 @@ def find_specks(ink: np.ndarray, measures: PageMeasures, params: SpeckParams = S
                | ((longest <= 2 * measures.stroke_px) & ~dash_like))
     # Specks that ran together into a clump are still far smaller than a character.
     limit = max(2.0, params.max_size_strokes * measures.stroke_px, params.max_size_text * measures.text_px)
-    small = (longest <= limit) & compact
+    # Solid: toner and dust are blobs; a 。 is a ring, which may stand off its
+    # characters (behind a closing quote, a whole character's width), and stays.
+    solid = ~components_with_holes(ink, labels, n)
+    small = (longest <= limit) & compact & solid
     small[0] = False
     # Only print of character size protects a speck-sized neighbour (a decimal point
     # its digits, a colon's dots their characters): clumped specks protect nothing.

@@ -126,3 +126,10 @@ def test_a_characters_own_dots_are_not_specks():
     cell = put_text(np.full((80, 500), 255, np.uint8), '满意度关', (40, 22), size=30)
     cleaned = ocr.clean_cell_ink(_ink(cell), 200)
     assert (cleaned[_ink(cell) > 0] > 0).mean() > 0.99
+
+
+def test_a_full_stop_set_off_from_its_line_stays():
+    # In some fonts 。 sits in the middle of its full-width box, half a character off.
+    cell = put_text(np.full((80, 400), 255, np.uint8), '要求完成。', (40, 22), size=30)
+    cleaned = ocr.clean_cell_ink(_ink(cell), 200)
+    assert (cleaned[_ink(cell) > 0] > 0).mean() > 0.99
