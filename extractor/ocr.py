@@ -392,6 +392,8 @@ HOLLOW_MARK_GAP = 1.2
 # Marks no bigger than this share of the text height count as solid whatever their
 # shape (a speck of a few pixels is a plus or a diagonal pair as often as a square).
 SOLID_ANY_SHAPE = 0.15
+# Bands of a cell this close (in text heights) are one line when together no taller.
+HALVES_GAP = 0.08
 # How far (in text heights) a character's own dot may stand above or below the rest of
 # its line's characters.
 DOT_SLACK = 0.15
@@ -491,7 +493,10 @@ def find_lines(ink: np.ndarray, dpi: int, text_height: Optional[float] = None,
         if merged:
             py0, py1 = merged[-1]
             thin = (y1 - y0) < 0.5 * expected or (py1 - py0) < 0.5 * expected
-            if thin and (y1 - py0) <= 1.25 * expected and (y0 - py1) < 0.45 * expected:
+            # Two halves of one line split by a row every character happens to leave
+            # blank (lines of text stand further apart than a pixel or two).
+            touching = (y0 - py1) <= max(1.0, HALVES_GAP * expected)
+            if (thin or touching) and (y1 - py0) <= 1.25 * expected and (y0 - py1) < 0.45 * expected:
                 merged[-1][1] = y1
                 continue
         merged.append([y0, y1])

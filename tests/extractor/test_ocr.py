@@ -133,3 +133,12 @@ def test_a_full_stop_set_off_from_its_line_stays():
     cell = put_text(np.full((80, 400), 255, np.uint8), '要求完成。', (40, 22), size=30)
     cleaned = ocr.clean_cell_ink(_ink(cell), 200)
     assert (cleaned[_ink(cell) > 0] > 0).mean() > 0.99
+
+
+def test_a_line_cut_by_a_blank_row_is_still_one_line():
+    line = text_line('开展服务企业', 28)
+    ink = _ink(line)
+    middle = ink.shape[0] // 2
+    ink[middle, :] = 0                      # every character happens to leave this row blank
+    lines = ocr.find_lines(ink, 200)
+    assert len(lines) == 1
