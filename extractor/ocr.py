@@ -380,9 +380,10 @@ def _split_tall_band(profile: np.ndarray, y0: int, y1: int, expected: float) -> 
 
 # A speck inside a cell, near enough to text that preprocess kept it: at most this
 # share of the text height across, and standing off the text of its line by more than
-# LINE_SPECK_GAP text heights (a 。, 、 or ： after a character stands closer).
+# LINE_SPECK_GAP text heights (full-width punctuation, ； ： ，, stands up to ~0.5 off
+# the character before it).
 LINE_SPECK_SIZE = 0.3
-LINE_SPECK_GAP = 0.45
+LINE_SPECK_GAP = 0.6
 # A small mark that fills less than SOLID_FILL of its box (a 。 ring, a 、 or ， tick:
 # centred in a full-width box, up to a character's width off its neighbour, a closing
 # quote included) is a speck only beyond HOLLOW_MARK_GAP text heights. Toner and dust
@@ -392,6 +393,10 @@ HOLLOW_MARK_GAP = 1.2
 # Marks no bigger than this share of the text height count as solid whatever their
 # shape (a speck of a few pixels is a plus or a diagonal pair as often as a square).
 SOLID_ANY_SHAPE = 0.15
+# A solid dot (at most END_SPECK_SIZE text heights) beyond either end of its line is a
+# speck unless within END_SPECK_GAP of the line's characters.
+END_SPECK_SIZE = 0.2
+END_SPECK_GAP = 0.15
 # Bands of a cell this close (in text heights) are one line when together no taller.
 HALVES_GAP = 0.08
 # How far (in text heights) a character's own dot may stand above or below the rest of
@@ -440,7 +445,24 @@ def drop_line_specks(ink: np.ndarray, expected: float) -> np.ndarray:
     solid = np.nonzero(small & is_solid)[0]
     for i in solid:
         to_char = nearest(i, chars)
-        drop[i] = to_char is None or to_char > gap
+        if to_char is None:
+            drop[i] = True
+            continue
+        reach = gap
+        if to_char > 0 and np.maximum(w[i], h[i]) <= END_SPECK_SIZE * expected:
+            # A dot-sized blob outside the span of its line's characters (before the
+            # first or after the last) must sit close up to be print: a decimal point
+            # stands between digits, a character's own dots touch or nearly touch it.
+            on_line = chars[(y[chars] < y[i] + h[i] + slack) & (y[chars] + h[chars] > y[i] - slack)]
+            outside = x[i] + w[i] <= x[on_line].min() or x[i] >= (x[on_line] + w[on_line]).max()
+            # ... unless it is half of a ：or ；(another mark right above or below it).
+            others = np.arange(1, n)
+            others = others[(others != i) & (np.maximum(w[others], h[others]) < CHARACTER_SIZE * expected)]
+            stacked = np.any((x[others] < x[i] + w[i] + 2) & (x[others] + w[others] > x[i] - 2)
+                             & (np.abs((y[others] + h[others] / 2) - (y[i] + h[i] / 2)) < 0.7 * expected))
+            if outside and not stacked:
+                reach = END_SPECK_GAP * expected
+        drop[i] = to_char > reach
     # Then rings and ticks (。 、 ，): kept near a character, or right beside kept
     # punctuation (a 。 after a closing ” stands a character's width off the last
     # character, but beside the quote).

@@ -142,3 +142,14 @@ def test_a_line_cut_by_a_blank_row_is_still_one_line():
     ink[middle, :] = 0                      # every character happens to leave this row blank
     lines = ocr.find_lines(ink, 200)
     assert len(lines) == 1
+
+
+def test_a_speck_just_before_a_number_goes_but_a_colon_at_a_line_end_stays():
+    cell = put_text(np.full((80, 400), 255, np.uint8), '70.5', (120, 22), size=30)
+    ink = _ink(cell)
+    cv2.circle(ink, (108, 46), 1, 255, -1)          # a dot of toner just before the 7
+    cleaned = ocr.clean_cell_ink(ink, 200)
+    assert not cleaned[:, :113].any()
+    assert (cleaned[_ink(cell) > 0] > 0).mean() > 0.97      # the decimal point stays
+    cell = put_text(np.full((80, 400), 255, np.uint8), '台账；', (40, 22), size=30)
+    assert (ocr.clean_cell_ink(_ink(cell), 200)[_ink(cell) > 0] > 0).mean() > 0.99
