@@ -390,13 +390,13 @@ LINE_SPECK_GAP = 0.6
 # are solid blobs, so the wide reach costs little.
 SOLID_FILL = 0.7
 HOLLOW_MARK_GAP = 1.2
-# Marks no bigger than this share of the text height count as solid whatever their
-# shape (a speck of a few pixels is a plus or a diagonal pair as often as a square).
-SOLID_ANY_SHAPE = 0.15
+# Dot-sized marks (END_SPECK_SIZE) count as solid whatever their shape: a speck of a
+# few pixels is a plus or a diagonal pair as often as a square.
 # A solid dot (at most END_SPECK_SIZE text heights) beyond either end of its line is a
 # speck unless within END_SPECK_GAP of the line's characters.
-END_SPECK_SIZE = 0.2
+END_SPECK_SIZE = 0.22
 END_SPECK_GAP = 0.15
+SHORT_LINE_CHARS = 8
 # Bands of a cell this close (in text heights) are one line when together no taller.
 HALVES_GAP = 0.08
 # How far (in text heights) a character's own dot may stand above or below the rest of
@@ -441,7 +441,7 @@ def drop_line_specks(ink: np.ndarray, expected: float) -> np.ndarray:
     # Solid: no paper enclosed, and filling its box (a speck); a 。 ring encloses paper,
     # a 、 or ， tick fills little of its box.
     is_solid = ~components_with_holes(ink, labels, n) & ((fill >= SOLID_FILL)
-                                                        | (np.maximum(w, h) <= SOLID_ANY_SHAPE * expected))
+                                                        | (np.maximum(w, h) <= END_SPECK_SIZE * expected))
     solid = np.nonzero(small & is_solid)[0]
     for i in solid:
         to_char = nearest(i, chars)
@@ -461,7 +461,10 @@ def drop_line_specks(ink: np.ndarray, expected: float) -> np.ndarray:
             stacked = np.any((x[others] < x[i] + w[i] + 2) & (x[others] + w[others] > x[i] - 2)
                              & (np.abs((y[others] + h[others] / 2) - (y[i] + h[i] / 2)) < 0.7 * expected))
             if outside and not stacked:
-                reach = END_SPECK_GAP * expected
+                # On a short line (a number, a few characters) nothing dot-sized is
+                # printed before its first or after its last character ('.10', '100.');
+                # on a long one a sentence may end in '2.' as it wraps.
+                reach = -1.0 if len(on_line) <= SHORT_LINE_CHARS else END_SPECK_GAP * expected
         drop[i] = to_char > reach
     # Then rings and ticks (。 、 ，): kept near a character, or right beside kept
     # punctuation (a 。 after a closing ” stands a character's width off the last
