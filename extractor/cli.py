@@ -71,6 +71,9 @@ class ErrorLog:
 def _extract_one(path: str, args, recognizer, error_log: ErrorLog, show: bool):
     """Extract one input and write its JSON; FileFailed with a one-line reason if it
     cannot be read or a page fails, whatever the exception."""
+    import tempfile
+
+    import cv2
     from tqdm import tqdm
 
     from extractor import ingest, pipeline
@@ -82,15 +85,32 @@ def _extract_one(path: str, args, recognizer, error_log: ErrorLog, show: bool):
         total = ingest.count_pages(path)
         bar = tqdm(total=total, desc=errors.printable(stem)[:30], unit='page', disable=not show, leave=False)
         writer = _page_writer(stem, args.tables, args.debug)
+        # The searchable PDF is made of the cleaned pages (upright and straight, in the
+        # frame the text boxes are in), kept on disk until the file is done.
+        cleaned = tempfile.TemporaryDirectory(prefix='.pages-', dir=args.pdf) if args.pdf else None
+        page_files = []
 
         def on_page(page, result, artifacts):
             nonlocal pages_done
             pages_done += 1
             writer(page, result, artifacts)
+            if cleaned is not None:
+                page_files.append(os.path.join(cleaned.name, f'{page.number:05d}.png'))
+                cv2.imwrite(page_files[-1], artifacts.gray)
             bar.update(1)
-        doc, _results = pipeline.extract_file(path, dpi=args.dpi, recognizer=recognizer, on_page=on_page)
-        doc.source.file = errors.display_name(doc.source.file)
-        write_json(os.path.join(args.out, f'{stem}.json'), doc.contract())
+        try:
+            doc, results = pipeline.extract_file(path, dpi=args.dpi, recognizer=recognizer, on_page=on_page)
+            doc.source.file = errors.display_name(doc.source.file)
+            write_json(os.path.join(args.out, f'{stem}.json'), doc.contract())
+            if cleaned is not None:
+                from extractor.searchable_pdf import SearchablePdfError, write_searchable_pdf
+                try:
+                    write_searchable_pdf(page_files, results, os.path.join(args.pdf, f'{stem}.pdf'))
+                except SearchablePdfError as err:
+                    raise FileFailed(f'searchable PDF not written: {err}', total) from None
+        finally:
+            if cleaned is not None:
+                cleaned.cleanup()
         return doc
     except ingest.IngestError as err:
         raise FileFailed(str(err), total) from None
@@ -117,9 +137,12 @@ def cmd_extract(args) -> int:
         print('error: no input files found', file=sys.stderr)
         return 1
     try:
-        os.makedirs(args.out, exist_ok=True)
+        for folder in (args.out, args.pdf):
+            if folder:
+                os.makedirs(folder, exist_ok=True)
     except OSError as err:
-        print(f'error: cannot create {errors.printable(args.out)}: {err.strerror or err}', file=sys.stderr)
+        print(f'error: cannot create {errors.printable(err.filename or args.out)}: {err.strerror or err}',
+              file=sys.stderr)
         return 2
     try:
         ingest.limits()
@@ -187,6 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--dpi', type=int, default=200, help='rendering resolution for PDFs (default 200)')
     p.add_argument('--tables', metavar='DIR', help='also write each page\'s ruled tables as HTML')
     p.add_argument('--debug', metavar='DIR', help='also write per-page PNG overlays of lines and cells')
+    p.add_argument('--pdf', metavar='DIR', help='also write DIR/<input stem>.pdf: the cleaned pages with an '
+                   'invisible, searchable text layer (PDF/A-2b where it validates)')
     p.add_argument('--engine', default=os.environ.get('EXTRACTOR_OCR_ENGINE', 'cascade'),
                    choices=('cascade', 'small', 'tiny', 'paddleocr'),
                    help='OCR engine (default cascade; paddleocr needs the optional extra)')

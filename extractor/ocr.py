@@ -454,7 +454,8 @@ def drop_line_specks(ink: np.ndarray, expected: float) -> np.ndarray:
             # first or after the last) must sit close up to be print: a decimal point
             # stands between digits, a character's own dots touch or nearly touch it.
             on_line = chars[(y[chars] < y[i] + h[i] + slack) & (y[chars] + h[chars] > y[i] - slack)]
-            outside = x[i] + w[i] <= x[on_line].min() or x[i] >= (x[on_line] + w[on_line]).max()
+            before = x[i] + w[i] <= x[on_line].min()
+            outside = before or x[i] >= (x[on_line] + w[on_line]).max()
             # ... unless it is half of a ：or ；(another mark right above or below it).
             others = np.arange(1, n)
             others = others[(others != i) & (np.maximum(w[others], h[others]) < CHARACTER_SIZE * expected)]
@@ -462,9 +463,10 @@ def drop_line_specks(ink: np.ndarray, expected: float) -> np.ndarray:
                              & (np.abs((y[others] + h[others] / 2) - (y[i] + h[i] / 2)) < 0.7 * expected))
             if outside and not stacked:
                 # On a short line (a number, a few characters) nothing dot-sized is
-                # printed before its first or after its last character ('.10', '100.');
-                # on a long one a sentence may end in '2.' as it wraps.
-                reach = -1.0 if len(on_line) <= SHORT_LINE_CHARS else END_SPECK_GAP * expected
+                # printed before its first character ('.10'). After the last one a dot
+                # may be a decimal point where the number wraps ('93.' over '3').
+                if before:
+                    reach = -1.0 if len(on_line) <= SHORT_LINE_CHARS else END_SPECK_GAP * expected
         drop[i] = to_char > reach
     # Then rings and ticks (。 、 ，): kept near a character, or right beside kept
     # punctuation (a 。 after a closing ” stands a character's width off the last

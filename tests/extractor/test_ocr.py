@@ -153,3 +153,21 @@ def test_a_speck_just_before_a_number_goes_but_a_colon_at_a_line_end_stays():
     assert (cleaned[_ink(cell) > 0] > 0).mean() > 0.97      # the decimal point stays
     cell = put_text(np.full((80, 400), 255, np.uint8), '台账；', (40, 22), size=30)
     assert (ocr.clean_cell_ink(_ink(cell), 200)[_ink(cell) > 0] > 0).mean() > 0.99
+
+
+def test_a_decimal_point_where_a_number_wraps_stays():
+    # '93.3' in a narrow cell: '93.' over '3'.
+    cell = np.full((110, 200), 255, np.uint8)
+    cell = put_text(cell, '93.', (60, 10), size=30)
+    cell = put_text(cell, '3', (80, 60), size=30)
+    cleaned = ocr.clean_cell_ink(_ink(cell), 200)
+    assert (cleaned[_ink(cell) > 0] > 0).mean() > 0.99
+
+
+def test_a_decimal_point_set_off_at_a_wrap_stays():
+    cell = np.full((110, 200), 255, np.uint8)
+    cell = put_text(cell, '93', (60, 10), size=30)
+    cv2.circle(cell, (100, 36), 2, 0, -1)         # the point, 6 px after the 3
+    cell = put_text(cell, '3', (80, 60), size=30)
+    cleaned = ocr.clean_cell_ink(_ink(cell), 200)
+    assert (cleaned[_ink(cell) > 0] > 0).mean() > 0.99
