@@ -239,8 +239,9 @@ def find_specks(ink: np.ndarray, measures: PageMeasures, params: SpeckParams = S
     w, h = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
     longest, shortest = np.maximum(w, h), np.maximum(np.minimum(w, h), 1)
     fill = stats[:, cv2.CC_STAT_AREA] / np.maximum(w * h, 1)
-    # A printed hyphen, even a small font's 6 x 3 px one, is a filled horizontal bar.
-    dash_like = (w >= 1.5 * h) & (fill >= 0.75)
+    # A printed hyphen, even a small font's 6 x 3 px one, is a horizontal bar (on a
+    # blurred or worn scan a ragged one: its fill says little).
+    dash_like = (w >= 1.5 * h) & (fill >= 0.45)
     compact = ((longest <= max(2.0, measures.stroke_px)) | (longest <= params.max_aspect * shortest)
                | ((longest <= 2 * measures.stroke_px) & ~dash_like))
     # Specks that ran together into a clump are still far smaller than a character.

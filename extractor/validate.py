@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from dataclasses import dataclass
 from typing import Optional
 
-from models import Flag, FlagReason, Form, PageQuality, PageResult
+from models import FieldSource, Flag, FlagReason, Form, PageQuality, PageResult
 
 # The OCR confidence below which a field goes to review. Chosen with
 # benchmarks/flag_threshold.py on 60 generated forms (mild + hard, 5507 fields): at 0.97
@@ -248,8 +248,8 @@ class QualityLimits:
     """Where a page stops being good. Chosen with benchmarks/residual_rate.py, which
     prints the silent error rate of each grade over generated clean to rough scans."""
     # Isolated specks per cm² (a clean scan has ~0; a dusty photocopy 1-5).
-    fair_speckle: float = 0.3
-    rough_speckle: float = 2.0
+    fair_speckle: float = 1.5
+    rough_speckle: float = 8.0
     # Print darkness against the paper (black on white ~0.8).
     rough_contrast: float = 0.35
     unreadable_contrast: float = 0.12
@@ -316,10 +316,10 @@ def check_pages(forms: list[Form], quality: list[PageQuality], flags: list[Flag]
 
     * Every field read on an unreadable page, with the page's reasons: a value read
       there is not to be trusted, however sure the recogniser was.
-    * A whole form (field '') on a rough page whose table did not add up (weights or
-      scores not summing to the total) or whose structure was in doubt: on such a page
-      that is far more often a lost row or a merged column than a printed slip, and a
-      lost row has no field left to flag."""
+    * A whole form (field '') on a rough page whose table was matched with doubt
+      (several structure flags, or no indicator rows or total found): on such a page
+      rows are lost or merged, and a lost row has no field left to flag. (Totals that
+      do not add up are flagged on every part already.)"""
     grades = {q.page: q for q in quality}
     bad = {page: q for page, q in grades.items() if q.grade == 'unreadable'}
     out = []
@@ -335,12 +335,20 @@ def check_pages(forms: list[Form], quality: list[PageQuality], flags: list[Flag]
         if not rough:
             continue
         mine = [f for f in flags if f.form == index]
-        sums_fail = any(f.reason == FlagReason.arithmetic and f.field in ('total.weight', 'total.score')
-                        for f in mine)
-        doubt = sum(f.reason == FlagReason.structure for f in mine) >= STRUCTURE_DOUBT \
-            or any(f.reason == FlagReason.missing and f.field in ('indicators', 'total', 'funds') for f in mine)
-        if sums_fail or doubt:
-            why = 'its weights or scores do not add up to the total' if sums_fail else 'its table was matched with doubt'
+        # The funds rows under the total print a dash for weight and score; on a rough
+        # page a faint dash is lost more often than a cell is left blank.
+        for row in range(1, len(form.funds)):
+            for key in ('weight', 'score'):
+                path = f'funds.{row}.{key}'
+                if form.get(path) in (None, '') and not any(f.field == path for f in mine):
+                    source = form.sources.get(path) or FieldSource()
+                    out.append(Flag(form=index, field=path, value=None, reason=FlagReason.missing,
+                                    page=source.page or rough[0].page, bbox=source.bbox,
+                                    detail='empty on a rough page where the form prints a dash'))
+        structure = sum(f.reason == FlagReason.structure for f in mine)
+        lost = [f.field for f in mine if f.reason == FlagReason.missing and f.field in ('indicators', 'total', 'funds')]
+        if structure >= STRUCTURE_DOUBT or lost:
+            why = f'no {", ".join(lost)} found' if lost else f'{structure} cells matched with doubt'
             out.append(Flag(form=index, field='', reason=FlagReason.page_quality, page=rough[0].page,
                             detail=f'rough page ({"; ".join(rough[0].reasons)}) and {why}: '
                                    'rows may be lost or merged; check the whole form'))
