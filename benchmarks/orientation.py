@@ -31,7 +31,8 @@ def pages_of(forms: int, level: str, seed: int):
         layout = layout_for(src.form, layout_rng, dpi=200, columns=src.columns, attachment=False)
         for page in layout.pages:
             image = degrade(draw_page(page, layout.style), level, scan_rng)
-            yield np.asarray(image), image.info['scangen'].get('turned_deg', 0)
+            info = image.info['scangen']
+            yield np.asarray(image), info.get('turned_deg', 0), info.get('scan_dpi') or 200
 
 
 def main():
@@ -43,11 +44,13 @@ def main():
     scorer = pipeline.line_scorer(ocr.default_recognizer())
     for level in args.levels.split(','):
         right, total, seconds, wrong = 0, 0, 0.0, []
-        for index, (pixels, already) in enumerate(pages_of(args.forms, level, args.seed)):
+        for index, (pixels, already, dpi) in enumerate(pages_of(args.forms, level, args.seed)):
             for extra in (0, 90, 180, 270):
                 turned = np.ascontiguousarray(np.rot90(pixels, k=extra // 90))
                 start = time.perf_counter()
-                clean = preprocess.clean_page(Page(number=1, image=turned, dpi=200), scorer)
+                # The page image at the resolution it was scanned at, as an image file
+                # with its resolution tag reaches ingest.
+                clean = preprocess.clean_page(Page(number=1, image=turned, dpi=dpi), scorer)
                 seconds += time.perf_counter() - start
                 expected = (already + extra) % 360
                 # Undoing a counter-clockwise turn of t takes a counter-clockwise turn of 360 - t.

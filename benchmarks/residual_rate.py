@@ -127,7 +127,7 @@ def main():
         if not g:
             continue
         n = g['unflagged']
-        rate = g['silent'] / n if g['silent'] else 3 / max(n, 1)
+        rate = (g['silent'] / n if n else 0.0) if g['silent'] else 3 / max(n, 1)
         bound = '' if g['silent'] else '  (none: 3/n upper bound)'
         print(f'{grade:<11} {g["forms"]:>5} {n:>9} {g["silent"]:>7.1f} {rate:>9.5f}  '
               f'{report.RESIDUAL_RATE[grade]:.5f}{bound}')

@@ -136,7 +136,10 @@ def to_bilevel(pixels, rng, fax):
     take a fifth), and for a standard-resolution fax, every second line only (200 x 100
     dpi), shown doubled."""
     gray = pixels.mean(axis=2) if pixels.ndim == 3 else pixels
-    paper, print_ = float(np.median(gray)), float(np.percentile(gray, 1.0))
+    # Exposure is set on the page's middle: a dark copier border is no print.
+    h, w = gray.shape
+    middle = gray[h // 8:h - h // 8, w // 8:w - w // 8]
+    paper, print_ = float(np.median(middle)), float(np.percentile(middle, 1.0))
     threshold = print_ + (paper - print_) * float(rng.uniform(0.4, 0.6))
     if fax:
         h = gray.shape[0]
