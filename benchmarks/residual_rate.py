@@ -9,11 +9,14 @@ project's scorer score.py (--score-tool PATH or EXTRACTOR_SCORE_TOOLS=DIR; witho
 benchmark says so and exits 0). Prints:
 
 1. per page grade (a form takes its worst page's grade, extractor/validate.grade_page):
-   forms, unflagged fields, silent errors (wrong and not flagged) and their rate per
-   unflagged field: the numbers to put in extractor/report.RESIDUAL_RATE (with no silent
-   error in a grade the printed rate is the 95% upper bound 3/n);
+   unflagged fields and the silent error rate per unflagged field fitted over the
+   documents: the numbers to put in extractor/report.RESIDUAL_RATE;
 2. per level: the silent errors the batch report predicts (extractor/report.py, with the
    rates it holds now) against those measured, and their ratio.
+
+Silent errors are counted per document exactly as score.py does (a row or a form the
+output lost counts as silent too), so the rates are fitted over documents rather than
+counted per grade.
 """
 import argparse
 import glob
@@ -52,44 +55,44 @@ def extract(scans: str, results: str, recognizer) -> None:
             json.dump(doc.full(), fh, ensure_ascii=False)
 
 
-def truth_form_grades(truth: dict, document: Document) -> dict[int, str]:
-    """Truth form index -> the worst grade of its pages (the same pages in the output)."""
-    grades = {q.page: q.grade for q in document.quality}
-    out = {}
-    for index, form in enumerate(truth['forms']):
-        found = [grades[p] for p in form['pages'] if p in grades]
-        out[index] = max(found, key=report.GRADES.index) if found else 'unreadable'
-    return out
-
-
-def tally(scorer, scans: str, results: str, by_grade: dict, level_row: dict) -> None:
+def tally(scorer, scans: str, results: str, rows: list, level: str) -> None:
+    """One row per document: its unflagged fields per page grade (a form takes its worst
+    page's), its silent errors as score.py counts them (wrong and not flagged, also in
+    rows or forms the output lost), and what the batch report predicts now."""
     for truth_path in sorted(glob.glob(os.path.join(scans, '*.truth.json'))):
         stem = os.path.basename(truth_path)[:-len('.truth.json')]
         with open(truth_path, encoding='utf-8') as fh:
             truth = json.load(fh)
         with open(os.path.join(results, f'{stem}.json'), encoding='utf-8') as fh:
-            data = json.load(fh)
-        document = Document.from_full(data)
-        counts, details = scorer.score_document(document.contract(), truth)
+            document = Document.from_full(json.load(fh))
+        counts, _details = scorer.score_document(document.contract(), truth)
         flagged = report.flagged_paths(document)
+        unflagged = defaultdict(int)
         for index, form in enumerate(document.forms):
             grade = report.form_grade(document, index) or 'unreadable'
-            g = by_grade[grade]
-            g['forms'] += 1
-            g['unflagged'] += sum(1 for p in form.field_paths() if (index, p) not in flagged)
-        # Wrong fields nobody is asked to check, by the grade of their truth form's pages.
-        grades = truth_form_grades(truth, document)
-        silent = counts['wrong'] - counts['caught']
-        wrong_by_form = defaultdict(int)
-        for d in details:
-            wrong_by_form[d['form']] += 1
-        caught_share = counts['caught'] / counts['wrong'] if counts['wrong'] else 0.0
-        for form_index, wrong in wrong_by_form.items():
-            by_grade[grades.get(form_index, 'unreadable')]['silent'] += wrong * (1 - caught_share)
-        level_row['documents'] += 1
-        level_row['fields'] += counts['fields']
-        level_row['silent'] += silent
-        level_row['predicted'] += report.document_report(document).residual_errors
+            unflagged[grade] += sum(1 for p in form.field_paths() if (index, p) not in flagged)
+        unflagged['unreadable pages'] = sum(q.grade == 'unreadable' for q in document.quality)
+        rows.append({'level': level, 'unflagged': dict(unflagged), 'fields': counts['fields'],
+                     'silent': counts['wrong'] - counts['caught'],
+                     'predicted': report.document_report(document).residual_errors})
+
+
+def fit_rates(rows: list, iterations: int = 2000) -> dict:
+    """Non-negative least squares of silent errors on unflagged fields per grade, over
+    the documents (coordinate descent: four unknowns)."""
+    grades = list(report.GRADES) + ['unreadable pages']
+    x = [[r['unflagged'].get(g, 0) for g in grades] for r in rows]
+    y = [r['silent'] for r in rows]
+    rate = [0.0] * len(grades)
+    for _ in range(iterations):
+        for k in range(len(grades)):
+            col = [row[k] for row in x]
+            denom = sum(v * v for v in col)
+            if not denom:
+                continue
+            resid = [yi - sum(row[j] * rate[j] for j in range(len(grades)) if j != k) for row, yi in zip(x, y)]
+            rate[k] = max(0.0, sum(c * r for c, r in zip(col, resid)) / denom)
+    return dict(zip(grades, rate))
 
 
 def main():
@@ -108,8 +111,7 @@ def main():
               'pass --score-tool PATH or set EXTRACTOR_SCORE_TOOLS=DIR')
         return 0
     scorer = load_scorer(args.score_tool)
-    by_grade = defaultdict(lambda: {'forms': 0, 'unflagged': 0, 'silent': 0.0})
-    levels = {}
+    rows: list = []
     recognizer = None
     for level in args.levels.split(','):
         scans = os.path.join(args.out, level, 'scans')
@@ -118,26 +120,26 @@ def main():
             recognizer = recognizer or ocr.default_recognizer()
             scangen.generate(scans, forms=args.forms, level=level, seed=args.seed, per_pdf=args.per_pdf)
             extract(scans, results, recognizer)
-        levels[level] = {'documents': 0, 'fields': 0, 'silent': 0, 'predicted': 0.0}
-        tally(scorer, scans, results, by_grade, levels[level])
-    print('silent errors per unflagged field, by the grade of the form\'s worst page')
-    print(f'{"grade":<11} {"forms":>5} {"unflagged":>9} {"silent":>7} {"rate":>9}  report now')
+        tally(scorer, scans, results, rows, level)
+    fitted = fit_rates(rows)
+    print('silent errors per unflagged field by page grade (a form takes its worst page\'s grade),')
+    print('fitted over the documents (non-negative least squares)')
+    print(f'{"grade":<11} {"unflagged":>9} {"fitted rate":>11}  report now')
     for grade in report.GRADES:
-        g = by_grade.get(grade)
-        if not g:
-            continue
-        n = g['unflagged']
-        rate = (g['silent'] / n if n else 0.0) if g['silent'] else 3 / max(n, 1)
-        bound = '' if g['silent'] else '  (none: 3/n upper bound)'
-        print(f'{grade:<11} {g["forms"]:>5} {n:>9} {g["silent"]:>7.1f} {rate:>9.5f}  '
-              f'{report.RESIDUAL_RATE[grade]:.5f}{bound}')
+        n = sum(r['unflagged'].get(grade, 0) for r in rows)
+        print(f'{grade:<11} {n:>9} {fitted[grade]:>11.5f}  {report.RESIDUAL_RATE[grade]:.5f}')
+    n = sum(r['unflagged'].get('unreadable pages', 0) for r in rows)
+    print(f'{"per unreadable page (lost rows and forms)":<42} pages {n}: {fitted["unreadable pages"]:.2f} '
+          f'(report now {report.LOST_PER_UNREADABLE_PAGE:.2f})')
     print()
-    print('predicted (batch report) against measured silent errors, per level')
+    print('predicted (batch report as it is now) against measured silent errors, per level')
     print(f'{"level":<7} {"docs":>4} {"fields":>6} {"predicted":>9} {"measured":>8} {"ratio":>6}')
-    for level, row in levels.items():
-        ratio = (row['predicted'] / row['silent']) if row['silent'] else float('inf') if row['predicted'] else 1.0
-        print(f'{level:<7} {row["documents"]:>4} {row["fields"]:>6} {row["predicted"]:>9.1f} '
-              f'{row["silent"]:>8} {ratio:>6.2f}')
+    for level in dict.fromkeys(r['level'] for r in rows):
+        mine = [r for r in rows if r['level'] == level]
+        predicted, silent = sum(r['predicted'] for r in mine), sum(r['silent'] for r in mine)
+        ratio = predicted / silent if silent else (float('inf') if predicted else 1.0)
+        print(f'{level:<7} {len(mine):>4} {sum(r["fields"] for r in mine):>6} {predicted:>9.1f} '
+              f'{silent:>8} {ratio:>6.2f}')
     return 0
 
 

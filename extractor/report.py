@@ -16,9 +16,13 @@ from models import Document
 from models.report import BatchReport, DocumentReport
 
 GRADES = ('good', 'fair', 'rough', 'unreadable')
-# Silent errors per unflagged field by page grade, measured with
-# benchmarks/residual_rate.py (seed 11; clean, mild, hard and rough scans, 30 forms each).
-RESIDUAL_RATE = {'good': 0.0013, 'fair': 0.004, 'rough': 0.02, 'unreadable': 0.05}
+# Silent errors per unflagged field by page grade, and per unreadable page (the rows or
+# forms such a page hides, which leave no field to flag), fitted with
+# benchmarks/residual_rate.py over generated clean, mild, hard and rough scans (seed 11).
+# (12 forms a level: good 0.00028, fair 0.0102, rough 0.0170 per unflagged field, 59.2
+# per unreadable page; every field read on an unreadable page is flagged already.)
+RESIDUAL_RATE = {'good': 0.0003, 'fair': 0.010, 'rough': 0.017, 'unreadable': 0.0}
+LOST_PER_UNREADABLE_PAGE = 59.0
 # Results stored before pages were graded: a document with more than this share of its
 # fields flagged is taken as rough, else as good.
 ROUGH_FLAG_SHARE = 0.12
@@ -58,6 +62,7 @@ def document_report(document: Document) -> DocumentReport:
         grades.append(grade)
         unflagged = sum(1 for path in form.field_paths() if (index, path) not in flagged)
         residual += unflagged * RESIDUAL_RATE[grade]
+    residual += LOST_PER_UNREADABLE_PAGE * sum(q.grade == 'unreadable' for q in document.quality)
     unflagged_total = fields - len(flagged)
     worst = max(grades, key=GRADES.index) if grades else fallback
     return DocumentReport(file=document.source.file, forms=len(document.forms),
