@@ -211,6 +211,19 @@ def _seal_moves(deg, w, h, angle, shift):
         deg['seal']['seals'][0]['center'] = deg['seal']['center']
 
 
+def _skew(pixels, rng, s, info, seal):
+    """Skew up to 3 degrees and shift up to 25 px (at 200 dpi), moving the recorded seal
+    centres with the page."""
+    angle = round(_signed(rng, 0.2, 3.0), 3)
+    shift = (int(rng.uniform(-25, 25) * s), int(rng.uniform(-25, 25) * s))
+    h, w = pixels.shape[:2]
+    if seal:
+        _seal_moves(info['degradations'], w, h, angle, shift)
+    info['skew_deg'] = angle
+    info['degradations']['translate_px'] = list(shift)
+    return skew_and_shift(pixels, angle, shift)
+
+
 def degrade_hard(gray, rng, s, seal_name, seal):
     info = {'degradations': {}}
     deg = info['degradations']
@@ -219,14 +232,7 @@ def degrade_hard(gray, rng, s, seal_name, seal):
     pixels = gray
     if seal:
         pixels, deg['seal'] = add_seal(gray, rng, s, seal_name)
-    angle = round(_signed(rng, 0.2, 3.0), 3)
-    shift = (int(rng.uniform(-25, 25) * s), int(rng.uniform(-25, 25) * s))
-    h, w = gray.shape
-    if seal:
-        _seal_moves(deg, w, h, angle, shift)
-    pixels = skew_and_shift(pixels, angle, shift)
-    info['skew_deg'] = angle
-    deg['translate_px'] = list(shift)
+    pixels = _skew(pixels, rng, s, info, seal)
     deg['brightness_min'] = uneven_light(pixels, rng, 0.82)
     deg['shadow'] = edge_shadow(pixels, rng, s)
     deg['blur_sigma'] = round(float(rng.uniform(0.8, 1.3)) * s, 3)
@@ -251,14 +257,7 @@ def degrade_rough(gray, rng, s, seal_name, seal):
     if seal:
         inks = ['red', 'blue'] if rng.random() < 0.35 else None
         pixels, deg['seal'] = add_seal(gray, rng, s, seal_name, inks)
-    angle = round(_signed(rng, 0.2, 3.0), 3)
-    shift = (int(rng.uniform(-25, 25) * s), int(rng.uniform(-25, 25) * s))
-    h, w = gray.shape
-    if seal:
-        _seal_moves(deg, w, h, angle, shift)
-    pixels = skew_and_shift(pixels, angle, shift)
-    info['skew_deg'] = angle
-    deg['translate_px'] = list(shift)
+    pixels = _skew(pixels, rng, s, info, seal)
     deg['brightness_min'] = uneven_light(pixels, rng, 0.75)
     if rng.random() < 0.5:
         deg['shadow'] = edge_shadow(pixels, rng, s)
