@@ -208,6 +208,30 @@ def test_render_and_degrade_single_page():
     hard = degrade(pages[0], 'hard', np.random.default_rng(0), seal=True)
     info = hard.info['scangen']
     assert hard.mode == 'RGB' and 'seal' in info['degradations']
-    assert 50 <= info['jpeg_quality'] <= 60 and abs(info['skew_deg']) <= 3
+    assert 45 <= info['jpeg_quality'] <= 60 and abs(info['skew_deg']) <= 3
     mild = degrade(pages[0], 'mild', np.random.default_rng(0))
     assert 0.3 <= abs(mild.info['scangen']['skew_deg']) <= 1.0
+
+
+def test_rough_pages_say_what_was_done_to_them():
+    """Over a few seeds the rough level turns pages, rescans them at 150-300 dpi, makes
+    some 1-bit, and speckles every one; the page image matches what its record says."""
+    form = make_synthetic_form(np.random.default_rng(3)).form
+    page = render_form_pages(form, 'noto-serif', np.random.default_rng(1), dpi=100)[0]
+    seen_turns, seen_modes = set(), set()
+    for seed in range(12):
+        scan = degrade(page, 'rough', np.random.default_rng(seed))
+        info = scan.info['scangen']
+        deg = info['degradations']
+        assert 'speckle' in deg and 0.0005 <= deg['speckle']['density'] <= 0.005
+        scale = info['scan_dpi'] / 100.0
+        expected = (round(page.width * scale), round(page.height * scale))
+        if info['turned_deg'] in (90, 270):
+            expected = expected[::-1]
+        assert abs(scan.size[0] - expected[0]) <= 1 and abs(scan.size[1] - expected[1]) <= 1
+        if deg['scan_mode'] == 'bilevel':
+            assert set(np.unique(np.asarray(scan))) <= {0, 255} and info['jpeg_quality'] is None
+        seen_turns.add(info['turned_deg'])
+        seen_modes.add(deg['scan_mode'])
+    assert len(seen_turns) >= 2 and len(seen_modes) >= 2
+
