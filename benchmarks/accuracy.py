@@ -31,7 +31,9 @@ def score_tool_default():
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--forms', type=int, default=30)
-    ap.add_argument('--levels', default='clean,mild,hard')
+    ap.add_argument('--levels', default='clean,mild,hard,rough')
+    ap.add_argument('--scan-dpi', type=int, default=None,
+                    help='resample every page to this scan resolution (default: the level decides)')
     ap.add_argument('--seed', type=int, default=7)
     ap.add_argument('--per-pdf', type=int, default=4)
     ap.add_argument('--source', default='mixed')
@@ -50,7 +52,7 @@ def main():
         scans = os.path.join(args.out, level, 'scans')
         results = os.path.join(args.out, level, 'results')
         os.makedirs(results, exist_ok=True)
-        pairs = scangen.generate(scans, forms=args.forms, level=level, seed=args.seed,
+        pairs = scangen.generate(scans, forms=args.forms, level=level, seed=args.seed, scan_dpi=args.scan_dpi,
                                  per_pdf=args.per_pdf, source=args.source)
         pages, seconds = 0, 0.0
         for pdf, _truth in pairs:
