@@ -104,6 +104,10 @@ class Checker:
             elif source and source.second_reading is not None and _norm(source.second_reading) != _norm(value):
                 self.flag(path, FlagReason.low_confidence,
                           f'two OCR engines disagree: {value!r} vs {source.second_reading!r}')
+            elif leaf in ('target', 'actual') and value and _norm(value)[:1] in '<>':
+                # The recogniser reads ≥ and ≤ as > and < with full confidence; the forms
+                # write targets with ≥ and ≤, and a bare > or < is rare enough to check.
+                self.flag(path, FlagReason.low_confidence, f'{value!r}: ≥ and ≤ are often read as > and <')
             numeric_column = (path.startswith('funds.') and leaf in NUMERIC_FIELDS) or \
                 (path.startswith(('indicators.', 'total.')) and leaf in ('weight', 'score'))
             if numeric_column and value and not is_dash(value) and parse_number(value) is None:
@@ -331,11 +335,12 @@ def check_pages(forms: list[Form], quality: list[PageQuality], flags: list[Flag]
             out.append(Flag(form=index, field=path, value=_as_text(form.get(path)), reason=FlagReason.page_quality,
                             page=source.page, bbox=source.bbox,
                             detail='page too rough to read: ' + '; '.join(page.reasons)))
-        rough = [grades[p] for p in form.pages if p in grades and grades[p].grade in ('rough', 'unreadable')]
-        if not rough:
+        worn = [grades[p] for p in form.pages if p in grades and grades[p].grade != 'good']
+        rough = [q for q in worn if q.grade in ('rough', 'unreadable')]
+        if not worn:
             continue
         mine = [f for f in flags if f.form == index]
-        # The funds rows under the total print a dash for weight and score; on a rough
+        # The funds rows under the total print a dash for weight and score; on a worn
         # page a faint dash is lost more often than a cell is left blank.
         for row in range(1, len(form.funds)):
             for key in ('weight', 'score'):
@@ -343,8 +348,10 @@ def check_pages(forms: list[Form], quality: list[PageQuality], flags: list[Flag]
                 if form.get(path) in (None, '') and not any(f.field == path for f in mine):
                     source = form.sources.get(path) or FieldSource()
                     out.append(Flag(form=index, field=path, value=None, reason=FlagReason.missing,
-                                    page=source.page or rough[0].page, bbox=source.bbox,
-                                    detail='empty on a rough page where the form prints a dash'))
+                                    page=source.page or worn[0].page, bbox=source.bbox,
+                                    detail=f'empty on a {worn[0].grade} page where the form prints a dash'))
+        if not rough:
+            continue
         structure = sum(f.reason == FlagReason.structure for f in mine)
         lost = [f.field for f in mine if f.reason == FlagReason.missing and f.field in ('indicators', 'total', 'funds')]
         if structure >= STRUCTURE_DOUBT or lost:

@@ -135,3 +135,25 @@ def test_category_name_cut_short_is_flagged():
     form.set('indicators.2.level2', '服务对')
     flags = validate.check_form(form, 0)
     assert 'structure' in reasons(flags, 'indicators.2.level2')
+
+
+def test_a_target_read_with_a_bare_greater_than_is_checked():
+    from extractor import validate
+    from models import Form, Indicator
+    form = Form(year='2024', pages=[1], project_name='p', department='d', implementing_unit='u',
+                indicators=[Indicator(level1='产出指标', level2='数量指标', level3='x', target='>98%',
+                                      actual='≥98%', weight='10', score='10')])
+    flags = validate.check_form(form, 0)
+    assert any(f.field == 'indicators.0.target' and f.reason == 'low_confidence' for f in flags)
+    assert not any(f.field == 'indicators.0.actual' and f.reason == 'low_confidence' for f in flags)
+
+
+def test_a_dash_lost_on_a_worn_page_is_flagged_missing_but_not_on_a_good_one():
+    from extractor import validate
+    from models import Form, FundsRow, PageQuality
+    form = Form(year='2024', pages=[1], project_name='p', department='d', implementing_unit='u',
+                funds=[FundsRow(item='年度资金总额', weight='10', score='10'),
+                       FundsRow(item='其中：当年财政拨款', weight=None, score='—')])
+    worn = validate.check_pages([form], [PageQuality(page=1, grade='fair')], [])
+    assert [(f.field, f.reason) for f in worn] == [('funds.1.weight', 'missing')]
+    assert validate.check_pages([form], [PageQuality(page=1, grade='good')], []) == []
