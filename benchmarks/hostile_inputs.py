@@ -27,20 +27,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 
-def leftover_tools(folder: str) -> int:
-    count = 0
-    for pid in filter(str.isdigit, os.listdir('/proc')):
-        try:
-            with open(f'/proc/{pid}/cmdline', 'rb') as fh:
-                args = fh.read().split(b'\0')
-        except OSError:
-            continue
-        if args and os.path.basename(args[0]) in (b'pdftoppm', b'pdfinfo', b'prlimit') \
-                and any(os.fsencode(folder) in a for a in args):
-            count += 1
-    return count
-
-
 def run(command: list[str], env: dict, bound: float):
     started = time.monotonic()
     try:
@@ -55,6 +41,7 @@ def run(command: list[str], env: dict, bound: float):
 def report(name: str, inputs: list[str], code, out: str, err: str, seconds: float,
            folder: str, bound: float) -> None:
     from extractor.errors import printable
+    from tests.hostile.corpus import poppler_processes
     lines = out.splitlines() + err.splitlines()
     answered = 0
     for path in inputs:
@@ -67,7 +54,7 @@ def report(name: str, inputs: list[str], code, out: str, err: str, seconds: floa
     answers = f'inputs with a result or an error line {answered}/{len(inputs)}; ' if inputs else ''
     print(f'{name}: {seconds:.0f} s; exit {code}; crashes {int(crashed)} (tracebacks on the console: '
           f'{tracebacks}); hangs {int(code is None)} (bound {bound:.0f} s); {answers}'
-          f'peak RSS of any process so far {peak:.0f} MB; poppler processes left {leftover_tools(folder)}')
+          f'peak RSS of any process so far {peak:.0f} MB; poppler processes left {len(poppler_processes(folder))}')
 
 
 def main() -> int:

@@ -20,13 +20,6 @@ def data_dir():
 
 
 @pytest.fixture(scope='session')
-def shared_dir(data_dir):
-    """The old name of `data_dir` (the files used to be read from ../shared, which has
-    the same layout); kept so tests written against it need no change."""
-    return data_dir
-
-
-@pytest.fixture(scope='session')
 def recognizer():
     from extractor import ocr
     return ocr.default_recognizer()

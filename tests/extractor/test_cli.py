@@ -17,8 +17,8 @@ def run(*args):
                           text=True, timeout=300)
 
 
-def test_bad_inputs_fail_alone_with_one_line_each(tmp_path, shared_dir):
-    page = ingest.load_page(os.path.join(shared_dir, 'samples', 'samples_clean.pdf'), 1, 200)
+def test_bad_inputs_fail_alone_with_one_line_each(tmp_path, data_dir):
+    page = ingest.load_page(os.path.join(data_dir, 'samples', 'samples_clean.pdf'), 1, 200)
     cv2.imwrite(str(tmp_path / 'form.png'), page.image)
     (tmp_path / 'empty.pdf').write_bytes(b'')
     (tmp_path / 'letter.pdf').write_text('Dear archivist, this is not a PDF.')

@@ -57,12 +57,12 @@ def test_html_has_spans_and_escapes_text():
     assert '<script>' not in html and '&lt;script&gt;' in html
 
 
-def test_sample_pages_match_golden(shared_dir):
-    """Golden: the lattice and spans of the shared clean sample (regenerate with
+def test_sample_pages_match_golden(data_dir):
+    """Golden: the lattice and spans of the clean sample in tests/data (regenerate with
     scripts/golden.py when the grid stage changes on purpose)."""
     from conftest import GOLDEN
     expected = json.load(open(os.path.join(GOLDEN, 'samples_clean.grid.json')))
-    pdf = os.path.join(shared_dir, 'samples', 'samples_clean.pdf')
+    pdf = os.path.join(data_dir, 'samples', 'samples_clean.pdf')
     for page in ingest.iter_pages(pdf, 200):
         g = grid.find_tables(preprocess.clean_page(page))
         want = expected[page.number - 1]['tables']

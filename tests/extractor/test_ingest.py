@@ -141,26 +141,12 @@ def test_broken_pdfs_get_plain_reasons(tmp_path):
             list(ingest.iter_pages(str(path)))
 
 
-def _poppler_processes(folder) -> list[str]:
-    found = []
-    for pid in filter(str.isdigit, os.listdir('/proc')):
-        try:
-            with open(f'/proc/{pid}/cmdline', 'rb') as fh:
-                args = fh.read().split(b'\0')
-        except OSError:
-            continue
-        if any(str(folder).encode() in a for a in args) and \
-                os.path.basename(args[0]) in (b'pdftoppm', b'pdfinfo', b'prlimit'):
-            found.append(pid)
-    return found
-
-
 def test_a_render_bomb_is_stopped_at_the_render_timeout(tmp_path, short_limits):
     path = tmp_path / 'bomb.pdf'
     path.write_bytes(corpus.render_bomb_pdf())
     with pytest.raises(ingest.IngestError, match='took longer than 3 s to render'):
         ingest.load_page(str(path), 1, 200)
-    assert _poppler_processes(tmp_path) == []
+    assert corpus.poppler_processes(tmp_path) == []
 
 
 def test_an_exception_mid_render_kills_pdftoppm(tmp_path, monkeypatch):
@@ -184,7 +170,7 @@ def test_an_exception_mid_render_kills_pdftoppm(tmp_path, monkeypatch):
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
-    assert _poppler_processes(tmp_path) == []
+    assert corpus.poppler_processes(tmp_path) == []
 
 
 def test_a_late_tiff_page_is_read_without_decoding_the_ones_before(tmp_path):

@@ -1,4 +1,4 @@
-"""Golden: the cell texts the OCR stage found on the shared clean sample -> the forms
+"""Golden: the cell texts the OCR stage found on the clean sample in tests/data -> the forms
 of its truth file. Exercises form splitting, the continued page, label mapping, merged
 cells carried down and wrapped numbers joined, without running OCR."""
 import json
@@ -16,8 +16,8 @@ def _pages():
     return [PageResult.model_validate(p) for p in data]
 
 
-def test_forms_match_truth(shared_dir):
-    truth = json.load(open(os.path.join(shared_dir, 'samples', 'samples_clean.truth.json'), encoding='utf-8'))
+def test_forms_match_truth(data_dir):
+    truth = json.load(open(os.path.join(data_dir, 'samples', 'samples_clean.truth.json'), encoding='utf-8'))
     forms, flags = layout.build_forms(_pages())
     assert len(forms) == len(truth['forms'])
     for form, want in zip(forms, truth['forms']):

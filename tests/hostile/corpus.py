@@ -301,3 +301,22 @@ def main(argv=None) -> int:
 
 if __name__ == '__main__':
     raise SystemExit(main())
+
+
+POPPLER_TOOLS = (b'pdftoppm', b'pdfinfo', b'prlimit')
+
+
+def poppler_processes(folder) -> list[str]:
+    """Pids of pdfinfo/pdftoppm (or the prlimit that starts them) still working on a
+    file of `folder`: what a guard that kills its process group must never leave."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir('/proc')):
+        try:
+            with open(f'/proc/{pid}/cmdline', 'rb') as fh:
+                args = fh.read().split(b'\0')
+        except OSError:
+            continue
+        if args and os.path.basename(args[0]) in POPPLER_TOOLS and any(os.fsencode(str(folder)) in a for a in args):
+            found.append(pid)
+    return found
+

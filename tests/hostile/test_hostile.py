@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from extractor.errors import printable
-from tests.hostile.corpus import write_corpus
+from tests.hostile.corpus import poppler_processes, write_corpus
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # About a minute and a half: local workers and two good scans through the pipeline.
@@ -32,21 +32,6 @@ def _env(**extra) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith('EXTRACTOR_')}
     env.update(LIMITS, PYTHONPATH=ROOT, **extra)
     return env
-
-
-def _poppler_left(folder: str) -> list[str]:
-    """pdfinfo/pdftoppm processes still reading a file of `folder`."""
-    left = []
-    for pid in filter(str.isdigit, os.listdir('/proc')):
-        try:
-            with open(f'/proc/{pid}/cmdline', 'rb') as fh:
-                args = fh.read().split(b'\0')
-        except OSError:
-            continue
-        if args and os.path.basename(args[0]) in (b'pdftoppm', b'pdfinfo', b'prlimit') \
-                and any(os.fsencode(folder) in a for a in args):
-            left.append(pid)
-    return left
 
 
 def _listed(folder: str, items) -> list[str]:
@@ -83,7 +68,7 @@ def test_extract_survives_every_hostile_input(corpus, tmp_path):
     assert not [n for n in os.listdir(out) if n.endswith('.tmp')], 'no half-written JSON left'
     report = json.loads((out / 'batch-report.json').read_text(encoding='utf-8'))
     assert len(report['documents']) == len(_listed(folder, items))
-    assert _poppler_left(folder) == []
+    assert poppler_processes(folder) == []
 
 
 @pytest.mark.service          # Celery worker processes (on the embedded broker)
@@ -123,4 +108,4 @@ def test_queue_survives_every_hostile_input(corpus, tmp_path):
     by_name = {name: (status, error) for name, status, error in documents.values()}
     assert by_name['good-form.pdf'][0] == Status.EXTRACTED
     assert 'took longer than 12 s' in by_name['render-bomb.pdf'][1]
-    assert _poppler_left(folder) == []
+    assert poppler_processes(folder) == []
