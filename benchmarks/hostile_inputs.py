@@ -92,8 +92,8 @@ def main() -> int:
                                       queue_env, bound)
         # submit prints an error line per refused or failed file, and a total; a file
         # with the same content as another is one document (listed once).
-        from workers.store.db import open_store
-        from workers.store.models import Document, Status
+        from store.db import open_store
+        from store.models import Document, Status
         from sqlalchemy import select
         store = open_store(f'sqlite:///{work}/var/extractor.db')
         with store.session() as session:

@@ -48,7 +48,7 @@ def redis_reachable(url: str) -> bool:
 def _page_times(store) -> list:
     from sqlalchemy import select
 
-    from workers.store.models import PageRow
+    from store.models import PageRow
     with store.session() as session:
         return sorted(t for t in session.scalars(select(PageRow.finished_at)) if t is not None)
 
@@ -57,7 +57,7 @@ def _fault(kind: str, local, redis_server, store) -> dict:
     """Cause the fault; return what is needed to measure the recovery."""
     import signal
 
-    from workers.store.models import utcnow
+    from store.models import utcnow
     at = utcnow()
     if kind == 'kill':
         victim = local.processes[0]
@@ -90,7 +90,7 @@ def _resent_at(log_dir: str):
 def _recovery(fault: dict, store) -> dict:
     from sqlalchemy import func, select
 
-    from workers.store.models import Document, PageRow
+    from store.models import Document, PageRow
     times = [t for t in _page_times(store) if t >= fault['at']]
     gaps = [(b - a).total_seconds() for a, b in zip([fault['at']] + times, times)]
     with store.session() as session:
@@ -129,9 +129,9 @@ def run(scans: list[str], workers: int, broker: str, work_dir: str, fault_kind: 
     from workers.local import LocalWorkers
     from workers.recovery import live_workers
     from workers.settings import Settings
-    from workers.store.db import open_store
-    from workers.store.queries import batch_progress, find_batch
-    from workers.store.tracking import SubmittedFile, register
+    from store.db import open_store
+    from store.queries import batch_progress, find_batch
+    from store.tracking import SubmittedFile, register
 
     settings = Settings.from_env()
     store = open_store(settings.database_url)

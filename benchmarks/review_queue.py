@@ -43,8 +43,8 @@ def build(url: str, n_flags: int, reviewers: int, per_document: int = 20) -> Non
     from sqlalchemy import insert
 
     from review.users import add_user, assign
-    from workers.store.db import open_store
-    from workers.store.models import (REASON_RANK, Batch, BatchItem, Document, FieldRow, FlagRow,
+    from store.db import open_store
+    from store.models import (REASON_RANK, Batch, BatchItem, Document, FieldRow, FlagRow,
                                       FormRow, utcnow)
     store = open_store(url)
     rng = random.Random(0)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from review.users import is_admin, is_senior
-from workers.store.models import (Assignment, Batch, BatchItem, Document, FormRow, PageRow, Role,
+from store.models import (Assignment, Batch, BatchItem, Document, FormRow, PageRow, Role,
                                   Status)
 
 __all__ = ['login_required', 'senior_required', 'admin_required', 'visible_documents',

@@ -5,7 +5,7 @@ followed by re-validation of the form (review.revalidate):
               form really is inconsistent (the same rule's flags on the other fields
               are accepted with it, except on other flagged money fields, which need
               their own two entries)
-    correct   a new value: `workers.store.results.correct_field` keeps who, when, old
+    correct   a new value: `store.results.correct_field` keeps who, when, old
               and new value
     key       on a flagged money field (funds budgets and execution, in 万元) neither of
               the above happens at once: each is one person's entry. Two entries by
@@ -28,9 +28,9 @@ from sqlalchemy.orm import Session
 
 from review.labels import is_money
 from review.revalidate import Outcome, resolve, revalidate
-from workers.store.models import (Acceptance, FieldRow, FlagRow, FlagState, FormRow, KeyEntry,
+from store.models import (Acceptance, FieldRow, FlagRow, FlagState, FormRow, KeyEntry,
                                   Resolution, Role, User, utcnow)
-from workers.store.results import correct_field
+from store.results import correct_field
 
 DASHES = set('-‐‑‒–—―−－﹣﹘─━')
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from review import audit, queries, throttle, users
 from review.access import admin_required, senior_required
 from review.store import store
-from workers.store.models import Batch, Role, User
+from store.models import Batch, Role, User
 
 bp = Blueprint('admin', __name__, url_prefix='/admin')
 

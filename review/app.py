@@ -33,7 +33,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from review import admin, auth, exports, field, form, images, labels, queue, sessions
 from review.users import is_admin, is_senior
-from workers.store.db import open_store
+from store.db import open_store
 
 CSP = ("default-src 'self'; img-src 'self'; script-src 'self'; style-src 'self'; "
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")

@@ -1,5 +1,5 @@
 """The audit log: logins (success, failure, refused), logouts, exports, unlocks, role
-and assignment changes, each with who, from where and when (workers.store.models.AuditEvent)."""
+and assignment changes, each with who, from where and when (store.models.AuditEvent)."""
 from __future__ import annotations
 
 from typing import Optional
@@ -7,7 +7,7 @@ from typing import Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workers.store.models import AuditEvent, utcnow
+from store.models import AuditEvent, utcnow
 
 LOGIN_OK = 'login.success'
 LOGIN_FAILED = 'login.failure'         # a wrong password (evaluated)

@@ -18,7 +18,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 
 from review import audit, sessions, throttle, users
 from review.store import store
-from workers.store.models import utcnow
+from store.models import utcnow
 
 log = logging.getLogger(__name__)
 bp = Blueprint('auth', __name__)

@@ -2,7 +2,7 @@
 (CLAIM_TIME, renewed each time they open it) nobody else is given that item from the
 queue, and nobody else's action on it is taken, so two reviewers on one batch never
 work on the same field. A reviewer holds one claim at a time; an action on the item
-ends it and logs the time taken (workers.store.models.WorkRecord).
+ends it and logs the time taken (store.models.WorkRecord).
 
 A claim is taken with one conditional UPDATE (or an INSERT that a unique key guards),
 so two requests racing for one item cannot both win, on SQLite or PostgreSQL.
@@ -16,7 +16,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from workers.store.models import Claim, User, WorkRecord, utcnow
+from store.models import Claim, User, WorkRecord, utcnow
 
 CLAIM_TIME = timedelta(minutes=10)
 

@@ -98,7 +98,7 @@ def _password(args) -> str:
 
 def _with_user(args, change, done: str) -> int:
     from review.users import UserError
-    from workers.store.db import open_store
+    from store.db import open_store
     url, _ = _locations(args)
     password = _password(args)
     try:
@@ -126,7 +126,7 @@ def cmd_users_passwd(args) -> int:
 def _change(args, change) -> int:
     """Run change(session) -> message on the store; a UserError is one line on stderr."""
     from review.users import UserError
-    from workers.store.db import open_store
+    from store.db import open_store
     url, _ = _locations(args)
     try:
         with open_store(url).session(write=True) as session:
@@ -180,8 +180,8 @@ def cmd_users_unlock(args) -> int:
 def cmd_users_list(args) -> int:
     from sqlalchemy import select
 
-    from workers.store.db import open_store
-    from workers.store.models import User
+    from store.db import open_store
+    from store.models import User
     url, _ = _locations(args)
     with open_store(url).session() as session:
         from review.users import assigned_batches

@@ -21,9 +21,9 @@ from review.access import (login_required, visible_batch_or_404, visible_batches
                            visible_document_or_404)
 from review.store import store
 from workers.export import _corrections, document_csv, document_xlsx, export
-from workers.store.models import Batch
-from workers.store.queries import batch_progress
-from workers.store.results import current_document
+from store.models import Batch
+from store.queries import batch_progress
+from store.results import current_document
 
 bp = Blueprint('exports', __name__)
 FORMATS = ('json', 'csv', 'xlsx')

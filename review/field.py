@@ -15,7 +15,7 @@ from review.access import login_required, visible_form_or_404
 from review.queue import field_url, filters_of_request
 from review.store import store
 from review.users import is_senior
-from workers.store.models import Document, FieldRow, FlagRow, PageRow, User
+from store.models import Document, FieldRow, FlagRow, PageRow, User
 
 bp = Blueprint('field', __name__)
 # Longer values get a multi-line editor (goals, deviation notes, names).

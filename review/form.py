@@ -12,8 +12,8 @@ from review.actions import ActionError
 from review.access import login_required, visible_form_or_404
 from review.field import box_of
 from review.store import store
-from workers.store.models import Document, User
-from workers.store.results import current_document
+from store.models import Document, User
+from store.results import current_document
 
 bp = Blueprint('form', __name__)
 

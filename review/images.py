@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from review.access import login_required, may_see, visible_page_or_404
 from review.store import store
-from workers.store.models import FieldRow, FlagRow, PageRow
+from store.models import FieldRow, FlagRow, PageRow
 
 CROP_MARGIN = 0.35          # of the cell's height, around the cell
 _cache: 'OrderedDict[tuple, Image.Image]' = OrderedDict()

@@ -5,7 +5,7 @@ The queue: every field with an open flag, across the documents the user may see
 (review.access), one item per field (form, path), at the place of its first open flag
 in (reason, confidence, document, position) order: the riskiest reason first
 (arithmetic, then split numbers, then low confidence, unparsed, missing, structure;
-see workers.store.models.REASON_RANK), the least confident first within a reason,
+see store.models.REASON_RANK), the least confident first within a reason,
 then in document order (positions are numbers: funds.2 before funds.10). Filters: batch, reason, form. A reviewer does not see the money
 fields they keyed already (they wait for someone else), nor, unless senior, the
 ones whose entries differ (a senior decides those; seniors see them first), nor the
@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from review.access import visible_documents
 from review.claims import claim
-from workers.store.models import (Acceptance, Assignment, Batch, BatchItem, Claim, Correction,
+from store.models import (Acceptance, Assignment, Batch, BatchItem, Claim, Correction,
                                   Document, FieldRow, FlagRow, FlagState, FormRow, KeyEntry, PageRow,
                                   Role, Status, User, WorkRecord, utcnow)
 

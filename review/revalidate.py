@@ -28,9 +28,9 @@ from sqlalchemy.orm import Session
 
 from extractor.validate import check_form
 from models import Document, Form
-from workers.store.models import (Acceptance, Correction, Document as DocumentRow, FieldRow,
+from store.models import (Acceptance, Correction, Document as DocumentRow, FieldRow,
                                   FlagRow, FlagState, FormRow, Resolution)
-from workers.store.results import set_value
+from store.results import set_value
 
 READING_REASONS = ('low_confidence', 'split_number')
 LEFT_ALONE = ('structure',)

@@ -21,7 +21,7 @@ from typing import Optional
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from workers.store.models import LoginSession, User, utcnow
+from store.models import LoginSession, User, utcnow
 
 LIFETIME = timedelta(hours=12)
 TOUCH_EVERY = timedelta(seconds=60)      # last_seen is written at most this often

@@ -1,4 +1,4 @@
-"""The app's store (workers.store.db.Store), set up by create_app."""
+"""The app's store (store.db.Store), set up by create_app."""
 from __future__ import annotations
 
 from flask import current_app

@@ -22,9 +22,9 @@ from models import Document
 from models.document import FUND_VALUE_KEYS, INDICATOR_KEYS
 from review.actions import ActionError, Result, _describe, normalise
 from review.revalidate import resolve, revalidate
-from workers.store.models import (Acceptance, Claim, Document as DocumentRow, FieldRow, FlagRow,
+from store.models import (Acceptance, Claim, Document as DocumentRow, FieldRow, FlagRow,
                                   FlagState, FormRow, Resolution, RowEdit, User, utcnow)
-from workers.store.results import correct_field
+from store.results import correct_field
 
 COLUMNS = {'funds': ('item',) + tuple(FUND_VALUE_KEYS), 'indicators': tuple(INDICATOR_KEYS)}
 MAX_ROWS = 60

@@ -22,7 +22,7 @@ from typing import Optional
 from sqlalchemy import case, delete, select, update
 from sqlalchemy.orm import Session
 
-from workers.store.models import LoginThrottle
+from store.models import LoginThrottle
 
 ACCOUNT_LIMIT = 10                       # failures in a row, then locked until unlocked
 ADDRESS_LIMIT = 50                       # failures from one address ...

@@ -2,7 +2,7 @@
 
 Passwords (12 to 1000 characters) are hashed with Argon2id (argon2-cffi, its default
 parameters); a hash made with older parameters is replaced at the next login.
-Roles (workers.store.models.Role): a reviewer sees the batches assigned to them; a
+Roles (store.models.Role): a reviewer sees the batches assigned to them; a
 senior sees every batch, settles double-keyed values that differ, unlocks accounts and
 sees progress; an admin also manages users and assignments.
 """
@@ -15,7 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from workers.store.models import Assignment, Batch, Role, User
+from store.models import Assignment, Batch, Role, User
 
 _hasher = PasswordHasher()
 # Verified when the user name is unknown, so a login takes as long either way.

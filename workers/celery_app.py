@@ -116,7 +116,7 @@ def _limit_threads(**_kwargs):
 
 @signals.worker_process_init.connect
 def _prepare_process(**_kwargs):
-    from workers.store.db import forget_inherited_stores
+    from store.db import forget_inherited_stores
     forget_inherited_stores()
     try:
         import cv2

@@ -52,7 +52,7 @@ def _settings():
 
 
 def _store(settings):
-    from workers.store.db import open_store
+    from store.db import open_store
     return open_store(settings.database_url)
 
 
@@ -61,7 +61,7 @@ def _store(settings):
 def _hash_inputs(paths: list[str]):
     from extractor import ingest, pipeline
     from extractor.errors import printable
-    from workers.store.tracking import SubmittedFile
+    from store.tracking import SubmittedFile
     files, unreadable = [], 0
 
     def refuse(path: str, reason: str) -> None:
@@ -90,7 +90,7 @@ def _hash_inputs(paths: list[str]):
 
 def cmd_submit(args) -> int:
     from workers import dispatch
-    from workers.store.tracking import register
+    from store.tracking import register
     settings = _settings()
     files, unreadable = _hash_inputs(args.paths)
     if not files:
@@ -129,7 +129,7 @@ def wait_for_batch(store, settings, batch: str, workers: int | None, show: bool 
 
     from workers.local import LocalWorkers
     from workers.recovery import live_workers
-    from workers.store.queries import batch_progress, failures, find_batch
+    from store.queries import batch_progress, failures, find_batch
 
     def read():
         with store.session() as session:
@@ -182,8 +182,8 @@ def wait_for_batch(store, settings, batch: str, workers: int | None, show: bool 
 
 def cmd_status(args) -> int:
     from workers.recovery import live_workers
-    from workers.store.models import Status
-    from workers.store.queries import all_batches, batch_progress, failures, find_batch
+    from store.models import Status
+    from store.queries import all_batches, batch_progress, failures, find_batch
     settings = _settings()
     store = _store(settings)
     with store.session() as session:
@@ -209,7 +209,7 @@ def cmd_status(args) -> int:
             for state in Status.ALL:
                 print(f'  {state:<10} {progress.documents.get(state, 0)}')
             from extractor.report import format_report
-            from workers.store.queries import batch_report
+            from store.queries import batch_report
             summary = batch_report(session, batch)
             if summary.documents:
                 print()
@@ -228,7 +228,7 @@ def cmd_status(args) -> int:
 
 def cmd_export(args) -> int:
     from workers.export import ExportError, export
-    from workers.store.queries import batch_progress, find_batch
+    from store.queries import batch_progress, find_batch
     settings = _settings()
     store = _store(settings)
     with store.session() as session:
@@ -243,7 +243,7 @@ def cmd_export(args) -> int:
         print(f'error: {err}', file=sys.stderr)
         return 1
     from extractor.export import write_json
-    from workers.store.queries import batch_report
+    from store.queries import batch_report
     with store.session() as session:
         batch = find_batch(session, args.batch)
         summary = batch_report(session, batch)

@@ -29,10 +29,10 @@ from sqlalchemy import select
 from extractor.export import write_json
 from models import Document
 from models.document import FUND_VALUE_KEYS, INDICATOR_KEYS
-from workers.store.db import Store
-from workers.store.models import Correction, Document as DocumentRow, FieldRow, FormRow, Status
-from workers.store.queries import batch_documents, find_batch
-from workers.store.results import current_document
+from store.db import Store
+from store.models import Correction, Document as DocumentRow, FieldRow, FormRow, Status
+from store.queries import batch_documents, find_batch
+from store.results import current_document
 
 FORMATS = ('json', 'csv', 'xlsx', 'pdf')
 
@@ -610,7 +610,7 @@ def export_pdf(store: Store, batch_name: str, out_dir: str) -> list[str]:
     cleaned page images the workers stored are used instead."""
     from extractor.searchable_pdf import write_searchable_pdf
     from models import PageResult
-    from workers.store.models import PageRow
+    from store.models import PageRow
     entries = _entries(store, batch_name)
     stems = _stems([(e.path, e.sha256) for e in entries])
     os.makedirs(out_dir, exist_ok=True)

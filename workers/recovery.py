@@ -43,8 +43,8 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from workers.settings import QUEUES, Settings, redact
-from workers.store.db import Store, open_store
-from workers.store.models import (Document, Lease, PageRow, PageStatus, Status, WorkerRow,
+from store.db import Store, open_store
+from store.models import (Document, Lease, PageRow, PageStatus, Status, WorkerRow,
                                   utcnow)
 
 log = logging.getLogger(__name__)

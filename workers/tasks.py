@@ -25,8 +25,8 @@ from celery.exceptions import SoftTimeLimitExceeded
 
 from workers.celery_app import app
 from workers.settings import RETRY_BACKOFF_MAX
-from workers.store import tracking
-from workers.store.db import open_store
+from store import tracking
+from store.db import open_store
 
 log = logging.getLogger(__name__)
 settings = app.extractor_settings

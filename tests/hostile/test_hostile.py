@@ -90,8 +90,8 @@ def test_queue_survives_every_hostile_input(corpus, tmp_path):
     from sqlalchemy import select
 
     from extractor.pipeline import sha256_of
-    from workers.store.db import open_store
-    from workers.store.models import Document, Status
+    from store.db import open_store
+    from store.models import Document, Status
     store = open_store(f'sqlite:///{data_dir}/extractor.db')
     with store.session() as session:
         documents = {d.sha256: (d.file_name, d.status, d.error) for d in session.scalars(select(Document))}

@@ -113,7 +113,7 @@ def pg_url():
     except psycopg.OperationalError as err:
         pytest.fail(f'PostgreSQL is not reachable at {server} ({err}); `make services` starts it')
     yield f'{server}/{name}'
-    from workers.store import db
+    from store import db
     for key in [k for k in db._stores if k[1].endswith(f'/{name}')]:
         db._stores.pop(key).dispose()
     with psycopg.connect(f'{server}/postgres', autocommit=True) as conn:

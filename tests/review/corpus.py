@@ -3,7 +3,7 @@
 `extract_corpus` generates scans (tests.scangen), runs extractor.pipeline on each in
 this process and keeps the documents, page results and cleaned page PNGs;
 `populate(url, corpus)` puts them in a store through the workers' own bookkeeping
-(workers.store.tracking: register, pages, page results with their image, assembled
+(store.tracking: register, pages, page results with their image, assembled
 document), so the app reads exactly what a batch through the workers leaves.
 """
 from __future__ import annotations
@@ -54,8 +54,8 @@ def extract_corpus(out_dir: str, data_dir: str, seed: int = 3, forms: int = 3,
 
 
 def populate(url: str, corpus: list[ScannedDocument], batch: str = BATCH):
-    from workers.store import tracking
-    from workers.store.db import open_store
+    from store import tracking
+    from store.db import open_store
     store = open_store(url)
     files = [tracking.SubmittedFile(d.pdf, d.sha256, d.size) for d in corpus]
     ids = tracking.register(store, batch, files).to_queue

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from review.labels import is_money
-from workers.store.models import FieldRow, FlagRow, FlagState, FormRow
+from store.models import FieldRow, FlagRow, FlagState, FormRow
 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from tests.review.helpers import (a_failing_sum, budget_that_fits_the_rate, field, flags_of,
                                   form_id_of, open_flags, shot, split_money_in_a_rate_rule)
 from workers.export import read_csv
-from workers.store.models import (Correction, FieldRow, FlagRow, FlagState, FormRow, KeyEntry,
+from store.models import (Correction, FieldRow, FlagRow, FlagState, FormRow, KeyEntry,
                                   Resolution)
 
 XSS = '<script>alert(1)</script>'

@@ -13,7 +13,7 @@ from review.users import add_user, assign
 from tests.review.conftest import PASSWORD
 from tests.review.corpus import BATCH, populate
 from tests.review.helpers import open_flags
-from workers.store.models import User, utcnow
+from store.models import User, utcnow
 
 # The machine's PostgreSQL (tests/conftest.py groups tests by fixture; pg_url is this
 # directory's own).

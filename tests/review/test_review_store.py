@@ -18,7 +18,7 @@ from tests.review.corpus import BATCH, populate
 from tests.review.helpers import (a_failing_sum, field, flags_of, open_flags,
                                   split_money_in_a_rate_rule)
 from workers.export import read_csv
-from workers.store.models import (Document, FlagState, FormRow, PageRow, Resolution, Status, User)
+from store.models import (Document, FlagState, FormRow, PageRow, Resolution, Status, User)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -158,7 +158,7 @@ def test_users_command(store):
     assert wrong.returncode == 1 and "no batch 'no-such-batch'" in wrong.stderr and 'Traceback' not in wrong.stderr
     assert _cli('users', 'role', 'dan', 'admin', '--db', url).returncode == 0
     from review import throttle
-    from workers.store.models import utcnow
+    from store.models import utcnow
     with store.session(write=True) as s:
         while throttle.take_account_try(s, 'dan', utcnow()):
             pass
@@ -201,7 +201,7 @@ def test_a_store_of_the_first_revision_is_migrated_with_its_flags(tmp_path):
     from alembic import command
     from sqlalchemy import create_engine, text
 
-    from workers.store.db import _alembic_config, open_store
+    from store.db import _alembic_config, open_store
     url = f'sqlite:///{tmp_path}/old.db'
     engine = create_engine(url)
     with engine.begin() as connection:

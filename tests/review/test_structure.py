@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from review import structure
 from tests.review.helpers import form_id_of, shot
-from workers.store.models import Correction, FieldRow, FlagRow, FlagState, FormRow, RowEdit, User
+from store.models import Correction, FieldRow, FlagRow, FlagState, FormRow, RowEdit, User
 
 
 def download_json(page, selector) -> dict:

@@ -19,7 +19,7 @@ from review import throttle
 from tests.review.conftest import PASSWORD
 from tests.review.corpus import BATCH
 from tests.review.helpers import form_id_of, open_flags, shot
-from workers.store.models import (AuditEvent, Batch, Document, FieldRow, FlagRow, FormRow, LoginSession, PageRow,
+from store.models import (AuditEvent, Batch, Document, FieldRow, FlagRow, FormRow, LoginSession, PageRow,
                                   WorkRecord, utcnow)
 
 EVIL = 'evil.example'
@@ -354,7 +354,7 @@ def test_candidate_readings_are_picked_with_one_key(site, login):
     with store.session() as s:
         rows = s.execute(select(FormRow.id, FormRow.form_index, FormRow.document_id)).all()
         documents = {r.document_id for r in rows}
-        from workers.store.models import Document
+        from store.models import Document
         results = {d: s.get(Document, d).result for d in documents}
     found = None
     for form_id, index, document_id in rows:

@@ -126,7 +126,7 @@ class Cluster:
         return self.env.get('EXTRACTOR_DATABASE_URL') or f'sqlite:///{self.data_dir}/extractor.db'
 
     def store(self):
-        from workers.store.db import open_store
+        from store.db import open_store
         return open_store(self.database_url)
 
     # -------------------------------------------------------------- workers
@@ -168,7 +168,7 @@ class Cluster:
 
     # -------------------------------------------------------------- the store
     def progress(self, batch: str):
-        from workers.store.queries import batch_progress, find_batch
+        from store.queries import batch_progress, find_batch
         with self.store().session() as session:
             return batch_progress(session, find_batch(session, batch))
 
@@ -183,7 +183,7 @@ class Cluster:
 
     def counts(self) -> dict[str, int]:
         """Rows per table: what 'none twice in the store' is checked against."""
-        from workers.store import models as m
+        from store import models as m
         with self.store().session() as session:
             return {table.__tablename__: session.scalar(select(func.count()).select_from(table))
                     for table in (m.Document, m.PageRow, m.FormRow, m.FieldRow, m.FlagRow)}

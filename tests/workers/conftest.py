@@ -65,7 +65,7 @@ def pg_database(postgres_server):
     with psycopg.connect(f'{postgres_server}/postgres', autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE {name}')
     yield f'{postgres_server}/{name}'
-    from workers.store import db
+    from store import db
     for key in [k for k in db._stores if k[1].endswith(f'/{name}')]:
         db._stores.pop(key).dispose()
     with psycopg.connect(f'{postgres_server}/postgres', autocommit=True) as conn:

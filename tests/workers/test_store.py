@@ -12,9 +12,9 @@ from sqlalchemy import inspect, select
 
 from models import Document, Flag
 from tests.workers.cluster import ROOT
-from workers.store import tracking
-from workers.store.db import open_store
-from workers.store.models import Document as DocumentRow, FieldRow, FormRow, Status
+from store import tracking
+from store.db import open_store
+from store.models import Document as DocumentRow, FieldRow, FormRow, Status
 
 TABLES = {'batches', 'batch_items', 'documents', 'pages', 'forms', 'fields', 'flags',
           'corrections', 'users', 'workers', 'leases', 'alembic_version', 'acceptances', 'key_entries'}
@@ -29,7 +29,7 @@ def database_url(request, tmp_path):
 
 def test_a_new_database_is_migrated_by_many_processes_at_once(database_url):
     # Workers on several machines start together against one empty database.
-    code = 'import sys; from workers.store.db import open_store; open_store(sys.argv[1])'
+    code = 'import sys; from store.db import open_store; open_store(sys.argv[1])'
     starts = [subprocess.Popen([sys.executable, '-c', code, database_url], cwd=ROOT,
                                env=dict(os.environ, PYTHONPATH=ROOT), stderr=subprocess.PIPE, text=True)
               for _ in range(4)]
@@ -40,7 +40,7 @@ def test_a_new_database_is_migrated_by_many_processes_at_once(database_url):
     with store.engine.connect() as connection:
         versions = connection.exec_driver_sql('SELECT version_num FROM alembic_version').all()
     from alembic.script import ScriptDirectory
-    from workers.store.db import MIGRATIONS_DIR
+    from store.db import MIGRATIONS_DIR
     assert versions == [(ScriptDirectory(MIGRATIONS_DIR).get_current_head(),)]
 
 
@@ -95,7 +95,7 @@ def _stored_batch(store, tmp_path, document: Document) -> int:
 
 def test_corrections_show_in_the_json_export_and_resolve_their_flag(database_url, tmp_path):
     from workers.export import export
-    from workers.store.results import correct_field
+    from store.results import correct_field
     store = open_store(database_url)
     truth = _truth_document()
     document_id = _stored_batch(store, tmp_path, truth)

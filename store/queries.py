@@ -7,7 +7,7 @@ from typing import Optional
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from workers.store.models import (Batch, BatchItem, Document, PageRow, PageStatus, Status)
+from store.models import (Batch, BatchItem, Document, PageRow, PageStatus, Status)
 
 
 @dataclass
@@ -80,7 +80,7 @@ def batch_report(session: Session, batch: Batch):
     import os
 
     from extractor import report
-    from workers.store.results import current_document
+    from store.results import current_document
     items = []
     for item, document in batch_documents(session, batch):
         name = os.path.basename(item.path)

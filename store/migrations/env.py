@@ -1,14 +1,14 @@
 """Alembic environment of the store. The store runs migrations itself on first use
-(workers.store.db.migrate), passing its connection in `config.attributes`; a developer
+(store.db.migrate), passing its connection in `config.attributes`; a developer
 making a new revision runs, from the repo root:
 
     EXTRACTOR_DATABASE_URL=sqlite:////tmp/dev.db \
-        alembic -c workers/store/alembic.ini revision --autogenerate -m 'what changed'
+        alembic -c store/alembic.ini revision --autogenerate -m 'what changed'
 """
 from alembic import context
 from sqlalchemy import create_engine
 
-from workers.store.models import Base
+from store.models import Base
 
 config = context.config
 
@@ -27,7 +27,7 @@ if connection is not None:
     _run(connection)
 else:
     from workers.settings import Settings
-    from workers.store.db import normalise_url
+    from store.db import normalise_url
     engine = create_engine(normalise_url(Settings.from_env().database_url))
     with engine.begin() as conn:
         _run(conn)

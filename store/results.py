@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from models import Document, Flag
-from workers.store.models import (Correction, Document as DocumentRow, FieldRow, FlagRow,
+from store.models import (Correction, Document as DocumentRow, FieldRow, FlagRow,
                                   FlagState, FormRow, User, utcnow)
 
 # Flags about how a value was read (not about what it says): once a person has set the

@@ -12,8 +12,8 @@ from typing import Optional
 
 from sqlalchemy import select, update
 
-from workers.store.db import Store
-from workers.store.models import (Batch, BatchItem, Document, PageRow, PageStatus, Status,
+from store.db import Store
+from store.models import (Batch, BatchItem, Document, PageRow, PageStatus, Status,
                                   utcnow)
 
 
@@ -222,7 +222,7 @@ def store_document(store: Store, document_id: int, document, error: Optional[str
     `error`). False if it was final already: another assembly got there first."""
     from sqlalchemy.exc import IntegrityError
 
-    from workers.store.results import replace_results
+    from store.results import replace_results
     now = utcnow()
     try:
         with store.session(write=True) as session:

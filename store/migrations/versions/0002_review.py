@@ -13,7 +13,7 @@ down_revision = '0001'
 branch_labels = None
 depends_on = None
 
-# As workers.store.models.REASON_RANK (copied: a migration must not change with the code).
+# As store.models.REASON_RANK (copied: a migration must not change with the code).
 REASON_RANK = {'arithmetic': 0, 'split_number': 1, 'low_confidence': 2, 'unparsed': 3,
                'missing': 4, 'structure': 5}
 
