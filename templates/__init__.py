@@ -1,0 +1,1 @@
+"""The built-in form kinds, one TOML file per kind (read by models.template)."""
