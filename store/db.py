@@ -100,7 +100,7 @@ def open_store(url: Optional[str] = None) -> Store:
     Keyed by process id too: a forked worker child must not share its parent's
     connections."""
     if url is None:
-        from workers.settings import Settings
+        from store.settings import Settings
         url = Settings.from_env().database_url
     key = (os.getpid(), normalise_url(url))
     with _stores_lock:

@@ -26,7 +26,7 @@ connection = config.attributes.get('connection')
 if connection is not None:
     _run(connection)
 else:
-    from workers.settings import Settings
+    from store.settings import Settings
     from store.db import normalise_url
     engine = create_engine(normalise_url(Settings.from_env().database_url))
     with engine.begin() as conn:
