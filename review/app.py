@@ -19,7 +19,9 @@ Safety, in one place each:
 * every POST carries a CSRF token (Flask-WTF's CSRFProtect, checked before the view);
 * everything shown is escaped by Jinja's autoescape (OCR text is untrusted input), and
   the Content-Security-Policy allows no inline script at all, as a second wall;
-* no file path is built from a request, and none is sent to the browser.
+* no file path is built from a request, and none is sent to the browser;
+* the client's address (throttling, audit) is the TCP peer's; X-Forwarded-For is
+  believed only from the trusted proxies configured (review.proxy).
 """
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ from typing import Optional
 from flask import Flask, Response, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from review import admin, auth, exports, field, form, images, labels, queue, sessions
+from review import admin, auth, exports, field, form, images, labels, proxy, queue, sessions
 from review.users import is_admin, is_senior
 from store.db import open_store
 
@@ -59,13 +61,18 @@ def _secret_key(data_dir: str) -> str:
 
 
 def create_app(database_url: Optional[str] = None, data_dir: Optional[str] = None,
-               secret_key: Optional[str] = None, idle: Optional[timedelta] = None) -> Flask:
+               secret_key: Optional[str] = None, idle: Optional[timedelta] = None,
+               trusted_proxies=None) -> Flask:
+    """trusted_proxies: addresses or networks of reverse proxies whose X-Forwarded-For
+    is believed (a list or 'a,b'; default EXTRACTOR_TRUSTED_PROXIES, else none:
+    review.proxy). A bad one is a ValueError."""
     from workers.settings import Settings
     if database_url is None or data_dir is None:
         settings = Settings.from_env()
         database_url = database_url or settings.database_url
         data_dir = data_dir or settings.data_dir
     data_dir = os.path.abspath(data_dir)
+    trusted = proxy.parse_networks(trusted_proxies) if trusted_proxies is not None else proxy.from_env()
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=secret_key or _secret_key(data_dir),
@@ -87,6 +94,8 @@ def create_app(database_url: Optional[str] = None, data_dir: Optional[str] = Non
     app.jinja_env.globals.update(label=labels.label, reason_text=labels.REASON_TEXT,
                                  is_money=labels.is_money, is_senior=is_senior, is_admin=is_admin)
     _headers_and_errors(app)
+    app.wsgi_app = proxy.ClientAddress(app.wsgi_app, trusted)
+    app.config['TRUSTED_PROXIES'] = [str(n) for n in trusted]
     return app
 
 

@@ -7,7 +7,7 @@
     python -m extractor users unassign NAME BATCH
     python -m extractor users unlock NAME            # after too many failed logins
     python -m extractor users list
-    python -m extractor review [--host 127.0.0.1] [--port 8000] [--threads 8]
+    python -m extractor review [--host 127.0.0.1] [--port 8000] [--threads 8] [--trusted-proxy ADDR ...]
 
 The store is the workers' (EXTRACTOR_DATABASE_URL, default <EXTRACTOR_DATA_DIR>/extractor.db;
 `--db URL` overrides it), page images are read from EXTRACTOR_DATA_DIR/pages
@@ -34,6 +34,10 @@ def add_commands(subparsers) -> None:
     p.add_argument('--host', default='127.0.0.1', help='address to listen on (default 127.0.0.1)')
     p.add_argument('--port', type=int, default=8000, help='port (default 8000)')
     p.add_argument('--threads', type=int, default=8, help='request threads (default 8)')
+    p.add_argument('--trusted-proxy', metavar='ADDR', action='append',
+                   help='a reverse proxy (address or network) whose X-Forwarded-For gives the '
+                        'client address; repeatable (default: EXTRACTOR_TRUSTED_PROXIES, else '
+                        'none: the header is ignored)')
     _store_options(p)
     p.set_defaults(func=cmd_review)
 
@@ -201,12 +205,15 @@ def cmd_review(args) -> int:
     url, data_dir = _locations(args)
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
     try:
-        app = create_app(url, data_dir)
+        app = create_app(url, data_dir, trusted_proxies=args.trusted_proxy)
     except ValueError as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
     from workers.settings import redact
-    print(f'review app on http://{args.host}:{args.port}/ (store {redact(url)})', flush=True)
+    proxies = app.config['TRUSTED_PROXIES']
+    print(f'review app on http://{args.host}:{args.port}/ (store {redact(url)}; '
+          + (f'client address from X-Forwarded-For of {", ".join(proxies)})' if proxies
+             else 'X-Forwarded-For ignored)'), flush=True)
     waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident='review')
     return 0
 
