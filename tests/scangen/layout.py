@@ -10,7 +10,8 @@ one of the parts only, the other part stays empty.
 import re
 from dataclasses import dataclass, field, replace
 
-from .contract import FUND_HEADERS, FUND_ITEMS, IND_HEADERS, IND_KEYS, get_path
+from .contract import (DEPT_FUNDS_LABELS, DEPT_HEADER_LABEL, DEPT_TITLE, FUND_HEADERS,
+                       FUND_ITEMS, IND_HEADERS, IND_KEYS, TITLE, get_path)
 from .textutil import DASH, number_shaped
 
 MM_PER_INCH = 25.4
@@ -127,6 +128,15 @@ class Style:
     year_fullwidth_parens: bool
     line_px: int
     ink: int                    # gray level of text and rules
+    # Form kind and what only a department form draws (dept_style(); defaults: project)
+    kind: str = 'project'
+    funds_label: str = '项目资金（万元）'
+    header_label_frac: float = 0.0  # department: end of the 部门（单位）名称 label cell
+    attachment_text: str = '附件2'
+
+    @property
+    def title_text(self):
+        return DEPT_TITLE if self.kind == 'department' else TITLE
 
     @property
     def line_h(self):
@@ -182,6 +192,16 @@ def make_style(rng, dpi, columns, body_font, title_font, attachment=False):
         line_px=max(1, int(round(rng.choice([1.5, 2, 2, 2.5]) * s))),
         ink=int(rng.integers(0, 40)),
     )
+
+
+def dept_style(style, rng):
+    """A project style made into a department form's: the funds block label, the width
+    of the header label and the attachment number (drawn after make_style, so a
+    project form's draws stay as they are)."""
+    return replace(style, kind='department',
+                   funds_label=DEPT_FUNDS_LABELS[int(rng.integers(len(DEPT_FUNDS_LABELS)))],
+                   header_label_frac=float(rng.uniform(0.14, 0.22)),
+                   attachment_text=str(rng.choice(['附件1', '附件1', '附件3'])))
 
 
 def shrink_style(style, factor):
@@ -284,14 +304,20 @@ def build_cells(form, style):
         cells.append(Cell(r0, r1, a, b, text, tuple(fields), align))
 
     ha, hb, hc = (x0 + int(W * f) for f in style.header_fracs)
-    r = row('header')
-    add(r, r, x0, ha, '项目名称')
-    add(r, r, ha, x1, form['project_name'], ['project_name'], style.name_align)
-    r = row('header')
-    add(r, r, x0, ha, '主管部门')
-    add(r, r, ha, hb, form['department'], ['department'])
-    add(r, r, hb, hc, '实施单位')
-    add(r, r, hc, x1, form['implementing_unit'], ['implementing_unit'])
+    if style.kind == 'department':
+        hd = x0 + int(W * style.header_label_frac)
+        r = row('header')
+        add(r, r, x0, hd, DEPT_HEADER_LABEL)
+        add(r, r, hd, x1, form['department'], ['department'], style.name_align)
+    else:
+        r = row('header')
+        add(r, r, x0, ha, '项目名称')
+        add(r, r, ha, x1, form['project_name'], ['project_name'], style.name_align)
+        r = row('header')
+        add(r, r, x0, ha, '主管部门')
+        add(r, r, ha, hb, form['department'], ['department'])
+        add(r, r, hb, hc, '实施单位')
+        add(r, r, hc, x1, form['implementing_unit'], ['implementing_unit'])
 
     budgets = [f[k] or '' for f in form['funds'] for k in ('initial_budget', 'annual_budget', 'executed')]
     fx = _funds_edges(style, xl, x1 - xl, max(len(b) for b in budgets))
@@ -305,7 +331,7 @@ def build_cells(form, style):
         for j, key in enumerate(['initial_budget', 'annual_budget', 'executed', 'weight',
                                  'execution_rate', 'score']):
             add(r, r, fx[j + 1], fx[j + 2], _display(fund[key], style), [f'funds.{i}.{key}'])
-    add(top, r, x0, xl, '项目资金（万元）')
+    add(top, r, x0, xl, style.funds_label)
 
     xg = xl + int((x1 - xl) * style.goals_frac)
     top = row('goals')
@@ -396,11 +422,12 @@ def title_block(style, year):
     y = style.top_margin
     if style.attachment:
         size = style.px(44)
-        items.append(('附件2', style.title_font, size, style.table_x0 - style.px(10), y, 'left'))
+        items.append((style.attachment_text, style.title_font, size, style.table_x0 - style.px(10), y,
+                      'left'))
         y += size * 1.9
     size = style.title_pt * style.dpi / 72.0
     page_w = style.page_size[0]
-    items.append(('项目支出绩效自评表', style.title_font, size, page_w / 2, y, 'center'))
+    items.append((style.title_text, style.title_font, size, page_w / 2, y, 'center'))
     y += size * 1.55
     year_px = style.font_px * 1.05
     year_text = f'（{year}年度）' if style.year_fullwidth_parens else f'({year}年度)'

@@ -4,7 +4,8 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from .fonts import body_fonts, get_font, title_fonts
-from .layout import layout_with_retries, make_style
+from .contract import form_kind
+from .layout import dept_style, layout_with_retries, make_style
 
 
 def _draw_cell_border(draw, cell, width, ink):
@@ -64,12 +65,15 @@ def layout_for(form, rng, font=None, title_font=None, dpi=200, columns=None,
         columns = 8 if has_notes else 7
     body, title = choose_fonts(rng, font, title_font)
     style = make_style(rng, dpi, columns, body, title, attachment)
+    if form_kind(form) == 'department':
+        style = dept_style(style, rng)
     return layout_with_retries(form, style, max_pages=max_pages)
 
 
 def render_form_pages(form, font=None, rng=None, dpi=200, columns=None, title_font=None,
                       attachment=False, max_pages=2):
-    """Clean page images (grayscale, A4 at dpi) of one contract Form.
+    """Clean page images (grayscale, A4 at dpi) of one contract Form (a project form,
+    or a department form when form['schema'] is dept-self-eval/1).
 
     font: a font key ('uming', 'ukai', 'wqy-zenhei', 'wqy-microhei', 'noto-sans',
     'noto-serif'), a FontSpec or a font file; None draws one from rng.

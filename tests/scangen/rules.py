@@ -10,17 +10,19 @@ Rules (the `arithmetic` reason of the contract):
   scores_sum  funds.0.score + indicator scores != total.score
 Sums are checked only when every addend and the total parse as plain numbers, so a
 dash or an empty cell never produces an arithmetic issue (an empty required cell is a
-`missing` issue instead).
+`missing` issue instead). The rules are the same for both form kinds; only the required
+header values differ (a department form has `department` alone).
 """
 from decimal import Decimal
 
-from .contract import get_path
+from .contract import get_path, header_keys
 from .textutil import decimals_of, number_value
 
-REQUIRED_FIELDS = ['project_name', 'department', 'implementing_unit', 'funds.0.annual_budget',
-                   'funds.0.executed', 'funds.0.weight', 'funds.0.execution_rate',
-                   'funds.0.score', 'goals.expected', 'goals.actual', 'total.weight',
-                   'total.score']
+REQUIRED_BODY_FIELDS = ['funds.0.annual_budget', 'funds.0.executed', 'funds.0.weight',
+                        'funds.0.execution_rate', 'funds.0.score', 'goals.expected',
+                        'goals.actual', 'total.weight', 'total.score']
+# Of a project form (a department form's are header_keys(form) + REQUIRED_BODY_FIELDS).
+REQUIRED_FIELDS = ['project_name', 'department', 'implementing_unit'] + REQUIRED_BODY_FIELDS
 REQUIRED_INDICATOR_KEYS = ['level1', 'level2', 'level3', 'target', 'actual', 'weight', 'score']
 
 
@@ -79,7 +81,7 @@ def sum_issue(form, key, form_index):
 
 
 def missing_issues(form, form_index):
-    paths = list(REQUIRED_FIELDS)
+    paths = list(header_keys(form)) + REQUIRED_BODY_FIELDS
     for i in range(len(form['indicators'])):
         paths += [f'indicators.{i}.{k}' for k in REQUIRED_INDICATOR_KEYS]
     return [_issue(form_index, p, 'missing', [], 'required cell is empty', 'missing')

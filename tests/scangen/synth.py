@@ -210,7 +210,7 @@ def _fill_empty_fund_row(rng, row):
 
 # ---------------------------------------------------------------- indicators
 
-def _indicator_groups(rng, n_rows):
+def _indicator_groups(rng, n_rows, templates=INDICATOR_TEMPLATES):
     """[(level1, level2)] for n_rows rows, in the printed order of the levels."""
     groups = [('产出指标', '数量指标')]
     if rng.random() < 0.85:
@@ -227,7 +227,7 @@ def _indicator_groups(rng, n_rows):
     counts = [1] * len(groups)
     for _ in range(n_rows - len(groups)):
         # Extra rows go to groups that still have unused templates (repeats look fake).
-        room = [i for i, (_, l2) in enumerate(groups) if counts[i] < len(INDICATOR_TEMPLATES[l2])]
+        room = [i for i, (_, l2) in enumerate(groups) if counts[i] < len(templates[l2])]
         counts[_pick(rng, room) if room else 0] += 1
     level1_order = list(LEVEL2_CHOICES)
     level2_order = [l2 for names in LEVEL2_CHOICES.values() for l2 in names]
@@ -272,20 +272,23 @@ def _scores(rng, weights):
     return scores
 
 
-def make_indicators(rng, n_rows, topic, columns, budget, executed):
-    groups = _indicator_groups(rng, n_rows)
+def make_indicators(rng, n_rows, topic, columns, budget, executed, templates=INDICATOR_TEMPLATES,
+                    notes=DEVIATION_NOTES):
+    """Indicator rows; `templates` (level2 -> [(level3, target, actual)]) and `notes`
+    default to the project form's (synth_dept passes the department form's)."""
+    groups = _indicator_groups(rng, n_rows, templates)
     weights = _split_weights(rng, 90, len(groups))
     scores = _scores(rng, weights)
     rows, unused = [], {}
     for (l1, l2), weight, score in zip(groups, weights, scores):
         # Templates of a level-2 group are drawn without replacement, so rows differ.
         if not unused.get(l2):
-            unused[l2] = list(rng.permutation(len(INDICATOR_TEMPLATES[l2])))
-        template = INDICATOR_TEMPLATES[l2][int(unused[l2].pop())]
+            unused[l2] = list(rng.permutation(len(templates[l2])))
+        template = templates[l2][int(unused[l2].pop())]
         level3, target, actual = _fill_template(rng, template, topic, budget, executed)
         note = None
         if columns == 8 and score < weight:
-            note = _pick(rng, DEVIATION_NOTES)
+            note = _pick(rng, notes)
         elif columns == 8 and rng.random() < 0.05:
             note = DASH
         rows.append(indicator_row(level1=l1, level2=l2, level3=level3, target=target,
