@@ -66,7 +66,7 @@ def create_app(database_url: Optional[str] = None, data_dir: Optional[str] = Non
     """trusted_proxies: addresses or networks of reverse proxies whose X-Forwarded-For
     is believed (a list or 'a,b'; default EXTRACTOR_TRUSTED_PROXIES, else none:
     review.proxy). A bad one is a ValueError."""
-    from workers.settings import Settings
+    from store.settings import Settings
     if database_url is None or data_dir is None:
         settings = Settings.from_env()
         database_url = database_url or settings.database_url

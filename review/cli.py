@@ -21,10 +21,8 @@ import sys
 
 
 def _store_options(p) -> None:
-    p.add_argument('--db', metavar='URL', help='the store (default: EXTRACTOR_DATABASE_URL, '
-                                                'else <data dir>/extractor.db)')
-    p.add_argument('--data-dir', metavar='DIR', help='page images under DIR/pages (default: '
-                                                     'EXTRACTOR_DATA_DIR, else ./var)')
+    from store.settings import add_options
+    add_options(p)          # --config, --db, --data-dir (store/settings.py)
 
 
 def add_commands(subparsers) -> None:
@@ -80,13 +78,13 @@ def add_commands(subparsers) -> None:
 
 
 def _locations(args) -> tuple[str, str]:
-    from workers.settings import Settings
+    from store.settings import Settings
     try:
-        settings = Settings.from_env()
+        settings = Settings.from_args(args)
     except ValueError as err:
         print(f'error: {err}', file=sys.stderr)
         raise SystemExit(2)
-    return args.db or settings.database_url, args.data_dir or settings.data_dir
+    return settings.database_url, settings.data_dir
 
 
 def _password(args) -> str:
@@ -209,7 +207,7 @@ def cmd_review(args) -> int:
     except ValueError as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
-    from workers.settings import redact
+    from store.settings import redact
     proxies = app.config['TRUSTED_PROXIES']
     print(f'review app on http://{args.host}:{args.port}/ (store {redact(url)}; '
           + (f'client address from X-Forwarded-For of {", ".join(proxies)})' if proxies
