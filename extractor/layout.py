@@ -1,11 +1,18 @@
 """Stage 5, layout: PageResults -> Forms (the contract's fields, with their sources).
 
-A document is cut into forms at each title 项目支出绩效自评表 (or table holding a 项目名称
-label); a page with neither continues the previous form. The tables of one form are
-stacked into one virtual table: later pages are placed below earlier ones and their x
-scaled to the first table's frame, so a continued indicator table lines up with the
-header columns of the page before. Labels are found by fuzzy match, so a misread label
-still maps; values are the cells beside (header fields) or under (columns) them.
+What a form holds comes from its kind's template (models/template.py): this module
+knows how printed forms are built (labels beside or above values, blocks of rows,
+merged cells), not which labels a kind prints.
+
+A document is cut into forms at each title of a known kind (or a table holding the
+first header label of one); a table with neither continues the previous form when its
+columns line up with that form's and the form has not reached its total row yet;
+anything else is no known form and is turned away (`Unmatched`). The tables of one
+form are stacked into one virtual table: later pages are placed below earlier ones and
+their x scaled to the first table's frame, so a continued indicator table lines up
+with the header columns of the page before. Labels are found by fuzzy match, so a
+misread label still maps; values are the cells beside (header fields) or under
+(columns) them.
 """
 from __future__ import annotations
 
@@ -13,30 +20,36 @@ import difflib
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import NamedTuple, Optional
 
-from models import FieldSource, Flag, FlagReason, Form, FundsRow, Goals, Indicator, PageResult, Total, TextLine
-from models.document import FUND_ITEMS
+from models import FieldSource, Flag, FlagReason, Form, FundsRow, Indicator, PageResult, Total, TextLine
+from models.template import FormTemplate, templates
+from models.text import DASH, NUMERIC_CHARS, digits_from_lookalikes, looks_numeric, reads_as_dash
 
-TITLE = '项目支出绩效自评表'
 LABEL_MIN = 0.67            # fuzzy ratio for a label to count as found
 LABEL_SURE = 0.85           # below this a matched label is reported as uncertain
-NUMERIC_KEYS = {'initial_budget', 'annual_budget', 'executed', 'weight', 'execution_rate', 'score'}
-NUMERIC_CHARS = set('0123456789.%,-—')
-DIGIT_LOOKALIKES = str.maketrans({'O': '0', 'o': '0', 'D': '0', 'l': '1', 'I': '1', '|': '1'})
-DASH_LIKE = set('一-－—―‐‑‒–−_~〜﹣')
-
-FUND_HEADERS = {'initial_budget': '年初预算数', 'annual_budget': '全年预算数', 'executed': '全年执行数',
-                'weight': '分值', 'execution_rate': '执行率', 'score': '得分'}
-IND_HEADERS = {'level1': '一级指标', 'level2': '二级指标', 'level3': '三级指标', 'target': '年度指标值',
-               'actual': '实际完成值', 'weight': '分值', 'score': '得分',
-               'deviation_note': '偏差原因分析及改进措施'}
-LABEL_PATHS = {'项目名称': 'project_name', '主管部门': 'department', '实施单位': 'implementing_unit'}
-SECTION_LABELS = ('项目名称', '主管部门', '实施单位', '项目资金万元', '年度总体目标', '绩效指标', '总分')
+HEADER_SURE = 0.8           # a header label read this well starts a form of its kind
+# A title line names a kind when it holds the title exactly (normalised), or reads as
+# it at least this well and better than as any other kind's title by the margin: the
+# kinds' titles share most of their characters (项目支出绩效自评表 / 部门整体支出绩效自评表).
+TITLE_MIN = 0.75
+TITLE_MARGIN = 0.12
 _PUNCT = re.compile(r'[\s()（）:：,，.。、\-—_/\\|]+')
-
-
 _LATIN = re.compile(r'[A-Za-z0-9]+')
+
+
+@dataclass(frozen=True)
+class Tolerances:
+    """Distances the layout allows, in millimetres on the page (converted with the
+    page's resolution, so 150- and 300-dpi scans are read alike)."""
+    edge_mm: float = 0.4         # a cell edge on a rule, or a line on its cell's edge
+    slack_mm: float = 0.65       # a cell that starts just left of a label's right edge
+    page_gap_mm: float = 2.5     # gap between stacked pages in the virtual table
+    column_mm: float = 1.5       # a continued table's column rule on the form's
+    continuation_match: float = 0.6   # share of its inner column rules that must line up
+
+
+TOLERANCES = Tolerances()
 
 
 def norm_label(text: str) -> str:
@@ -151,18 +164,91 @@ class Band:
 
 @dataclass
 class FormPart:
+    template: FormTemplate
+    title: str = ''
     pages: list[int] = field(default_factory=list)
     cells: list[VCell] = field(default_factory=list)
     year: Optional[str] = None
     frame: Optional[tuple[float, float]] = None    # x0, x1 of the first table
     bottom: float = 0.0
+    dpi: int = 200
     # Per page: (y offset, table x0, x scale) of its first table, so further tables of
     # the same page keep their place relative to it.
     placement: dict[int, tuple[float, float, float]] = field(default_factory=dict)
 
+    def px(self, mm: float) -> float:
+        return mm * self.dpi / 25.4
 
-def _is_title(line: TextLine) -> bool:
-    return label_score(line.text, TITLE) >= 0.7 or TITLE in norm_label(line.text)
+
+class Unmatched(NamedTuple):
+    """A page (or a table on it) that is no known form, and why."""
+    page: int
+    reason: str
+
+
+class KindMatch(NamedTuple):
+    template: FormTemplate
+    title: str                  # the title as the kind prints it, '' when not read
+    score: float
+
+
+def title_score(text: str, title: str) -> float:
+    """How well a title line reads as `title`: 1.0 when it holds it exactly
+    (normalised), else the best fuzzy ratio of a stretch of the line as long as it."""
+    line, want = norm_label(text), norm_label(title)
+    if not line or not want:
+        return 0.0
+    if want in line:
+        return 1.0
+    best = 0.0
+    for size in (len(want) - 1, len(want), len(want) + 1):
+        for i in range(0, max(1, len(line) - size + 1)):
+            piece = line[i:i + size]
+            best = max(best, difflib.SequenceMatcher(None, piece, want, autojunk=False).ratio())
+    return best
+
+
+def title_kind(lines: list[TextLine], kinds: list[FormTemplate]) -> Optional[KindMatch]:
+    """The kind whose title one of the lines reads as: an exact normalised match, or a
+    clear margin over every other kind."""
+    scored = []
+    for template in kinds:
+        best = (0.0, '')
+        for line in lines:
+            for title in template.titles:
+                score = title_score(line.text, title)
+                if score > best[0]:
+                    best = (score, template.title if title in template.title else title)
+        scored.append(KindMatch(template, best[1], best[0]))
+    if not scored:
+        return None
+    scored.sort(key=lambda k: -k.score)
+    first, second = scored[0], (scored[1].score if len(scored) > 1 else 0.0)
+    if first.score >= 1.0 and second < 1.0:
+        return first
+    if first.score >= TITLE_MIN and first.score - second >= TITLE_MARGIN:
+        return first
+    return None
+
+
+def _label_found(texts: list[str], label: str) -> float:
+    return max((label_score(text, label) for text in texts), default=0.0)
+
+
+def header_kind(texts: list[str], kinds: list[FormTemplate]) -> Optional[KindMatch]:
+    """The kind whose header labels a table holds (a form whose title was not read):
+    the kind with the best-read header label, if no other kind's reads as well."""
+    scored = []
+    for template in kinds:
+        best = max((_label_found(texts, h.label) for h in template.header), default=0.0)
+        scored.append(KindMatch(template, '', best))
+    if not scored:
+        return None
+    scored.sort(key=lambda k: -k.score)
+    first, second = scored[0], (scored[1].score if len(scored) > 1 else 0.0)
+    if first.score >= HEADER_SURE and first.score - second >= TITLE_MARGIN:
+        return first
+    return None
 
 
 def _year(lines: list[TextLine]) -> Optional[str]:
@@ -173,31 +259,90 @@ def _year(lines: list[TextLine]) -> Optional[str]:
     return None
 
 
-def split_forms(pages: list[PageResult]) -> list[FormPart]:
+def _short_texts(cell_lines: list[list[TextLine]]) -> list[str]:
+    """Cell texts short enough to be labels (long text cannot be one)."""
+    texts = (join_lines([l.text for l in lines]) or '' for lines in cell_lines)
+    return [t for t in texts if t and len(t) <= 24]
+
+
+def _is_open(part: FormPart) -> bool:
+    """The form has not reached its total row: a table after it may continue it."""
+    total = part.template.total
+    if total is None:
+        return True
+    return not any(label_score(c.text, total.label) >= LABEL_SURE for c in part.cells)
+
+
+def continues(part: FormPart, table, tol: Tolerances = TOLERANCES) -> bool:
+    """A table without title or header continues `part` when its inner column rules line
+    up with the form's (after the same placement as _place would give it)."""
+    if not part.frame:
+        return False
+    tx0, _, tx1, _ = table.bbox
+    fx0, fx1 = part.frame
+    scale = (fx1 - fx0) / max(1.0, float(tx1 - tx0))
+    if not 0.93 <= scale <= 1.07:
+        scale = 1.0
+    inner = sorted({round(fx0 + (x - tx0) * scale) for c in table.cells for x in (c.bbox[0], c.bbox[2])
+                    if part.px(tol.column_mm) < x - tx0 < (tx1 - tx0) - part.px(tol.column_mm)})
+    if not inner:
+        return False
+    edges = [x for c in part.cells for x in (c.x0, c.x1)]
+    near = sum(any(abs(x - e) <= part.px(tol.column_mm) for e in edges) for x in inner)
+    return near >= 2 and near >= tol.continuation_match * len(inner)
+
+
+def split_forms(pages: list[PageResult], kinds: Optional[list[FormTemplate]] = None
+                ) -> tuple[list[FormPart], list[Unmatched]]:
+    """The document's forms, each with its kind and tables; the pages (or tables) that
+    are no known form."""
+    kinds = kinds if kinds is not None else templates()
     parts: list[FormPart] = []
+    unmatched: list[Unmatched] = []
     for page in sorted(pages, key=lambda p: p.number):
         texts = {(c.table, c.cell): c.lines for c in page.cells}
+        if not page.grid.tables:
+            words = sum(len(l.text.strip()) for l in page.loose_text)
+            unmatched.append(Unmatched(page.number, 'not a known form (no ruled table'
+                                       + (', blank page)' if words < 4 else ')')))
+            continue
         for t_index, table in enumerate(page.grid.tables):
             cell_lines = [texts.get((t_index, i), []) for i in range(len(table.cells))]
-            has_name = any(label_score(join_lines([l.text for l in lines]) or '', '项目名称') >= 0.8
-                           for lines in cell_lines)
-            above = [l for l in page.loose_text if l.bbox[3] <= table.bbox[1] + 5]
             previous_bottom = max([t.bbox[3] for t in page.grid.tables[:t_index]], default=0)
-            title_here = any(_is_title(l) for l in above if l.bbox[1] >= previous_bottom)
-            if has_name or title_here or not parts:
-                part = FormPart(year=_year([l for l in above if l.bbox[1] >= previous_bottom]))
+            above = [l for l in page.loose_text
+                     if l.bbox[3] <= table.bbox[1] + 5 and l.bbox[1] >= previous_bottom]
+            kind = title_kind(above, kinds) or header_kind(_short_texts(cell_lines), kinds)
+            if kind is not None:
+                part = FormPart(template=kind.template, title=kind.title or kind.template.title,
+                                year=_year(above), dpi=page.dpi)
                 parts.append(part)
-            part = parts[-1]
-            _place(part, page.number, table, cell_lines, continued=not (has_name or title_here)
-                   and part.pages != [] and page.number not in part.pages)
-    return [p for p in parts if p.cells]
+                _place(part, page.number, table, cell_lines, continued=False)
+                continue
+            part = parts[-1] if parts else None
+            # Another table on the form's own page is a piece of it (the grid cut the
+            # table where a rule was lost); one on the next page must line up with it.
+            same_page = part is not None and page.number in part.pages
+            if part is not None and (same_page or (page.number - part.pages[-1] == 1 and _is_open(part)
+                                                   and continues(part, table))):
+                _place(part, page.number, table, cell_lines,
+                       continued=page.number not in part.pages)
+                continue
+            why = 'no title or header label of a known kind'
+            if part is not None and not _is_open(part):
+                why += f'; the form before ended at its {part.template.total.label} row'
+            elif part is not None:
+                why += "; its columns do not line up with the form's before it"
+            unmatched.append(Unmatched(page.number, f'not a known form ({why})'))
+    return [p for p in parts if p.cells], unmatched
 
 
-def _place(part: FormPart, page_number: int, table, cell_lines, continued: bool) -> None:
+def _place(part: FormPart, page_number: int, table, cell_lines, continued: bool,
+           tol: Tolerances = TOLERANCES) -> None:
     tx0, ty0, tx1, ty1 = table.bbox
     if part.frame is None:
         part.frame = (float(tx0), float(tx1))
     fx0, fx1 = part.frame
+    edge = part.px(tol.edge_mm)
     if page_number in part.placement:
         offset, tx0, scale = part.placement[page_number]
     else:
@@ -206,14 +351,14 @@ def _place(part: FormPart, page_number: int, table, cell_lines, continued: bool)
             # Not the whole table (a short piece, or rules lost at one side): the same
             # print at the same resolution, so keep the scale and align left edges.
             scale = 1.0
-        offset = part.bottom + 20 - ty0 if part.cells else 0.0
+        offset = part.bottom + part.px(tol.page_gap_mm) - ty0 if part.cells else 0.0
         part.placement[page_number] = (offset, float(tx0), scale)
     for cell, lines in zip(table.cells, cell_lines):
         x0, y0, x1, y1 = cell.bbox
         part.cells.append(VCell(page=page_number, bbox=list(cell.bbox),
                                 x0=fx0 + (x0 - tx0) * scale, x1=fx0 + (x1 - tx0) * scale,
                                 y0=y0 + offset, y1=y1 + offset, lines=lines,
-                                continued=continued and y0 - ty0 <= 3, at_bottom=ty1 - y1 <= 3))
+                                continued=continued and y0 - ty0 <= edge, at_bottom=ty1 - y1 <= edge))
     part.bottom = max(part.bottom, ty1 + offset)
     if page_number not in part.pages:
         part.pages.append(page_number)
@@ -221,11 +366,21 @@ def _place(part: FormPart, page_number: int, table, cell_lines, continued: bool)
 
 # ------------------------------------------------------------------ mapping
 
+class Headers(NamedTuple):
+    """Header cells found for a block's columns: key -> (cell, label score)."""
+    cells: dict
+
+
 class FormBuilder:
+    """Reads one form of the part's kind: the header fields and each block of its
+    template, in print order, each block bounded by where the next one starts."""
+
     def __init__(self, part: FormPart, form_index: int):
         self.part = part
+        self.template = part.template
         self.cells = sorted(part.cells, key=lambda c: (round(c.y0), c.x0))
-        self.form = Form(year=part.year, pages=sorted(part.pages))
+        self.form = Form(schema=part.template.schema_id, title=part.title or part.template.title,
+                         year=part.year, pages=sorted(part.pages))
         self.flags: list[Flag] = []
         self.index = form_index
 
@@ -245,16 +400,17 @@ class FormBuilder:
                 best = (c, s)
         return best
 
-    def find_total_label(self, level3_header: VCell) -> Optional[tuple[VCell, float]]:
-        """The 总分 label with noise around it ('4A总分二', seal residue or a twice-read
-        line): a cell below the indicator header that holds 总分 and spans several
-        columns, as the total's label does and no indicator cell does."""
-        width = level3_header.x1 - level3_header.x0
-        found = [c for c in self.cells if c.y0 >= level3_header.y1 - 2 and '总分' in norm_label(c.text)
+    def find_total_label(self, anchor_header: VCell, label: str) -> Optional[tuple[VCell, float]]:
+        """The total's label with noise around it ('4A总分二', seal residue or a
+        twice-read line): a cell below the table's header that holds the label and spans
+        several columns, as the total's label does and no table cell does."""
+        width = anchor_header.x1 - anchor_header.x0
+        found = [c for c in self.cells if c.y0 >= anchor_header.y1 - 2 and norm_label(label) in norm_label(c.text)
                  and c.x1 - c.x0 > 2 * width]
         if len(found) != 1:
             return None
-        self.structure('total', f"总分 label read with noise around it: '{found[0].text}'", found[0])
+        self.structure(self.template.total.key, f"{label} label read with noise around it: '{found[0].text}'",
+                       found[0])
         return found[0], LABEL_MIN
 
     def find_headers(self, labels: dict[str, str], below: float = -1e9, above: float = 1e18) -> dict:
@@ -345,7 +501,8 @@ class FormBuilder:
         if cells:
             self.form.set(path, text or None)
 
-    def header_value(self, found, label: str, stop: Optional[VCell] = None) -> tuple[Optional[str], list[VCell]]:
+    def header_value(self, found, label: str, path: str,
+                     stop: Optional[VCell] = None) -> tuple[Optional[str], list[VCell]]:
         """Text right of a header label: the label cell's own rest (when label and
         value share a cell) and the cells beside it, up to the next label."""
         cell = found[0]
@@ -359,8 +516,8 @@ class FormBuilder:
             tail = label[len(read):]
             if text.startswith(tail) and len(text) > len(tail):
                 text = text[len(tail):]
-                self.structure(LABEL_PATHS.get(label, ''), f"the end of the label {label} ('{tail}') "
-                                                            'was cut off into the value', cell)
+                self.structure(path, f"the end of the label {label} ('{tail}') was cut off into the value",
+                               cell)
         return text, ([cell] if rest else []) + beside
 
     def column_lines(self, cell: VCell, key: str, headers: dict) -> tuple[list[TextLine], bool]:
@@ -400,86 +557,116 @@ class FormBuilder:
 
     # -- sections
     def build(self) -> tuple[Form, list[Flag]]:
-        name = self.find('项目名称', prefix=True)
-        dept = self.find('主管部门', prefix=True)
-        unit = self.find('实施单位', prefix=True)
-        if unit and dept and unit[0] is dept[0]:
-            unit = None
-        self.note_label(name, '项目名称', 'project_name')
-        if name:
-            text, cells = self.header_value(name, '项目名称', stop=dept[0] if dept and dept[0].y0 < name[0].y0 else None)
-            self.set_text('project_name', text, cells)
-        else:
-            self.structure('project_name', 'label 项目名称 not found')
-        unit_text, unit_cells = None, []
-        if dept:
-            self.note_label(dept, '主管部门', 'department')
-            text, cells = self.header_value(dept, '主管部门', stop=unit[0] if unit else None)
-            if not unit and text:
-                # 实施单位 and its value may sit in the same run of merged cells.
-                text, unit_text = cut_at_label(text, '实施单位')
-                unit_cells = cells if unit_text is not None else []
-                if unit_text is not None:
-                    self.structure('implementing_unit', 'label 实施单位 found inside a merged cell',
-                                   cells[-1] if cells else dept[0])
-            self.set_text('department', text, cells)
-        else:
-            self.structure('department', 'label 主管部门 not found')
-        if unit:
-            self.note_label(unit, '实施单位', 'implementing_unit')
-            text, cells = self.header_value(unit, '实施单位')
-            self.set_text('implementing_unit', text, cells)
-        elif unit_text is not None:
-            self.set_text('implementing_unit', unit_text, unit_cells)
-        else:
-            self.structure('implementing_unit', 'label 实施单位 not found')
-
-        goals_label = self.find('年度总体目标')
-        expected = self.find('预期目标')
-        indicators_label = self.find('一级指标') or self.find('绩效指标')
-        goals_top = min([x[0].y0 for x in (goals_label, expected) if x], default=None)
-        ind_top = indicators_label[0].y0 if indicators_label else None
-        self._funds(goals_top if goals_top is not None else ind_top)
-        self._goals(expected, ind_top, goals_label)
-        self._indicators(ind_top if ind_top is not None else goals_top)
+        t = self.template
+        self._header()
+        pair_label = self.find(t.pair.label) if t.pair else None
+        pair_first = self.find(t.pair.fields[0].label) if t.pair else None
+        table_label = None
+        if t.table:
+            table_label = self.find(t.table.columns[0].label) or self.find(t.table.label)
+        pair_top = min([x[0].y0 for x in (pair_label, pair_first) if x], default=None)
+        table_top = table_label[0].y0 if table_label else None
+        if t.rows:
+            self._rows(pair_top if pair_top is not None else table_top)
+        if t.pair:
+            self._pair(table_top, pair_label)
+        if t.table:
+            self._table(table_top if table_top is not None else pair_top)
         return self.form, self.flags
 
-    def _funds(self, section_end: Optional[float]) -> None:
+    def _header(self) -> None:
+        """Header fields: the text right of each label, up to the next label on its row.
+        A label not found may sit inside the value before it (merged cells): it is cut
+        out there."""
+        header = self.template.header
+        found: dict[str, Optional[tuple[VCell, float]]] = {}
+        used: set[int] = set()
+        for h in header:
+            hit = self.find(h.label, prefix=True)
+            if hit and id(hit[0]) in used:
+                hit = None          # the cell is an earlier label's
+            found[h.key] = hit
+            if hit:
+                used.add(id(hit[0]))
+        cut: dict[str, tuple[str, list[VCell]]] = {}
+        for i, h in enumerate(header):
+            hit = found[h.key]
+            if not hit:
+                if h.key in cut:
+                    self.set_text(h.key, *cut[h.key])
+                else:
+                    self.structure(h.key, f'label {h.label} not found')
+                continue
+            self.note_label(hit, h.label, h.key)
+            cell = hit[0]
+            right = [f[0] for f in found.values() if f and f[0] is not cell and f[0].x0 >= cell.x1 - 5
+                     and min(f[0].y1, cell.y1) - max(f[0].y0, cell.y0) > 0.5 * min(f[0].y1 - f[0].y0,
+                                                                                  cell.y1 - cell.y0)]
+            stop = min(right, key=lambda c: c.x0) if right else None
+            text, cells = self.header_value(hit, h.label, h.key, stop=stop)
+            for later in header[i + 1:]:
+                if found[later.key] is None and later.key not in cut and text:
+                    before, after = cut_at_label(text, later.label)
+                    if after is not None:
+                        text = before
+                        cut[later.key] = (after, cells)
+                        self.structure(later.key, f'label {later.label} found inside a merged cell',
+                                       cells[-1] if cells else cell)
+            self.set_text(h.key, text, cells)
+
+    def _block_rows(self, key: str, row_type) -> list:
+        rows = getattr(self.form, key, None)
+        if rows is None:
+            rows = []
+            setattr(self.form, key, rows)
+        rows.append(row_type())
+        return rows
+
+    def _rows(self, section_end: Optional[float]) -> None:
+        """The block of fixed rows (funds): its column-header row, then one row per
+        printed item, the values under their headers."""
+        block = self.template.rows
+        labels = {c.key: c.label for c in block.columns}
+        numeric = {c.key: c.numeric for c in block.columns}
         end = section_end if section_end is not None else 1e18
-        headers = self.find_headers(FUND_HEADERS, above=end)
+        headers = self.find_headers(labels, above=end)
         for key, found in headers.items():
-            self.note_label(found, FUND_HEADERS[key], f'funds.0.{key}')
+            self.note_label(found, labels[key], f'{block.key}.0.{key}')
         headers = self.same_row(headers)
-        if len(headers) < len(FUND_HEADERS):
-            missing = ', '.join(FUND_HEADERS[k] for k in FUND_HEADERS if k not in headers)
-            self.structure('funds', f'funds header not found for: {missing}')
+        missing = [c.label for c in block.columns if c.key not in headers and not c.optional]
+        if missing:
+            self.structure(block.key, f'{block.key} header not found for: {", ".join(missing)}')
             if not headers:
                 return
         header_bottom = _header_bottom(headers)
         first_x = min(h[0].x0 for h in headers.values())
-        rows = self._fund_item_rows(header_bottom, first_x, end)
-        self._check_funds_rows(rows, headers, header_bottom, end)
+        rows = self._item_rows(header_bottom, first_x, end)
+        self._check_item_rows(rows, headers, header_bottom, end)
+        items = block.items
         for i, row in enumerate(rows):
-            self.form.funds.append(FundsRow())
-            canonical = max(FUND_ITEMS, key=lambda label: label_score(row.text, label))
-            self.set_value(f'funds.{i}.item', [row.cell], lines=row.lines)
+            prefix = f'{block.key}.{i}'
+            self._block_rows(block.key, FundsRow)
+            canonical = max(items, key=lambda label: label_score(row.text, label))
+            self.set_value(f'{prefix}.{block.item_key}', [row.cell], lines=row.lines)
             if label_score(row.text, canonical) >= 0.6:
-                self.form.funds[i].item = canonical
+                self.form.set(f'{prefix}.{block.item_key}', canonical)
             for key, (head, _) in headers.items():
                 cell = self.column_cell(head.x0, head.x1, row.y0, row.y1)
                 if cell is not None and cell.y0 < header_bottom - 3:
-                    self.value_below_header(f'funds.{i}.{key}', cell, row, header_bottom)
+                    self.value_below_header(f'{prefix}.{key}', cell, row, header_bottom, numeric[key])
                     continue
-                self.set_row_column(f'funds.{i}.{key}', cell, row, rows, key, headers, numeric=True)
+                self.set_row_column(f'{prefix}.{key}', cell, row, rows, key, headers, numeric=numeric[key])
                 if cell is None:
-                    self.form.sources.pop(f'funds.{i}.{key}', None)
+                    self.form.sources.pop(f'{prefix}.{key}', None)
 
-    def _fund_item_rows(self, top: float, first_x: float, end: float) -> list['Band']:
-        """The funds item rows, one per printed item (年度资金总额 …). Found from the
+    def _item_rows(self, top: float, first_x: float, end: float) -> list['Band']:
+        """The block's item rows, one per printed item (年度资金总额 …). Found from the
         item cells' text lines rather than the cells alone: when a rule is lost two
         items share one cell, or an item's cell runs up into the header row."""
+        block = self.template.rows
+        items = block.items
         cells = [c for c in self.cells if c.x1 <= first_x + 5 and c.y1 > top + 5 and c.y0 < end - 5
-                 and c.text and label_score(c.text, '项目资金万元') < 0.7]
+                 and c.text and max(label_score(c.text, label) for label in block.labels) < 0.7]
         # Drop label-like cells that stand left of other item cells (the block label).
         cells = [c for c in cells if not any(o is not c and o.x0 >= c.x1 - 3 and
                                              min(o.y1, c.y1) - max(o.y0, c.y0) > 0 for o in cells)]
@@ -489,7 +676,7 @@ class FormBuilder:
             if not lines:
                 continue
             whole = join_lines([l.text for l in lines]) or ''
-            if len(lines) == 1 or max(label_score(whole, x) for x in FUND_ITEMS) >= 0.8:
+            if len(lines) == 1 or max(label_score(whole, x) for x in items) >= 0.8:
                 bands.append(Band(max(cell.y0, top), min(cell.y1, end), cell, lines))
                 continue
             # Several items in one cell: cut its lines wherever the text so far reads
@@ -498,7 +685,7 @@ class FormBuilder:
             for line in lines:
                 group.append(line)
                 text = join_lines([l.text for l in group]) or ''
-                if max(label_score(text, x) for x in FUND_ITEMS) >= 0.8:
+                if max(label_score(text, x) for x in items) >= 0.8:
                     ys = [cell.line_yc(l) for l in group]
                     half = max(l.bbox[3] - l.bbox[1] for l in group)
                     bands.append(Band(min(ys) - half, max(ys) + half, cell, group))
@@ -507,14 +694,14 @@ class FormBuilder:
                 ys = [cell.line_yc(l) for l in group]
                 half = max(l.bbox[3] - l.bbox[1] for l in group)
                 bands.append(Band(min(ys) - half, max(ys) + half, cell, group))
-            self.structure('funds', 'several funds items in one cell (a rule is missing or broken)', cell)
+            self.structure(block.key, 'several items in one cell (a rule is missing or broken)', cell)
         return bands
 
-    def value_below_header(self, path: str, cell: VCell, row, header_bottom: float) -> None:
+    def value_below_header(self, path: str, cell: VCell, row, header_bottom: float, numeric: bool) -> None:
         """A value cell merged with its header cell (the rule under the header lost):
         the lines below the header's level that are level with the row."""
         lines = [l for l in cell.lines if cell.line_yc(l) > header_bottom and row.y0 - 3 <= cell.line_yc(l) <= row.y1 + 3]
-        self.set_value(path, [cell], numeric=True, lines=lines)
+        self.set_value(path, [cell], numeric=numeric, lines=lines)
         if not lines:
             self.form.set(path, None)
         self.structure(path, 'the value cell runs into its header (a rule is missing or broken)', cell)
@@ -535,22 +722,23 @@ class FormBuilder:
         self.structure(path, 'the cell stretches over several rows (a rule is missing or broken); '
                              'its lines were shared out by position', cell)
 
-    def _check_funds_rows(self, rows: list[VCell], headers: dict, top: float, end: float) -> None:
-        """The funds block's rows should be the printed items, in order, and every value
-        cell should belong to one of them; if not, rows were lost or merged."""
-        names = [max(FUND_ITEMS, key=lambda label: label_score(c.text, label)) for c in rows]
-        expected = [x for x in FUND_ITEMS if x in names]
+    def _check_item_rows(self, rows: list['Band'], headers: dict, top: float, end: float) -> None:
+        """The block's rows should be the printed items in one of the orders the kind
+        prints, and every value cell should belong to one of them; if not, rows were
+        lost or merged."""
+        block = self.template.rows
+        names = [max(block.items, key=lambda label: label_score(c.text, label)) for c in rows]
         problems = []
-        if names != list(FUND_ITEMS):
-            problems.append('funds items are not the printed ones in order: ' + ', '.join(c.text for c in rows))
-        for key in ('annual_budget', 'executed', 'weight'):
-            if key in headers:
-                orphans = self.orphans(headers[key][0], rows, top, end)
+        if names not in block.sequences:
+            problems.append('the rows are not the printed items in order: ' + ', '.join(c.text for c in rows))
+        for column in block.columns:
+            if column.key in headers and column.kind in ('money', 'weight'):
+                orphans = self.orphans(headers[column.key][0], rows, top, end)
                 if orphans:
-                    problems.append(f'{len(orphans)} value cell(s) under {FUND_HEADERS[key]} belong to no row')
+                    problems.append(f'{len(orphans)} value cell(s) under {column.label} belong to no row')
                     break
         if problems:
-            self.structure('funds', '; '.join(problems))
+            self.structure(block.key, '; '.join(problems))
 
     def orphans(self, head: VCell, rows: list[VCell], top: float, end: float) -> list[VCell]:
         """Cells with text in a header's column, between top and end, that lie beside
@@ -566,15 +754,16 @@ class FormBuilder:
         return out
 
     def _carry_across_break(self, row_cells: list[VCell], headers: dict) -> None:
-        """A merged 一级/二级 cell cut by a page break has its text printed on one side
-        only; the rows on the other side carry it too. Rows after the break got it
-        already (copied down); here rows before the break take it from below."""
-        for key in ('level1', 'level2'):
+        """A merged carry-down cell (一级/二级) cut by a page break has its text printed
+        on one side only; the rows on the other side carry it too. Rows after the break
+        got it already (copied down); here rows before the break take it from below."""
+        table = self.template.table
+        for key in table.carry_down:
             if key not in headers:
                 continue
             head = headers[key][0]
             for i in range(len(row_cells) - 2, -1, -1):
-                path, below = f'indicators.{i}.{key}', f'indicators.{i + 1}.{key}'
+                path, below = f'{table.key}.{i}.{key}', f'{table.key}.{i + 1}.{key}'
                 if self.form.get(path) or not self.form.get(below):
                     continue
                 cell = self.column_cell(head.x0, head.x1, row_cells[i].y0, row_cells[i].y1)
@@ -586,103 +775,126 @@ class FormBuilder:
                     self.form.set(path, self.form.get(below))
                     self.form.sources[path] = self.form.sources.get(below, FieldSource())
 
-    def _goals(self, expected, section_end: Optional[float], label=None) -> None:
+    def _pair(self, section_end: Optional[float], label=None) -> None:
+        """Two text cells under their headers (预期目标 / 实际完成情况)."""
+        pair = self.template.pair
         end = section_end if section_end is not None else 1e18
-        expected = self.find('预期目标', above=end - 5)
-        actual = self.find('实际完成情况', above=end - 5)
-        if not (expected and actual) and label is not None:
-            self._goals_without_headers(label[0], end)
+        heads = [self.find(f.label, above=end - 5) for f in pair.fields]
+        if not all(heads) and label is not None:
+            self._pair_without_headers(label[0], end)
             return
-        for path, head in (('goals.expected', expected), ('goals.actual', actual)):
+        for column, head in zip(pair.fields, heads):
+            path = f'{pair.key}.{column.key}'
             if not head:
-                self.structure(path, 'goals header not found')
+                self.structure(path, f'{pair.label} header {column.label} not found')
                 continue
             h = head[0]
             cells = [c for c in self.cells if c.y0 >= h.y1 - 3 and c.y1 <= end + 3
                      and min(c.x1, h.x1) - max(c.x0, h.x0) > 0.5 * (h.x1 - h.x0)]
             self.set_value(path, sorted(cells, key=lambda c: c.y0))
 
-    def _goals_without_headers(self, label: VCell, end: float) -> None:
-        """The 预期目标 / 实际完成情况 headers were not found (merged away with a lost
-        rule): the goals are the last row of cells beside the 年度总体目标 label, the
-        left one expected, the right one actual."""
+    def _pair_without_headers(self, label: VCell, end: float) -> None:
+        """The pair's headers were not found (merged away with a lost rule): the values
+        are the last row of cells beside the block's label, left then right."""
+        pair = self.template.pair
         beside = [c for c in self.cells if c.x0 >= label.x1 - 5 and c.y0 >= label.y0 - 3
                   and c.y1 <= min(label.y1, end) + 3 and c.text]
         if not beside:
-            self.structure('goals', 'goals headers and text not found')
+            self.structure(pair.key, f'{pair.label} headers and text not found')
             return
         last = max(c.y0 for c in beside)
         row = sorted([c for c in beside if c.y0 >= last - 5], key=lambda c: c.x0)
-        self.set_value('goals.expected', row[:1])
-        self.set_value('goals.actual', row[1:2] if len(row) > 1 else [])
-        self.structure('goals', 'goals headers not found; the goals were taken from the cells '
-                                'beside 年度总体目标', row[0])
+        left, right = (f'{pair.key}.{c.key}' for c in pair.fields)
+        self.set_value(left, row[:1])
+        self.set_value(right, row[1:2] if len(row) > 1 else [])
+        self.structure(pair.key, f'{pair.label} headers not found; the values were taken from the cells '
+                                 f'beside {pair.label}', row[0])
 
-    def _indicators(self, section_top: Optional[float]) -> None:
+    def _table(self, section_top: Optional[float]) -> None:
+        """The indicator table: a row per anchor cell (三级指标) between the header row
+        and the total row; carry-down columns keep the text of their merged cells."""
+        table = self.template.table
+        columns = {c.key: c for c in table.columns}
+        labels = {c.key: c.label for c in table.columns}
         top = section_top if section_top is not None else -1e9
-        headers = self.find_headers(IND_HEADERS, below=top)
+        headers = self.find_headers(labels, below=top)
         for key, found in headers.items():
-            if key != 'deviation_note':
-                self.note_label(found, IND_HEADERS[key], f'indicators.0.{key}')
-        if 'level3' not in headers:
-            self.structure('indicators', 'indicator header 三级指标 not found')
+            if not columns[key].optional:
+                self.note_label(found, labels[key], f'{table.key}.0.{key}')
+        anchor = table.anchor
+        if anchor not in headers:
+            self.structure(table.key, f'{table.key} header {labels[anchor]} not found')
             return
-        headers = self.same_row(headers, anchor='level3')
-        missing = [IND_HEADERS[k] for k in IND_HEADERS if k not in headers and k != 'deviation_note']
+        headers = self.same_row(headers, anchor=anchor)
+        missing = [c.label for c in table.columns if c.key not in headers and not c.optional]
         if missing:
-            self.structure('indicators', 'indicator header not found for: ' + ', '.join(missing))
-        total = self.find('总分', below=headers['level3'][0].y1) or self.find_total_label(headers['level3'][0])
+            self.structure(table.key, f'{table.key} header not found for: ' + ', '.join(missing))
+        total_row = self.template.total
+        total = None
+        if total_row is not None:
+            total = self.find(total_row.label, below=headers[anchor][0].y1) or \
+                self.find_total_label(headers[anchor][0], total_row.label)
         header_bottom = _header_bottom(headers)
         end = total[0].y0 if total else 1e18
-        lv3 = headers['level3'][0]
+        head = headers[anchor][0]
         row_cells = [c for c in self.cells if c.y0 >= header_bottom - 3 and c.y1 <= end + 3
-                     and min(c.x1, lv3.x1) - max(c.x0, lv3.x0) > 0.6 * min(c.x1 - c.x0, lv3.x1 - lv3.x0)]
+                     and min(c.x1, head.x1) - max(c.x0, head.x0) > 0.6 * min(c.x1 - c.x0, head.x1 - head.x0)]
         row_cells.sort(key=lambda c: c.y0)
-        for key in ('weight', 'score', 'target'):
+        # Columns every row fills, numbers first: a cell in one of them beside no row is
+        # a row the grid lost or merged.
+        filled = [c.key for c in table.columns if c.numeric] + \
+            [c.key for c in table.columns if not c.numeric and not c.optional and c.key != anchor
+             and c.key not in table.carry_down]
+        for key in filled:
             if key in headers:
                 orphans = self.orphans(headers[key][0], row_cells, header_bottom, end)
                 if orphans:
-                    self.structure('indicators', f'{len(orphans)} cell(s) under {IND_HEADERS[key]} belong to '
-                                                 'no indicator row: rows may be lost or merged', orphans[0])
+                    self.structure(table.key, f'{len(orphans)} cell(s) under {labels[key]} belong to '
+                                              'no row: rows may be lost or merged', orphans[0])
                     break
         for i, row in enumerate(row_cells):
-            self.form.indicators.append(Indicator())
+            self._block_rows(table.key, Indicator)
             for key, (head, _) in headers.items():
-                cell = row if key == 'level3' else self.column_cell(head.x0, head.x1, row.y0, row.y1)
-                numeric = key in ('weight', 'score')
-                path = f'indicators.{i}.{key}'
-                if key in ('level1', 'level2'):
+                cell = row if key == anchor else self.column_cell(head.x0, head.x1, row.y0, row.y1)
+                numeric = columns[key].numeric
+                path = f'{table.key}.{i}.{key}'
+                if key in table.carry_down:
                     self.set_column(path, cell, key, headers, numeric=numeric)   # merged on purpose
                 else:
                     self.set_row_column(path, cell, row, row_cells, key, headers, numeric=numeric)
-                value = self.form.get(f'indicators.{i}.{key}')
-                if (key in ('level1', 'level2') and not value and i > 0 and cell is not None
+                if (key in table.carry_down and not self.form.get(path) and i > 0 and cell is not None
                         and cell.continued):
                     # A merged cell cut by the page break: its text is on the page before.
-                    self.form.set(f'indicators.{i}.{key}', self.form.get(f'indicators.{i - 1}.{key}'))
-                    self.form.sources[f'indicators.{i}.{key}'] = self.form.sources.get(
-                        f'indicators.{i - 1}.{key}', FieldSource())
+                    above = f'{table.key}.{i - 1}.{key}'
+                    self.form.set(path, self.form.get(above))
+                    self.form.sources[path] = self.form.sources.get(above, FieldSource())
         self._carry_across_break(row_cells, headers)
         if total:
-            t = total[0]
-            self.form.total = Total()
-            for key in ('weight', 'score'):
-                if key in headers:
-                    beside = self.column_cell(headers[key][0].x0, headers[key][0].x1, t.y0, t.y1)
-                    if beside is not None and beside is not t and beside.y0 < t.y0 - 0.3 * (t.y1 - t.y0):
-                        self.structure('indicators', 'the 总分 row runs into the row above it '
-                                                     '(a rule is missing or broken)', beside)
-                        self.structure('total', 'the 总分 row runs into the row above it', beside)
-                        break
-            for key in ('weight', 'score'):
-                head = headers.get(key)
-                cell = None
-                if head:
-                    cell = self.column_cell(head[0].x0, head[0].x1, t.y0, t.y1)
-                    if cell is t:
-                        cell = None
-                self.set_column(f'total.{key}', cell, key, {k: headers[k] for k in ('weight', 'score') if k in headers},
-                                numeric=True)
+            self._total(total[0], headers)
+
+    def _total(self, label: VCell, headers: dict) -> None:
+        """The total row: its values under the table's columns, right of its label."""
+        total_row, table = self.template.total, self.template.table
+        columns = {c.key: c for c in table.columns}
+        setattr(self.form, total_row.key, Total())
+        for key in total_row.columns:
+            if key in headers:
+                beside = self.column_cell(headers[key][0].x0, headers[key][0].x1, label.y0, label.y1)
+                if beside is not None and beside is not label and beside.y0 < label.y0 - 0.3 * (label.y1 - label.y0):
+                    self.structure(table.key, f'the {total_row.label} row runs into the row above it '
+                                              '(a rule is missing or broken)', beside)
+                    self.structure(total_row.key, f'the {total_row.label} row runs into the row above it',
+                                   beside)
+                    break
+        own = {k: headers[k] for k in total_row.columns if k in headers}
+        for key in total_row.columns:
+            head = headers.get(key)
+            cell = None
+            if head:
+                cell = self.column_cell(head[0].x0, head[0].x1, label.y0, label.y1)
+                if cell is label:
+                    cell = None
+            self.set_column(f'{total_row.key}.{key}', cell, key, own, numeric=columns[key].numeric)
 
 
 def _header_bottom(headers: dict) -> float:
@@ -696,14 +908,14 @@ def _numeric_text(line: TextLine) -> str:
     """In a numeric column, prefer the full reading when it is already numeric; else the
     reading constrained to numeric characters, when the model is fairly sure of it."""
     text = line.text
-    if text and all(ch in DASH_LIKE for ch in text):
-        return '—'          # a printed dash, read as 一 or a hyphen
+    if reads_as_dash(text):
+        return DASH         # a printed dash, read as 一 or a hyphen
     if all(ch in NUMERIC_CHARS for ch in text.replace(' ', '')):
         return text.replace(' ', '')
-    lookalike = text.replace(' ', '').translate(DIGIT_LOOKALIKES)
-    if _looks_numeric(lookalike):
+    lookalike = digits_from_lookalikes(text.replace(' ', ''))
+    if looks_numeric(lookalike):
         return lookalike        # 'O' for 0, 'l' for 1: letters cannot stand in a number cell
-    if line.numeric and (line.numeric_confidence or 0) >= 0.6 and _looks_numeric(line.numeric) \
+    if line.numeric and (line.numeric_confidence or 0) >= 0.6 and looks_numeric(line.numeric) \
             and len(line.numeric) >= 0.6 * len(text):
         return line.numeric
     return text
@@ -722,14 +934,24 @@ def _numeric_confidence(line: TextLine, text: str) -> float:
     return min(line.confidence, line.numeric_confidence or 0.0)
 
 
-def _looks_numeric(text: str) -> bool:
-    return bool(re.fullmatch(r'[+-]?\d[\d,]*(\.\d+)?%?|—', text))
+class FormsRead(NamedTuple):
+    forms: list[Form]
+    flags: list[Flag]
+    unmatched: list[Unmatched]
 
 
-def build_forms(pages: list[PageResult]) -> tuple[list[Form], list[Flag]]:
+def read_forms(pages: list[PageResult], kinds: Optional[list[FormTemplate]] = None) -> FormsRead:
+    """The forms of a document (each read by its kind's template), the structure flags
+    raised on the way, and the pages that are no known form."""
+    parts, unmatched = split_forms(pages, kinds)
     forms, flags = [], []
-    for index, part in enumerate(split_forms(pages)):
+    for index, part in enumerate(parts):
         form, form_flags = FormBuilder(part, index).build()
         forms.append(form)
         flags.extend(form_flags)
-    return forms, flags
+    return FormsRead(forms, flags, unmatched)
+
+
+def build_forms(pages: list[PageResult]) -> tuple[list[Form], list[Flag]]:
+    read = read_forms(pages)
+    return read.forms, read.flags

@@ -24,21 +24,10 @@ import numpy as np
 
 from extractor.shapes import components_with_holes
 from models import CellText, CleanPage, PageGrid, TextLine
+from models.text import DASH, GLYPH_FIXES, NUMERIC_CHARS, NUMERIC_LOOKALIKES
 
-DASH = '—'
 # Gap, in line heights, that separates two pieces of text on one line.
 PIECE_GAP = 2.0
-# What a numeric cell (money, rate, weight, score) can hold.
-NUMERIC_CHARS = '0123456789.%,-—'
-# Glyphs a numeric cell's characters are printed or read as: out of context the model
-# cannot tell a lone round '0' from 'O' (it says 'O' 0.88, '0' 0.08, 'o' 0.04), but in
-# a numeric cell the shape can only be a zero. The numeric reading counts each group's
-# probability as one character's. Kept to shapes that are truly the same glyph ('D' is
-# not merged with '0': a misread that the flags should see).
-NUMERIC_LOOKALIKES = {'0': 'OoＯΟ〇○', '1': 'lI|', '—': '一－―−‐‑‒–ー', '.': '·．',
-                      '%': '％', ',': '，'}
-# Glyph variants some fonts print for these; the contract wants the plain forms.
-TEXT_FIXES = str.maketrans({'⩾': '≥', '⩽': '≤', '﹪': '%'})
 
 
 _SPACE = re.compile(r'\s+')
@@ -47,7 +36,7 @@ _SPACE = re.compile(r'\s+')
 def tidy_text(text: str) -> str:
     """Glyph variants to their plain forms; a space is kept only between two Latin
     words or numbers (the recogniser puts spurious ones after '1.' or between CJK)."""
-    text = text.translate(TEXT_FIXES).strip()
+    text = text.translate(GLYPH_FIXES).strip()
 
     def keep(m):
         before = text[m.start() - 1] if m.start() > 0 else ''

@@ -9,12 +9,12 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Optional
 
 from extractor import grid as grid_stage
 from extractor import ingest, layout, ocr, preprocess, validate
-from models import Document, Page, PageResult, Source
+from models import Document, Page, PageResult, Source, UnmatchedPage
 
 
 @dataclass
@@ -65,12 +65,13 @@ def sha256_of(path: str) -> str:
 
 
 def assemble(source: Source, results: list[PageResult]) -> Document:
-    forms, structure_flags = layout.build_forms(results)
+    forms, structure_flags, unmatched = layout.read_forms(results)
     quality = [validate.grade_page(result) for result in results]
     flags = structure_flags + validate.check_forms(forms)
     flags += validate.check_pages(forms, quality, flags)
     flags.sort(key=lambda f: (f.form, f.field, f.reason))
-    return Document(source=source, forms=forms, review=flags, quality=quality)
+    return Document(source=source, forms=forms, review=flags, quality=quality,
+                    unmatched_pages=[UnmatchedPage(page=u.page, reason=u.reason) for u in unmatched])
 
 
 def extract_file(path: str, dpi: int = 200, recognizer: Optional[ocr.Recognizer] = None,

@@ -6,12 +6,13 @@ The printed forms themselves break rules sometimes; those are flagged, never "fi
 from __future__ import annotations
 
 import re
-import unicodedata
 from decimal import Decimal, InvalidOperation
 from dataclasses import dataclass
-from typing import Optional
+from typing import NamedTuple, Optional
 
 from models import FieldSource, Flag, FlagReason, Form, PageQuality, PageResult
+from models.template import Rule
+from models.text import is_dash, normalise
 
 # The OCR confidence below which a field goes to review. Chosen with
 # benchmarks/flag_threshold.py on 60 generated forms (mild + hard, 5507 fields): at 0.97
@@ -19,31 +20,20 @@ from models import FieldSource, Flag, FlagReason, Form, PageQuality, PageResult
 # and adds 1.0%; 0.99 leaves 4 but adds 4.9%.
 LOW_CONFIDENCE = 0.97
 
-DASHES = '-‐‑‒–—―−－﹣﹘─━'
 _NUM = re.compile(r'^([+-]?)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(%?)$')
 _NUMBER_SHAPED = re.compile(
     r'^(?:[≤≥<>=＜＞≦≧约]|不少于|不超过|大于|小于)?[+-]?\d[\d,]*(?:\.\d+)?'
     r'(?:%|‰|万元|亿元|元|万|个|家|人|次|项|套|份|台|月|年|天|小时|人次|万人次|家次|场|篇|条|件|册|期|所|户)?$')
-# The indicator categories of the national performance-indicator framework (一级 and
-# 二级指标). A low-confidence reading that is exactly one of these names is right: a
-# misread that lands on another whole category name does not happen in practice, while
-# these merged, often vertical cells are where the recogniser's scores run low.
-LEVEL_NAMES = {
-    'level1': {'产出指标', '效益指标', '成本指标', '满意度指标'},
-    'level2': {'数量指标', '质量指标', '时效指标', '成本指标', '经济成本指标', '社会成本指标',
-               '生态环境成本指标', '经济效益指标', '社会效益指标', '生态效益指标', '可持续影响指标',
-               '服务对象满意度指标', '服务对象满意度', '满意度指标'},
-}
-NUMERIC_FIELDS = ('initial_budget', 'annual_budget', 'executed', 'weight', 'execution_rate', 'score')
+_norm = normalise
 
 
-def _norm(value) -> str:
-    s = unicodedata.normalize('NFKC', str(value or ''))
-    s = re.sub(r'\s+', '', s)
-    return re.sub('[' + re.escape(DASHES) + ']+', '—', s)
+class Number(NamedTuple):
+    value: Decimal
+    percent: bool
+    decimals: int
 
 
-def parse_number(value) -> Optional[tuple[Decimal, bool, int]]:
+def parse_number(value) -> Optional[Number]:
     """(value, is_percent, decimals) for a plain number such as '396.267529' or '100%'."""
     m = _NUM.match(_norm(value))
     if not m:
@@ -53,7 +43,7 @@ def parse_number(value) -> Optional[tuple[Decimal, bool, int]]:
         number = Decimal(sign + whole.replace(',', '') + (frac or ''))
     except InvalidOperation:
         return None
-    return number, bool(pct), len(frac) - 1 if frac else 0
+    return Number(number, bool(pct), len(frac) - 1 if frac else 0)
 
 
 def number_shaped(value) -> bool:
@@ -61,18 +51,46 @@ def number_shaped(value) -> bool:
     return bool(s) and bool(_NUMBER_SHAPED.match(s)) and any(c.isdigit() for c in s)
 
 
-def is_dash(value) -> bool:
-    return _norm(value) == '—'
+def expand(form: Form, pattern: str) -> list[str]:
+    """The paths a rule pattern names on this form: 'indicators.*.score' is every
+    indicator row's score; a path into a row or block the form lacks names nothing."""
+    parts = pattern.split('.')
+    paths = ['']
+    for part in parts:
+        grown = []
+        for prefix in paths:
+            base = prefix[:-1] if prefix else ''
+            if part == '*':
+                rows = form.get(base) if base else None
+                grown += [f'{prefix}{i}.' for i in range(len(rows or []))]
+            else:
+                grown.append(f'{prefix}{part}.')
+        paths = grown
+    out = []
+    for path in (p[:-1] for p in paths):
+        head = path.split('.')
+        if len(head) >= 2 and head[1].isdigit():
+            rows = form.get(head[0])
+            if not rows or int(head[1]) >= len(rows):
+                continue
+        elif len(head) >= 2 and form.get(head[0]) is None:
+            continue
+        out.append(path)
+    return out
 
 
 class Checker:
+    """The flags of one form: per field (confidence, split numbers, unparsed numbers,
+    labels in values), then the kind's rules, one evaluator per rule type."""
+
     def __init__(self, form: Form, index: int):
         self.form, self.index = form, index
+        self.template = form.template
         self.flags: list[Flag] = []
 
     def flag(self, path: str, reason: FlagReason, detail: str, confidence=None) -> None:
         source = self.form.sources.get(path)
-        value = self.form.get(path) if not path.endswith(('funds', 'indicators', 'total')) else None
+        value = self.form.get(path) if '.' in path or path in self.template.header_keys + ['title', 'year'] else None
         self.flags.append(Flag(
             form=self.index, field=path, value=value if isinstance(value, str) else None,
             reason=reason, detail=detail,
@@ -80,161 +98,190 @@ class Checker:
             page=source.page if source else (self.form.pages[0] if self.form.pages else None),
             bbox=source.bbox if source else None))
 
-    def num(self, path: str):
-        p = parse_number(self.form.get(path))
-        return p
+    def num(self, path: str) -> Optional[Number]:
+        return parse_number(self.form.get(path))
 
     # ---------------------------------------------------------------- per field
     def fields(self) -> None:
+        table = self.template.table
         for path in self.form.field_paths():
             value = self.form.get(path)
             source = self.form.sources.get(path)
+            column = self.template.column(path)
             if source and len([l for l in source.lines if l.strip()]) > 1 and number_shaped(value):
                 self.flag(path, FlagReason.split_number,
                           'number on several lines inside one cell: '
                           + ' + '.join(repr(l) for l in source.lines))
-            leaf = path.rsplit('.', 1)[-1]
-            known_name = path.startswith('indicators.') and _norm(value) in LEVEL_NAMES.get(leaf, ())
-            if path.startswith('indicators.') and len(_norm(value)) >= 2 and not known_name and any(
-                    name.startswith(_norm(value)) for name in LEVEL_NAMES.get(leaf, ())):
+            names = set(column.names) if column else set()
+            known_name = _norm(value) in names
+            if len(_norm(value)) >= 2 and not known_name and any(name.startswith(_norm(value)) for name in names):
                 self.flag(path, FlagReason.structure, f'{value!r} looks like a category name cut short')
+            comparable = column is not None and table is not None and path.startswith(table.key + '.') \
+                and not column.numeric and not column.names and column.key != table.anchor
             if source and source.confidence is not None and source.confidence < LOW_CONFIDENCE and value \
                     and not known_name:
                 self.flag(path, FlagReason.low_confidence, f'OCR confidence {source.confidence:.2f}')
             elif source and source.second_reading is not None and _norm(source.second_reading) != _norm(value):
                 self.flag(path, FlagReason.low_confidence,
                           f'two OCR engines disagree: {value!r} vs {source.second_reading!r}')
-            elif leaf in ('target', 'actual') and value and _norm(value)[:1] in '<>':
+            elif comparable and value and _norm(value)[:1] in '<>':
                 # The recogniser reads ≥ and ≤ as > and < with full confidence; the forms
                 # write targets with ≥ and ≤, and a bare > or < is rare enough to check.
                 self.flag(path, FlagReason.low_confidence, f'{value!r}: ≥ and ≤ are often read as > and <')
-            numeric_column = (path.startswith('funds.') and leaf in NUMERIC_FIELDS) or \
-                (path.startswith(('indicators.', 'total.')) and leaf in ('weight', 'score'))
-            if numeric_column and value and not is_dash(value) and parse_number(value) is None:
+            if column is not None and column.numeric and value and not is_dash(value) \
+                    and parse_number(value) is None:
                 self.flag(path, FlagReason.unparsed, f'{value!r} is not a number, rate or dash')
 
     def labels_in_values(self) -> None:
-        """A header or goal value that holds a section label took in a neighbouring
+        """A header or pair value that holds a section label took in a neighbouring
         cell: a rule between them was lost. (One header value inside another is not
         such a sign: project names often start with the department's name.)"""
-        # Labels no project name or goal would hold ('绩效指标' or '总分' could).
-        labels = ('项目名称', '主管部门', '实施单位', '项目资金(万元)', '年度总体目标')
-        for path in ('project_name', 'department', 'implementing_unit', 'goals.expected', 'goals.actual'):
+        t = self.template
+        # Labels no header value or goal would hold (the table's label or the total's
+        # could be).
+        labels = [h.label for h in t.header] + (t.rows.labels[:1] if t.rows else []) \
+            + ([t.pair.label] if t.pair else [])
+        paths = t.header_keys + ([f'{t.pair.key}.{c.key}' for c in t.pair.fields] if t.pair else [])
+        for path in paths:
             value = _norm(self.form.get(path))
             for label in labels:
-                if label in value and value != label:
-                    self.flag(path, FlagReason.structure, f'the value holds the label {label}: '
+                if _norm(label) in value and value != _norm(label):
+                    self.flag(path, FlagReason.structure, f'the value holds the label {_norm(label)}: '
                                                          'a neighbouring cell ran into it')
                     break
 
-    def missing(self) -> None:
-        required = ['year', 'project_name', 'department', 'implementing_unit', 'goals.expected', 'goals.actual']
-        if self.form.funds:
-            required += ['funds.0.annual_budget', 'funds.0.executed', 'funds.0.weight',
-                         'funds.0.execution_rate', 'funds.0.score']
-        else:
-            self.flag('funds', FlagReason.missing, 'no funds rows found')
-        if not self.form.indicators:
-            self.flag('indicators', FlagReason.missing, 'no indicator rows found')
-        for i, _ in enumerate(self.form.indicators):
-            required += [f'indicators.{i}.{k}' for k in ('level1', 'level2', 'level3', 'weight', 'score')]
-        if self.form.total is None:
-            self.flag('total', FlagReason.missing, 'no 总分 row: the form looks cut off')
-        else:
-            required += ['total.weight', 'total.score']
-        for path in required:
-            if not _norm(self.form.get(path)):
-                self.flag(path, FlagReason.missing, 'required cell is empty')
+    def blocks(self) -> None:
+        """A block the kind prints that was not found at all."""
+        t = self.template
+        if t.rows and not self.form.get(t.rows.key):
+            self.flag(t.rows.key, FlagReason.missing, f'no {t.rows.key} rows found')
+        if t.table and not self.form.get(t.table.key):
+            self.flag(t.table.key, FlagReason.missing, f'no {t.table.key} rows found')
+        if t.total and self.form.get(t.total.key) is None:
+            self.flag(t.total.key, FlagReason.missing, f'no {t.total.label} row: the form looks cut off')
 
-    # ---------------------------------------------------------------- arithmetic
-    def arithmetic(self) -> None:
-        f = self.form
-        for i, _ in enumerate(f.funds):
-            budget, executed, rate = (self.num(f'funds.{i}.{k}') for k in ('annual_budget', 'executed', 'execution_rate'))
-            if budget and executed and rate and budget[0] > 0:
-                expected = executed[0] / budget[0] * 100
-                shown = rate[0] if rate[1] else rate[0] * 100
-                unit = Decimal(1).scaleb(-rate[2]) if rate[1] else Decimal(1).scaleb(-rate[2] + 2)
-                if abs(shown - expected) > unit:
-                    self.rule([f'funds.{i}.execution_rate', f'funds.{i}.executed', f'funds.{i}.annual_budget'],
-                              f'execution rate {f.get(f"funds.{i}.execution_rate")} but executed / annual budget = {expected:.2f}%')
-            if budget and executed and executed[0] > budget[0]:
-                self.rule([f'funds.{i}.executed', f'funds.{i}.annual_budget'],
-                          f'executed {executed[0]} exceeds the annual budget {budget[0]}')
-        if f.funds:
-            weight, score = self.num('funds.0.weight'), self.num('funds.0.score')
-            expected = self.funds_score_from_rate()
-            if weight and score and expected is not None:
-                tolerance = max(Decimal(1).scaleb(-score[2]), weight[0] * Decimal('0.01'))
-                if abs(score[0] - expected) > tolerance:
-                    self.rule(['funds.0.score', 'funds.0.weight', 'funds.0.execution_rate'],
-                              f'funds score {score[0]} but weight x rate = {expected:.2f}')
-        rows = [('funds.0', True)] if f.funds else []
-        rows += [(f'indicators.{i}', False) for i, _ in enumerate(f.indicators)]
-        rows += [('total', False)] if f.total else []
-        for prefix, _ in rows:
-            weight, score = self.num(f'{prefix}.weight'), self.num(f'{prefix}.score')
-            if weight and score and score[0] > weight[0]:
-                self.rule([f'{prefix}.score', f'{prefix}.weight'], f'score {score[0]} exceeds weight {weight[0]}')
-        if f.total:
-            for key in ('weight', 'score'):
-                total = self.num(f'total.{key}')
-                parts = [f'funds.0.{key}'] if f.funds else []
-                parts += [f'indicators.{i}.{key}' for i, _ in enumerate(f.indicators)]
-                values = [self.num(p) for p in parts]
-                if total is None:
-                    continue
-                unknown = [p for p, v in zip(parts, values) if v is None]
-                known_sum = sum(v[0] for v in values if v is not None)
-                if not unknown:
-                    if known_sum != total[0]:
-                        self.rule([f'total.{key}'] + parts,
-                                  f'{key}s add up to {known_sum}, total says {total[0]}')
-                elif len(unknown) == 1:
-                    # One part unreadable (flagged by itself): the total still says what
-                    # it must be. A value no row could hold means the sum is broken too.
-                    implied = total[0] - known_sum
-                    why = self.impossible(unknown[0], key, implied)
-                    if why:
-                        self.rule([f'total.{key}'] + parts,
-                                  f'{unknown[0]} is unreadable; for the total {total[0]} it would '
-                                  f'have to be {implied}, but {why}')
+    # ---------------------------------------------------------------- rules
+    def rules(self) -> None:
+        for rule in self.template.rules:
+            RULES[rule.type](self, rule)
+
+    def required(self, rule: Rule) -> None:
+        for pattern in rule.paths:
+            for path in expand(self.form, pattern):
+                if not _norm(self.form.get(path)):
+                    self.flag(path, FlagReason.missing, 'required cell is empty')
+
+    def ratio(self, rule: Rule) -> None:
+        for row in self.rows(rule):
+            paths = [f'{row}.{rule.value}', f'{row}.{rule.numerator}', f'{row}.{rule.denominator}']
+            rate, numerator, denominator = (self.num(p) for p in paths)
+            if not (rate and numerator and denominator) or denominator.value <= 0:
+                continue
+            expected = numerator.value / denominator.value * 100
+            shown = rate.value if rate.percent else rate.value * 100
+            unit = Decimal(1).scaleb(-rate.decimals) if rate.percent else Decimal(1).scaleb(-rate.decimals + 2)
+            if abs(shown - expected) > unit:
+                self.rule(paths, f'rate {self.form.get(paths[0])} but {rule.numerator} / {rule.denominator} '
+                                 f'= {expected:.2f}%')
+            elif shown >= 100 and numerator.value < denominator.value:
+                # Auditors read 100% as all of it: rounding 99.6% up hides what was not spent.
+                self.rule(paths, f'rate {self.form.get(paths[0])} but only {numerator.value} of '
+                                 f'{denominator.value} ({expected:.2f}%)')
+
+    def not_greater(self, rule: Rule) -> None:
+        for row in self.rows(rule):
+            value, limit = self.num(f'{row}.{rule.value}'), self.num(f'{row}.{rule.limit}')
+            if value and limit and value.value > limit.value:
+                self.rule([f'{row}.{rule.value}', f'{row}.{rule.limit}'],
+                          f'{rule.value} {value.value} exceeds {rule.limit} {limit.value}')
+
+    def product(self, rule: Rule) -> None:
+        for row in self.rows(rule):
+            value, factor = self.num(f'{row}.{rule.value}'), self.num(f'{row}.{rule.factor}')
+            expected = self.product_of(row, rule)
+            if value and factor and expected is not None:
+                tolerance = max(Decimal(1).scaleb(-value.decimals), factor.value * Decimal('0.01'))
+                if abs(value.value - expected) > tolerance:
+                    self.rule([f'{row}.{rule.value}', f'{row}.{rule.factor}', f'{row}.{rule.rate}'],
+                              f'{rule.value} {value.value} but {rule.factor} x {rule.rate} = {expected:.2f}')
+
+    def product_of(self, row: str, rule: Rule) -> Optional[Decimal]:
+        """factor x rate, the rate capped (a funds score is weight x execution rate, at
+        most the weight)."""
+        factor, rate = self.num(f'{row}.{rule.factor}'), self.num(f'{row}.{rule.rate}')
+        if not (factor and rate):
+            return None
+        r = rate.value / 100 if rate.percent else rate.value
+        return factor.value * min(r, Decimal(str(rule.cap)))
+
+    def sum_equals(self, rule: Rule) -> None:
+        """total = sum of parts. A part printed empty (or as a dash) counts as printed:
+        a total that only adds up if an empty cell held a value is flagged, beside the
+        missing flag of that cell. One part unreadable (flagged by itself): the total
+        still says what it must be, and a value no row could hold breaks the sum too."""
+        total_path = rule.total
+        total = self.num(total_path)
+        if total is None:
+            return
+        parts = [p for pattern in rule.parts for p in expand(self.form, pattern)]
+        empty = [p for p in parts if not _norm(self.form.get(p)) or is_dash(self.form.get(p))]
+        values = {p: self.num(p) for p in parts if p not in empty}
+        unknown = [p for p, v in values.items() if v is None]
+        known_sum = sum((v.value for v in values.values() if v is not None), Decimal(0))
+        name = total_path.rsplit('.', 1)[-1]
+        if not unknown:
+            if known_sum != total.value:
+                blamed = [total_path] + (empty if empty else parts)
+                why = f' ({len(empty)} part(s) empty)' if empty else ''
+                self.rule(blamed, f'{name}s add up to {known_sum}{why}, total says {total.value}')
+        elif len(unknown) == 1:
+            implied = total.value - known_sum
+            why = self.impossible(unknown[0], name, implied)
+            if why:
+                self.rule([total_path] + parts, f'{unknown[0]} is unreadable; for the total {total.value} it '
+                                                f'would have to be {implied}, but {why}')
 
     def impossible(self, path: str, key: str, implied: Decimal) -> Optional[str]:
-        """Why a row's weight or score cannot be `implied`, or None if it could."""
-        row = path.rsplit('.', 1)[0]
+        """Why a row's `key` (weight or score) cannot be `implied`, or None if it could:
+        the kind's not_greater and product rules on that row say what it may be."""
         if implied < 0 or (key == 'weight' and implied == 0):
             return f'a {key} cannot be {implied}'
-        other = self.num(f'{row}.{"weight" if key == "score" else "score"}')
-        if other and key == 'score' and implied > other[0]:
-            return f'the row\'s weight is {other[0]}'
-        if other and key == 'weight' and implied < other[0]:
-            return f'the row\'s score is {other[0]}'
-        if key == 'score' and row == 'funds.0':
-            expected, weight = self.funds_score_from_rate(), self.num('funds.0.weight')
-            if expected is not None and abs(implied - expected) > max(Decimal(1), weight[0] * Decimal('0.01')):
-                return f'weight x rate = {expected:.2f}'
+        row = path.rsplit('.', 1)[0]
+        for rule in self.template.rules:
+            if not any(row in expand(self.form, pattern) for pattern in rule.rows):
+                continue
+            if rule.type == 'not_greater' and rule.value == key:
+                limit = self.num(f'{row}.{rule.limit}')
+                if limit and implied > limit.value:
+                    return f"the row's {rule.limit} is {limit.value}"
+            if rule.type == 'not_greater' and rule.limit == key:
+                value = self.num(f'{row}.{rule.value}')
+                if value and implied < value.value:
+                    return f"the row's {rule.value} is {value.value}"
+            if rule.type == 'product' and rule.value == key:
+                expected, factor = self.product_of(row, rule), self.num(f'{row}.{rule.factor}')
+                if expected is not None and abs(implied - expected) > max(Decimal(1), factor.value * Decimal('0.01')):
+                    return f'{rule.factor} x {rule.rate} = {expected:.2f}'
         return None
 
-    def funds_score_from_rate(self) -> Optional[Decimal]:
-        """The funds score the form's rule gives: weight x execution rate (capped at 100%)."""
-        weight, rate = self.num('funds.0.weight'), self.num('funds.0.execution_rate')
-        if not (weight and rate):
-            return None
-        r = rate[0] / 100 if rate[1] else rate[0]
-        return weight[0] * min(r, Decimal(1))
+    def rows(self, rule: Rule) -> list[str]:
+        return [row for pattern in rule.rows for row in expand(self.form, pattern)]
 
     def rule(self, paths: list[str], detail: str) -> None:
         for path in paths:
             self.flag(path, FlagReason.arithmetic, detail)
 
 
+RULES = {'required': Checker.required, 'ratio': Checker.ratio, 'not_greater': Checker.not_greater,
+         'product': Checker.product, 'sum_equals': Checker.sum_equals}
+
+
 def check_form(form: Form, index: int) -> list[Flag]:
     checker = Checker(form, index)
     checker.fields()
     checker.labels_in_values()
-    checker.missing()
-    checker.arithmetic()
+    checker.blocks()
+    checker.rules()
     return checker.flags
 
 
@@ -342,9 +389,11 @@ def check_pages(forms: list[Form], quality: list[PageQuality], flags: list[Flag]
         mine = [f for f in flags if f.form == index]
         # The funds rows under the total print a dash for weight and score; on a worn
         # page a faint dash is lost more often than a cell is left blank.
-        for row in range(1, len(form.funds)):
-            for key in ('weight', 'score'):
-                path = f'funds.{row}.{key}'
+        block = form.template.rows
+        dashed = [c.key for c in block.columns if c.dash_after_first] if block else []
+        for row in range(1, len(form.get(block.key) or []) if block else 0):
+            for key in dashed:
+                path = f'{block.key}.{row}.{key}'
                 if form.get(path) in (None, '') and not any(f.field == path for f in mine):
                     source = form.sources.get(path) or FieldSource()
                     out.append(Flag(form=index, field=path, value=None, reason=FlagReason.missing,
@@ -353,7 +402,8 @@ def check_pages(forms: list[Form], quality: list[PageQuality], flags: list[Flag]
         if not rough:
             continue
         structure = sum(f.reason == FlagReason.structure for f in mine)
-        lost = [f.field for f in mine if f.reason == FlagReason.missing and f.field in ('indicators', 'total', 'funds')]
+        blocks = [b.key for b in (form.template.rows, form.template.table, form.template.total) if b]
+        lost = [f.field for f in mine if f.reason == FlagReason.missing and f.field in blocks]
         if structure >= STRUCTURE_DOUBT or lost:
             why = f'no {", ".join(lost)} found' if lost else f'{structure} cells matched with doubt'
             out.append(Flag(form=index, field='', reason=FlagReason.page_quality, page=rough[0].page,

@@ -1,17 +1,22 @@
-"""The result contract (perf-self-eval/1, see shared/schema/README.md) as pydantic models.
+"""The result contract (perf-self-eval/1 and the other kinds' schemas, see
+docs/contracts.md) as pydantic models.
 
 The exported core is exactly the contract; a Form also carries `sources` (where each
 field came from: page, cell box, OCR confidence, raw lines) for review and storage.
-`Document.contract()` gives the core only.
+`Document.contract()` gives the core only. Which keys a form has comes from its kind's
+template (models/template.py): header fields other kinds name are kept as extra
+fields of the model.
 """
 from __future__ import annotations
 
 from enum import Enum
 from typing import Optional
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
-SCHEMA_ID = 'perf-self-eval/1'
+from models.template import DEFAULT_SCHEMA, template_for
+
+SCHEMA_ID = DEFAULT_SCHEMA
 
 FUND_ITEMS = ('年度资金总额', '其中：当年财政拨款', '上年结转资金', '其他资金')
 FUND_VALUE_KEYS = ('initial_budget', 'annual_budget', 'executed', 'weight',
@@ -43,6 +48,9 @@ class FieldSource(BaseModel):
 
 
 class FundsRow(BaseModel):
+    # Another kind's rows block may have columns of its own.
+    model_config = ConfigDict(extra='allow')
+
     item: Optional[str] = None
     initial_budget: Optional[str] = None
     annual_budget: Optional[str] = None
@@ -53,11 +61,15 @@ class FundsRow(BaseModel):
 
 
 class Goals(BaseModel):
+    model_config = ConfigDict(extra='allow')
+
     expected: Optional[str] = None
     actual: Optional[str] = None
 
 
 class Indicator(BaseModel):
+    model_config = ConfigDict(extra='allow')
+
     level1: Optional[str] = None
     level2: Optional[str] = None
     level3: Optional[str] = None
@@ -69,11 +81,17 @@ class Indicator(BaseModel):
 
 
 class Total(BaseModel):
+    model_config = ConfigDict(extra='allow')
+
     weight: Optional[str] = None
     score: Optional[str] = None
 
 
 class Form(BaseModel):
+    # Header fields of other kinds than the project form are extra fields.
+    model_config = ConfigDict(extra='allow', populate_by_name=True)
+
+    schema_id: str = Field(default=SCHEMA_ID, alias='schema')
     title: str = '项目支出绩效自评表'
     year: Optional[str] = None
     pages: list[int] = Field(default_factory=list)
@@ -103,16 +121,28 @@ class Form(BaseModel):
             node = node[int(part)] if part.isdigit() else getattr(node, part)
         setattr(node, parts[-1], value)
 
+    @property
+    def template(self):
+        return template_for(self.schema_id)
+
     def field_paths(self) -> list[str]:
         """Every leaf path of the exported core, in reading order."""
-        paths = ['title', 'year', 'project_name', 'department', 'implementing_unit']
-        for i, _ in enumerate(self.funds):
-            paths += [f'funds.{i}.item'] + [f'funds.{i}.{k}' for k in FUND_VALUE_KEYS]
-        paths += ['goals.expected', 'goals.actual']
-        for i, _ in enumerate(self.indicators):
-            paths += [f'indicators.{i}.{k}' for k in INDICATOR_KEYS]
-        paths += ['total.weight', 'total.score']
-        return paths
+        return self.template.field_paths(len(self.funds), len(self.indicators), self.total is not None)
+
+    def contract(self) -> dict:
+        """The exported core of this form: the keys its kind's template names, in order."""
+        t = self.template
+        data = self.model_dump(mode='json', by_alias=True)
+        keys = ['schema', 'title', 'year', 'pages'] + t.header_keys
+        keys += [block.key for block in (t.rows, t.pair, t.table, t.total) if block is not None]
+        out = {key: data.get(key) for key in keys}
+        if t.rows:
+            names = [t.rows.item_key] + [c.key for c in t.rows.columns]
+            out[t.rows.key] = [{k: row.get(k) for k in names} for row in data.get(t.rows.key) or []]
+        if t.table:
+            names = [c.key for c in t.table.columns]
+            out[t.table.key] = [{k: row.get(k) for k in names} for row in data.get(t.table.key) or []]
+        return out
 
 
 class Flag(BaseModel):
@@ -148,6 +178,22 @@ class Source(BaseModel):
     file: str
     sha256: str
     pages: int
+    # Archival metadata from a manifest (档号, box, batch, ...): column -> value. Left
+    # out of the JSON when there is none.
+    metadata: Optional[dict[str, str]] = None
+
+    @model_serializer(mode='wrap')
+    def _without_empty_metadata(self, handler):
+        data = handler(self)
+        if isinstance(data, dict) and data.get('metadata') is None:
+            data.pop('metadata', None)
+        return data
+
+
+class UnmatchedPage(BaseModel):
+    """A page that is no known form (no known title, or a table that fits no kind)."""
+    page: int
+    reason: str
 
 
 class Document(BaseModel):
@@ -157,12 +203,15 @@ class Document(BaseModel):
     source: Source
     forms: list[Form] = Field(default_factory=list)
     review: list[Flag] = Field(default_factory=list)
+    unmatched_pages: list[UnmatchedPage] = Field(default_factory=list)
     # Per page, how readable it was (not part of the exported core).
     quality: list[PageQuality] = Field(default_factory=list)
 
     def contract(self) -> dict:
         """The exported core as plain JSON-ready data (keys as in the contract)."""
-        return self.model_dump(mode='json', by_alias=True, exclude={'quality'})
+        data = self.model_dump(mode='json', by_alias=True, exclude={'quality', 'forms'})
+        data['forms'] = [form.contract() for form in self.forms]
+        return {key: data[key] for key in ('schema', 'source', 'forms', 'review', 'unmatched_pages')}
 
     def full(self) -> dict:
         """Core plus each form's field sources, for storage and review."""

@@ -1,0 +1,57 @@
+"""Text normalisation shared by every stage: dashes, numeric characters and the glyphs
+the recogniser confuses with them. One place, so OCR, layout, validation, scoring and
+export agree on what a dash or a digit is.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+DASH = '—'
+# Dash glyphs as fonts print them: all mean the contract's '—'.
+DASH_GLYPHS = '-‐‑‒–—―−－﹣﹘─━'
+# What the recogniser reads a printed dash as in a cell that holds only a dash: the
+# glyphs above, the CJK '一' and 'ー' of the same shape, and rule residue ('_', '~').
+# Only in a numeric cell: elsewhere '一' is the character one.
+DASH_READINGS = DASH_GLYPHS + '一ー_~〜'
+# What a numeric cell (money, rate, weight, score) can hold.
+NUMERIC_CHARS = '0123456789.%,-—'
+# Glyphs that are the same shape as a numeric character. Out of context the model
+# cannot tell a lone round '0' from 'O', but in a numeric cell the shape can only be a
+# zero. Kept to shapes that are truly the same glyph: 'D' is not a zero, a misread the
+# flags must see.
+NUMERIC_LOOKALIKES = {'0': 'OoＯΟ〇○', '1': 'lI|', '—': '一－―−‐‑‒–ー', '.': '·．',
+                      '%': '％', ',': '，'}
+# Glyph variants some fonts print; the contract wants the plain forms.
+GLYPH_FIXES = str.maketrans({'⩾': '≥', '⩽': '≤', '﹪': '%'})
+
+_DIGIT_LOOKALIKES = str.maketrans({alike: digit for digit in '01'
+                                   for alike in NUMERIC_LOOKALIKES[digit]})
+_DASH_RUN = re.compile('[' + re.escape(DASH_GLYPHS) + ']+')
+_SPACES = re.compile(r'\s+')
+_PLAIN_NUMBER = re.compile(r'[+-]?\d[\d,]*(\.\d+)?%?|—')
+
+
+def normalise(value) -> str:
+    """A value as compared and checked: NFKC, no whitespace, every dash run as '—'."""
+    text = unicodedata.normalize('NFKC', str(value or ''))
+    return _DASH_RUN.sub(DASH, _SPACES.sub('', text))
+
+
+def is_dash(value) -> bool:
+    return normalise(value) == DASH
+
+
+def reads_as_dash(text: str) -> bool:
+    """A numeric cell's whole reading is a printed dash (read as '一', '-', '_' …)."""
+    return bool(text) and all(ch in DASH_READINGS for ch in text)
+
+
+def digits_from_lookalikes(text: str) -> str:
+    """'O' for 0 and 'l' for 1, in a cell that can only hold a number."""
+    return text.translate(_DIGIT_LOOKALIKES)
+
+
+def looks_numeric(text: str) -> bool:
+    """A plain number, rate or dash ('396.267529', '1,200', '100%', '—')."""
+    return bool(_PLAIN_NUMBER.fullmatch(text))
