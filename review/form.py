@@ -1,7 +1,8 @@
 """A whole form (blueprint `form`): the table as read, flagged and corrected cells
 marked, beside its pages with the flagged cells boxed, each page's scan quality
 grade where the result has one; and repairs of its structure (a lost row added by
-typing its values off the page beside it, a spurious row deleted: review.structure)."""
+typing its values off the page beside it, a spurious row deleted, a row split in two
+or two rows merged: review.structure)."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -43,13 +44,27 @@ def show(form_id: int):
             pages.append({'row': page, 'boxes': boxes, 'quality': quality.get(number)})
         block_flags = {p: fl for p, fl in view.flagged.items() if p not in view.fields}
         edits = [{'at': e.at, 'who': e.user.name, 'action': e.action, 'block': e.block, 'row': e.row_index + 1,
-                  'typed': e.values} for e in structure.edits(s, form_id)]
+                  'summary': _summary(e)} for e in structure.edits(s, form_id)]
         return render_template('form.html', form_row=form_row, document=document, form=form,
                                edits=edits, columns=structure.COLUMNS,
                                fields=view.fields, flagged=view.flagged, corrected=view.corrected,
                                pages=pages, block_flags=block_flags,
                                open_count=sum(len(v) for v in view.flagged.values()),
                                cell_url=lambda p: url_for('field.show', form_id=form_id, path=p))
+
+
+def _summary(edit) -> str:
+    """What a structure repair typed or removed, for the form's list of repairs."""
+    def row(values) -> str:
+        return ' · '.join(str(v) for v in (values or {}).values() if v is not None)
+    values = edit.values or {}
+    if edit.action == structure.SPLIT:
+        return f"{row(values.get('top'))}  /  {row(values.get('bottom'))}"
+    if edit.action == structure.MERGE:
+        return row(values.get('merged'))
+    if edit.action in (structure.MOVE, structure.NOT_A_FORM):
+        return values.get('summary', '')
+    return row(values)
 
 
 @bp.route('/forms/<int:form_id>/rows', methods=['POST'])
@@ -75,3 +90,80 @@ def repair(form_id: int):
     except ActionError as err:
         flash(str(err), 'error')
     return redirect(url_for('form.show', form_id=form_id))
+
+
+def _block_and_index(source) -> tuple[str, int]:
+    block, index = source.get('block', ''), source.get('index', '')
+    if block not in structure.COLUMNS or not index.isdigit() or len(index) > 3:
+        abort(400)
+    return block, int(index)
+
+
+@bp.route('/forms/<int:form_id>/split', methods=['GET', 'POST'])
+@login_required
+def split(form_id: int):
+    """GET: the row beside the page, in two editable rows (a cell read as two lines
+    already parted); POST: split it."""
+    return _row_repair(form_id, 'split')
+
+
+@bp.route('/forms/<int:form_id>/merge', methods=['GET', 'POST'])
+@login_required
+def merge(form_id: int):
+    """GET: a row and the one under it, and the two joined cell by cell, editable;
+    POST: merge them."""
+    return _row_repair(form_id, 'merge')
+
+
+def _row_repair(form_id: int, kind: str):
+    source = request.form if request.method == 'POST' else request.args
+    block, index = _block_and_index(source)
+    if request.method == 'POST':
+        try:
+            with store().session(write=True) as s:
+                form_row = visible_form_or_404(s, current_user, form_id)
+                user = s.get(User, current_user.id)
+                columns = structure.COLUMNS[block]
+                if kind == 'split':
+                    result = structure.split_row(
+                        s, user, form_row, block, index,
+                        {k: request.form.get(f'top-{k}') for k in columns},
+                        {k: request.form.get(f'bottom-{k}') for k in columns})
+                else:
+                    result = structure.merge_rows(s, user, form_row, block, index,
+                                                  {k: request.form.get(f'merged-{k}') for k in columns})
+                flash(result.message, 'ok')
+                for change in result.changes:
+                    flash(change, 'change')
+            return redirect(url_for('form.show', form_id=form_id))
+        except ActionError as err:
+            flash(str(err), 'error')
+    with store().session() as s:
+        form_row = visible_form_or_404(s, current_user, form_id)
+        document = s.get(Document, form_row.document_id)
+        try:
+            if kind == 'split':
+                rows = structure.row_values(s, form_row, block)
+                if not 0 <= index < len(rows):
+                    abort(404)
+                upper, lower = structure.split_suggestion(s, form_row, block, index)
+                shown = {'current': [rows[index]], 'edit': [('top', upper), ('bottom', lower)]}
+            else:
+                upper, lower, joined = structure.merge_suggestion(s, form_row, block, index)
+                shown = {'current': [upper, lower], 'edit': [('merged', joined)]}
+        except ActionError:
+            abort(404)
+        view = queries.form_view(s, form_row)
+        boxes = {}
+        rows_shown = [index] if kind == 'split' else [index, index + 1]
+        for path, f in view.fields.items():
+            parts = path.split('.')
+            if parts[0] == block and parts[1].isdigit() and int(parts[1]) in rows_shown and f.page is not None:
+                page = view.pages.get(f.page)
+                box = box_of(f.bbox, page) if page is not None else None
+                if box:
+                    boxes.setdefault(f.page, []).append({'path': path, 'box': box})
+        pages = [{'row': view.pages[n], 'boxes': boxes.get(n, [])} for n in form_row.pages if n in view.pages]
+        return render_template('row_repair.html', kind=kind, form_row=form_row, document=document,
+                               block=block, index=index, columns=structure.COLUMNS[block], shown=shown,
+                               pages=sorted(pages, key=lambda p: -len(p['boxes'])))

@@ -1,13 +1,17 @@
 """Repairs of a form's table structure: a funds or indicator row the pipeline lost is
-added with the values a reviewer types off the page image; a spurious row (a row
-split in two, text read as a row) is deleted.
+added with the values a reviewer types off the page image; a spurious row (text read
+as a row) is deleted; a row that is two printed rows read as one is split in two, two
+rows that are one printed row (a wrapped cell read as a row of its own) are merged.
 
 The document's stored result (documents.result) is changed, so the form as exports
 and re-validation read it has the row (or not); the field rows, flags and
 acceptances of the rows below are renumbered with it. The new row's values are
 recorded as corrections by the reviewer (history and exports show who typed them),
-the repair itself as a RowEdit (who, when, what row, which values), and the form is
-re-validated at once (review.revalidate, extractor.validate.check_form).
+the repair itself as a RowEdit (who, when, what row, which values; a split keeps the
+row before and both parts, a merge both rows before and the merged one), and the
+form is re-validated at once (review.revalidate, extractor.validate.check_form).
+A split or merge sets the values the reviewer typed as corrections of the row that
+stays, so the history of each cell shows them too.
 """
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from models import Document
+from extractor.layout import join_lines
 from models.document import FUND_VALUE_KEYS, INDICATOR_KEYS
 from review.actions import ActionError, Result, _describe, normalise
 from review.revalidate import resolve, revalidate
@@ -29,6 +34,9 @@ from store.results import correct_field
 COLUMNS = {'funds': ('item',) + tuple(FUND_VALUE_KEYS), 'indicators': tuple(INDICATOR_KEYS)}
 MAX_ROWS = 60
 MAX_VALUE = 2000
+SPLIT, MERGE = 'split', 'merge'       # RowEdit.action, besides add and delete
+# Page moves (review.regroup) are RowEdits too, of block PAGES, row_index the page number.
+PAGES, MOVE, NOT_A_FORM = 'pages', 'move', 'notform'
 
 
 def _row_path(block: str):
@@ -101,16 +109,12 @@ def _check(form_row: FormRow, session: Session, block: str) -> list:
     return document.result['forms'][form_row.form_index].get(block) or []
 
 
-def add_row(session: Session, user: User, form_row: FormRow, block: str, index: int,
-            values: dict) -> Result:
-    """Insert a row typed by `user` at `index` of `block` (funds / indicators)."""
-    rows = _check(form_row, session, block)
-    if not 0 <= index <= len(rows) or len(rows) >= MAX_ROWS:
-        raise ActionError('no such place in the table')
-    typed = {k: normalise((values.get(k) or '')[:MAX_VALUE]) for k in COLUMNS[block]}
-    if not any(typed.values()):
-        raise ActionError('type the values of the row first')
-    now = utcnow()
+def _typed(block: str, values: dict) -> dict:
+    return {k: normalise((values.get(k) or '')[:MAX_VALUE]) for k in COLUMNS[block]}
+
+
+def _insert(session: Session, user: User, form_row: FormRow, block: str, index: int, typed: dict) -> None:
+    """A row at `index` of `block` with the typed values, as the user's corrections."""
     _renumber(session, form_row, block, index, +1)
 
     def insert(form):
@@ -128,20 +132,10 @@ def add_row(session: Session, user: User, form_row: FormRow, block: str, index: 
     def fill(form):
         form[block][index].update(typed)
     _change_result(session, form_row, fill)
-    _positions(session, form_row)
-    session.add(RowEdit(form_id=form_row.id, block=block, action=RowEdit.ADD, row_index=index,
-                        values=typed, user_id=user.id, at=now))
-    session.flush()
-    outcome = revalidate(session, form_row, user.id, now)
-    return Result('row added', f'{block} row {index + 1} added', outcome, _describe(outcome))
 
 
-def delete_row(session: Session, user: User, form_row: FormRow, block: str, index: int) -> Result:
-    """Remove row `index` of `block`; its open flags are resolved as corrected."""
-    rows = _check(form_row, session, block)
-    if not 0 <= index < len(rows):
-        raise ActionError('no such row')
-    now = utcnow()
+def _remove(session: Session, user: User, form_row: FormRow, block: str, index: int, now) -> dict:
+    """Row `index` of `block` gone, its open flags resolved as corrected; the values it had."""
     fields = session.scalars(select(FieldRow).where(FieldRow.form_id == form_row.id,
                                                     FieldRow.path.like(f'{block}.{index}.%'))).all()
     gone = {f.path.rsplit('.', 1)[1]: f.value for f in fields}
@@ -169,12 +163,178 @@ def delete_row(session: Session, user: User, form_row: FormRow, block: str, inde
                            if not k.startswith(f'{block}.{index}.')}
         _shift_sources(form, block, index + 1, -1)
     _change_result(session, form_row, remove)
+    return gone
+
+
+def _set_row(session: Session, user: User, form_row: FormRow, block: str, index: int, typed: dict,
+             now) -> dict:
+    """Row `index` takes the typed values: each one that differs is the user's
+    correction (flags on how it was read resolved, as `correct` does). The values it had."""
+    fields = {f.path.rsplit('.', 1)[1]: f for f in session.scalars(select(FieldRow).where(
+        FieldRow.form_id == form_row.id, FieldRow.path.like(f'{block}.{index}.%')))}
+    before = {}
+    for key in COLUMNS[block]:
+        field = fields.get(key)
+        if field is None:
+            field = FieldRow(form_id=form_row.id, path=f'{block}.{index}.{key}', position=0, value=None,
+                             extracted_value=None)
+            session.add(field)
+            session.flush()
+        before[key] = field.value
+        if typed[key] != field.value:
+            correct_field(session, field.id, typed[key], user.name)
+            for flag in session.scalars(select(FlagRow).where(
+                    FlagRow.form_id == form_row.id, FlagRow.field == field.path, FlagRow.status == FlagState.OPEN,
+                    FlagRow.reason.not_in(('arithmetic', 'missing', 'unparsed')))):
+                resolve(flag, Resolution.CORRECTED, user.id, now)
+    return before
+
+
+def _finish(session: Session, user: User, form_row: FormRow, block: str, action: str, index: int,
+            values: dict, now, message: str) -> Result:
     _positions(session, form_row)
-    session.add(RowEdit(form_id=form_row.id, block=block, action=RowEdit.DELETE, row_index=index,
-                        values=gone, user_id=user.id, at=now))
+    session.add(RowEdit(form_id=form_row.id, block=block, action=action, row_index=index,
+                        values=values, user_id=user.id, at=now))
     session.flush()
     outcome = revalidate(session, form_row, user.id, now)
-    return Result('row deleted', f'{block} row {index + 1} deleted', outcome, _describe(outcome))
+    return Result(f'row {action}', message, outcome, _describe(outcome))
+
+
+def add_row(session: Session, user: User, form_row: FormRow, block: str, index: int,
+            values: dict) -> Result:
+    """Insert a row typed by `user` at `index` of `block` (funds / indicators)."""
+    rows = _check(form_row, session, block)
+    if not 0 <= index <= len(rows) or len(rows) >= MAX_ROWS:
+        raise ActionError('no such place in the table')
+    typed = _typed(block, values)
+    if not any(typed.values()):
+        raise ActionError('type the values of the row first')
+    now = utcnow()
+    _insert(session, user, form_row, block, index, typed)
+    return _finish(session, user, form_row, block, RowEdit.ADD, index, typed, now,
+                   f'{block} row {index + 1} added')
+
+
+def delete_row(session: Session, user: User, form_row: FormRow, block: str, index: int) -> Result:
+    """Remove row `index` of `block`; its open flags are resolved as corrected."""
+    rows = _check(form_row, session, block)
+    if not 0 <= index < len(rows):
+        raise ActionError('no such row')
+    now = utcnow()
+    gone = _remove(session, user, form_row, block, index, now)
+    return _finish(session, user, form_row, block, RowEdit.DELETE, index, gone, now,
+                   f'{block} row {index + 1} deleted')
+
+
+def split_row(session: Session, user: User, form_row: FormRow, block: str, index: int,
+              top: dict, bottom: dict) -> Result:
+    """Two printed rows read as one: row `index` becomes `top`, and `bottom` is a new
+    row under it. One repair: recorded with the row as it was and both parts."""
+    rows = _check(form_row, session, block)
+    if not 0 <= index < len(rows) or len(rows) >= MAX_ROWS:
+        raise ActionError('no such row')
+    top_t, bottom_t = _typed(block, top), _typed(block, bottom)
+    if not any(top_t.values()) or not any(bottom_t.values()):
+        raise ActionError('type the values of both rows')
+    now = utcnow()
+    before = _set_row(session, user, form_row, block, index, top_t, now)
+    _insert(session, user, form_row, block, index + 1, bottom_t)
+    return _finish(session, user, form_row, block, SPLIT, index,
+                   {'before': before, 'top': top_t, 'bottom': bottom_t}, now,
+                   f'{block} row {index + 1} split in two (rows {index + 1} and {index + 2})')
+
+
+def merge_rows(session: Session, user: User, form_row: FormRow, block: str, index: int,
+               merged: dict) -> Result:
+    """One printed row read as two: rows `index` and `index + 1` become one row with
+    the `merged` values. One repair: recorded with both rows as they were."""
+    rows = _check(form_row, session, block)
+    if not 0 <= index < len(rows) - 1:
+        raise ActionError('no such pair of rows')
+    typed = _typed(block, merged)
+    if not any(typed.values()):
+        raise ActionError('type the values of the merged row')
+    now = utcnow()
+    _widen_sources(session, form_row, block, index)
+    before = _set_row(session, user, form_row, block, index, typed, now)
+    below = _remove(session, user, form_row, block, index + 1, now)
+    return _finish(session, user, form_row, block, MERGE, index,
+                   {'before': [before, below], 'merged': typed}, now,
+                   f'{block} rows {index + 1} and {index + 2} merged into row {index + 1}')
+
+
+def _widen_sources(session: Session, form_row: FormRow, block: str, index: int) -> None:
+    """Before a merge: each cell of the upper row is shown (crops, boxes) over both
+    rows' cells where they were read on the same page."""
+    fields = {f.path: f for f in session.scalars(select(FieldRow).where(
+        FieldRow.form_id == form_row.id, FieldRow.path.like(f'{block}.{index}.%')
+        | FieldRow.path.like(f'{block}.{index + 1}.%')))}
+    boxes = {}
+    for key in COLUMNS[block]:
+        upper, lower = fields.get(f'{block}.{index}.{key}'), fields.get(f'{block}.{index + 1}.{key}')
+        if upper is None:
+            continue
+        if (lower is not None and upper.bbox and lower.bbox and upper.page == lower.page):
+            a, b = upper.bbox, lower.bbox
+            upper.bbox = [min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])]
+            boxes[upper.path] = upper.bbox
+        elif upper.bbox is None and lower is not None and lower.bbox:
+            upper.page, upper.bbox = lower.page, list(lower.bbox)
+            boxes[upper.path] = upper.bbox
+
+    def widen(form):
+        sources = form.setdefault('sources', {})
+        for path, box in boxes.items():
+            if path in sources:
+                sources[path] = dict(sources[path], bbox=box)
+            else:
+                sources[path] = {'page': fields[path].page, 'bbox': box, 'lines': []}
+    if boxes:
+        _change_result(session, form_row, widen)
+
+
+def split_suggestion(session: Session, form_row: FormRow, block: str, index: int) -> tuple[dict, dict]:
+    """(top, bottom) to start a split from: a cell read as two or more lines gives its
+    first line to the upper row and the rest to the lower one; a one-line cell stays
+    in the upper row."""
+    rows = _check(form_row, session, block)
+    row = rows[index] if 0 <= index < len(rows) else {}
+    document = session.get(DocumentRow, form_row.document_id)
+    sources = (document.result['forms'][form_row.form_index].get('sources') or {})
+    current = {f.path.rsplit('.', 1)[1]: f.value for f in session.scalars(select(FieldRow).where(
+        FieldRow.form_id == form_row.id, FieldRow.path.like(f'{block}.{index}.%')))}
+    top, bottom = {}, {}
+    for key in COLUMNS[block]:
+        value = current.get(key, row.get(key))
+        lines = [str(x) for x in ((sources.get(f'{block}.{index}.{key}') or {}).get('lines') or []) if str(x).strip()]
+        extracted = join_lines(lines)
+        if len(lines) >= 2 and extracted == value:
+            top[key], bottom[key] = join_lines(lines[:1]), join_lines(lines[1:])
+        else:
+            top[key], bottom[key] = value, None
+    return top, bottom
+
+
+def merge_suggestion(session: Session, form_row: FormRow, block: str, index: int) -> tuple[dict, dict, dict]:
+    """(upper row, lower row, the two joined cell by cell) to start a merge from."""
+    rows = _check(form_row, session, block)
+    if not 0 <= index < len(rows) - 1:
+        raise ActionError('no such pair of rows')
+    current = {f.path: f.value for f in session.scalars(select(FieldRow).where(
+        FieldRow.form_id == form_row.id, FieldRow.path.like(f'{block}.{index}.%')
+        | FieldRow.path.like(f'{block}.{index + 1}.%')))}
+    upper = {k: current.get(f'{block}.{index}.{k}', rows[index].get(k)) for k in COLUMNS[block]}
+    lower = {k: current.get(f'{block}.{index + 1}.{k}', rows[index + 1].get(k)) for k in COLUMNS[block]}
+    joined = {k: join_lines([v for v in (upper[k], lower[k]) if v]) for k in COLUMNS[block]}
+    return upper, lower, joined
+
+
+def row_values(session: Session, form_row: FormRow, block: str) -> list[dict]:
+    """The rows of `block` with their current values (for the repair forms)."""
+    rows = _check(form_row, session, block)
+    current = {f.path: f.value for f in session.scalars(select(FieldRow).where(
+        FieldRow.form_id == form_row.id, FieldRow.path.like(f'{block}.%')))}
+    return [{k: current.get(f'{block}.{i}.{k}', row.get(k)) for k in COLUMNS[block]} for i, row in enumerate(rows)]
 
 
 def edits(session: Session, form_id: int) -> list[RowEdit]:
