@@ -35,7 +35,7 @@ $(PADDLE_STAMP): pyproject.toml
 	@touch $(PADDLE_STAMP)
 
 demo: setup
-	$(PY) -m extractor extract samples/demo.pdf --out $(OUT) --tables $(OUT)/tables --debug $(OUT)/debug -v
+	$(PY) -m perf_extract extract samples/demo.pdf --out $(OUT) --tables $(OUT)/tables --debug $(OUT)/debug -v
 
 # Everything: unit, service (Redis, PostgreSQL, Celery) and browser tests, then the
 # paddleocr engine's tests in its own environment (they fail there instead of skipping).

@@ -1,6 +1,7 @@
-"""`python -m workers submit|status|export ...` (the same commands as python -m extractor)."""
+"""`python -m workers submit|status|export|worker ...` (the same commands as perf-extract's)."""
 import sys
 
 from workers.cli import main
 
-sys.exit(main())
+if __name__ == '__main__':
+    sys.exit(main())

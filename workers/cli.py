@@ -1,7 +1,9 @@
-"""`submit`, `status` and `export`: the batch commands of `python -m extractor`.
+"""`submit`, `status`, `export` and `worker`: the queue's commands of `perf-extract`.
 
-extractor/cli.py adds them with `add_commands(subparsers)`; `python -m workers ...`
-runs them on their own. Nothing heavy is imported until a command runs.
+perf_extract/cli.py adds them with `add_commands(subparsers)`; `python -m workers ...`
+runs them on their own. Every one takes --config FILE, --db URL and --data-dir DIR
+(store/settings.py: options over EXTRACTOR_* variables over the config file). Nothing
+heavy is imported until a command runs.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import time
 
 
 def add_commands(subparsers) -> None:
+    from store.settings import add_options
     p = subparsers.add_parser(
         'submit', help='queue scans for the workers as a batch',
         description='Store the files in a batch and queue them for the workers. A file '
@@ -26,10 +29,12 @@ def add_commands(subparsers) -> None:
     p.add_argument('--retry-failed', action='store_true',
                    help='process again the given files that failed before')
     p.add_argument('-q', '--quiet', action='store_true', help='no progress bar')
+    add_options(p)
     p.set_defaults(func=cmd_submit)
 
     p = subparsers.add_parser('status', help='counts by state and failures of a batch (or all batches)')
     p.add_argument('batch', nargs='?', metavar='BATCH')
+    add_options(p)
     p.set_defaults(func=cmd_status)
 
     p = subparsers.add_parser('export', help='write a batch\'s results as JSON, CSV, XLSX or searchable PDF')
@@ -39,13 +44,25 @@ def add_commands(subparsers) -> None:
                         'every form; xlsx: a sheet per block; pdf: <input stem>.pdf per '
                         'document, searchable PDF/A (default json)')
     p.add_argument('--out', required=True, metavar='DIR')
+    add_options(p)
     p.set_defaults(func=cmd_export)
 
+    p = subparsers.add_parser(
+        'worker', help='run a queue worker in the foreground (celery -A workers worker)',
+        description='Run one Celery worker with these settings until stopped (Ctrl-C or SIGTERM: '
+                    'it finishes the page in hand). Start one per machine, or several.')
+    p.add_argument('-c', '--concurrency', type=int, default=1, metavar='N',
+                   help='pages at a time, one process each (default 1)')
+    p.add_argument('-n', '--hostname', metavar='NAME', help='worker name (default: celery\'s, worker@host)')
+    p.add_argument('-l', '--loglevel', default='INFO', help='log level (default INFO)')
+    add_options(p)
+    p.set_defaults(func=cmd_worker)
 
-def _settings():
-    from workers.settings import Settings
+
+def _settings(args=None):
+    from store.settings import Settings
     try:
-        return Settings.from_env()
+        return Settings.from_args(args) if args is not None else Settings.from_env()
     except ValueError as err:
         print(f'error: {err}', file=sys.stderr)
         raise SystemExit(2)
@@ -91,7 +108,7 @@ def _hash_inputs(paths: list[str]):
 def cmd_submit(args) -> int:
     from workers import dispatch
     from store.tracking import register
-    settings = _settings()
+    settings = _settings(args)
     files, unreadable = _hash_inputs(args.paths)
     if not files:
         print('error: no input files found', file=sys.stderr)
@@ -148,7 +165,8 @@ def wait_for_batch(store, settings, batch: str, workers: int | None, show: bool 
                     count = workers or os.cpu_count() or 1
                     print(f'no worker is running: starting {count} local worker process(es) '
                           f'(logs in {os.path.join(settings.data_dir, "logs")})', file=sys.stderr)
-                    local = LocalWorkers(count, os.path.join(settings.data_dir, 'logs')).start()
+                    local = LocalWorkers(count, os.path.join(settings.data_dir, 'logs'),
+                                         env=settings.child_env()).start()
             if local is not None and local.alive() == 0:
                 print('error: the local workers exited; see their logs in '
                       f'{os.path.join(settings.data_dir, "logs")}', file=sys.stderr)
@@ -184,7 +202,7 @@ def cmd_status(args) -> int:
     from workers.recovery import live_workers
     from store.models import Status
     from store.queries import all_batches, batch_progress, failures, find_batch
-    settings = _settings()
+    settings = _settings(args)
     store = _store(settings)
     with store.session() as session:
         if args.batch is None:
@@ -229,7 +247,7 @@ def cmd_status(args) -> int:
 def cmd_export(args) -> int:
     from workers.export import ExportError, export
     from store.queries import batch_progress, find_batch
-    settings = _settings()
+    settings = _settings(args)
     store = _store(settings)
     with store.session() as session:
         batch = find_batch(session, args.batch)
@@ -251,6 +269,24 @@ def cmd_export(args) -> int:
     write_json(report_path, summary.model_dump(mode='json'))
     print(f'wrote {len(written)} file(s) to {args.out}, and the batch report {report_path}')
     return 0
+
+
+# ------------------------------------------------------------------ worker
+
+def cmd_worker(args) -> int:
+    """Replace this process by a Celery worker that reads the same settings (the
+    resolved locations are handed over as EXTRACTOR_* variables)."""
+    from workers.local import worker_command, worker_env
+    settings = _settings(args)
+    if args.concurrency < 1:
+        print('error: --concurrency must be at least 1', file=sys.stderr)
+        return 2
+    os.makedirs(settings.data_dir, exist_ok=True)
+    command = worker_command(args.hostname, args.concurrency, args.loglevel)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, command, worker_env(settings.child_env()))
+    return 0                      # not reached
 
 
 def build_parser() -> argparse.ArgumentParser:

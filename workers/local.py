@@ -14,9 +14,10 @@ from typing import Optional
 _CHECKOUT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def worker_command(name: str, concurrency: int = 1, loglevel: str = 'INFO') -> list[str]:
-    return [sys.executable, '-m', 'celery', '-A', 'workers', 'worker',
-            '--concurrency', str(concurrency), '--hostname', name, '--loglevel', loglevel]
+def worker_command(name: Optional[str], concurrency: int = 1, loglevel: str = 'INFO') -> list[str]:
+    return ([sys.executable, '-m', 'celery', '-A', 'workers', 'worker',
+             '--concurrency', str(concurrency), '--loglevel', loglevel]
+            + (['--hostname', name] if name else []))
 
 
 def worker_env(extra: Optional[dict] = None) -> dict:
@@ -29,8 +30,10 @@ def worker_env(extra: Optional[dict] = None) -> dict:
 
 
 class LocalWorkers:
-    def __init__(self, count: int, log_dir: str, prefix: str = 'local'):
-        self.count, self.log_dir, self.prefix = count, log_dir, prefix
+    def __init__(self, count: int, log_dir: str, prefix: str = 'local', env: Optional[dict] = None):
+        """`env`: EXTRACTOR_* settings for the workers (Settings.child_env()), so they use
+        the store and data folder the starting command was given."""
+        self.count, self.log_dir, self.prefix, self.env = count, log_dir, prefix, env
         self.processes: list[subprocess.Popen] = []
 
     def start(self) -> 'LocalWorkers':
@@ -42,7 +45,7 @@ class LocalWorkers:
             # A session of its own: Ctrl-C in the terminal goes to `submit`, which then
             # stops the workers in order instead of having them die mid-page.
             self.processes.append(subprocess.Popen(
-                worker_command(name), env=worker_env(), stdout=log, stderr=subprocess.STDOUT,
+                worker_command(name), env=worker_env(self.env), stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True, cwd=os.getcwd()))
             log.close()
         return self
