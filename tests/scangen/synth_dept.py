@@ -9,7 +9,7 @@ whose weight and score are printed dashes. The same arithmetic perturbations as 
 project form's are put into some forms; rules.find_issues lists what is broken."""
 from decimal import ROUND_HALF_UP, Decimal
 
-from .contract import (DEPT_FUND_BREAKDOWNS, DEPT_FUND_TOTAL, empty_fund_row, indicator_row,
+from .contract import (DEPT_FUND_BREAKDOWNS, DEPT_FUND_TOTAL, empty_fund_row,
                        make_dept_form)
 from .synth import (ARITHMETIC_PERTURBATIONS, DEPARTMENTS, DISTRICTS, ISSUE_RATE,
                     SyntheticForm, _pick, _rate, _retotal_scores, fmt, make_indicators,
