@@ -9,6 +9,10 @@
            layer from the pipeline's own cells, searchable and selectable
            (extractor.searchable_pdf)
 
+A document's archival metadata (source.metadata, from the manifest `extract --manifest`
+reads: 档号, box, batch, ...) is in its JSON, and in CSV rows and the XLSX summary sheet as
+one column each, right after the file name.
+
 Nothing a spreadsheet could run goes out: a text that starts like a formula (= + - @,
 tab, CR) is written as text in both CSV and XLSX (`guard_csv`, `_text_cell`), and file
 names are names, never the server's paths.
@@ -194,6 +198,39 @@ def _stems(paths_and_shas: list[tuple[str, str]]) -> dict[str, str]:
     return stems
 
 
+def metadata_keys(documents) -> list[str]:
+    """The archival metadata columns of some documents, in the order first met."""
+    keys: dict[str, None] = {}
+    for document in documents:
+        metadata = getattr(getattr(document, 'source', None), 'metadata', None) if document is not None else None
+        for key in metadata or {}:
+            keys.setdefault(key, None)
+    return list(keys)
+
+
+def _stored_metadata_keys(store: Store, entries: list[Entry]) -> list[str]:
+    """metadata_keys of a batch's stored results, without building each Document."""
+    keys: dict[str, None] = {}
+    with store.session() as session:
+        for entry in entries:
+            result = session.scalar(select(DocumentRow.result).where(DocumentRow.id == entry.document_id))
+            metadata = ((result or {}).get('source') or {}).get('metadata') if isinstance(result, dict) else None
+            for key in metadata or {}:
+                keys.setdefault(key, None)
+    return list(keys)
+
+
+def metadata_headers(keys, taken) -> list[str]:
+    """A column header per metadata key: the key itself, unless a column of the form
+    is already headed so."""
+    return [key if key not in taken else f'{key}（清单）' for key in keys]
+
+
+def _csv_fieldnames(meta_keys) -> list[str]:
+    headers = [HEADERS[k] for k in COLUMNS]
+    return headers[:1] + metadata_headers(meta_keys, headers) + headers[1:]
+
+
 def _safe_name(batch_name: str) -> str:
     return re.sub(r'[^\w.-]+', '_', batch_name).strip('._') or 'batch'
 
@@ -243,7 +280,8 @@ def table_rows(document: Document, file_name: str) -> Iterator[dict]:
     for index, form in enumerate(document.forms):
         common = {'file': file_name, 'form': index, 'project_name': form.project_name,
                   'year': form.year, 'department': form.department,
-                  'implementing_unit': form.implementing_unit, 'sha256': document.source.sha256}
+                  'implementing_unit': form.implementing_unit, 'sha256': document.source.sha256,
+                  'metadata': document.source.metadata or {}}
         rows = [('funds', i, f'funds.{i}', f.model_dump(), ('item',) + FUND_VALUE_KEYS)
                 for i, f in enumerate(form.funds)]
         rows.append(('goals', 0, 'goals', {'expected': form.goals.expected,
@@ -262,11 +300,16 @@ def table_rows(document: Document, file_name: str) -> Iterator[dict]:
             yield row
 
 
-def csv_record(row: dict) -> dict:
-    """A row as the CSV shows it (Chinese headers, 1-based 序号, block names)."""
+def csv_record(row: dict, meta_keys=()) -> dict:
+    """A row as the CSV shows it (Chinese headers, 1-based 序号, block names), with the
+    document's metadata under the `meta_keys` columns."""
     shown = dict(row, row=BLOCK_NAMES.get(row['row'], row['row']),
                  form=row['form'] + 1, row_index=row['row_index'] + 1)
-    return {HEADERS[k]: guard_csv(shown.get(k)) for k in COLUMNS}
+    record = {HEADERS[k]: guard_csv(shown.get(k)) for k in COLUMNS}
+    metadata = row.get('metadata') or {}
+    for key, header in zip(meta_keys, metadata_headers(meta_keys, [HEADERS[k] for k in COLUMNS])):
+        record[header] = guard_csv(metadata.get(key))
+    return record
 
 
 def read_csv(path: str) -> list[dict]:
@@ -291,13 +334,14 @@ def export_csv(store: Store, batch_name: str, out_dir: str) -> list[str]:
     entries = _entries(store, batch_name)
     os.makedirs(out_dir, exist_ok=True)
     target = os.path.join(out_dir, f'{_safe_name(batch_name)}.csv')
+    meta_keys = _stored_metadata_keys(store, entries)
     with open(target + '.tmp', 'w', encoding='utf-8-sig', newline='') as fh:
-        writer = csv.DictWriter(fh, fieldnames=[HEADERS[k] for k in COLUMNS])
+        writer = csv.DictWriter(fh, fieldnames=_csv_fieldnames(meta_keys))
         writer.writeheader()
         for loaded in _documents(store, entries):
             if loaded.document is not None:
                 for row in table_rows(loaded.document, loaded.entry.file_name):
-                    writer.writerow(csv_record(row))
+                    writer.writerow(csv_record(row, meta_keys))
     os.replace(target + '.tmp', target)
     return [target]
 
@@ -475,7 +519,8 @@ def _form_rows(sheets: dict, loaded: Loaded) -> None:
         key = {'file': entry.file_name, 'form': index + 1, 'project_name': form.project_name}
         where: dict[str, tuple[_Sheet, int, str]] = {}     # field path -> (sheet, row, key)
         open_here = [f for (i, _), fs in flags.items() if i == index for f in fs]
-        sheets['汇总'].append(dict(key, pages=_pages_text(form.pages), department=form.department,
+        metadata = {f'meta:{k}': v for k, v in (document.source.metadata or {}).items()}
+        sheets['汇总'].append(dict(key, **metadata, pages=_pages_text(form.pages), department=form.department,
                                  implementing_unit=form.implementing_unit, year=form.year,
                                  total_score=form.total.score if form.total else None,
                                  open=len(open_here), status=STATUS.get(entry.status, entry.status),
@@ -526,11 +571,13 @@ def _form_rows(sheets: dict, loaded: Loaded) -> None:
                                          new=audit.new, user=audit.user, at=audit.at))
 
 
-def write_workbook(target, loaded_documents) -> None:
+def write_workbook(target, loaded_documents, meta_keys=None) -> None:
     """The workbook of a batch, one sheet per block of the form:
 
-    汇总          one row per form: file name, pages, 总分, open flags, status (and
-                  one row per document that failed, with the reason)
+    汇总          one row per form: file name, the document's archival metadata (one
+                  column per key of `meta_keys`; default: those of the documents when
+                  they are given as a list), pages, 总分, open flags, status (and one
+                  row per document that failed, with the reason)
     基本信息      项目名称, 主管部门, 实施单位, 年度
     项目资金      a row per funds row: 年初预算数 ... 得分 as numbers (printed decimals
                   kept as the number format; '—' stays text)
@@ -543,15 +590,24 @@ def write_workbook(target, loaded_documents) -> None:
     Cells a reviewer has not settled yet are filled amber with a comment giving the
     reason; header rows are frozen, columns sized to their content."""
     from openpyxl import Workbook
+    if meta_keys is None:
+        meta_keys = metadata_keys(l.document for l in loaded_documents) if isinstance(loaded_documents, list) else []
     book = Workbook()
     book.remove(book.active)
-    sheets = {title: _Sheet(book, title, columns) for title, columns in SHEETS.items()}
+    columns = dict(SHEETS)
+    summary = columns['汇总']
+    taken = [_key_and_header(c)[1] for c in summary]
+    columns['汇总'] = summary[:1] + [(f'meta:{key}', header) for key, header
+                                   in zip(meta_keys, metadata_headers(meta_keys, taken))] + summary[1:]
+    sheets = {title: _Sheet(book, title, cols) for title, cols in columns.items()}
     for loaded in loaded_documents:
         if loaded.document is not None:
             _form_rows(sheets, loaded)
         if loaded.document is None or not loaded.document.forms:
             entry = loaded.entry
-            sheets['汇总'].append({'file': entry.file_name, 'status': STATUS.get(entry.status, entry.status),
+            metadata = loaded.document.source.metadata if loaded.document is not None else None
+            sheets['汇总'].append({**{f'meta:{k}': v for k, v in (metadata or {}).items()},
+                                  'file': entry.file_name, 'status': STATUS.get(entry.status, entry.status),
                                   'error': entry.public_error() or ('no form found' if loaded.document else None),
                                   'sha256': entry.sha256})
     for sheet in sheets.values():
@@ -564,10 +620,11 @@ def document_csv(document: Document, file_name: str) -> bytes:
     per-document download)."""
     import io
     text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=[HEADERS[k] for k in COLUMNS])
+    meta_keys = metadata_keys([document])
+    writer = csv.DictWriter(text, fieldnames=_csv_fieldnames(meta_keys))
     writer.writeheader()
     for row in table_rows(document, os.path.basename(file_name)):
-        writer.writerow(csv_record(row))
+        writer.writerow(csv_record(row, meta_keys))
     return text.getvalue().encode('utf-8-sig')
 
 
@@ -584,7 +641,7 @@ def export_xlsx(store: Store, batch_name: str, out_dir: str) -> list[str]:
     entries = _entries(store, batch_name)
     os.makedirs(out_dir, exist_ok=True)
     target = os.path.join(out_dir, f'{_safe_name(batch_name)}.xlsx')
-    write_workbook(target + '.tmp', _documents(store, entries))
+    write_workbook(target + '.tmp', _documents(store, entries), _stored_metadata_keys(store, entries))
     os.replace(target + '.tmp', target)
     return [target]
 

@@ -280,3 +280,45 @@ def test_pdf_export_is_searchable_from_the_scan_or_else_the_stored_pages(tmp_pat
         text = subprocess.run(['pdftotext', path, '-'], capture_output=True, text=True).stdout
         assert name in text.replace(' ', '').replace('\n', ''), round_
         scan.unlink(missing_ok=True)
+
+
+def test_archival_metadata_is_a_column_of_the_summary_and_the_csv(tmp_path):
+    """A document extracted with a manifest carries 档号/box/batch (source.metadata): the
+    JSON keeps it, the XLSX summary and every CSV row show it after the file name, as
+    text ('0012' stays 0012); a document without metadata leaves the cells empty."""
+    store = open_store(f'sqlite:///{tmp_path}/store.db')
+    scans = tmp_path / 'scans'
+    scans.mkdir()
+    with_metadata = _document()
+    with_metadata.source = Source(file='box7.pdf', sha256='c' * 64, pages=with_metadata.source.pages,
+                                  metadata={'档号': 'A-2024-0012', 'box': '0012', '年度': '2024'})
+    _store_batch(store, scans, with_metadata, 'box7.pdf')
+    plain = _document()
+    plain.source = Source(file='loose.pdf', sha256='d' * 64, pages=plain.source.pages)
+    _store_batch(store, scans, plain, 'loose.pdf')
+    (json_dir,) = {os.path.dirname(p) for p in export(store, 'archive', 'json', str(tmp_path / 'json'))}
+    exported = {}
+    for name in os.listdir(json_dir):
+        with open(os.path.join(json_dir, name), encoding='utf-8') as fh:
+            exported[name] = json.load(fh)['source'].get('metadata')
+    assert exported == {'box7.json': {'档号': 'A-2024-0012', 'box': '0012', '年度': '2024'}, 'loose.json': None}
+
+    (path,) = export(store, 'archive', 'xlsx', str(tmp_path / 'out'))
+    sheet = load_workbook(path)['汇总']
+    header = [c.value for c in sheet[1]]
+    # 年度 is a column of the form already: the manifest's is told apart.
+    assert header[:5] == ['文件', '档号', 'box', '年度（清单）', '表序号']
+    summary = _values(sheet)
+    boxed = [r for r in summary if r['文件'] == 'box7.pdf']
+    assert len(boxed) == len(with_metadata.forms)
+    assert {(r['档号'], r['box'], r['年度（清单）']) for r in boxed} == {('A-2024-0012', '0012', '2024')}
+    assert {(r['档号'], r['box']) for r in summary if r['文件'] == 'loose.pdf'} == {(None, None)}
+
+    (csv_path,) = export(store, 'archive', 'csv', str(tmp_path / 'csv'))
+    with open(csv_path, encoding='utf-8-sig', newline='') as fh:
+        reader = csv.DictReader(fh)
+        assert reader.fieldnames[:4] == ['文件', '档号', 'box', '年度（清单）']
+        records = list(reader)
+    assert {r['档号'] for r in records if r['文件'] == 'box7.pdf'} == {'A-2024-0012'}
+    assert {r['box'] for r in records if r['文件'] == 'loose.pdf'} == {''}
+    assert len(read_csv(csv_path)) == len(records)          # the fixed columns read back as before
