@@ -2,18 +2,20 @@
 marked, beside its pages with the flagged cells boxed, each page's scan quality
 grade where the result has one; and repairs of its structure (a lost row added by
 typing its values off the page beside it, a spurious row deleted, a row split in two
-or two rows merged: review.structure)."""
+or two rows merged: review.structure; a page moved to another form of the document or
+marked as not a form: review.regroup)."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
-from review import queries, structure
+from review import queries, regroup, structure
 from review.actions import ActionError
 from review.access import login_required, visible_form_or_404
 from review.field import box_of
 from review.store import store
-from store.models import Document, User
+from store.models import Document, FormRow, User
 from store.results import current_document
 
 bp = Blueprint('form', __name__)
@@ -43,10 +45,15 @@ def show(form_id: int):
                                   'url': url_for('field.show', form_id=form_id, path=path)})
             pages.append({'row': page, 'boxes': boxes, 'quality': quality.get(number)})
         block_flags = {p: fl for p, fl in view.flagged.items() if p not in view.fields}
-        edits = [{'at': e.at, 'who': e.user.name, 'action': e.action, 'block': e.block, 'row': e.row_index + 1,
+        edits = [{'at': e.at, 'who': e.user.name, 'action': e.action, 'block': e.block,
+                  'row': e.row_index if e.block == structure.PAGES else e.row_index + 1,
                   'summary': _summary(e)} for e in structure.edits(s, form_id)]
+        siblings = s.execute(select(FormRow.id, FormRow.form_index, FormRow.project_name)
+                             .where(FormRow.document_id == document.id).order_by(FormRow.form_index)).all()
+        loose = [{'number': p.number, 'url': url_for('images.page_image', page_id=p.id)}
+                 for p in regroup.pages_not_in_a_form(s, document)]
         return render_template('form.html', form_row=form_row, document=document, form=form,
-                               edits=edits, columns=structure.COLUMNS,
+                               edits=edits, columns=structure.COLUMNS, siblings=siblings, loose_pages=loose,
                                fields=view.fields, flagged=view.flagged, corrected=view.corrected,
                                pages=pages, block_flags=block_flags,
                                open_count=sum(len(v) for v in view.flagged.values()),
@@ -167,3 +174,36 @@ def _row_repair(form_id: int, kind: str):
         return render_template('row_repair.html', kind=kind, form_row=form_row, document=document,
                                block=block, index=index, columns=structure.COLUMNS[block], shown=shown,
                                pages=sorted(pages, key=lambda p: -len(p['boxes'])))
+
+
+@bp.route('/forms/<int:form_id>/pages', methods=['POST'])
+@login_required
+def move_page(form_id: int):
+    """Move a page of this form's document to another of its forms (`to` a form id),
+    or mark it as not a form (`to` none): review.regroup."""
+    page, to = request.form.get('page', ''), request.form.get('to', '')
+    if not page.isdigit() or len(page) > 5 or not (to == 'none' or (to.isdigit() and len(to) < 12)):
+        abort(400)
+    after = form_id
+    try:
+        with store().session(write=True) as s:
+            form_row = visible_form_or_404(s, current_user, form_id)
+            document = s.get(Document, form_row.document_id)
+            target = None
+            if to != 'none':
+                target = s.get(FormRow, int(to))
+                if target is None or target.document_id != document.id:
+                    abort(404)
+            user = s.get(User, current_user.id)
+            result = regroup.move_page(s, user, document, int(page), target, request.remote_addr)
+            flash(result.message, 'ok')
+            for change in result.changes:
+                flash(change, 'change')
+            if s.get(FormRow, form_id) is None:        # the form had no other page
+                after = target.id if target is not None else s.scalar(
+                    select(FormRow.id).where(FormRow.document_id == document.id).order_by(FormRow.form_index))
+    except ActionError as err:
+        flash(str(err), 'error')
+    if after is None:
+        return redirect(url_for('queue.index'))
+    return redirect(url_for('form.show', form_id=after))

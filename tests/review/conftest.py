@@ -3,6 +3,7 @@ session), a fresh SQLite store filled from it per test, the app served by a real
 server on a thread, and Debian's Chromium driven by Playwright."""
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -28,16 +29,15 @@ class Site:
         self.url, self.store, self.document_ids, self.data_dir = url, store, document_ids, data_dir
 
 
-@pytest.fixture
-def site(corpus_dirs, tmp_path):
-    """The app on a fresh store holding the corpus, with users ana, ben (reviewers,
+@contextlib.contextmanager
+def serve_site(corpus, data_dir: str, tmp_path):
+    """The app on a fresh store holding `corpus`, with users ana, ben (reviewers,
     both assigned the corpus batch), cy (a reviewer with no batch), sen (senior) and
     adm (admin), served on 127.0.0.1 by werkzeug's threaded server."""
     from werkzeug.serving import make_server
 
     from review.app import create_app
     from review.users import add_user, assign
-    corpus, data_dir = corpus_dirs
     url = f'sqlite:///{tmp_path}/store.db'
     store, ids = populate(url, corpus)
     with store.session(write=True) as session:
@@ -51,10 +51,20 @@ def site(corpus_dirs, tmp_path):
     server = make_server('127.0.0.1', 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield Site(f'http://127.0.0.1:{server.server_port}', store, ids, data_dir)
-    server.shutdown()
-    thread.join(10)
-    store.dispose()
+    try:
+        yield Site(f'http://127.0.0.1:{server.server_port}', store, ids, data_dir)
+    finally:
+        server.shutdown()
+        thread.join(10)
+        store.dispose()
+
+
+@pytest.fixture
+def site(corpus_dirs, tmp_path):
+    """The app on the corpus (serve_site)."""
+    corpus, data_dir = corpus_dirs
+    with serve_site(corpus, data_dir, tmp_path) as served:
+        yield served
 
 
 @pytest.fixture(scope='session')

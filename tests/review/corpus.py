@@ -25,17 +25,18 @@ class ScannedDocument:
 
 
 def extract_corpus(out_dir: str, data_dir: str, seed: int = 3, forms: int = 3,
-                   issue_rate: float = 0.3) -> list[ScannedDocument]:
+                   issue_rate: float = 0.3, per_pdf: int = 1) -> list[ScannedDocument]:
     """Seed 3 with 30% of forms printed with inconsistencies (named, not the
     generator's default, so a change of that default does not change this corpus) gives
     a split budget inside a failing execution-rate rule and weight and score sums that
-    do not add up: the tests look for these in the stored flags."""
+    do not add up: the tests look for these in the stored flags. per_pdf > 1 puts that
+    many forms in one document (tests of how pages are grouped into forms)."""
     import cv2
 
     from extractor import pipeline
     from tests.scangen import generate
     scans = generate(os.path.join(out_dir, 'scans'), forms=forms, level='clean', seed=seed,
-                     per_pdf=1, source='synthetic', issue_rate=issue_rate)
+                     per_pdf=per_pdf, source='synthetic', issue_rate=issue_rate)
     corpus = []
     for pdf, _truth in scans:
         sha = pipeline.sha256_of(pdf)
