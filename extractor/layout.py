@@ -29,11 +29,11 @@ from models.text import DASH, NUMERIC_CHARS, digits_from_lookalikes, looks_numer
 LABEL_MIN = 0.67            # fuzzy ratio for a label to count as found
 LABEL_SURE = 0.85           # below this a matched label is reported as uncertain
 HEADER_SURE = 0.8           # a header label read this well starts a form of its kind
-# A title line names a kind when it holds the title exactly (normalised), or reads as
-# it at least this well and better than as any other kind's title by the margin: the
-# kinds' titles share most of their characters (项目支出绩效自评表 / 部门整体支出绩效自评表).
-TITLE_MIN = 0.75
-TITLE_MARGIN = 0.12
+# A title line names a kind when it holds the kind's title with at most this share of
+# its characters misread (one in a 9-character title), and fewer than any other kind's.
+TITLE_EDITS = 0.12
+# A header label must read better than any other kind's by this margin to name a kind.
+HEADER_MARGIN = 0.12
 _PUNCT = re.compile(r'[\s()（）:：,，.。、\-—_/\\|]+')
 _LATIN = re.compile(r'[A-Za-z0-9]+')
 
@@ -42,8 +42,9 @@ _LATIN = re.compile(r'[A-Za-z0-9]+')
 class Tolerances:
     """Distances the layout allows, in millimetres on the page (converted with the
     page's resolution, so 150- and 300-dpi scans are read alike)."""
-    edge_mm: float = 0.4         # a cell edge on a rule, or a line on its cell's edge
-    slack_mm: float = 0.65       # a cell that starts just left of a label's right edge
+    touch_mm: float = 0.254      # two cell edges on one rule (2 px at 200 dpi)
+    edge_mm: float = 0.381       # a cell edge on a rule, or a line on its cell's edge (3 px)
+    slack_mm: float = 0.635      # a cell that starts just left of a label's right edge (5 px)
     page_gap_mm: float = 2.5     # gap between stacked pages in the virtual table
     column_mm: float = 1.5       # a continued table's column rule on the form's
     continuation_match: float = 0.6   # share of its inner column rules that must line up
@@ -192,42 +193,48 @@ class KindMatch(NamedTuple):
     score: float
 
 
-def title_score(text: str, title: str) -> float:
-    """How well a title line reads as `title`: 1.0 when it holds it exactly
-    (normalised), else the best fuzzy ratio of a stretch of the line as long as it."""
+def title_edits(text: str, title: str) -> int:
+    """Fewest character edits that turn some stretch of the line into `title`
+    (normalised; Sellers' approximate matching): 0 when the line holds it."""
     line, want = norm_label(text), norm_label(title)
-    if not line or not want:
-        return 0.0
-    if want in line:
-        return 1.0
-    best = 0.0
-    for size in (len(want) - 1, len(want), len(want) + 1):
-        for i in range(0, max(1, len(line) - size + 1)):
-            piece = line[i:i + size]
-            best = max(best, difflib.SequenceMatcher(None, piece, want, autojunk=False).ratio())
+    if not want:
+        return 0
+    previous = list(range(len(want) + 1))      # against an empty stretch of the line
+    best = previous[-1]
+    for ch in line:
+        current = [0]                            # a stretch may start anywhere
+        for j, wanted in enumerate(want, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ch != wanted)))
+        best = min(best, current[-1])
+        previous = current
     return best
 
 
 def title_kind(lines: list[TextLine], kinds: list[FormTemplate]) -> Optional[KindMatch]:
-    """The kind whose title one of the lines reads as: an exact normalised match, or a
-    clear margin over every other kind."""
+    """The kind whose title one of the lines reads as: the line holds the title with
+    at most TITLE_EDITS of its characters misread, and every other kind's title needs
+    more edits (the kinds' titles share most of their characters, and other kinds not
+    registered, such as 项目支出绩效目标表, differ from a known title by two)."""
     scored = []
     for template in kinds:
-        best = (0.0, '')
+        best = (10 ** 6, '')
         for line in lines:
             for title in template.titles:
-                score = title_score(line.text, title)
-                if score > best[0]:
-                    best = (score, template.title if title in template.title else title)
-        scored.append(KindMatch(template, best[1], best[0]))
+                edits = title_edits(line.text, title)
+                # A variant is a shorter printing: it must be held whole.
+                if title != template.title and edits:
+                    continue
+                if edits < best[0]:
+                    best = (edits, template.title if title in template.title else title)
+        scored.append((best[0], KindMatch(template, best[1], 1.0 - best[0] / max(1, len(template.title)))))
     if not scored:
         return None
-    scored.sort(key=lambda k: -k.score)
-    first, second = scored[0], (scored[1].score if len(scored) > 1 else 0.0)
-    if first.score >= 1.0 and second < 1.0:
-        return first
-    if first.score >= TITLE_MIN and first.score - second >= TITLE_MARGIN:
-        return first
+    scored.sort(key=lambda k: k[0])
+    edits, match = scored[0]
+    second = scored[1][0] if len(scored) > 1 else 10 ** 6
+    allowed = max(1, int(TITLE_EDITS * len(norm_label(match.template.title))))
+    if edits <= allowed and second > edits:
+        return match
     return None
 
 
@@ -246,7 +253,7 @@ def header_kind(texts: list[str], kinds: list[FormTemplate]) -> Optional[KindMat
         return None
     scored.sort(key=lambda k: -k.score)
     first, second = scored[0], (scored[1].score if len(scored) > 1 else 0.0)
-    if first.score >= HEADER_SURE and first.score - second >= TITLE_MARGIN:
+    if first.score >= HEADER_SURE and first.score - second >= HEADER_MARGIN:
         return first
     return None
 
@@ -273,23 +280,35 @@ def _is_open(part: FormPart) -> bool:
     return not any(label_score(c.text, total.label) >= LABEL_SURE for c in part.cells)
 
 
-def continues(part: FormPart, table, tol: Tolerances = TOLERANCES) -> bool:
-    """A table without title or header continues `part` when its inner column rules line
-    up with the form's (after the same placement as _place would give it)."""
-    if not part.frame:
+def continues(part: FormPart, tables: list, tol: Tolerances = TOLERANCES) -> bool:
+    """Tables without title or header continue `part` when their inner column rules
+    line up with the form's (placed as _place would place them: the page's tables
+    together, as pieces of one table)."""
+    if not part.frame or not tables:
         return False
-    tx0, _, tx1, _ = table.bbox
+    tx0, tx1 = _span(tables)
     fx0, fx1 = part.frame
-    scale = (fx1 - fx0) / max(1.0, float(tx1 - tx0))
-    if not 0.93 <= scale <= 1.07:
-        scale = 1.0
-    inner = sorted({round(fx0 + (x - tx0) * scale) for c in table.cells for x in (c.bbox[0], c.bbox[2])
-                    if part.px(tol.column_mm) < x - tx0 < (tx1 - tx0) - part.px(tol.column_mm)})
+    scale = _scale(part, tx0, tx1)
+    margin = part.px(tol.column_mm)
+    inner = sorted({round(fx0 + (x - tx0) * scale) for table in tables for c in table.cells
+                    for x in (c.bbox[0], c.bbox[2]) if margin < x - tx0 < (tx1 - tx0) - margin})
     if not inner:
         return False
     edges = [x for c in part.cells for x in (c.x0, c.x1)]
-    near = sum(any(abs(x - e) <= part.px(tol.column_mm) for e in edges) for x in inner)
+    near = sum(any(abs(x - e) <= margin for e in edges) for x in inner)
     return near >= 2 and near >= tol.continuation_match * len(inner)
+
+
+def _span(tables: list) -> tuple[float, float]:
+    return float(min(t.bbox[0] for t in tables)), float(max(t.bbox[2] for t in tables))
+
+
+def _scale(part: FormPart, tx0: float, tx1: float) -> float:
+    fx0, fx1 = part.frame
+    scale = (fx1 - fx0) / max(1.0, tx1 - tx0)
+    # Not the whole table (a short piece, or rules lost at one side): the same print at
+    # the same resolution, so keep the scale and align left edges.
+    return scale if 0.93 <= scale <= 1.07 else 1.0
 
 
 def split_forms(pages: list[PageResult], kinds: Optional[list[FormTemplate]] = None
@@ -306,38 +325,51 @@ def split_forms(pages: list[PageResult], kinds: Optional[list[FormTemplate]] = N
             unmatched.append(Unmatched(page.number, 'not a known form (no ruled table'
                                        + (', blank page)' if words < 4 else ')')))
             continue
+        found = []          # (table, its cells' lines, its kind or None, the lines above it)
         for t_index, table in enumerate(page.grid.tables):
             cell_lines = [texts.get((t_index, i), []) for i in range(len(table.cells))]
             previous_bottom = max([t.bbox[3] for t in page.grid.tables[:t_index]], default=0)
             above = [l for l in page.loose_text
                      if l.bbox[3] <= table.bbox[1] + 5 and l.bbox[1] >= previous_bottom]
             kind = title_kind(above, kinds) or header_kind(_short_texts(cell_lines), kinds)
+            found.append((table, cell_lines, kind, above))
+        # The tables before the page's first titled one: the end of the form before
+        # (a continued table, maybe cut into pieces by lost rules) or no known form.
+        leading = []
+        for table, cell_lines, kind, _ in found:
+            if kind is not None:
+                break
+            leading.append((table, cell_lines))
+        part = parts[-1] if parts else None
+        if leading:
+            tables = [t for t, _ in leading]
+            if part is not None and page.number - part.pages[-1] == 1 and _is_open(part) \
+                    and continues(part, tables):
+                box = _span(tables)
+                for table, cell_lines in leading:
+                    _place(part, page.number, table, cell_lines, continued=True, span=box)
+            else:
+                why = 'no title or header label of a known kind'
+                if part is not None and page.number - part.pages[-1] == 1 and not _is_open(part):
+                    why += f'; the form before ended at its {part.template.total.label} row'
+                elif part is not None and page.number - part.pages[-1] == 1:
+                    why += "; its columns do not line up with the form's before it"
+                unmatched.append(Unmatched(page.number, f'not a known form ({why})'))
+        for table, cell_lines, kind, above in found[len(leading):]:
             if kind is not None:
                 part = FormPart(template=kind.template, title=kind.title or kind.template.title,
                                 year=_year(above), dpi=page.dpi)
                 parts.append(part)
-                _place(part, page.number, table, cell_lines, continued=False)
-                continue
-            part = parts[-1] if parts else None
-            # Another table on the form's own page is a piece of it (the grid cut the
-            # table where a rule was lost); one on the next page must line up with it.
-            same_page = part is not None and page.number in part.pages
-            if part is not None and (same_page or (page.number - part.pages[-1] == 1 and _is_open(part)
-                                                   and continues(part, table))):
-                _place(part, page.number, table, cell_lines,
-                       continued=page.number not in part.pages)
-                continue
-            why = 'no title or header label of a known kind'
-            if part is not None and not _is_open(part):
-                why += f'; the form before ended at its {part.template.total.label} row'
-            elif part is not None:
-                why += "; its columns do not line up with the form's before it"
-            unmatched.append(Unmatched(page.number, f'not a known form ({why})'))
+            # Another table under a titled one is a piece of its form (the grid cut the
+            # table where a rule was lost).
+            _place(part, page.number, table, cell_lines, continued=False)
     return [p for p in parts if p.cells], unmatched
 
 
 def _place(part: FormPart, page_number: int, table, cell_lines, continued: bool,
-           tol: Tolerances = TOLERANCES) -> None:
+           span: Optional[tuple[float, float]] = None, tol: Tolerances = TOLERANCES) -> None:
+    """Put a table's cells into the form's virtual table. `span` is the x range of the
+    page's tables that go to this form together (pieces of one continued table)."""
     tx0, ty0, tx1, ty1 = table.bbox
     if part.frame is None:
         part.frame = (float(tx0), float(tx1))
@@ -346,11 +378,9 @@ def _place(part: FormPart, page_number: int, table, cell_lines, continued: bool,
     if page_number in part.placement:
         offset, tx0, scale = part.placement[page_number]
     else:
-        scale = (fx1 - fx0) / max(1.0, float(tx1 - tx0))
-        if not 0.93 <= scale <= 1.07:
-            # Not the whole table (a short piece, or rules lost at one side): the same
-            # print at the same resolution, so keep the scale and align left edges.
-            scale = 1.0
+        if span is not None:
+            tx0, tx1 = span
+        scale = _scale(part, tx0, tx1)
         offset = part.bottom + part.px(tol.page_gap_mm) - ty0 if part.cells else 0.0
         part.placement[page_number] = (offset, float(tx0), scale)
     for cell, lines in zip(table.cells, cell_lines):
@@ -358,7 +388,8 @@ def _place(part: FormPart, page_number: int, table, cell_lines, continued: bool,
         part.cells.append(VCell(page=page_number, bbox=list(cell.bbox),
                                 x0=fx0 + (x0 - tx0) * scale, x1=fx0 + (x1 - tx0) * scale,
                                 y0=y0 + offset, y1=y1 + offset, lines=lines,
-                                continued=continued and y0 - ty0 <= edge, at_bottom=ty1 - y1 <= edge))
+                                continued=continued and y0 - table.bbox[1] <= edge,
+                                at_bottom=table.bbox[3] - y1 <= edge))
     part.bottom = max(part.bottom, ty1 + offset)
     if page_number not in part.pages:
         part.pages.append(page_number)
@@ -383,6 +414,9 @@ class FormBuilder:
                          year=part.year, pages=sorted(part.pages))
         self.flags: list[Flag] = []
         self.index = form_index
+        self.touch = part.px(TOLERANCES.touch_mm)
+        self.edge = part.px(TOLERANCES.edge_mm)
+        self.slack = part.px(TOLERANCES.slack_mm)
 
     # -- helpers
     def find(self, label: str, below: float = -1e9, above: float = 1e18,
@@ -391,7 +425,7 @@ class FormBuilder:
         starts with it (label and value in one cell, the rule between them lost)."""
         best = None
         for c in self.cells:
-            if c.y0 < below - 2 or c.y0 > above:
+            if c.y0 < below - self.touch or c.y0 > above:
                 continue
             s = label_score(c.text, label)
             if prefix and s < LABEL_MIN:
@@ -405,7 +439,7 @@ class FormBuilder:
         twice-read line): a cell below the table's header that holds the label and spans
         several columns, as the total's label does and no table cell does."""
         width = anchor_header.x1 - anchor_header.x0
-        found = [c for c in self.cells if c.y0 >= anchor_header.y1 - 2 and norm_label(label) in norm_label(c.text)
+        found = [c for c in self.cells if c.y0 >= anchor_header.y1 - self.touch and norm_label(label) in norm_label(c.text)
                  and c.x1 - c.x0 > 2 * width]
         if len(found) != 1:
             return None
@@ -419,7 +453,7 @@ class FormBuilder:
         claims = []
         for key, label in labels.items():
             for c in self.cells:
-                if c.y0 < below - 2 or c.y0 > above:
+                if c.y0 < below - self.touch or c.y0 > above:
                     continue
                 score = label_score(c.text, label)
                 if score >= LABEL_MIN:
@@ -432,8 +466,7 @@ class FormBuilder:
             used.add(id(c))
         return found
 
-    @staticmethod
-    def same_row(headers: dict, anchor: Optional[str] = None) -> dict:
+    def same_row(self, headers: dict, anchor: Optional[str] = None) -> dict:
         """Keep the header cells level with the anchor (or with most of them): a label
         matched elsewhere in the table is a misreading, not a header."""
         if not headers:
@@ -443,7 +476,7 @@ class FormBuilder:
             centre = ys[len(ys) // 2]
         else:
             centre = (headers[anchor][0].y0 + headers[anchor][0].y1) / 2
-        return {k: h for k, h in headers.items() if h[0].y0 - 3 <= centre <= h[0].y1 + 3}
+        return {k: h for k, h in headers.items() if h[0].y0 - self.edge <= centre <= h[0].y1 + self.edge}
 
     def structure(self, path: str, detail: str, cell: Optional[VCell] = None, confidence=None):
         self.flags.append(Flag(form=self.index, field=path, reason=FlagReason.structure,
@@ -486,9 +519,9 @@ class FormBuilder:
     def right_of(self, label: VCell, stop_x: Optional[float] = None) -> list[VCell]:
         out = []
         for c in self.cells:
-            if c is label or c.x0 < label.x1 - 5:
+            if c is label or c.x0 < label.x1 - self.slack:
                 continue
-            if stop_x is not None and c.x0 >= stop_x - 5:
+            if stop_x is not None and c.x0 >= stop_x - self.slack:
                 continue
             overlap = min(c.y1, label.y1) - max(c.y0, label.y0)
             if overlap > 0.5 * min(c.y1 - c.y0, label.y1 - label.y0):
@@ -525,7 +558,7 @@ class FormBuilder:
         over several header columns lost a rule: each of its text pieces goes to the
         column it stands in. Returns (lines, spans_columns)."""
         centres = {k: (h[0].x0 + h[0].x1) / 2 for k, h in headers.items()}
-        covered = [k for k, x in centres.items() if cell.x0 - 2 <= x <= cell.x1 + 2]
+        covered = [k for k, x in centres.items() if cell.x0 - self.touch <= x <= cell.x1 + self.touch]
         if len(covered) <= 1:
             return cell.lines, False
         picked = [line for line in cell.lines
@@ -599,7 +632,7 @@ class FormBuilder:
                 continue
             self.note_label(hit, h.label, h.key)
             cell = hit[0]
-            right = [f[0] for f in found.values() if f and f[0] is not cell and f[0].x0 >= cell.x1 - 5
+            right = [f[0] for f in found.values() if f and f[0] is not cell and f[0].x0 >= cell.x1 - self.slack
                      and min(f[0].y1, cell.y1) - max(f[0].y0, cell.y0) > 0.5 * min(f[0].y1 - f[0].y0,
                                                                                   cell.y1 - cell.y0)]
             stop = min(right, key=lambda c: c.x0) if right else None
@@ -652,7 +685,7 @@ class FormBuilder:
                 self.form.set(f'{prefix}.{block.item_key}', canonical)
             for key, (head, _) in headers.items():
                 cell = self.column_cell(head.x0, head.x1, row.y0, row.y1)
-                if cell is not None and cell.y0 < header_bottom - 3:
+                if cell is not None and cell.y0 < header_bottom - self.edge:
                     self.value_below_header(f'{prefix}.{key}', cell, row, header_bottom, numeric[key])
                     continue
                 self.set_row_column(f'{prefix}.{key}', cell, row, rows, key, headers, numeric=numeric[key])
@@ -665,14 +698,14 @@ class FormBuilder:
         items share one cell, or an item's cell runs up into the header row."""
         block = self.template.rows
         items = block.items
-        cells = [c for c in self.cells if c.x1 <= first_x + 5 and c.y1 > top + 5 and c.y0 < end - 5
+        cells = [c for c in self.cells if c.x1 <= first_x + self.slack and c.y1 > top + self.slack and c.y0 < end - self.slack
                  and c.text and max(label_score(c.text, label) for label in block.labels) < 0.7]
         # Drop label-like cells that stand left of other item cells (the block label).
-        cells = [c for c in cells if not any(o is not c and o.x0 >= c.x1 - 3 and
+        cells = [c for c in cells if not any(o is not c and o.x0 >= c.x1 - self.edge and
                                              min(o.y1, c.y1) - max(o.y0, c.y0) > 0 for o in cells)]
         bands = []
         for cell in sorted(cells, key=lambda c: c.y0):
-            lines = [l for l in cell.lines if top - 3 <= cell.line_yc(l) <= end + 3]
+            lines = [l for l in cell.lines if top - self.edge <= cell.line_yc(l) <= end + self.edge]
             if not lines:
                 continue
             whole = join_lines([l.text for l in lines]) or ''
@@ -700,7 +733,7 @@ class FormBuilder:
     def value_below_header(self, path: str, cell: VCell, row, header_bottom: float, numeric: bool) -> None:
         """A value cell merged with its header cell (the rule under the header lost):
         the lines below the header's level that are level with the row."""
-        lines = [l for l in cell.lines if cell.line_yc(l) > header_bottom and row.y0 - 3 <= cell.line_yc(l) <= row.y1 + 3]
+        lines = [l for l in cell.lines if cell.line_yc(l) > header_bottom and row.y0 - self.edge <= cell.line_yc(l) <= row.y1 + self.edge]
         self.set_value(path, [cell], numeric=numeric, lines=lines)
         if not lines:
             self.form.set(path, None)
@@ -715,7 +748,7 @@ class FormBuilder:
         if not shared:
             self.set_column(path, cell, key, headers, numeric=numeric)
             return
-        lines = [l for l in cell.lines if row.y0 - 3 <= cell.line_yc(l) <= row.y1 + 3]
+        lines = [l for l in cell.lines if row.y0 - self.edge <= cell.line_yc(l) <= row.y1 + self.edge]
         self.set_value(path, [cell], numeric=numeric, lines=lines)
         if not lines:
             self.form.set(path, None)
@@ -745,9 +778,9 @@ class FormBuilder:
         none of the rows (a row the grid merged away or the layout missed)."""
         out = []
         for c in self.cells:
-            if not c.text or c.y0 < top - 3 or c.y1 > end + 3:
+            if not c.text or c.y0 < top - self.edge or c.y1 > end + self.edge:
                 continue
-            if not (head.x0 - 3 <= c.xc <= head.x1 + 3):
+            if not (head.x0 - self.edge <= c.xc <= head.x1 + self.edge):
                 continue
             if not any(min(c.y1, r.y1) - max(c.y0, r.y0) > 0.5 * min(c.y1 - c.y0, r.y1 - r.y0) for r in rows):
                 out.append(c)
@@ -779,7 +812,7 @@ class FormBuilder:
         """Two text cells under their headers (预期目标 / 实际完成情况)."""
         pair = self.template.pair
         end = section_end if section_end is not None else 1e18
-        heads = [self.find(f.label, above=end - 5) for f in pair.fields]
+        heads = [self.find(f.label, above=end - self.slack) for f in pair.fields]
         if not all(heads) and label is not None:
             self._pair_without_headers(label[0], end)
             return
@@ -789,7 +822,7 @@ class FormBuilder:
                 self.structure(path, f'{pair.label} header {column.label} not found')
                 continue
             h = head[0]
-            cells = [c for c in self.cells if c.y0 >= h.y1 - 3 and c.y1 <= end + 3
+            cells = [c for c in self.cells if c.y0 >= h.y1 - self.edge and c.y1 <= end + self.edge
                      and min(c.x1, h.x1) - max(c.x0, h.x0) > 0.5 * (h.x1 - h.x0)]
             self.set_value(path, sorted(cells, key=lambda c: c.y0))
 
@@ -797,13 +830,13 @@ class FormBuilder:
         """The pair's headers were not found (merged away with a lost rule): the values
         are the last row of cells beside the block's label, left then right."""
         pair = self.template.pair
-        beside = [c for c in self.cells if c.x0 >= label.x1 - 5 and c.y0 >= label.y0 - 3
-                  and c.y1 <= min(label.y1, end) + 3 and c.text]
+        beside = [c for c in self.cells if c.x0 >= label.x1 - self.slack and c.y0 >= label.y0 - self.edge
+                  and c.y1 <= min(label.y1, end) + self.edge and c.text]
         if not beside:
             self.structure(pair.key, f'{pair.label} headers and text not found')
             return
         last = max(c.y0 for c in beside)
-        row = sorted([c for c in beside if c.y0 >= last - 5], key=lambda c: c.x0)
+        row = sorted([c for c in beside if c.y0 >= last - self.slack], key=lambda c: c.x0)
         left, right = (f'{pair.key}.{c.key}' for c in pair.fields)
         self.set_value(left, row[:1])
         self.set_value(right, row[1:2] if len(row) > 1 else [])
@@ -837,7 +870,7 @@ class FormBuilder:
         header_bottom = _header_bottom(headers)
         end = total[0].y0 if total else 1e18
         head = headers[anchor][0]
-        row_cells = [c for c in self.cells if c.y0 >= header_bottom - 3 and c.y1 <= end + 3
+        row_cells = [c for c in self.cells if c.y0 >= header_bottom - self.edge and c.y1 <= end + self.edge
                      and min(c.x1, head.x1) - max(c.x0, head.x0) > 0.6 * min(c.x1 - c.x0, head.x1 - head.x0)]
         row_cells.sort(key=lambda c: c.y0)
         # Columns every row fills, numbers first: a cell in one of them beside no row is
