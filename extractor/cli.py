@@ -686,7 +686,6 @@ def cmd_extract(args) -> int:
         print(f'report: {errors.printable(os.path.join(args.out, "batch-report.json"))}')
     if skipped:
         print(f'resume: {skipped} document(s) done before, skipped')
-    internal += error_log.count
     if internal:
         print(f'{internal} internal error(s); tracebacks in {errors.printable(error_log.path)}',
               file=sys.stderr)
