@@ -323,7 +323,8 @@ def extract_document(job: Job, opts: Options, recognizer, error_log: ErrorLog, o
         writer, publish, discard = _page_writer(job, opts.tables, opts.debug)
         # The searchable PDF is made of the cleaned pages (upright and straight, in the
         # frame the text boxes are in), kept on disk until the document is done.
-        cleaned = tempfile.TemporaryDirectory(prefix='.pages-', dir=opts.pdf) if opts.pdf else None
+        cleaned = (tempfile.TemporaryDirectory(prefix='.pages-', suffix=f'.{os.getpid()}.tmp', dir=opts.pdf)
+                   if opts.pdf else None)
         page_files, results = [], []
         for page in _pages(job, opts.dpi):
             current = page.source or current
