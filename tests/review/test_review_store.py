@@ -99,7 +99,7 @@ def test_stale_pages_and_juniors_cannot_overwrite(store):
 
 
 def _cli(*args, env=None, stdin=None):
-    return subprocess.run([sys.executable, '-m', 'extractor', *args], cwd=ROOT, input=stdin,
+    return subprocess.run([sys.executable, '-m', 'perf_extract', *args], cwd=ROOT, input=stdin,
                           capture_output=True, text=True, timeout=120,
                           env=dict(os.environ, PYTHONPATH=ROOT, **(env or {})))
 
