@@ -709,25 +709,36 @@ class FormBuilder:
             if not lines:
                 continue
             whole = join_lines([l.text for l in lines]) or ''
-            if len(lines) == 1 or max(label_score(whole, x) for x in items) >= 0.8:
+            pieces = self._items_in(cell, lines, items) if len(lines) > 1 else []
+            # Several items in one cell (a lost rule) when its lines read as two or more
+            # items; a wrapped item ('其中：当年财' / '政拨款') reads as one only whole.
+            several = len(pieces) > 1 and all(max(label_score(b.text, x) for x in items) >= 0.8
+                                              for b in pieces)
+            if not several and (len(lines) == 1 or max(label_score(whole, x) for x in items) >= 0.8):
                 bands.append(Band(max(cell.y0, top), min(cell.y1, end), cell, lines))
                 continue
-            # Several items in one cell: cut its lines wherever the text so far reads
-            # as an item.
-            group: list[TextLine] = []
-            for line in lines:
-                group.append(line)
-                text = join_lines([l.text for l in group]) or ''
-                if max(label_score(text, x) for x in items) >= 0.8:
-                    ys = [cell.line_yc(l) for l in group]
-                    half = max(l.bbox[3] - l.bbox[1] for l in group)
-                    bands.append(Band(min(ys) - half, max(ys) + half, cell, group))
-                    group = []
-            if group:
-                ys = [cell.line_yc(l) for l in group]
-                half = max(l.bbox[3] - l.bbox[1] for l in group)
-                bands.append(Band(min(ys) - half, max(ys) + half, cell, group))
+            bands += pieces
             self.structure(block.key, 'several items in one cell (a rule is missing or broken)', cell)
+        return bands
+
+    @staticmethod
+    def _items_in(cell: VCell, lines: list[TextLine], items: list[str]) -> list[Band]:
+        """A cell's lines cut into items: wherever the text so far reads as one."""
+        bands, group = [], []
+
+        def close(group):
+            ys = [cell.line_yc(l) for l in group]
+            half = max(l.bbox[3] - l.bbox[1] for l in group)
+            bands.append(Band(min(ys) - half, max(ys) + half, cell, group))
+
+        for line in lines:
+            group.append(line)
+            text = join_lines([l.text for l in group]) or ''
+            if max(label_score(text, x) for x in items) >= 0.8:
+                close(group)
+                group = []
+        if group:
+            close(group)
         return bands
 
     def value_below_header(self, path: str, cell: VCell, row, header_bottom: float, numeric: bool) -> None:
@@ -978,10 +989,21 @@ def read_forms(pages: list[PageResult], kinds: Optional[list[FormTemplate]] = No
     raised on the way, and the pages that are no known form."""
     parts, unmatched = split_forms(pages, kinds)
     forms, flags = [], []
+    turned_away = {u.page for u in unmatched}
     for index, part in enumerate(parts):
         form, form_flags = FormBuilder(part, index).build()
         forms.append(form)
         flags.extend(form_flags)
+        after = max(part.pages) + 1
+        if after in turned_away and _is_open(part) and part.template.total is not None:
+            # The form stops short of its total row and the next page could not be
+            # read as its continuation (a grid lost on a rough page): rows may be
+            # missing from anywhere after the last one read.
+            flags.append(Flag(form=index, field='', reason=FlagReason.structure, page=after,
+                              detail=f'no {part.template.total.label} row, and page {after} after it was '
+                                     'turned away as no known form: the form may go on there; '
+                                     'check the whole form against pages '
+                                     f'{", ".join(map(str, part.pages + [after]))}'))
     return FormsRead(forms, flags, unmatched)
 
 

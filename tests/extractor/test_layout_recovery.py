@@ -1,0 +1,165 @@
+"""Each recovery branch of the layout stage on hand-built cells: a rule lost between a
+label and the next field (label found inside a merged cell), a value cell beside two
+rows (its lines shared out by position), two printed items in one cell, a label whose
+end was cut into the value, and a table piece on a continuation page."""
+from extractor import layout
+from models import Cell, CellText, PageGrid, PageResult, Table, TextLine
+
+ROW = 40
+
+
+def line(text, x0, x1, yc):
+    return TextLine(text=text, confidence=0.99, bbox=[int(x0) + 4, int(yc) - 10, int(x1) - 4, int(yc) + 10])
+
+
+def page(number, cells, title=None, x0=100, y0=200):
+    """A page with one table of `cells`: (col0, row0, col1, row1, [texts]) in units of
+    columns (80 px) and rows (40 px); each text is a line, stacked in the cell."""
+    table_cells, texts = [], []
+    for i, (c0, r0, c1, r1, lines) in enumerate(cells):
+        box = [x0 + c0 * 80, y0 + r0 * ROW, x0 + c1 * 80, y0 + r1 * ROW]
+        table_cells.append(Cell(row=r0, col=c0, rowspan=r1 - r0, colspan=c1 - c0, bbox=box))
+        step = (box[3] - box[1]) / (len(lines) + 1)
+        texts.append(CellText(table=0, cell=i, lines=[line(t, box[0], box[2], box[1] + step * (k + 1))
+                                                      for k, t in enumerate(lines)]))
+    x1 = max(c.bbox[2] for c in table_cells)
+    y1 = max(c.bbox[3] for c in table_cells)
+    table = Table(bbox=[x0, y0, x1, y1], row_edges=[], col_edges=[], cells=table_cells)
+    loose = [line(title, 500, 900, y0 - 60)] if title else []
+    return PageResult(number=number, dpi=200, grid=PageGrid(width=1654, height=2339, tables=[table]),
+                      cells=texts, loose_text=loose)
+
+
+FUNDS_HEAD = [(2, 2, 4, 3, []), (4, 2, 6, 3, ['年初预算数']), (6, 2, 8, 3, ['全年预算数']),
+              (8, 2, 10, 3, ['全年执行数']), (10, 2, 11, 3, ['分值']), (11, 2, 13, 3, ['执行率']),
+              (13, 2, 14, 3, ['得分'])]
+
+
+def funds_row(r, item, values):
+    spans = [(4, 6), (6, 8), (8, 10), (10, 11), (11, 13), (13, 14)]
+    return [(2, r, 4, r + 1, [item])] + [(a, r, b, r + 1, [v] if v else []) for (a, b), v in zip(spans, values)]
+
+
+def indicator_table(top, rows):
+    heads = ['一级指标', '二级指标', '三级指标', '年度指标值', '实际完成值', '分值', '得分']
+    cols = [(2, 3), (3, 5), (5, 7), (7, 9), (9, 11), (11, 12), (12, 14)]
+    out = [(a, top, b, top + 1, [h]) for (a, b), h in zip(cols, heads)]
+    for i, values in enumerate(rows):
+        r = top + 1 + i
+        out += [(a, r, b, r + 1, [v] if v else []) for (a, b), v in zip(cols, values)]
+    out.append((0, top, 2, top + 1 + len(rows), ['绩效指标']))
+    return out
+
+
+def project_form(header=None, funds=None, indicators=None, total=True):
+    header = header or [(0, 0, 2, 1, ['项目名称']), (2, 0, 14, 1, ['道路养护']),
+                        (0, 1, 2, 2, ['主管部门']), (2, 1, 6, 2, ['区城管委']),
+                        (6, 1, 8, 2, ['实施单位']), (8, 1, 14, 2, ['区环卫中心'])]
+    funds = funds or (funds_row(3, '年度资金总额', ['100', '100', '90', '10', '90%', '9'])
+                      + funds_row(4, '其中：当年财政拨款', ['100', '100', '90', '—', '90%', '—'])
+                      + funds_row(5, '上年结转资金', ['', '', '', '—', '', '—'])
+                      + funds_row(6, '其他资金', ['', '', '', '—', '', '—']))
+    goals = [(0, 7, 2, 9, ['年度总体目标']), (2, 7, 8, 8, ['预期目标']), (8, 7, 14, 8, ['实际完成情况']),
+             (2, 8, 8, 9, ['完成养护']), (8, 8, 14, 9, ['已完成'])]
+    indicators = indicators or indicator_table(9, [
+        ['产出指标', '数量指标', '养护里程', '20公里', '20公里', '45', '45'],
+        ['效益指标', '社会效益指标', '道路完好率', '≥95%', '96%', '45', '45']])
+    last = max(c[3] for c in indicators)
+    total = [(0, last, 11, last + 1, ['总分']), (11, last, 12, last + 1, ['100']), (12, last, 14, last + 1, ['99'])] \
+        if total else []
+    funds_label = [(0, 2, 2, 7, ['项目资金（万元）'])]
+    return header + FUNDS_HEAD + funds + funds_label + goals + indicators + total
+
+
+def read(*pages):
+    return layout.read_forms(list(pages))
+
+
+def structure_fields(flags):
+    return {f.field for f in flags if f.reason == 'structure'}
+
+
+def test_hand_built_form_reads_cleanly():
+    forms, flags, unmatched = read(page(1, project_form(), title='项目支出绩效自评表'))
+    form = forms[0]
+    assert (form.project_name, form.department, form.implementing_unit) == ('道路养护', '区城管委', '区环卫中心')
+    assert [row.item for row in form.funds] == ['年度资金总额', '其中：当年财政拨款', '上年结转资金', '其他资金']
+    assert form.funds[0].execution_rate == '90%' and form.funds[1].weight == '—'
+    assert [i.level3 for i in form.indicators] == ['养护里程', '道路完好率']
+    assert form.total.score == '99' and not structure_fields(flags) and not unmatched
+
+
+def test_label_inside_a_merged_cell_is_cut_out():
+    header = [(0, 0, 2, 1, ['项目名称']), (2, 0, 14, 1, ['道路养护']),
+              (0, 1, 2, 2, ['主管部门']), (2, 1, 14, 2, ['区城管委 实施单位 区环卫中心'])]
+    forms, flags, _ = read(page(1, project_form(header=header), title='项目支出绩效自评表'))
+    assert forms[0].department.strip() == '区城管委'
+    assert forms[0].implementing_unit.strip() == '区环卫中心'
+    assert 'implementing_unit' in structure_fields(flags)
+
+
+def test_label_end_cut_into_the_value_is_given_back():
+    header = [(0, 0, 2, 1, ['项目名称']), (2, 0, 14, 1, ['道路养护']),
+              (0, 1, 2, 2, ['主管部']), (2, 1, 6, 2, ['门区城管委']),
+              (6, 1, 8, 2, ['实施单位']), (8, 1, 14, 2, ['区环卫中心'])]
+    forms, flags, _ = read(page(1, project_form(header=header), title='项目支出绩效自评表'))
+    assert forms[0].department == '区城管委'
+    assert 'department' in structure_fields(flags)
+
+
+def test_value_cell_beside_two_rows_is_shared_out_by_position():
+    indicators = indicator_table(9, [
+        ['产出指标', '数量指标', '养护里程', '20公里', '20公里', None, '45'],
+        ['效益指标', '社会效益指标', '道路完好率', '≥95%', '96%', None, '45']])
+    # The rule between the two weight cells is lost: one cell, two lines.
+    indicators = [c for c in indicators if not (c[0] == 11 and c[1] in (10, 11))]
+    indicators.append((11, 10, 12, 12, ['45', '45']))
+    forms, flags, _ = read(page(1, project_form(indicators=indicators), title='项目支出绩效自评表'))
+    assert [i.weight for i in forms[0].indicators] == ['45', '45']
+    assert {'indicators.0.weight', 'indicators.1.weight'} <= structure_fields(flags)
+
+
+def test_two_items_in_one_cell_become_two_rows():
+    funds = (funds_row(3, '年度资金总额', ['100', '100', '90', '10', '90%', '9'])
+             + funds_row(4, '其中：当年财政拨款', ['100', '100', '90', '—', '90%', '—']))
+    # 上年结转资金 and 其他资金 share one item cell (the rule between them lost).
+    funds += [(2, 5, 4, 7, ['上年结转资金', '其他资金'])]
+    funds += [(a, r, b, r + 1, [v]) for r in (5, 6) for (a, b), v in
+              zip([(10, 11), (13, 14)], ['—', '—'])]
+    forms, flags, _ = read(page(1, project_form(funds=funds), title='项目支出绩效自评表'))
+    assert [row.item for row in forms[0].funds] == ['年度资金总额', '其中：当年财政拨款', '上年结转资金', '其他资金']
+    assert forms[0].funds[3].weight == '—'
+    assert 'funds' in structure_fields(flags)
+
+
+def test_continued_table_in_two_pieces_joins_its_form():
+    first = page(1, project_form(total=False), title='项目支出绩效自评表')
+    # The next page: two more indicator rows, the table cut in two by a lost rule.
+    cols = [(2, 3), (3, 5), (5, 7), (7, 9), (9, 11), (11, 12), (12, 14)]
+    values = [['满意度指标', '服务对象满意度指标', '群众满意度', '≥90%', '92%', '10', '9']]
+    left = [(a, 0, b, 1, [v]) for (a, b), v in zip(cols[:3], values[0][:3])] + [(0, 0, 2, 1, [])]
+    right = [(a, 0, b, 1, [v]) for (a, b), v in zip(cols[3:], values[0][3:])]
+    second = page(2, left)
+    right_piece = page(2, right)
+    second.grid.tables.append(right_piece.grid.tables[0])
+    second.cells += [CellText(table=1, cell=c.cell, lines=c.lines) for c in right_piece.cells]
+    forms, _, unmatched = read(first, second)
+    assert [f.pages for f in forms] == [[1, 2]] and not unmatched
+    assert forms[0].indicators[-1].level3 == '群众满意度'
+    assert forms[0].indicators[-1].weight == '10'
+
+
+def test_table_of_no_known_kind_after_a_complete_form_is_turned_away():
+    other = page(2, [(0, 0, 3, 1, ['Name']), (3, 0, 6, 1, ['Date']), (6, 0, 9, 1, ['Amount']),
+                     (0, 1, 3, 2, ['Li Wei']), (3, 1, 6, 2, ['2024-03-01']), (6, 1, 9, 2, ['120'])])
+    forms, _, unmatched = read(page(1, project_form(), title='项目支出绩效自评表'), other)
+    assert [f.pages for f in forms] == [[1]]
+    assert [u.page for u in unmatched] == [2] and '总分' in unmatched[0].reason
+
+
+def test_open_form_followed_by_a_turned_away_page_is_flagged_whole():
+    other = page(2, [(0, 0, 3, 1, ['Name']), (3, 0, 6, 1, ['Date']), (6, 0, 9, 1, ['Amount'])])
+    forms, flags, unmatched = read(page(1, project_form(total=False), title='项目支出绩效自评表'), other)
+    assert [u.page for u in unmatched] == [2]
+    whole = [f for f in flags if f.field == '' and f.form == 0]
+    assert whole and whole[0].reason == 'structure' and 'page 2' in whole[0].detail
