@@ -108,3 +108,28 @@ def test_queue_commands_take_the_store_from_options_in_any_folder(clean_env):
     assert os.listdir(elsewhere) == []
     done = run('status', '--config', str(clean_env / 'missing.toml'))
     assert done.returncode == 2 and done.stderr.startswith('error: config file') and 'Traceback' not in done.stderr
+
+
+@pytest.mark.service          # a Celery worker process (on the embedded broker)
+def test_the_worker_command_runs_a_worker_on_the_given_data_folder(clean_env):
+    import signal
+    import time
+    env = {k: v for k, v in os.environ.items() if not k.startswith('EXTRACTOR_')}
+    env.update(HOME=str(clean_env / 'home'), PYTHONPATH=ROOT)
+    data = clean_env / 'data'
+    worker = subprocess.Popen([sys.executable, '-m', 'perf_extract', 'worker', '--data-dir', str(data),
+                               '--hostname', 'settings-test@%h'], cwd=clean_env, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            status = subprocess.run([sys.executable, '-m', 'perf_extract', 'status', '--data-dir', str(data)],
+                                    cwd=clean_env, env=env, capture_output=True, text=True, timeout=60)
+            if 'workers running: 1 (settings-test@' in status.stdout:
+                break
+            assert worker.poll() is None and time.monotonic() < deadline, status.stdout + status.stderr
+            time.sleep(1)
+        assert (data / 'broker.sqlite').exists()       # the embedded broker in that folder
+    finally:
+        worker.send_signal(signal.SIGTERM)              # warm shutdown
+        worker.wait(timeout=60)
