@@ -158,7 +158,8 @@ def test_table_of_no_known_kind_after_a_complete_form_is_turned_away():
 
 
 def test_open_form_followed_by_a_turned_away_page_is_flagged_whole():
-    other = page(2, [(0, 0, 3, 1, ['Name']), (3, 0, 6, 1, ['Date']), (6, 0, 9, 1, ['Amount'])])
+    # Columns of its own (the form's rules stand every 80 px; these do not).
+    other = page(2, [(0, 0, 2.5, 1, ['Name']), (2.5, 0, 5.5, 1, ['Date']), (5.5, 0, 9, 1, ['Amount'])])
     forms, flags, unmatched = read(page(1, project_form(total=False), title='项目支出绩效自评表'), other)
     assert [u.page for u in unmatched] == [2]
     whole = [f for f in flags if f.field == '' and f.form == 0]
