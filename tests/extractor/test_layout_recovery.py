@@ -18,7 +18,9 @@ def page(number, cells, title=None, x0=100, y0=200):
     table_cells, texts = [], []
     for i, (c0, r0, c1, r1, lines) in enumerate(cells):
         box = [x0 + c0 * 80, y0 + r0 * ROW, x0 + c1 * 80, y0 + r1 * ROW]
-        table_cells.append(Cell(row=r0, col=c0, rowspan=r1 - r0, colspan=c1 - c0, bbox=box))
+        box = [int(v) for v in box]
+        table_cells.append(Cell(row=int(r0), col=int(c0), rowspan=max(1, int(r1 - r0)),
+                                colspan=max(1, int(c1 - c0)), bbox=box))
         step = (box[3] - box[1]) / (len(lines) + 1)
         texts.append(CellText(table=0, cell=i, lines=[line(t, box[0], box[2], box[1] + step * (k + 1))
                                                       for k, t in enumerate(lines)]))
