@@ -213,6 +213,8 @@ class Outcome:
     pages: Optional[int] = None
     report: object = None              # DocumentReport
     lines: list = field(default_factory=list)
+    # Pages turned away as no known form, as `page N: reason` (shown after `error: FILE:`).
+    unmatched: list = field(default_factory=list)
     internal: bool = False
 
 
@@ -379,7 +381,8 @@ def _summary_lines(job: Job, doc, summary, verbose: bool) -> list[str]:
              + f', ~{summary.residual_errors:.1f} wrong value(s) expected among the rest']
     if verbose:
         for i, form in enumerate(doc.forms):
-            lines.append(f'  form {i}: pages {form.pages} {form.project_name!r}: '
+            name = form.get(form.template.header_keys[0]) if form.template.header_keys else None
+            lines.append(f'  form {i}: {form.title} pages {form.pages} {name!r}: '
                          f'{len(form.funds)} funds rows, {len(form.indicators)} indicators, '
                          f'total {form.total.weight if form.total else None}/{form.total.score if form.total else None}')
         for f in doc.review:
@@ -390,7 +393,7 @@ def _summary_lines(job: Job, doc, summary, verbose: bool) -> list[str]:
 def run_job(index: int, job: Job, opts: Options, recognizer, error_log: ErrorLog, on_page=None) -> Outcome:
     """Extract one document and write its outputs and report line: an Outcome whatever
     happened."""
-    from extractor import report
+    from extractor import pipeline, report
     outcome = Outcome(index)
     before = error_log.count
     try:
@@ -401,10 +404,12 @@ def run_job(index: int, job: Job, opts: Options, recognizer, error_log: ErrorLog
         outcome.internal = error_log.count > before
         return outcome
     outcome.pages = doc.source.pages
+    outcome.unmatched = [f'page {u.page}: {u.reason}' for u in doc.unmatched_pages]
     if not doc.forms:
         # Nothing written: the JSON is what marks a document done.
-        outcome.reason = 'no 项目支出绩效自评表 form found (not a form scan?)'
-        outcome.report = report.failed_report(job.name, 'no form found', doc.source.pages)
+        outcome.reason = pipeline.no_form_reason(doc)
+        outcome.unmatched = []
+        outcome.report = report.failed_report(job.name, outcome.reason, doc.source.pages)
         return outcome
     summary = report.document_report(doc)
     write_json(os.path.join(opts.out, REPORTS_DIR, f'{job.output}.json'), summary.model_dump(mode='json'))
@@ -655,6 +660,8 @@ def cmd_extract(args) -> int:
         job = documents[outcome.index]
         reports[outcome.index] = outcome.report or report.failed_report(job.name, outcome.reason, outcome.pages)
         internal += outcome.internal
+        for line in outcome.unmatched:
+            progress.write(f'error: {errors.printable(job.shown)}: {line}', err=True)
         if outcome.ok:
             for line in outcome.lines:
                 progress.write(line)

@@ -74,6 +74,17 @@ def assemble(source: Source, results: list[PageResult]) -> Document:
                     unmatched_pages=[UnmatchedPage(page=u.page, reason=u.reason) for u in unmatched])
 
 
+def no_form_reason(doc: Document) -> str:
+    """Why a document gave no form: its pages' reasons (not a known form, blank …),
+    each reason once."""
+    reasons = sorted({u.reason for u in doc.unmatched_pages})
+    if not reasons:
+        return 'no form found'
+    if len(reasons) == 1:
+        return reasons[0]
+    return '; '.join(f'page {u.page}: {u.reason}' for u in doc.unmatched_pages)
+
+
 def extract_file(path: str, dpi: int = 200, recognizer: Optional[ocr.Recognizer] = None,
                  on_page: Optional[Callable] = None) -> tuple[Document, list[PageResult]]:
     """Run every stage on one file. `on_page(page, result, artifacts)` is called after

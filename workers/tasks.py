@@ -153,9 +153,6 @@ def process_page(self, document_id: int, number: int) -> dict:
 
 # ------------------------------------------------------------------ assemble
 
-NO_FORM = 'no 项目支出绩效自评表 form found (not a form scan?)'
-
-
 def _timings(state: tracking.PagesState, assemble_seconds: float) -> dict:
     totals: dict[str, float] = {}
     for result in state.results.values():
@@ -196,6 +193,6 @@ def assemble_document(self, _chord_results, document_id: int) -> None:
         tracking.store_document(store, document_id, None, f'assembly: {_reason(err)}',
                                 _timings(state, time.perf_counter() - started))
         return
-    error = None if document.forms else NO_FORM
+    error = None if document.forms else pipeline.no_form_reason(document)
     tracking.store_document(store, document_id, document, error,
                             _timings(state, time.perf_counter() - started))

@@ -10,7 +10,7 @@ from extractor import layout, pipeline, validate
 from models import Form, TextLine
 from models.template import register_template, template_for, templates, unregister_template
 
-from conftest import DATA
+from conftest import DATA, ROOT
 from drawing import cjk_font, ruled_table
 from template_render import render_form
 
@@ -111,16 +111,10 @@ def test_department_form_read_by_its_template(tmp_path, recognizer):
 
 
 def test_pages_of_no_known_kind_are_turned_away(tmp_path, toy_kind, recognizer):
-    from PIL import Image, ImageDraw
-    english = Image.fromarray(ruled_table(1654, 1400, rows=(300, 380, 460, 540, 620),
-                                          cols=(150, 600, 1000, 1500)))
-    draw = ImageDraw.Draw(english)
-    draw.text((600, 200), 'Inventory of assets', font=cjk_font(40), fill=0)
-    for j, head in enumerate(('Name', 'Date', 'Amount')):
-        draw.text(((150, 600, 1000)[j] + 20, 320), head, font=cjk_font(30), fill=0)
+    from PIL import Image
     blank = Image.new('L', (1654, 2339), 255)
     toy = render_form(toy_kind, TOY_FORM)
-    path = _scan(tmp_path, [english.convert('L'), toy, blank])
+    path = _scan(tmp_path, [_english_table(), toy, blank])
     doc, _ = pipeline.extract_file(path, recognizer=recognizer)
     assert [f.pages for f in doc.forms] == [[2]]
     assert [u.page for u in doc.unmatched_pages] == [1, 3]
@@ -142,3 +136,34 @@ def test_rate_printed_as_100_percent_when_less_was_executed_fails():
     form.set('funds.1.execution_rate', '100%')
     flags = {(f.field, f.reason) for f in validate.check_form(form, 0)}
     assert ('funds.1.execution_rate', 'arithmetic') in flags
+
+
+def _english_table():
+    from PIL import Image, ImageDraw
+    english = Image.fromarray(ruled_table(1654, 1400, rows=(300, 380, 460, 540, 620),
+                                          cols=(150, 600, 1000, 1500)))
+    draw = ImageDraw.Draw(english)
+    draw.text((600, 200), 'Inventory of assets', font=cjk_font(40), fill=0)
+    for j, head in enumerate(('Name', 'Date', 'Amount')):
+        draw.text(((150, 600, 1000)[j] + 20, 320), head, font=cjk_font(30), fill=0)
+    return english.convert('L')
+
+
+def test_extract_reports_turned_away_pages_and_fails_a_file_of_no_known_form(tmp_path, toy_kind):
+    """From the command line, with the toy kind registered by EXTRACTOR_TEMPLATES."""
+    import json
+    import subprocess
+    import sys
+    mixed = _scan(tmp_path, [_english_table(), render_form(toy_kind, TOY_FORM)], 'mixed.pdf')
+    other = _scan(tmp_path, [_english_table()], 'other.pdf')
+    env = dict(os.environ, EXTRACTOR_TEMPLATES=os.path.dirname(TOY))
+    run = subprocess.run([sys.executable, '-m', 'extractor', 'extract', mixed, other, '--out', str(tmp_path / 'out')],
+                         capture_output=True, text=True, env=env, cwd=ROOT)
+    assert run.returncode == 1, run.stderr
+    errors = [line for line in run.stderr.splitlines() if line.startswith('error:')]
+    assert any('mixed.pdf: page 1: not a known form' in line for line in errors), errors
+    assert any('other.pdf: not a known form' in line for line in errors), errors
+    outputs = [json.load(open(p, encoding='utf-8')) for p in (tmp_path / 'out').glob('*.json')]
+    docs = [d for d in outputs if 'forms' in d]
+    assert len(docs) == 1 and [f['schema'] for f in docs[0]['forms']] == ['equipment-acceptance/1']
+    assert docs[0]['unmatched_pages'][0]['page'] == 1
