@@ -7,7 +7,8 @@
     python -m extractor users unassign NAME BATCH
     python -m extractor users unlock NAME            # after too many failed logins
     python -m extractor users list
-    python -m extractor review [--host 127.0.0.1] [--port 8000] [--threads 8] [--trusted-proxy ADDR ...]
+    python -m extractor review [--host 127.0.0.1] [--port 8000] [--threads 8] [--processes 1]
+                               [--trusted-proxy ADDR ...]
 
 The store is the workers' (EXTRACTOR_DATABASE_URL, default <EXTRACTOR_DATA_DIR>/extractor.db;
 `--db URL` overrides it), page images are read from EXTRACTOR_DATA_DIR/pages
@@ -32,6 +33,10 @@ def add_commands(subparsers) -> None:
     p.add_argument('--host', default='127.0.0.1', help='address to listen on (default 127.0.0.1)')
     p.add_argument('--port', type=int, default=8000, help='port (default 8000)')
     p.add_argument('--threads', type=int, default=8, help='request threads (default 8)')
+    p.add_argument('--processes', type=int, default=1,
+                   help='server processes accepting on the one port (default 1); one Python process '
+                        'runs one request at a time, so several reviewers asking at once are answered '
+                        'side by side only with more processes (up to the number of cores)')
     p.add_argument('--trusted-proxy', metavar='ADDR', action='append',
                    help='a reverse proxy (address or network) whose X-Forwarded-For gives the '
                         'client address; repeatable (default: EXTRACTOR_TRUSTED_PROXIES, else '
@@ -197,8 +202,6 @@ def cmd_users_list(args) -> int:
 def cmd_review(args) -> int:
     import logging
 
-    import waitress
-
     from review.app import create_app
     url, data_dir = _locations(args)
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
@@ -212,7 +215,18 @@ def cmd_review(args) -> int:
     print(f'review app on http://{args.host}:{args.port}/ (store {redact(url)}; '
           + (f'client address from X-Forwarded-For of {", ".join(proxies)})' if proxies
              else 'X-Forwarded-For ignored)'), flush=True)
-    waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident='review')
+    from review.serve import listening_socket, serve
+    try:
+        sock = listening_socket(args.host, args.port)
+    except OSError as err:
+        print(f'error: cannot listen on {args.host}:{args.port}: {err.strerror}', file=sys.stderr)
+        return 2
+    if args.processes > 1:
+        app.extensions['review_store'].dispose()          # each process opens its own
+        make = lambda: create_app(url, data_dir, trusted_proxies=args.trusted_proxy)     # noqa: E731
+    else:
+        make = lambda: app                                                               # noqa: E731
+    serve(make, sock, threads=args.threads, processes=max(args.processes, 1))
     return 0
 
 
