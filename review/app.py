@@ -34,6 +34,7 @@ from flask import Flask, Response, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from review import admin, auth, exports, field, form, images, labels, proxy, queue, sessions
+from review.store import TakingTurns
 from review.users import is_admin, is_senior
 from store.db import open_store
 
@@ -86,7 +87,7 @@ def create_app(database_url: Optional[str] = None, data_dir: Optional[str] = Non
         MAX_CONTENT_LENGTH=64 * 1024,
         PAGES_DIR=os.path.join(data_dir, 'pages'),
     )
-    app.extensions['review_store'] = open_store(database_url)
+    app.extensions['review_store'] = TakingTurns(open_store(database_url))
     CSRFProtect(app)
     auth.init_app(app)
     for module in (auth, queue, field, form, images, exports, admin):
