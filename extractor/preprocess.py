@@ -391,16 +391,6 @@ def _bars(text: np.ndarray, measures: PageMeasures, horizontal: bool) -> np.ndar
     return stats[keep]
 
 
-def text_axis_is_vertical(text: np.ndarray, measures: PageMeasures) -> bool:
-    """True when the page's text lines run top to bottom (a page fed sideways).
-    Characters of a line stand closer together than lines do, so closing the text
-    along the line direction joins each line into one long bar, and along the other
-    direction it joins little: compare the area of the bars either way."""
-    across = float(_bars(text, measures, True)[:, 4].sum())
-    down = float(_bars(text, measures, False)[:, 4].sum())
-    return down > 1.3 * across
-
-
 def text_line_crops(gray: np.ndarray, text: np.ndarray, measures: PageMeasures, most: int = 10
                     ) -> list[np.ndarray]:
     """Up to `most` crops of single text lines, the longest first, each cut to at most
@@ -425,6 +415,11 @@ LineScorer = Callable[[Sequence[np.ndarray]], list[float]]
 UPSIDE_DOWN_MARGIN = 0.08
 # Lines read this well as they stand are upright (upside-down print never scores so).
 SURELY_UPRIGHT = 0.9
+# Text closed top to bottom must cover this much more than closed across for the page
+# to look sideways, and at least this many squares of a character's height (a few
+# lines of text).
+SIDEWAYS_SHAPE = 1.3
+SIDEWAYS_MIN_LINES = 10
 # How many of the page's longest text lines the vote reads (one recogniser batch).
 ORIENTATION_LINES = 8
 
@@ -441,6 +436,20 @@ def is_upside_down(gray: np.ndarray, text: np.ndarray, measures: PageMeasures,
         return False            # read well as it is: no need to read it turned
     flipped = float(np.mean(score_lines([np.ascontiguousarray(c[::-1, ::-1]) for c in crops])))
     return flipped > upright + UPSIDE_DOWN_MARGIN
+
+
+def is_sideways(ink: np.ndarray, measures: PageMeasures) -> bool:
+    """True when the page's text lines run top to bottom (a page fed sideways), by the
+    shape of its text, when there is enough of it to go by: a few specks on a faint
+    page are no evidence. Characters of a line stand closer together than lines do, so
+    closing the text along the line direction joins each line into one long bar, and
+    along the other direction it joins little: compare the area of the bars either way.
+    (The recogniser is no judge here: it reads Chinese turned a quarter with as much
+    confidence as upright.)"""
+    text = text_only(ink, measures)
+    across = float(_bars(text, measures, True)[:, 4].sum())
+    down = float(_bars(text, measures, False)[:, 4].sum())
+    return down > SIDEWAYS_SHAPE * across and down >= SIDEWAYS_MIN_LINES * (measures.text_px * HALF) ** 2
 
 
 def turn(image: np.ndarray, degrees: int) -> np.ndarray:
@@ -508,7 +517,7 @@ def clean_page(page: Page, score_lines: Optional[LineScorer] = None) -> CleanPag
     speck_count = int(cv2.connectedComponents(specks, connectivity=8)[0] - 1)
     wipe(gray, ink, specks)
     turned = 0
-    if text_axis_is_vertical(text_only(ink, measures), measures):
+    if is_sideways(ink, measures):
         # Sideways: turn a quarter; which quarter is settled by the upside-down check.
         turned = 90
         gray, ink = turn(gray, 90), turn(ink, 90)
