@@ -396,17 +396,30 @@ def text_line_crops(gray: np.ndarray, text: np.ndarray, measures: PageMeasures, 
     """Up to `most` crops of single text lines, the longest first, each cut to at most
     ~10 characters: what a recogniser tells upright from upside down on."""
     bars = _bars(text, measures, True)
-    bars = bars[np.argsort(-bars[:, 2])][:most]
+    bars = bars[np.argsort(-bars[:, 2])]
     H, W = gray.shape
+    sample = gray[::4, ::4]
+    paper, print_level = float(np.median(sample)), float(np.percentile(sample, 0.5))
+    # Print is about as dark as the page's darkest print; a bar of paper grain or
+    # bleed-through (the empty half of a continued page) is not, and reads as nothing
+    # either way up.
+    darkest = paper - PRINT_DARKNESS * (paper - print_level)
     crops = []
     for x, y, w, h, _a in bars:
         x, y, w, h = (int(v / HALF) for v in (x, y, w, h))
         w = min(w, int(10 * measures.text_px))
         pad = max(2, h // 4)
-        crops.append(gray[max(0, y - pad):min(H, y + h + pad), max(0, x - pad):min(W, x + w + pad)])
+        crop = gray[max(0, y - pad):min(H, y + h + pad), max(0, x - pad):min(W, x + w + pad)]
+        if crop.size and float(np.percentile(crop, 2)) <= darkest:
+            crops.append(crop)
+            if len(crops) == most:
+                break
     return crops
 
 
+# A line crop holds print when its darkest pixels are at least this share of the way
+# from the paper to the page's darkest print.
+PRINT_DARKNESS = 0.6
 # Recogniser confidences of line crops, given by the caller (the pipeline passes the
 # OCR stage's recogniser): preprocess itself has no model.
 LineScorer = Callable[[Sequence[np.ndarray]], list[float]]
