@@ -65,7 +65,7 @@ def build(url: str, n_flags: int, reviewers: int, per_document: int = 20) -> Non
         s.execute(insert(BatchItem), [{'batch_id': batch.id, 'document_id': d + 1, 'path': f'/scans/doc-{d:05d}.pdf',
                                        'added_at': now} for d in range(n_docs)])
         s.execute(insert(FormRow), [{'id': d + 1, 'document_id': d + 1, 'form_index': 0, 'pages': [1],
-                                     'year': '2024', 'project_name': f'项目 {d}'} for d in range(n_docs)])
+                                     'year': '2024', 'name': f'项目 {d}'} for d in range(n_docs)])
         fields, flags, made = [], [], 0
         for d in range(n_docs):
             chosen = rng.sample(PATHS, min(per_document, n_flags - made))

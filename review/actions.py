@@ -73,7 +73,7 @@ def pending_entries(session: Session, field_id: int) -> list[KeyEntry]:
 
 def needs_double_key(session: Session, form_id: int, field: Optional[FieldRow]) -> bool:
     """A money field with open flags, or with a round of entries under way."""
-    if field is None or not is_money(field.path):
+    if field is None or not is_money(field.path, field.form.schema):
         return False
     return bool(open_flags(session, form_id, field.path)) or bool(pending_entries(session, field.id))
 
@@ -154,7 +154,7 @@ def _accept_rule(session: Session, form_row: FormRow, flag: FlagRow, user: User,
             FlagRow.form_id == form_row.id, FlagRow.reason == 'arithmetic',
             FlagRow.detail == flag.detail, FlagRow.status == FlagState.OPEN,
             FlagRow.field != flag.field)):
-        if not is_money(other.field):
+        if not is_money(other.field, form_row.schema):
             resolve(other, Resolution.ACCEPTED, user.id, now)
 
 

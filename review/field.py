@@ -37,11 +37,11 @@ def _position() -> Optional[int]:
     return int(value) if value.isdigit() and len(value) < 9 else None
 
 
-def _long_text(path: str, field: Optional[FieldRow]) -> bool:
-    if labels.is_money(path) or (field is not None and labels.is_number(path)):
+def _long_text(path: str, field: Optional[FieldRow], schema: str) -> bool:
+    if labels.is_money(path, schema) or (field is not None and labels.is_number(path, schema)):
         return False
     value = (field.value or field.extracted_value or '') if field is not None else ''
-    return len(value) > LONG_TEXT or '\n' in value or labels.is_long_text(path)
+    return len(value) > LONG_TEXT or '\n' in value or labels.is_long_text(path, schema)
 
 
 @bp.route('/forms/<int:form_id>/fields/<string:path>', methods=['GET'])
@@ -94,7 +94,7 @@ def show(form_id: int, path: str):
             people_keyed=len({e.user_id for e in entries}),
             senior=is_senior(current_user), history=queries.history(s, form_id, path, field, current_user),
             candidates=[] if double_key else queries.candidates(document, form_row.form_index, field),
-            long_text=_long_text(path, field), held_by=held,
+            long_text=_long_text(path, field, form_row.schema), held_by=held,
             filters=filters, position=position,
             next_url=url_for('queue.item', pos=next_position, **filters.args()) if next_position is not None else None,
             prev_url=url_for('queue.item', pos=position - 1, **filters.args()) if position else None,

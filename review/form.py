@@ -6,11 +6,13 @@ or two rows merged: review.structure; a page moved to another form of the docume
 marked as not a form: review.regroup)."""
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from review import queries, regroup, structure
+from review import labels, queries, regroup, structure
 from review.actions import ActionError
 from review.access import login_required, visible_form_or_404
 from review.field import box_of
@@ -19,6 +21,8 @@ from store.models import Document, FormRow, User
 from store.results import current_document
 
 bp = Blueprint('form', __name__)
+# A row block's name as a request may give it (checked against the form's kind later).
+BLOCK_RE = re.compile(r'^[a-z_]{1,40}$')
 
 
 @bp.route('/forms/<int:form_id>')
@@ -48,12 +52,12 @@ def show(form_id: int):
         edits = [{'at': e.at, 'who': e.user.name, 'action': e.action, 'block': e.block,
                   'row': e.row_index if e.block == structure.PAGES else e.row_index + 1,
                   'summary': _summary(e)} for e in structure.edits(s, form_id)]
-        siblings = s.execute(select(FormRow.id, FormRow.form_index, FormRow.project_name)
+        siblings = s.execute(select(FormRow.id, FormRow.form_index, FormRow.name)
                              .where(FormRow.document_id == document.id).order_by(FormRow.form_index)).all()
         loose = [{'number': p.number, 'url': url_for('images.page_image', page_id=p.id)}
                  for p in regroup.pages_not_in_a_form(s, document)]
         return render_template('form.html', form_row=form_row, document=document, form=form,
-                               edits=edits, columns=structure.COLUMNS, siblings=siblings, loose_pages=loose,
+                               edits=edits, columns=structure.columns_of(form_row), template=labels.template(form_row.schema), siblings=siblings, loose_pages=loose,
                                fields=view.fields, flagged=view.flagged, corrected=view.corrected,
                                pages=pages, block_flags=block_flags,
                                open_count=sum(len(v) for v in view.flagged.values()),
@@ -80,14 +84,14 @@ def repair(form_id: int):
     """Add a row (values typed off the page) or delete one, in funds or indicators."""
     block, action = request.form.get('block', ''), request.form.get('action', '')
     index = request.form.get('index', '')
-    if block not in structure.COLUMNS or action not in ('add', 'delete') or not index.isdigit() or len(index) > 3:
+    if not BLOCK_RE.match(block) or action not in ('add', 'delete') or not index.isdigit() or len(index) > 3:
         abort(400)
     try:
         with store().session(write=True) as s:
             form_row = visible_form_or_404(s, current_user, form_id)
             user = s.get(User, current_user.id)
             if action == 'add':
-                values = {k: request.form.get(f'value-{k}') for k in structure.COLUMNS[block]}
+                values = {k: request.form.get(f'value-{k}') for k in structure.columns_of(form_row).get(block, ())}
                 result = structure.add_row(s, user, form_row, block, int(index), values)
             else:
                 result = structure.delete_row(s, user, form_row, block, int(index))
@@ -101,7 +105,7 @@ def repair(form_id: int):
 
 def _block_and_index(source) -> tuple[str, int]:
     block, index = source.get('block', ''), source.get('index', '')
-    if block not in structure.COLUMNS or not index.isdigit() or len(index) > 3:
+    if not BLOCK_RE.match(block) or not index.isdigit() or len(index) > 3:
         abort(400)
     return block, int(index)
 
@@ -130,7 +134,7 @@ def _row_repair(form_id: int, kind: str):
             with store().session(write=True) as s:
                 form_row = visible_form_or_404(s, current_user, form_id)
                 user = s.get(User, current_user.id)
-                columns = structure.COLUMNS[block]
+                columns = structure.columns_of(form_row).get(block, ())
                 if kind == 'split':
                     result = structure.split_row(
                         s, user, form_row, block, index,
@@ -172,7 +176,7 @@ def _row_repair(form_id: int, kind: str):
                     boxes.setdefault(f.page, []).append({'path': path, 'box': box})
         pages = [{'row': view.pages[n], 'boxes': boxes.get(n, [])} for n in form_row.pages if n in view.pages]
         return render_template('row_repair.html', kind=kind, form_row=form_row, document=document,
-                               block=block, index=index, columns=structure.COLUMNS[block], shown=shown,
+                               block=block, index=index, columns=structure.columns_of(form_row)[block], shown=shown,
                                pages=sorted(pages, key=lambda p: -len(p['boxes'])))
 
 

@@ -1,58 +1,96 @@
 """The printed header of each field path, for people (`funds.0.executed` ->
-'年度资金总额 · 全年执行数')."""
+'年度资金总额 · 全年执行数'), and what kind of value a path holds (money, number, long
+text): all read off the form kind's template (models.template), so a new kind needs
+nothing here."""
 from __future__ import annotations
 
 import re
+from typing import Optional
 
-from models.document import FUND_ITEMS
+from models.template import FormTemplate, template_for
 
-HEADERS = {
-    'title': '标题', 'year': '年度', 'project_name': '项目名称', 'department': '主管部门',
-    'implementing_unit': '实施单位', 'item': '资金项目', 'initial_budget': '年初预算数',
-    'annual_budget': '全年预算数', 'executed': '全年执行数', 'weight': '分值',
-    'execution_rate': '执行率', 'score': '得分', 'expected': '预期目标',
-    'actual': '实际完成值', 'level1': '一级指标', 'level2': '二级指标', 'level3': '三级指标',
-    'target': '年度指标值', 'deviation_note': '偏差原因分析及改进措施',
-    'funds': '资金表', 'indicators': '绩效指标表', 'total': '总分', 'goals': '年度总体目标',
-}
-# Money in 万元: a flagged value here needs two people who agree (double-keying).
-MONEY_KEYS = ('initial_budget', 'annual_budget', 'executed')
-_MONEY = re.compile(r'^funds\.\d+\.(' + '|'.join(MONEY_KEYS) + r')$')
 # What a field path may look like in a URL: checked before any lookup.
-PATH_RE = re.compile(r'^[a-z_]{1,40}(\.\d{1,4})?(\.[a-z_]{1,40})?$')
+PATH_RE = re.compile(r'^[a-z_][a-z0-9_]{0,39}(\.\d{1,4})?(\.[a-z_][a-z0-9_]{0,39})?$')
 
 
-_NUMBER = re.compile(r'^(funds\.\d+\.(initial_budget|annual_budget|executed|weight|execution_rate|score)'
-                     r'|indicators\.\d+\.(weight|score)|total\.(weight|score))$')
-# Free text that runs long (a 222-character 实际完成情况): edited in a multi-line box.
-_LONG_TEXT = re.compile(r'^(goals\.(expected|actual)|indicators\.\d+\.deviation_note)$')
+def template(schema: Optional[str] = None) -> FormTemplate:
+    """The kind's template; the project form's for a kind no longer registered."""
+    try:
+        return template_for(schema)
+    except KeyError:
+        return template_for(None)
 
 
-def is_money(path: str) -> bool:
-    return bool(_MONEY.match(path))
+def columns(schema: Optional[str] = None) -> dict[str, tuple[str, ...]]:
+    """The row blocks of a kind and their columns: {'funds': ('item', …), 'indicators': …}."""
+    t = template(schema)
+    out = {}
+    if t.rows:
+        out[t.rows.key] = (t.rows.item_key,) + tuple(c.key for c in t.rows.columns)
+    if t.table:
+        out[t.table.key] = tuple(c.key for c in t.table.columns)
+    return out
 
 
-def is_number(path: str) -> bool:
-    return bool(_NUMBER.match(path))
+def is_money(path: str, schema: Optional[str] = None) -> bool:
+    """Money (万元): a flagged value here needs two people who agree (double-keying)."""
+    column = template(schema).column(path)
+    return column is not None and column.kind == 'money'
 
 
-def is_long_text(path: str) -> bool:
-    return bool(_LONG_TEXT.match(path))
+def is_number(path: str, schema: Optional[str] = None) -> bool:
+    column = template(schema).column(path)
+    return column is not None and column.numeric
 
 
-def label(path: str) -> str:
+def is_long_text(path: str, schema: Optional[str] = None) -> bool:
+    """Free text that runs long (a 222-character 实际完成情况): edited in a multi-line
+    box. The pair block's texts and a table's optional text column (偏差原因…)."""
+    t = template(schema)
+    column = t.column(path)
+    if column is None or column.numeric:
+        return False
+    block = path.split('.')[0]
+    return (t.pair is not None and block == t.pair.key) or (column.optional and t.table is not None
+                                                             and block == t.table.key)
+
+
+def block_name(block: str, schema: Optional[str] = None) -> str:
+    t = template(schema)
+    names = {}
+    if t.rows:
+        names[t.rows.key] = t.rows.labels[0]
+    if t.pair:
+        names[t.pair.key] = t.pair.label
+    if t.table:
+        names[t.table.key] = t.table.label
+    if t.total:
+        names[t.total.key] = t.total.label
+    return names.get(block, block)
+
+
+def label(path: str, schema: Optional[str] = None) -> str:
+    t = template(schema)
     parts = path.split('.')
-    if parts[0] == 'funds' and len(parts) == 3 and parts[1].isdigit():
+    for h in t.header:
+        if path == h.key:
+            return h.label
+    if path in ('title', 'year'):
+        return {'title': '标题', 'year': '年度'}[path]
+    column = t.column(path)
+    head = column.label if column else None
+    if t.rows and parts[0] == t.rows.key and len(parts) == 3 and parts[1].isdigit():
         i = int(parts[1])
-        item = FUND_ITEMS[i] if i < len(FUND_ITEMS) else f'资金第{i + 1}行'
-        return f'{item} · {HEADERS.get(parts[2], parts[2])}'
-    if parts[0] == 'indicators' and len(parts) == 3 and parts[1].isdigit():
-        return f'指标第{int(parts[1]) + 1}行 · {HEADERS.get(parts[2], parts[2])}'
-    if parts[0] == 'goals' and len(parts) == 2:
-        return f'年度总体目标 · {"预期目标" if parts[1] == "expected" else "实际完成情况"}'
-    if parts[0] == 'total' and len(parts) == 2:
-        return f'总分 · {HEADERS.get(parts[1], parts[1])}'
-    return HEADERS.get(path, path)
+        only = t.rows.sequences[0] if len(t.rows.sequences) == 1 else []
+        item = only[i] if i < len(only) else f'第{i + 1}行'
+        return f'{item} · {head or ("资金项目" if parts[2] == t.rows.item_key else parts[2])}'
+    if t.table and parts[0] == t.table.key and len(parts) == 3 and parts[1].isdigit():
+        return f'{t.table.label}第{int(parts[1]) + 1}行 · {head or parts[2]}'
+    if len(parts) == 2 and head:
+        return f'{block_name(parts[0], schema)} · {head}'
+    if len(parts) == 1:
+        return block_name(path, schema)
+    return path
 
 
 REASON_TEXT = {

@@ -74,7 +74,8 @@ class Item:
     document_id: int = 0
     file_name: str = ''
     form_index: int = 0
-    project_name: Optional[str] = None
+    name: Optional[str] = None
+    schema: Optional[str] = None
     value: Optional[str] = None
     confidence: Optional[float] = None
     state: str = ''               # '', 'keyed by 1', 'disputed'
@@ -246,7 +247,7 @@ def page(session: Session, user: User, filters: Filters, offset: int = 0,
             flags.setdefault((form_id, path), []).append(FlagBrief(reason, detail, value))
     # Columns only: a Document row carries the whole result JSON.
     forms = {r.id: r for r in session.execute(
-        select(FormRow.id, FormRow.form_index, FormRow.project_name, Document.id.label('document_id'),
+        select(FormRow.id, FormRow.form_index, FormRow.name, FormRow.schema, Document.id.label('document_id'),
                Document.file_name).join(Document, Document.id == FormRow.document_id)
         .where(FormRow.id.in_(form_ids)))}
     values = {(r.form_id, r.path): r for r in session.execute(
@@ -256,7 +257,7 @@ def page(session: Session, user: User, filters: Filters, offset: int = 0,
         item.flags = flags.get((item.form_id, item.path), [])
         form = forms[item.form_id]
         item.document_id, item.file_name = form.document_id, form.file_name
-        item.form_index, item.project_name = form.form_index, form.project_name
+        item.form_index, item.name, item.schema = form.form_index, form.name, form.schema
         field_row = values.get((item.form_id, item.path))
         item.value = field_row.value if field_row else (item.flags[0].value if item.flags else None)
         item.confidence = field_row.confidence if field_row else None

@@ -39,7 +39,7 @@ from review.revalidate import Outcome, resolve, revalidate, reviewed_paths
 from review.structure import MOVE, NOT_A_FORM, PAGES
 from store.models import (Acceptance, Claim, Correction, Document as DocumentRow, FieldRow, FlagRow,
                           FlagState, FormRow, PageRow, Resolution, RowEdit, User, utcnow)
-from store.results import READING_REASONS
+from store.results import READING_REASONS, form_name
 
 
 # ------------------------------------------------------------------ reading forms again
@@ -253,8 +253,7 @@ def _store_form(session: Session, form_row: FormRow, form: Form, reusable: dict[
     before (page, box, reading) keeps its row (corrections, entries), its flags and
     acceptance, under the new path; the others are new rows as read."""
     form_row.pages = list(form.pages)
-    form_row.year, form_row.project_name = form.year, form.project_name
-    form_row.department, form_row.implementing_unit = form.department, form.implementing_unit
+    form_row.year, form_row.schema, form_row.name = form.year, form.schema_id, form_name(form)
     taken, new = [], []
     for position, path in enumerate(form.field_paths()):
         value = _as_text(form.get(path))

@@ -24,14 +24,18 @@ from sqlalchemy.orm import Session
 
 from models import Document
 from extractor.layout import join_lines
-from models.document import FUND_VALUE_KEYS, INDICATOR_KEYS
+from review import labels
 from review.actions import ActionError, Result, _describe, normalise
 from review.revalidate import resolve, revalidate
 from store.models import (Acceptance, Claim, Document as DocumentRow, FieldRow, FlagRow,
                                   FlagState, FormRow, Resolution, RowEdit, User, utcnow)
 from store.results import correct_field
 
-COLUMNS = {'funds': ('item',) + tuple(FUND_VALUE_KEYS), 'indicators': tuple(INDICATOR_KEYS)}
+
+
+def columns_of(form_row: FormRow) -> dict[str, tuple[str, ...]]:
+    """The form's row blocks and their columns, from its kind's template."""
+    return labels.columns(form_row.schema)
 MAX_ROWS = 60
 MAX_VALUE = 2000
 SPLIT, MERGE = 'split', 'merge'       # RowEdit.action, besides add and delete
@@ -101,7 +105,7 @@ def _positions(session: Session, form_row: FormRow) -> None:
 
 
 def _check(form_row: FormRow, session: Session, block: str) -> list:
-    if block not in COLUMNS:
+    if block not in columns_of(form_row):
         raise ActionError(f'unknown table {block!r}')
     document = session.get(DocumentRow, form_row.document_id)
     if not document.result:
@@ -109,8 +113,8 @@ def _check(form_row: FormRow, session: Session, block: str) -> list:
     return document.result['forms'][form_row.form_index].get(block) or []
 
 
-def _typed(block: str, values: dict) -> dict:
-    return {k: normalise((values.get(k) or '')[:MAX_VALUE]) for k in COLUMNS[block]}
+def _typed(form_row: FormRow, block: str, values: dict) -> dict:
+    return {k: normalise((values.get(k) or '')[:MAX_VALUE]) for k in columns_of(form_row)[block]}
 
 
 def _insert(session: Session, user: User, form_row: FormRow, block: str, index: int, typed: dict) -> None:
@@ -118,10 +122,10 @@ def _insert(session: Session, user: User, form_row: FormRow, block: str, index: 
     _renumber(session, form_row, block, index, +1)
 
     def insert(form):
-        form[block].insert(index, {k: None for k in COLUMNS[block]})
+        form[block].insert(index, {k: None for k in columns_of(form_row)[block]})
         _shift_sources(form, block, index, +1)
     _change_result(session, form_row, insert)
-    for key in COLUMNS[block]:
+    for key in columns_of(form_row)[block]:
         field = FieldRow(form_id=form_row.id, path=f'{block}.{index}.{key}', position=0, value=None,
                          extracted_value=None)
         session.add(field)
@@ -173,7 +177,7 @@ def _set_row(session: Session, user: User, form_row: FormRow, block: str, index:
     fields = {f.path.rsplit('.', 1)[1]: f for f in session.scalars(select(FieldRow).where(
         FieldRow.form_id == form_row.id, FieldRow.path.like(f'{block}.{index}.%')))}
     before = {}
-    for key in COLUMNS[block]:
+    for key in columns_of(form_row)[block]:
         field = fields.get(key)
         if field is None:
             field = FieldRow(form_id=form_row.id, path=f'{block}.{index}.{key}', position=0, value=None,
@@ -206,7 +210,7 @@ def add_row(session: Session, user: User, form_row: FormRow, block: str, index: 
     rows = _check(form_row, session, block)
     if not 0 <= index <= len(rows) or len(rows) >= MAX_ROWS:
         raise ActionError('no such place in the table')
-    typed = _typed(block, values)
+    typed = _typed(form_row, block, values)
     if not any(typed.values()):
         raise ActionError('type the values of the row first')
     now = utcnow()
@@ -233,7 +237,7 @@ def split_row(session: Session, user: User, form_row: FormRow, block: str, index
     rows = _check(form_row, session, block)
     if not 0 <= index < len(rows) or len(rows) >= MAX_ROWS:
         raise ActionError('no such row')
-    top_t, bottom_t = _typed(block, top), _typed(block, bottom)
+    top_t, bottom_t = _typed(form_row, block, top), _typed(form_row, block, bottom)
     if not any(top_t.values()) or not any(bottom_t.values()):
         raise ActionError('type the values of both rows')
     now = utcnow()
@@ -251,7 +255,7 @@ def merge_rows(session: Session, user: User, form_row: FormRow, block: str, inde
     rows = _check(form_row, session, block)
     if not 0 <= index < len(rows) - 1:
         raise ActionError('no such pair of rows')
-    typed = _typed(block, merged)
+    typed = _typed(form_row, block, merged)
     if not any(typed.values()):
         raise ActionError('type the values of the merged row')
     now = utcnow()
@@ -270,7 +274,7 @@ def _widen_sources(session: Session, form_row: FormRow, block: str, index: int) 
         FieldRow.form_id == form_row.id, FieldRow.path.like(f'{block}.{index}.%')
         | FieldRow.path.like(f'{block}.{index + 1}.%')))}
     boxes = {}
-    for key in COLUMNS[block]:
+    for key in columns_of(form_row)[block]:
         upper, lower = fields.get(f'{block}.{index}.{key}'), fields.get(f'{block}.{index + 1}.{key}')
         if upper is None:
             continue
@@ -304,7 +308,7 @@ def split_suggestion(session: Session, form_row: FormRow, block: str, index: int
     current = {f.path.rsplit('.', 1)[1]: f.value for f in session.scalars(select(FieldRow).where(
         FieldRow.form_id == form_row.id, FieldRow.path.like(f'{block}.{index}.%')))}
     top, bottom = {}, {}
-    for key in COLUMNS[block]:
+    for key in columns_of(form_row)[block]:
         value = current.get(key, row.get(key))
         lines = [str(x) for x in ((sources.get(f'{block}.{index}.{key}') or {}).get('lines') or []) if str(x).strip()]
         extracted = join_lines(lines)
@@ -323,9 +327,9 @@ def merge_suggestion(session: Session, form_row: FormRow, block: str, index: int
     current = {f.path: f.value for f in session.scalars(select(FieldRow).where(
         FieldRow.form_id == form_row.id, FieldRow.path.like(f'{block}.{index}.%')
         | FieldRow.path.like(f'{block}.{index + 1}.%')))}
-    upper = {k: current.get(f'{block}.{index}.{k}', rows[index].get(k)) for k in COLUMNS[block]}
-    lower = {k: current.get(f'{block}.{index + 1}.{k}', rows[index + 1].get(k)) for k in COLUMNS[block]}
-    joined = {k: join_lines([v for v in (upper[k], lower[k]) if v]) for k in COLUMNS[block]}
+    upper = {k: current.get(f'{block}.{index}.{k}', rows[index].get(k)) for k in columns_of(form_row)[block]}
+    lower = {k: current.get(f'{block}.{index + 1}.{k}', rows[index + 1].get(k)) for k in columns_of(form_row)[block]}
+    joined = {k: join_lines([v for v in (upper[k], lower[k]) if v]) for k in columns_of(form_row)[block]}
     return upper, lower, joined
 
 
@@ -334,7 +338,7 @@ def row_values(session: Session, form_row: FormRow, block: str) -> list[dict]:
     rows = _check(form_row, session, block)
     current = {f.path: f.value for f in session.scalars(select(FieldRow).where(
         FieldRow.form_id == form_row.id, FieldRow.path.like(f'{block}.%')))}
-    return [{k: current.get(f'{block}.{i}.{k}', row.get(k)) for k in COLUMNS[block]} for i, row in enumerate(rows)]
+    return [{k: current.get(f'{block}.{i}.{k}', row.get(k)) for k in columns_of(form_row)[block]} for i, row in enumerate(rows)]
 
 
 def edits(session: Session, form_id: int) -> list[RowEdit]:

@@ -162,9 +162,11 @@ class FormRow(Base):
     form_index: Mapped[int] = mapped_column(Integer)              # 0-based, as in the contract
     pages: Mapped[list] = mapped_column(JSON, default=list)
     year: Mapped[Optional[str]] = mapped_column(String(20))
-    project_name: Mapped[Optional[str]] = mapped_column(Text)
-    department: Mapped[Optional[str]] = mapped_column(Text)
-    implementing_unit: Mapped[Optional[str]] = mapped_column(Text)
+    # The form's kind (models.template) and the value of its first header field
+    # (项目名称, 部门（单位）名称 …): what lists of forms show.
+    schema: Mapped[str] = mapped_column(String(60), default='perf-self-eval/1',
+                                        server_default='perf-self-eval/1')
+    name: Mapped[Optional[str]] = mapped_column(Text)
     document: Mapped[Document] = relationship(back_populates='forms')
     fields: Mapped[list['FieldRow']] = relationship(back_populates='form', order_by='FieldRow.position')
 
@@ -218,7 +220,8 @@ class FlagRow(Base):
                       Index('ix_flags_form_id_field', 'form_id', 'field'),
                       # The review queue: open flags in queue order, and its count.
                       Index('ix_flags_queue', 'status', 'rank', 'confidence', 'document_id', 'position'),
-                      Index('ix_flags_open_items', 'status', 'document_id', 'form_id', 'field'))
+                      Index('ix_flags_open_items', 'status', 'document_id', 'form_id', 'field'),
+                      Index('ix_flags_open_reason', 'status', 'reason', 'document_id', 'form_id', 'field'))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey('documents.id', ondelete='CASCADE'), index=True)
     position: Mapped[int] = mapped_column(Integer)               # index in the document's review list

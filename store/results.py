@@ -20,6 +20,12 @@ def _as_text(value) -> Optional[str]:
     return value if value is None or isinstance(value, str) else str(value)
 
 
+def form_name(form) -> Optional[str]:
+    """The value of the form's first header field (项目名称 of a project form)."""
+    keys = form.template.header_keys
+    return _as_text(form.get(keys[0])) if keys else None
+
+
 def replace_results(session: Session, row: DocumentRow, document: Document) -> None:
     """Store `document` as the row's forms, fields and flags, replacing whatever an
     earlier assembly of the same document left (a redelivered task assembles again)."""
@@ -29,8 +35,7 @@ def replace_results(session: Session, row: DocumentRow, document: Document) -> N
     form_ids = []
     for index, form in enumerate(document.forms):
         form_row = FormRow(document_id=row.id, form_index=index, pages=list(form.pages),
-                           year=form.year, project_name=form.project_name,
-                           department=form.department, implementing_unit=form.implementing_unit)
+                           year=form.year, schema=form.schema_id, name=form_name(form))
         session.add(form_row)
         session.flush()
         form_ids.append(form_row.id)

@@ -62,7 +62,10 @@ def test_extract_survives_every_hostile_input(corpus, tmp_path):
     # The good scans are extracted, one of them under a name that is not UTF-8.
     for item in (i for i in items if i.good):
         stem = os.path.splitext(item.name)[0]
-        with open(os.path.join(os.fsencode(str(out)), stem + b'.json'), 'rb') as fh:
+        # Outputs are named <stem>-<first 8 hex digits of the input's sha256>.json.
+        (name,) = [n for n in os.listdir(os.fsencode(str(out)))
+                   if n.startswith(stem + b'-') and n.endswith(b'.json') and len(n) == len(stem) + 14]
+        with open(os.path.join(os.fsencode(str(out)), name), 'rb') as fh:
             data = json.load(fh)
         assert data['forms'] and data['forms'][0]['project_name'], item.name
     assert not [n for n in os.listdir(out) if n.endswith('.tmp')], 'no half-written JSON left'

@@ -212,7 +212,7 @@ def test_ocr_text_is_shown_as_text(site, login):
                   .values(value=XSS, extracted_value=XSS))
         s.execute(update(FlagRow).where(FlagRow.id == flag.id).values(value=XSS, detail=f'read {XSS}'))
         s.execute(update(FormRow).where(FormRow.id == flag.form_id)
-                  .values(project_name='<img src=x onerror=alert(2)>'))
+                  .values(name='<img src=x onerror=alert(2)>'))
     ana = login('ana')
     for url in (f'/?reason={flag.reason}', f'/forms/{flag.form_id}/fields/{flag.field}', f'/forms/{flag.form_id}'):
         ana.goto(site.url + url)

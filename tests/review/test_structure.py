@@ -10,7 +10,7 @@ import json
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from review import structure
+from review import labels, structure
 from tests.review.helpers import form_id_of, shot
 from store.models import Correction, FieldRow, FlagRow, FlagState, FormRow, RowEdit, User
 
@@ -148,13 +148,13 @@ def test_two_rows_read_as_one_are_split_and_exported(site, login):
     assert len(printed) >= 3
     upper, lower = dict(printed[1]), dict(printed[2])
     # The pipeline read rows 2 and 3 as one row: each cell two lines, joined.
-    joined = {k: ''.join(v for v in (upper[k], lower[k]) if v) or None for k in structure.COLUMNS['funds']}
+    joined = {k: ''.join(v for v in (upper[k], lower[k]) if v) or None for k in labels.columns()['funds']}
     _as(store, 'sen', (structure.merge_rows, form_id, 'funds', 1, joined))
     with store.session(write=True) as s:
         form = s.get(FormRow, form_id)
         result = copy.deepcopy(form.document.result)
         sources = result['forms'][form.form_index]['sources']
-        for k in structure.COLUMNS['funds']:
+        for k in labels.columns()['funds']:
             sources.setdefault(f'funds.1.{k}', {})['lines'] = [v for v in (upper[k], lower[k]) if v]
         form.document.result = result
     assert len(_funds(store, form_id)) == len(printed) - 1
@@ -170,7 +170,7 @@ def test_two_rows_read_as_one_are_split_and_exported(site, login):
     assert ana.locator('#page-view .box').count() >= 1              # the row's cells on the page
     # A cell read as two lines is parted already: the first line above, the rest below;
     # a cell with one line stays above, and ana types the rest off the page.
-    for key in structure.COLUMNS['funds']:
+    for key in labels.columns()['funds']:
         if upper[key] and lower[key] and structure.normalise(joined[key]) == joined[key]:
             assert ana.input_value(f'#row-repair input[name="top-{key}"]') == upper[key]
             assert ana.input_value(f'#row-repair input[name="bottom-{key}"]') == lower[key]
@@ -214,7 +214,7 @@ def test_one_row_read_as_two_is_merged_and_exported(site, login):
     text = printed[at]['level3']
     assert len(text) >= 4
     top = dict(printed[at], level3=text[:len(text) // 2])
-    bottom = {k: None for k in structure.COLUMNS['indicators']}
+    bottom = {k: None for k in labels.columns()['indicators']}
     bottom['level3'] = text[len(text) // 2:]
     _as(store, 'sen', (structure.split_row, form_id, 'indicators', at, top, bottom))
     assert len(_block(store, form_id, 'indicators')) == len(printed) + 1
@@ -228,7 +228,7 @@ def test_one_row_read_as_two_is_merged_and_exported(site, login):
     assert f'Merge 绩效指标 rows {at + 1} and {at + 2}' in ben.inner_text('h1')
     assert ben.locator('#rows-now tr').count() == 3                   # header and the two rows
     # The two rows' cells are joined already: the row as printed.
-    for key in structure.COLUMNS['indicators']:
+    for key in labels.columns()['indicators']:
         assert ben.input_value(f'#row-repair input[name="merged-{key}"]') == (printed[at][key] or '')
     ben.wait_for_load_state('networkidle')
     shot(ben, 'row-merge')
