@@ -32,7 +32,8 @@ from sqlalchemy import select
 
 from extractor.export import write_json
 from models import Document
-from models.document import FUND_VALUE_KEYS, INDICATOR_KEYS
+from models.template import templates
+from workers import columns as cols
 from store.db import Store
 from store.models import Correction, Document as DocumentRow, FieldRow, FormRow, Status
 from store.queries import batch_documents, find_batch
@@ -41,31 +42,11 @@ from store.results import current_document
 FORMATS = ('json', 'csv', 'xlsx', 'pdf')
 
 # ----------------------------------------------------------------- vocabulary
-# Column keys (the contract's names) and the headers the form prints for them.
-HEADERS = {
-    'file': '文件', 'form': '表序号', 'page': '页码', 'pages': '页码',
-    'project_name': '项目名称', 'year': '年度', 'department': '主管部门',
-    'implementing_unit': '实施单位', 'row': '栏目', 'row_index': '序号',
-    'item': '项目资金（万元）', 'initial_budget': '年初预算数', 'annual_budget': '全年预算数',
-    'executed': '全年执行数', 'execution_rate': '执行率',
-    'level1': '一级指标', 'level2': '二级指标', 'level3': '三级指标',
-    'target': '年度指标值', 'actual': '实际完成值', 'expected': '预期目标',
-    'goal_actual': '实际完成情况', 'weight': '分值', 'score': '得分',
-    'deviation_note': '偏差原因分析及改进措施', 'flag_reasons': '待复核', 'sha256': 'SHA-256',
-}
-BLOCK_NAMES = {'funds': '项目资金', 'goals': '年度总体目标', 'indicator': '绩效指标',
-               'total': '总分'}
+# What each form kind shows in the CSV and the workbook comes from its template
+# (workers/columns.py); here only what every export says the same way.
 REASONS = {'low_confidence': '识别把握不足', 'split_number': '数字跨行', 'arithmetic': '计算不符',
-           'missing': '缺失', 'unparsed': '无法识别为数字', 'structure': '表格结构存疑'}
-# The values a spreadsheet should be able to add up.
-NUMERIC_KEYS = {'initial_budget', 'annual_budget', 'executed', 'execution_rate', 'weight', 'score'}
-
-FORM_COLUMNS = ['file', 'form', 'page', 'project_name', 'year', 'department', 'implementing_unit']
-ROW_COLUMNS = ['row', 'row_index', 'item', 'initial_budget', 'annual_budget', 'executed',
-               'execution_rate', 'level1', 'level2', 'level3', 'target', 'actual', 'expected',
-               'goal_actual', 'weight', 'score', 'deviation_note']
-# The CSV's columns, and the keys of `table_rows`.
-COLUMNS = FORM_COLUMNS + ROW_COLUMNS + ['flag_reasons', 'sha256']
+           'missing': '缺失', 'unparsed': '无法识别为数字', 'structure': '表格结构存疑',
+           'page_quality': '页面质量差'}
 
 
 class ExportError(Exception):
@@ -226,8 +207,17 @@ def metadata_headers(keys, taken) -> list[str]:
     return [key if key not in taken else f'{key}（清单）' for key in keys]
 
 
-def _csv_fieldnames(meta_keys) -> list[str]:
-    headers = [HEADERS[k] for k in COLUMNS]
+def _stored_kinds(store: Store, entries: list[Entry]) -> list:
+    """The form kinds (templates) of a batch's stored forms."""
+    ids = [e.document_id for e in entries]
+    with store.session() as session:
+        schemas = session.scalars(select(FormRow.schema).where(FormRow.document_id.in_(ids)).distinct()).all() \
+            if ids else []
+    return cols.kinds_of(schemas)
+
+
+def _csv_fieldnames(columns, meta_keys) -> list[str]:
+    headers = [c.header for c in columns]
     return headers[:1] + metadata_headers(meta_keys, headers) + headers[1:]
 
 
@@ -273,57 +263,89 @@ def _reasons(flags) -> str:
     return ' '.join(sorted({REASONS.get(str(f.reason), str(f.reason)) for f in flags}))
 
 
+def _value(node, key: str):
+    """A block row's (or the pair's, or the total's) value: pydantic or dict alike."""
+    if node is None:
+        return None
+    return node.get(key) if isinstance(node, dict) else getattr(node, key, None)
+
+
+def _header_values(form) -> dict:
+    t = form.template
+    values = {'name': form.get(t.header[0].key) if t.header else None, 'year': form.year}
+    values.update({f'h:{h.label}': form.get(h.key) for h in t.header[1:]})
+    return values
+
+
 def table_rows(document: Document, file_name: str) -> Iterator[dict]:
-    """One dict (keys: COLUMNS) per funds row, goals, indicator and 总分 of every form
-    in the document; `row` is funds / goals / indicator / total, `row_index` 0-based."""
+    """One dict per row of every block of every form in the document (a rows-block row,
+    the pair, a table row, the total), keyed as workers.columns says; `row` is the
+    block's key, `row_index` 0-based."""
     flags = _open_flags(document)
     for index, form in enumerate(document.forms):
-        common = {'file': file_name, 'form': index, 'project_name': form.project_name,
-                  'year': form.year, 'department': form.department,
-                  'implementing_unit': form.implementing_unit, 'sha256': document.source.sha256,
-                  'metadata': document.source.metadata or {}}
-        rows = [('funds', i, f'funds.{i}', f.model_dump(), ('item',) + FUND_VALUE_KEYS)
-                for i, f in enumerate(form.funds)]
-        rows.append(('goals', 0, 'goals', {'expected': form.goals.expected,
-                                           'goal_actual': form.goals.actual}, ('expected', 'goal_actual')))
-        rows += [('indicator', i, f'indicators.{i}', ind.model_dump(), INDICATOR_KEYS)
-                 for i, ind in enumerate(form.indicators)]
-        total = form.total.model_dump() if form.total else {'weight': None, 'score': None}
-        rows.append(('total', 0, 'total', total, ('weight', 'score')))
-        for kind, i, prefix, values, keys in rows:
-            source_keys = {'expected': 'expected', 'goal_actual': 'actual'}
-            on_row = [f for (form_index, path), fs in flags.items() if form_index == index
-                      and (path == prefix or path.startswith(prefix + '.')) for f in fs]
-            row = dict(common, page=_row_page(form, prefix, [source_keys.get(k, k) for k in keys]),
-                       row=kind, row_index=i, flag_reasons=_reasons(on_row))
-            row.update({k: values.get(k) for k in keys})
-            yield row
+        common = dict(_header_values(form), file=file_name, form=index, sha256=document.source.sha256,
+                      metadata=document.source.metadata or {})
+        for block in cols.blocks(form.template):
+            node = getattr(form, block.key, None)
+            if block.rows == 'list':
+                items = [(i, f'{block.key}.{i}', row) for i, row in enumerate(node or [])]
+            else:
+                items = [(0, block.key, node)]
+            for i, prefix, row in items:
+                on_row = [f for (form_index, path), fs in flags.items() if form_index == index
+                          and (path == prefix or path.startswith(prefix + '.')) for f in fs]
+                out = dict(common, page=_row_page(form, prefix, block.fields), row=block.key, row_index=i,
+                           flag_reasons=_reasons(on_row), block=block.name)
+                out.update({c.key: _value(row, f) for c, f in zip(block.columns, block.fields)})
+                yield out
 
 
-def csv_record(row: dict, meta_keys=()) -> dict:
+def csv_record(row: dict, columns, meta_keys=()) -> dict:
     """A row as the CSV shows it (Chinese headers, 1-based 序号, block names), with the
     document's metadata under the `meta_keys` columns."""
-    shown = dict(row, row=BLOCK_NAMES.get(row['row'], row['row']),
-                 form=row['form'] + 1, row_index=row['row_index'] + 1)
-    record = {HEADERS[k]: guard_csv(shown.get(k)) for k in COLUMNS}
+    shown = dict(row, row=row.get('block', row['row']), form=row['form'] + 1, row_index=row['row_index'] + 1)
+    record = {c.header: guard_csv(shown.get(c.key)) for c in columns}
     metadata = row.get('metadata') or {}
-    for key, header in zip(meta_keys, metadata_headers(meta_keys, [HEADERS[k] for k in COLUMNS])):
+    for key, header in zip(meta_keys, metadata_headers(meta_keys, [c.header for c in columns])):
         record[header] = guard_csv(metadata.get(key))
     return record
 
 
+def _field_keys() -> tuple[dict, dict]:
+    """Header -> field key, and block name -> block key, over every registered kind
+    (the kind registered first wins a label two kinds print)."""
+    keys: dict[str, str] = {c.header: c.key for c in (cols.FILE, cols.FORM, cols.PAGE, cols.YEAR, cols.ROW,
+                                                       cols.ROW_INDEX, cols.FLAG_REASONS, cols.SHA256)}
+    names: dict[str, str] = {}
+    for t in templates():
+        if t.header:
+            keys.setdefault(t.header[0].label, t.header[0].key)
+        for h in t.header[1:]:
+            keys.setdefault(h.label, h.key)
+        for block in cols.blocks(t):
+            names.setdefault(block.name, block.key)
+            for column, field_key in zip(block.columns, block.fields):
+                keys.setdefault(column.header, field_key)
+    return keys, names
+
+
 def read_csv(path: str) -> list[dict]:
-    """The rows of an exported CSV keyed back by COLUMNS (`row` as funds / goals /
-    indicator / total, 0-based `form` and `row_index` as text, values as they were
-    before the formula guard): how tests and scripts read the file a person opens in a
-    spreadsheet."""
-    kinds = {name: kind for kind, name in BLOCK_NAMES.items()}
+    """The rows of an exported CSV keyed back by the contract's field names (`row` as
+    the block's key: funds / goals / indicators / total; 0-based `form` and
+    `row_index` as text; values as they were before the formula guard): how tests and
+    scripts read the file a person opens in a spreadsheet."""
+    keys, names = _field_keys()
     with open(path, encoding='utf-8-sig', newline='') as fh:
         records = list(csv.DictReader(fh))
     out = []
     for record in records:
-        row = {k: unguard_csv(record[HEADERS[k]]) for k in COLUMNS}
-        row['row'] = kinds.get(row['row'], row['row'])
+        row: dict = {}
+        for header, text in record.items():
+            key = keys.get(header, 'name' if header == '名称' else header)
+            value = unguard_csv(text)
+            if value or key not in row:
+                row[key] = value
+        row['row'] = names.get(row.get('row'), row.get('row'))
         row['form'] = str(int(row['form']) - 1)
         row['row_index'] = str(int(row['row_index']) - 1)
         out.append(row)
@@ -335,69 +357,54 @@ def export_csv(store: Store, batch_name: str, out_dir: str) -> list[str]:
     os.makedirs(out_dir, exist_ok=True)
     target = os.path.join(out_dir, f'{_safe_name(batch_name)}.csv')
     meta_keys = _stored_metadata_keys(store, entries)
+    columns = cols.csv_columns(_stored_kinds(store, entries))
     with open(target + '.tmp', 'w', encoding='utf-8-sig', newline='') as fh:
-        writer = csv.DictWriter(fh, fieldnames=_csv_fieldnames(meta_keys))
+        writer = csv.DictWriter(fh, fieldnames=_csv_fieldnames(columns, meta_keys))
         writer.writeheader()
         for loaded in _documents(store, entries):
             if loaded.document is not None:
                 for row in table_rows(loaded.document, loaded.entry.file_name):
-                    writer.writerow(csv_record(row, meta_keys))
+                    writer.writerow(csv_record(row, columns, meta_keys))
     os.replace(target + '.tmp', target)
     return [target]
 
 
 # ------------------------------------------------------------------- xlsx
 
-# Sheets and their columns (keys into HEADERS, or (key, header) where the form prints
-# another word). Every block sheet starts with the form's file, number and name.
-FORM_KEY = ['file', 'form', 'project_name']
-SHEETS = {
-    '汇总': ['file', 'form', 'pages', 'project_name', 'department', 'implementing_unit', 'year',
-           ('total_score', '总分'), ('open', '待复核'), ('status', '状态'), ('error', '说明'),
-           'sha256'],
-    '基本信息': FORM_KEY[:2] + ['project_name', 'department', 'implementing_unit', 'year', 'pages'],
-    '项目资金': FORM_KEY + ['item', 'initial_budget', 'annual_budget', 'executed', 'weight',
-                        'execution_rate', 'score'],
-    '年度总体目标': FORM_KEY + ['expected', 'goal_actual'],
-    '绩效指标': FORM_KEY + ['level1', 'level2', 'level3', 'target', 'actual', 'weight', 'score',
-                        'deviation_note'],
-    '总分': FORM_KEY + ['weight', 'score'],
-    '待复核': FORM_KEY + [('field', '栏目'), ('value', '当前值'), ('reason', '原因'),
-                       ('detail', '说明'), 'page'],
-    '更正记录': FORM_KEY + [('field', '栏目'), ('old', '原值'), ('new', '新值'),
-                        ('user', '更正人'), ('at', '时间 (UTC)')],
-}
-WIDE = {'project_name': 30, 'expected': 60, 'goal_actual': 60, 'deviation_note': 40,
-        'detail': 50, 'error': 40, 'level3': 24, 'target': 16, 'actual': 16, 'old': 24,
-        'new': 24, 'file': 24, 'department': 24, 'implementing_unit': 24, 'sha256': 20}
-WRAP = {'expected', 'goal_actual', 'deviation_note', 'detail'}
-COUNT_KEYS = {'form', 'page', 'open', 'total_score'}      # numbers too
+# Columns of the sheets every workbook has (the blocks' sheets come from the kinds).
+COUNT = dict(numeric=True)
+SUMMARY_TAIL = (cols.YEAR, cols.Column('total_score', '总分', **COUNT), cols.Column('open', '待复核', **COUNT),
+                cols.Column('status', '状态'), cols.Column('error', '说明', width=40), cols.SHA256)
+REVIEW_COLUMNS = (cols.Column('field', '栏目', width=30), cols.Column('value', '当前值', width=24),
+                  cols.Column('reason', '原因'), cols.Column('detail', '说明', wrap=True, width=50), cols.PAGE)
+AUDIT_COLUMNS = (cols.Column('field', '栏目', width=30), cols.Column('old', '原值', width=24),
+                 cols.Column('new', '新值', width=24), cols.Column('user', '更正人'),
+                 cols.Column('at', '时间 (UTC)'))
 STATUS = {'extracted': '已完成', 'failed': '失败', 'queued': '排队中', 'running': '处理中'}
 FLAG_FILL = 'FFD966'         # amber: a cell still waiting for a reviewer
 
 
-def _key_and_header(column) -> tuple[str, str]:
-    return column if isinstance(column, tuple) else (column, HEADERS[column])
-
-
 def field_label(form, path: str) -> str:
     """A field path in the form's own words: '项目资金 · 年度资金总额 · 全年执行数'."""
+    t = form.template
     parts = path.split('.')
-    block = parts[0]
-    if block == 'funds' and len(parts) >= 2 and parts[1].isdigit():
-        i = int(parts[1])
-        item = form.funds[i].item if i < len(form.funds) and form.funds[i].item else f'第{i + 1}行'
-        return ' · '.join(['项目资金', item] + [HEADERS.get(p, p) for p in parts[2:]])
-    if block == 'indicators' and len(parts) >= 2 and parts[1].isdigit():
-        i = int(parts[1])
-        name = (form.indicators[i].level3 if i < len(form.indicators) else None) or f'第{i + 1}行'
-        return ' · '.join(['绩效指标', name] + [HEADERS.get(p, p) for p in parts[2:]])
-    if block == 'goals':
-        return ' · '.join(['年度总体目标'] + [{'actual': '实际完成情况'}.get(p, HEADERS.get(p, p))
-                                           for p in parts[1:]])
-    if block == 'total':
-        return ' · '.join(['总分'] + [HEADERS.get(p, p) for p in parts[1:]])
-    return HEADERS.get(block, block or '整表')
+    for h in t.header:
+        if path == h.key:
+            return h.label
+    if path == 'year':
+        return '年度'
+    for block in cols.blocks(t):
+        if parts[0] != block.key:
+            continue
+        headers = dict(zip(block.fields, (c.header for c in block.columns)))
+        if block.rows == 'list' and len(parts) >= 2 and parts[1].isdigit():
+            i = int(parts[1])
+            rows = getattr(form, block.key, None) or []
+            name = _value(rows[i], block.fields[0] if t.rows and block.key == t.rows.key else t.table.anchor) \
+                if i < len(rows) else None
+            return ' · '.join([block.name, name or f'第{i + 1}行'] + [headers.get(p, p) for p in parts[2:]])
+        return ' · '.join([block.name] + [headers.get(p, p) for p in parts[1:]])
+    return path or '整表'
 
 
 class _Sheet:
@@ -407,33 +414,31 @@ class _Sheet:
     def __init__(self, book, title: str, columns):
         from openpyxl.styles import Alignment, Font, PatternFill
         self.ws = book.create_sheet(title)
-        self.keys, headers = zip(*[_key_and_header(c) for c in columns])
-        self.keys = list(self.keys)
-        self.ws.append(list(headers))
+        self.columns = list(columns)
+        self.keys = [c.key for c in self.columns]
+        self.ws.append([c.header for c in self.columns])
         for cell in self.ws[1]:
             cell.font = Font(bold=True)
             cell.fill = PatternFill('solid', fgColor='DDEBF7')
             cell.alignment = Alignment(vertical='center', wrap_text=True)
         self.ws.freeze_panes = 'A2' if len(self.keys) < 4 else 'D2'
-        self.widths = [max(8, _display_width(h) + 2) for h in headers]
-        self.caps = [WIDE.get(key, 18) for key in self.keys]
-        self.numeric = [key in NUMERIC_KEYS or key in COUNT_KEYS for key in self.keys]
+        self.widths = [max(8, _display_width(c.header) + 2) for c in self.columns]
         self.wrap = Alignment(wrap_text=True, vertical='top')
         self.rows = 1           # counted here: openpyxl's max_row scans every cell
 
     def append(self, values: dict) -> int:
         self.rows += 1
         row = self.rows
-        for col, key in enumerate(self.keys):
-            value = values.get(key)
+        for col, column in enumerate(self.columns):
+            value = values.get(column.key)
             if value is None:
                 continue
             cell = self.ws.cell(row=row, column=col + 1)
-            _put(cell, value, numeric=self.numeric[col])
-            if key in WRAP:
+            _put(cell, value, numeric=column.numeric)
+            if column.wrap:
                 cell.alignment = self.wrap
-            if self.widths[col] < self.caps[col]:
-                self.widths[col] = max(self.widths[col], min(self.caps[col], _display_width(value) + 2))
+            if self.widths[col] < column.width:
+                self.widths[col] = max(self.widths[col], min(column.width, _display_width(value) + 2))
         return row
 
     def mark(self, row: int, key: str, flags) -> None:
@@ -511,74 +516,117 @@ def _current_value(form, path: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _form_rows(sheets: dict, loaded: Loaded) -> None:
+def _form_rows(book: '_Book', loaded: Loaded) -> None:
     """Every block of every form of one document into its sheet; flagged cells marked."""
     document, entry = loaded.document, loaded.entry
     flags = _open_flags(document)
     for index, form in enumerate(document.forms):
-        key = {'file': entry.file_name, 'form': index + 1, 'project_name': form.project_name}
+        t = form.template
+        specs = book.kind_sheets(t)
+        header = _header_values(form)
+        key = {'file': entry.file_name, 'form': index + 1, 'name': header['name']}
         where: dict[str, tuple[_Sheet, int, str]] = {}     # field path -> (sheet, row, key)
         open_here = [f for (i, _), fs in flags.items() if i == index for f in fs]
         metadata = {f'meta:{k}': v for k, v in (document.source.metadata or {}).items()}
-        sheets['汇总'].append(dict(key, **metadata, pages=_pages_text(form.pages), department=form.department,
-                                 implementing_unit=form.implementing_unit, year=form.year,
-                                 total_score=form.total.score if form.total else None,
+        book.summary.append(dict(key, **metadata, **header, title=form.title, pages=_pages_text(form.pages),
+                                 total_score=_value(getattr(form, t.total.key, None), t.total.columns[-1]) if t.total else None,
                                  open=len(open_here), status=STATUS.get(entry.status, entry.status),
                                  sha256=entry.sha256))
-        row = sheets['基本信息'].append(dict(key, department=form.department, year=form.year,
-                                         implementing_unit=form.implementing_unit,
-                                         pages=_pages_text(form.pages)))
-        for name in ('project_name', 'department', 'implementing_unit', 'year'):
-            where[name] = (sheets['基本信息'], row, name)
-        for i, fund in enumerate(form.funds):
-            row = sheets['项目资金'].append(dict(key, **fund.model_dump()))
-            where[f'funds.{i}'] = (sheets['项目资金'], row, 'item')
-            for name in ('item',) + FUND_VALUE_KEYS:
-                where[f'funds.{i}.{name}'] = (sheets['项目资金'], row, name)
-        row = sheets['年度总体目标'].append(dict(key, expected=form.goals.expected,
-                                           goal_actual=form.goals.actual))
-        where['goals'] = (sheets['年度总体目标'], row, 'expected')
-        where['goals.expected'] = (sheets['年度总体目标'], row, 'expected')
-        where['goals.actual'] = (sheets['年度总体目标'], row, 'goal_actual')
-        for i, indicator in enumerate(form.indicators):
-            row = sheets['绩效指标'].append(dict(key, **indicator.model_dump()))
-            where[f'indicators.{i}'] = (sheets['绩效指标'], row, 'level3')
-            for name in INDICATOR_KEYS:
-                where[f'indicators.{i}.{name}'] = (sheets['绩效指标'], row, name)
-        total = form.total
-        row = sheets['总分'].append(dict(key, weight=total.weight if total else None,
-                                       score=total.score if total else None))
-        for name in ('total', 'total.weight', 'total.score'):
-            where[name] = (sheets['总分'], row, name.split('.')[-1] if '.' in name else 'weight')
-        first_funds = where.get('funds.0', (sheets['项目资金'], None, 'item'))
-        first_indicator = where.get('indicators.0', (sheets['绩效指标'], None, 'level3'))
-        where.setdefault('funds', first_funds)
-        where.setdefault('indicators', first_indicator)
+        info = book.sheet(specs[0])
+        info_values = dict(key, pages=_pages_text(form.pages), year=form.year)
+        info_values.update({f'h:{h.label}': form.get(h.key) for h in t.header})
+        row = info.append(info_values)
+        for h in t.header:
+            where[h.key] = (info, row, f'h:{h.label}')
+        where['year'] = (info, row, 'year')
+        for spec, block in zip(specs[1:], cols.blocks(t)):
+            sheet = book.sheet(spec)
+            node = getattr(form, block.key, None)
+            items = [(f'{block.key}.{i}', r) for i, r in enumerate(node or [])] if block.rows == 'list' \
+                else [(block.key, node)]
+            for prefix, values in items:
+                row = sheet.append(dict(key, **{c.key: _value(values, f) for c, f in zip(block.columns, block.fields)}))
+                where.setdefault(block.key, (sheet, row, block.columns[0].key))
+                where[prefix] = (sheet, row, block.columns[0].key)
+                for column, field_key in zip(block.columns, block.fields):
+                    where[f'{prefix}.{field_key}'] = (sheet, row, column.key)
+            if not items:
+                where.setdefault(block.key, (sheet, None, block.columns[0].key))
+        first = t.header[0] if t.header else None
         for (i, path), fs in sorted(flags.items(), key=lambda kv: (kv[0][0], kv[0][1])):
             if i != index:
                 continue
             sheet, row, column = where.get(path, (None, None, None))
             if sheet is None or row is None:
-                sheet, row, column = sheets['基本信息'], where['project_name'][1], 'project_name'
+                sheet, row, column = (where[first.key] if first else (info, where['year'][1], 'year'))
             sheet.mark(row, column, fs)
             for f in fs:
-                review_row = sheets['待复核'].append(dict(
+                review_row = book.review.append(dict(
                     key, field=field_label(form, path), value=_current_value(form, path),
                     reason=REASONS.get(str(f.reason), str(f.reason)), detail=f.detail, page=f.page))
-                sheets['待复核'].mark(review_row, 'value', [f])
+                book.review.mark(review_row, 'value', [f])
         for audit in (a for a in loaded.corrections if a.form == index):
-            sheets['更正记录'].append(dict(key, field=field_label(form, audit.path), old=audit.old,
-                                         new=audit.new, user=audit.user, at=audit.at))
+            book.audit.append(dict(key, field=field_label(form, audit.path), old=audit.old,
+                                   new=audit.new, user=audit.user, at=audit.at))
 
 
-def write_workbook(target, loaded_documents, meta_keys=None) -> None:
-    """The workbook of a batch, one sheet per block of the form:
+class _Book:
+    """The workbook's sheets: 汇总 first, then each kind's sheets as the kinds' forms
+    come (kinds share the sheets they head alike), 待复核 and 更正记录 last."""
+
+    def __init__(self, book, kinds: list, meta_keys: list[str]):
+        self.book, self.kinds = book, kinds
+        self.specs = cols.workbook_sheets(kinds)
+        name = cols.Column('name', cols.name_header(kinds), width=30)
+        key = (cols.FILE, cols.FORM, name)
+        headers = {}
+        for t in kinds:
+            for h in t.header[1:]:
+                headers.setdefault(h.label, cols.header_column(h.label))
+        summary = [cols.FILE]
+        taken = [c.header for c in (cols.FILE, cols.FORM, cols.PAGES, name) + SUMMARY_TAIL] + list(headers)
+        summary += [cols.Column(f'meta:{k}', header) for k, header in zip(meta_keys, metadata_headers(meta_keys, taken))]
+        summary += [cols.FORM, cols.PAGES] + ([cols.Column('title', '表名', width=24)] if len(kinds) > 1 else [])
+        summary += [name] + list(headers.values()) + list(SUMMARY_TAIL)
+        self.summary = _Sheet(book, '汇总', summary)
+        self.sheets: dict[str, _Sheet] = {}
+        self.review = _Sheet(book, '待复核', key + REVIEW_COLUMNS)
+        self.audit = _Sheet(book, '更正记录', key + AUDIT_COLUMNS)
+        for t in kinds:          # every kind of the batch has its sheets, in kind order
+            for spec in self.specs[t.schema_id]:
+                self.sheet(spec)
+
+    def kind_sheets(self, t) -> list:
+        if t.schema_id not in self.specs:          # a kind not announced: its own sheets
+            self.specs.update(cols.workbook_sheets(self.kinds + [t]))
+            self.kinds = self.kinds + [t]
+        return self.specs[t.schema_id]
+
+    def sheet(self, spec) -> _Sheet:
+        if spec.title not in self.sheets:
+            self.sheets[spec.title] = _Sheet(self.book, spec.title, spec.columns)
+            # Keep 待复核 and 更正记录 last.
+            order = self.book._sheets
+            for tail in (self.review.ws, self.audit.ws):
+                order.remove(tail)
+                order.append(tail)
+        return self.sheets[spec.title]
+
+    def finish(self) -> None:
+        for sheet in [self.summary, *self.sheets.values(), self.review, self.audit]:
+            sheet.finish()
+
+
+def write_workbook(target, loaded_documents, meta_keys=None, kinds=None) -> None:
+    """The workbook of a batch, one sheet per block of each form kind in it, headed
+    as the form prints them (for the project form):
 
     汇总          one row per form: file name, the document's archival metadata (one
                   column per key of `meta_keys`; default: those of the documents when
-                  they are given as a list), pages, 总分, open flags, status (and one
-                  row per document that failed, with the reason)
-    基本信息      项目名称, 主管部门, 实施单位, 年度
+                  they are given as a list), pages, the form's header fields, 总分,
+                  open flags, status (and one row per document that failed, with the
+                  reason); with several kinds, 表名 says which
+    基本信息      the header fields (项目名称, 主管部门, 实施单位), 年度
     项目资金      a row per funds row: 年初预算数 ... 得分 as numbers (printed decimals
                   kept as the number format; '—' stays text)
     年度总体目标  预期目标, 实际完成情况
@@ -587,32 +635,37 @@ def write_workbook(target, loaded_documents, meta_keys=None) -> None:
     待复核        every flag still open: field, current value, reason
     更正记录      every correction: field, old and new value, who, when
 
-    Cells a reviewer has not settled yet are filled amber with a comment giving the
-    reason; header rows are frozen, columns sized to their content."""
+    `kinds`: the templates of the forms to come (default: those of the documents when
+    given as a list). Another kind's blocks get sheets of their own where it heads
+    them otherwise. Cells a reviewer has not settled yet are filled amber with a
+    comment giving the reason; header rows are frozen, columns sized to their content."""
     from openpyxl import Workbook
-    if meta_keys is None:
-        meta_keys = metadata_keys(l.document for l in loaded_documents) if isinstance(loaded_documents, list) else []
+    if isinstance(loaded_documents, list):
+        if meta_keys is None:
+            meta_keys = metadata_keys(l.document for l in loaded_documents)
+        if kinds is None:
+            kinds = cols.kinds_of(f.schema_id for l in loaded_documents if l.document for f in l.document.forms)
     book = Workbook()
     book.remove(book.active)
-    columns = dict(SHEETS)
-    summary = columns['汇总']
-    taken = [_key_and_header(c)[1] for c in summary]
-    columns['汇总'] = summary[:1] + [(f'meta:{key}', header) for key, header
-                                   in zip(meta_keys, metadata_headers(meta_keys, taken))] + summary[1:]
-    sheets = {title: _Sheet(book, title, cols) for title, cols in columns.items()}
+    sheets = _Book(book, kinds or cols.kinds_of([]), meta_keys or [])
     for loaded in loaded_documents:
         if loaded.document is not None:
             _form_rows(sheets, loaded)
         if loaded.document is None or not loaded.document.forms:
             entry = loaded.entry
             metadata = loaded.document.source.metadata if loaded.document is not None else None
-            sheets['汇总'].append({**{f'meta:{k}': v for k, v in (metadata or {}).items()},
-                                  'file': entry.file_name, 'status': STATUS.get(entry.status, entry.status),
-                                  'error': entry.public_error() or ('no form found' if loaded.document else None),
-                                  'sha256': entry.sha256})
-    for sheet in sheets.values():
-        sheet.finish()
+            sheets.summary.append({**{f'meta:{k}': v for k, v in (metadata or {}).items()},
+                                   'file': entry.file_name, 'status': STATUS.get(entry.status, entry.status),
+                                   'error': entry.public_error() or (
+                                       pipeline_reason(loaded.document) if loaded.document else None),
+                                   'sha256': entry.sha256})
+    sheets.finish()
     book.save(target)
+
+
+def pipeline_reason(document: Document) -> str:
+    from extractor.pipeline import no_form_reason
+    return no_form_reason(document)
 
 
 def document_csv(document: Document, file_name: str) -> bytes:
@@ -621,10 +674,11 @@ def document_csv(document: Document, file_name: str) -> bytes:
     import io
     text = io.StringIO()
     meta_keys = metadata_keys([document])
-    writer = csv.DictWriter(text, fieldnames=_csv_fieldnames(meta_keys))
+    columns = cols.csv_columns(cols.kinds_of(f.schema_id for f in document.forms))
+    writer = csv.DictWriter(text, fieldnames=_csv_fieldnames(columns, meta_keys))
     writer.writeheader()
     for row in table_rows(document, os.path.basename(file_name)):
-        writer.writerow(csv_record(row, meta_keys))
+        writer.writerow(csv_record(row, columns, meta_keys))
     return text.getvalue().encode('utf-8-sig')
 
 
@@ -641,7 +695,8 @@ def export_xlsx(store: Store, batch_name: str, out_dir: str) -> list[str]:
     entries = _entries(store, batch_name)
     os.makedirs(out_dir, exist_ok=True)
     target = os.path.join(out_dir, f'{_safe_name(batch_name)}.xlsx')
-    write_workbook(target + '.tmp', _documents(store, entries), _stored_metadata_keys(store, entries))
+    write_workbook(target + '.tmp', _documents(store, entries), _stored_metadata_keys(store, entries),
+                   _stored_kinds(store, entries))
     os.replace(target + '.tmp', target)
     return [target]
 

@@ -167,3 +167,74 @@ def test_extract_reports_turned_away_pages_and_fails_a_file_of_no_known_form(tmp
     docs = [d for d in outputs if 'forms' in d]
     assert len(docs) == 1 and [f['schema'] for f in docs[0]['forms']] == ['equipment-acceptance/1']
     assert docs[0]['unmatched_pages'][0]['page'] == 1
+
+
+def test_toy_kind_is_exported_and_shown_for_review_by_its_template(tmp_path, toy_kind, recognizer):
+    """The queue's store, the workbook and CSV, and the review app's form view of a
+    kind none of their code names."""
+    import csv
+
+    import cv2
+    from openpyxl import load_workbook
+
+    from review.app import create_app
+    from review.users import add_user, assign
+    from store.models import FormRow
+    from tests.review.corpus import ScannedDocument, populate
+    from workers.export import export, read_csv
+
+    path = _scan(tmp_path, [render_form(toy_kind, TOY_FORM)], 'toy.pdf')
+    data_dir = tmp_path / 'data'
+    pages = []
+
+    def keep_page(page, result, artifacts):
+        png = str(data_dir / 'pages' / f'page-{result.number}.png')
+        os.makedirs(os.path.dirname(png), exist_ok=True)
+        cv2.imwrite(png, artifacts.gray)
+        h, w = artifacts.gray.shape[:2]
+        pages.append((result.number, result.model_dump(mode='json'), png, w, h, page.dpi))
+    doc, _ = pipeline.extract_file(path, recognizer=recognizer, on_page=keep_page)
+    doc.forms[0].set('checks.1.score', '45')        # a value the kind's rules flag
+    doc.review = validate.check_form(doc.forms[0], 0)
+    sha = pipeline.sha256_of(path)
+    url = f'sqlite:///{tmp_path}/store.db'
+    store, _ = populate(url, [ScannedDocument(path, sha, os.path.getsize(path), doc, pages)], batch='toys')
+    with store.session() as s:
+        form_row = s.query(FormRow).one()
+        assert (form_row.schema, form_row.name) == ('equipment-acceptance/1', '全自动生化分析仪')
+        form_id = form_row.id
+
+    (xlsx,) = export(store, 'toys', 'xlsx', str(tmp_path / 'xlsx'))
+    book = load_workbook(xlsx)
+    assert book.sheetnames == ['汇总', '基本信息', '验收资金', '验收项目', '总分', '待复核', '更正记录']
+    assert [c.value for c in book['验收资金'][1]] == ['文件', '表序号', '设备名称', '验收资金（元）', '预算金额',
+                                                   '实付金额', '支付率']
+    paid = [row[5].value for row in book['验收资金'].iter_rows(min_row=2)]
+    assert paid == [120, 110, 10]                     # numbers a spreadsheet can add up
+    checks = list(book['验收项目'].iter_rows(min_row=2, values_only=True))
+    assert [r[3] for r in checks] == ['外观及配件', '技术参数', '培训与资料']
+    flagged = book['验收项目'].cell(row=3, column=7)     # 技术参数's 得分, flagged arithmetic
+    assert flagged.value == 45 and flagged.fill.fgColor.rgb.endswith('FFD966') and '计算不符' in flagged.comment.text
+    (csv_path,) = export(store, 'toys', 'csv', str(tmp_path / 'csv'))
+    with open(csv_path, encoding='utf-8-sig', newline='') as fh:
+        assert list(csv.DictReader(fh))[0]['设备名称'] == '全自动生化分析仪'
+    rows = read_csv(csv_path)
+    assert {r['row'] for r in rows} == {'costs', 'checks', 'total'}
+    assert [r['paid'] for r in rows if r['row'] == 'costs'] == ['120', '110', '10']
+    assert rows[0]['device_name'] == '全自动生化分析仪' and rows[0]['user_unit'] == '区疾病预防控制中心'
+
+    with store.session(write=True) as s:
+        add_user(s, 'ana', 'a long passphrase', 'reviewer')
+        assign(s, 'ana', 'toys')
+    app = create_app(url, str(data_dir), secret_key='k')
+    app.config['WTF_CSRF_ENABLED'] = False
+    client = app.test_client()
+    assert client.post('/login', data={'name': 'ana', 'password': 'a long passphrase'}).status_code == 302
+    html = client.get(f'/forms/{form_id}').get_data(as_text=True)
+    for printed in ('设备名称', '使用单位', '验收资金（元）', '实付金额', '检查内容', '验收标准', '总分',
+                    '全自动生化分析仪', '培训与资料'):
+        assert printed in html, printed
+    assert 'data-path="checks.1.score"' in html and 'flagged-arithmetic' in html
+    field_page = client.get(f'/forms/{form_id}/fields/checks.1.score').get_data(as_text=True)
+    assert '验收项目第2行 · 得分' in field_page
+    store.dispose()
