@@ -1,9 +1,9 @@
 """The reviewer web app: people check the fields the pipeline flagged, beside the cell's
 image, and every decision is kept.
 
-    python -m extractor users add NAME [--role reviewer|senior|admin]   # asks for a password
-    python -m extractor users assign NAME BATCH
-    python -m extractor review [--host 127.0.0.1] [--port 8000]     # the app (waitress)
+    perf-extract users add NAME [--role reviewer|senior|admin]   # asks for a password
+    perf-extract users assign NAME BATCH
+    perf-extract review [--host 127.0.0.1] [--port 8000]     # the app (waitress)
 
 It sits beside the pipeline and reads and writes the same store as the workers
 (EXTRACTOR_DATABASE_URL / EXTRACTOR_DATA_DIR, see workers/settings.py):

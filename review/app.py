@@ -1,5 +1,5 @@
 """The reviewer web app: `create_app()` registers one blueprint per area, served by
-waitress (`python -m extractor review`) or any WSGI server.
+waitress (`perf-extract review`) or any WSGI server.
 
     auth     /login, /logout                        review/auth.py
     queue    /, /item                               review/queue.py

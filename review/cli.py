@@ -1,13 +1,13 @@
-"""`review` and `users`: the reviewer app's commands of `python -m extractor`.
+"""`review` and `users`: the reviewer app's commands of `perf-extract`.
 
-    python -m extractor users add NAME [--role reviewer|senior|admin] [--password-stdin]
-    python -m extractor users passwd NAME [--password-stdin]
-    python -m extractor users role NAME reviewer|senior|admin
-    python -m extractor users assign NAME BATCH      # the reviewer sees (only) their batches
-    python -m extractor users unassign NAME BATCH
-    python -m extractor users unlock NAME            # after too many failed logins
-    python -m extractor users list
-    python -m extractor review [--host 127.0.0.1] [--port 8000] [--threads 8] [--processes 1]
+    perf-extract users add NAME [--role reviewer|senior|admin] [--password-stdin]
+    perf-extract users passwd NAME [--password-stdin]
+    perf-extract users role NAME reviewer|senior|admin
+    perf-extract users assign NAME BATCH      # the reviewer sees (only) their batches
+    perf-extract users unassign NAME BATCH
+    perf-extract users unlock NAME            # after too many failed logins
+    perf-extract users list
+    perf-extract review [--host 127.0.0.1] [--port 8000] [--threads 8] [--processes 1]
                                [--trusted-proxy ADDR ...]
 
 The store is the workers' (EXTRACTOR_DATABASE_URL, default <EXTRACTOR_DATA_DIR>/extractor.db;

@@ -1,5 +1,5 @@
 """Exports (blueprint `exports`): a batch (through workers/export.py, exactly what
-`python -m extractor export` writes) or one document, as JSON, CSV or XLSX, built in
+`perf-extract export` writes) or one document, as JSON, CSV or XLSX, built in
 memory. Values are the current ones (corrections and settled double-key entries);
 pending double-key entries are not values yet and are never exported. A reviewer
 exports only batches and documents assigned to them; every export is audited."""
