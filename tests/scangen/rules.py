@@ -3,20 +3,21 @@
 Rules (the `arithmetic` reason of the contract):
   rate        execution_rate differs from executed / annual_budget by more than the
               rounding of the printed rate allows (a rate printed without '%' is read
-              as a percentage too)
+              as a percentage too), or is printed as 100% (or more) while less than
+              the annual budget was executed
   over_budget executed > annual_budget
   score_over  score > weight (funds row 0, every indicator row, the total)
   weights_sum funds.0.weight + indicator weights != total.weight
   scores_sum  funds.0.score + indicator scores != total.score
-Sums are checked only when every addend and the total parse as plain numbers, so a
-dash or an empty cell never produces an arithmetic issue (an empty required cell is a
-`missing` issue instead). The rules are the same for both form kinds; only the required
+Sums are checked when the total and every addend parse as plain numbers or are empty
+(or a dash), an empty addend counting as printed (nothing): a total that only adds up
+if an empty cell held a value is an arithmetic issue as well as a `missing` one. The rules are the same for both form kinds; only the required
 header values differ (a department form has `department` alone).
 """
 from decimal import Decimal
 
 from .contract import get_path, header_keys
-from .textutil import decimals_of, number_value
+from .textutil import DASH, decimals_of, number_value
 
 REQUIRED_BODY_FIELDS = ['funds.0.annual_budget', 'funds.0.executed', 'funds.0.weight',
                         'funds.0.execution_rate', 'funds.0.score', 'goals.expected',
@@ -44,7 +45,9 @@ def rate_issue(form, i, form_index):
         return None
     expected = executed / annual * 100
     tolerance = Decimal(5).scaleb(-decimals_of(rate_text) - 1) + Decimal('1e-9')
-    if abs(rate - expected) <= tolerance:
+    # Auditors read 100% as all of it: a rate rounded up to 100% hides what was not spent.
+    rounded_up = rate >= 100 and executed < annual
+    if abs(rate - expected) <= tolerance and not rounded_up:
         return None
     return _issue(form_index, f'{base}.execution_rate', 'arithmetic',
                   [f'{base}.executed', f'{base}.annual_budget'],
@@ -72,7 +75,8 @@ def score_over_issue(form, base, form_index):
 def sum_issue(form, key, form_index):
     """weights_sum / scores_sum: funds row 0 plus the indicators against the total."""
     paths = [f'funds.0.{key}'] + [f'indicators.{i}.{key}' for i in range(len(form['indicators']))]
-    values = [_num(form, p) for p in paths]
+    # An empty (or dash) addend counts as printed: nothing.
+    values = [Decimal(0) if get_path(form, p) in (None, '', DASH) else _num(form, p) for p in paths]
     total = _num(form, f'total.{key}')
     if total is None or None in values or sum(values) == total:
         return None

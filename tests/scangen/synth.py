@@ -3,7 +3,7 @@ indicator rows, with weights adding to 100 (funds weight 10) and scores not abov
 weights. Some forms get inconsistencies on purpose (see perturb_*); rules.find_issues
 lists whatever is broken in the end."""
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from .contract import FUND_ITEMS, empty_fund_row, indicator_row, make_form
 from .textutil import DASH, number_value
@@ -152,7 +152,18 @@ def _money(rng):
 
 
 def _rate(executed, annual, places):
-    return fmt(executed / annual * 100, places) + '%'
+    """The execution rate as printed. A rate that would round up to 100% while less
+    than the budget was executed is printed with more decimals (99.96%): auditors read
+    100% as all of it (the rule the validator and rules.py apply)."""
+    rate = executed / annual * 100
+    text = fmt(rate, places)
+    more = places
+    while executed < annual and Decimal(text) >= 100 and more < places + 4:
+        more += 1
+        text = fmt(rate, more)
+    if executed < annual and Decimal(text) >= 100:
+        text = fmt(rate.quantize(Decimal(1).scaleb(-more), rounding=ROUND_DOWN), more)
+    return text + '%'
 
 
 def make_funds(rng):
