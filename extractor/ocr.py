@@ -386,6 +386,9 @@ HOLLOW_MARK_GAP = 1.2
 END_SPECK_SIZE = 0.22
 END_SPECK_GAP = 0.15
 SHORT_LINE_CHARS = 8
+# A decimal point that opens the second line of a wrapped number stands at most this
+# far (text heights) before the digit after it.
+WRAPPED_POINT_GAP = 0.35
 # Bands of a cell this close (in text heights) are one line when together no taller.
 HALVES_GAP = 0.08
 # How far (in text heights) a character's own dot may stand above or below the rest of
@@ -453,10 +456,20 @@ def drop_line_specks(ink: np.ndarray, expected: float) -> np.ndarray:
                              & (np.abs((y[others] + h[others] / 2) - (y[i] + h[i] / 2)) < 0.7 * expected))
             if outside and not stacked:
                 # On a short line (a number, a few characters) nothing dot-sized is
-                # printed before its first character ('.10'). After the last one a dot
-                # may be a decimal point where the number wraps ('93.' over '3').
+                # printed before its first character ('.10'), except a decimal point
+                # where a number wraps before it ('73309' over '.6'): on the baseline of
+                # a line that continues one right above it. After the last character a
+                # dot may be a decimal point where the number wraps ('93.' over '3').
                 if before:
-                    reach = -1.0 if len(on_line) <= SHORT_LINE_CHARS else END_SPECK_GAP * expected
+                    top, bottom = y[on_line].min(), (y[on_line] + h[on_line]).max()
+                    above = chars[(y[chars] + h[chars] <= top + slack) & (y[chars] + h[chars] > top - 1.5 * expected)]
+                    wrapped = len(above) > 0 and abs(y[i] + h[i] - bottom) <= slack
+                    if wrapped:
+                        reach = WRAPPED_POINT_GAP * expected
+                    elif len(on_line) <= SHORT_LINE_CHARS:
+                        reach = -1.0
+                    else:
+                        reach = END_SPECK_GAP * expected
         drop[i] = to_char > reach
     # Then rings and ticks (。 、 ，): kept near a character, or right beside kept
     # punctuation (a 。 after a closing ” stands a character's width off the last

@@ -171,3 +171,17 @@ def test_a_decimal_point_set_off_at_a_wrap_stays():
     cell = put_text(cell, '3', (80, 60), size=30)
     cleaned = ocr.clean_cell_ink(_ink(cell), 200)
     assert (cleaned[_ink(cell) > 0] > 0).mean() > 0.99
+
+
+def test_a_decimal_point_opening_the_second_line_of_a_wrapped_number_stays():
+    # '73309.6' in a narrow cell: '73309' over '.6'.
+    cell = np.full((110, 220), 255, np.uint8)
+    cell = put_text(cell, '73309', (30, 10), size=30)
+    cell = put_text(cell, '.6', (80, 60), size=30)
+    cleaned = ocr.clean_cell_ink(_ink(cell), 200)
+    assert (cleaned[_ink(cell) > 0] > 0).mean() > 0.99
+    # A speck before a number on a line of its own still goes.
+    alone = put_text(np.full((80, 400), 255, np.uint8), '10', (120, 22), size=30)
+    ink = _ink(alone)
+    cv2.circle(ink, (110, 46), 1, 255, -1)
+    assert not ocr.clean_cell_ink(ink, 200)[:, :114].any()
