@@ -397,11 +397,6 @@ def _place(part: FormPart, page_number: int, table, cell_lines, continued: bool,
 
 # ------------------------------------------------------------------ mapping
 
-class Headers(NamedTuple):
-    """Header cells found for a block's columns: key -> (cell, label score)."""
-    cells: dict
-
-
 class FormBuilder:
     """Reads one form of the part's kind: the header fields and each block of its
     template, in print order, each block bounded by where the next one starts."""

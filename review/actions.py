@@ -31,9 +31,7 @@ from review.revalidate import Outcome, resolve, revalidate
 from store.models import (Acceptance, FieldRow, FlagRow, FlagState, FormRow, KeyEntry,
                                   Resolution, Role, User, utcnow)
 from store.results import correct_field
-
-DASHES = set('-‐‑‒–—―−－﹣﹘─━')
-
+from models.text import DASH, DASH_GLYPHS
 
 class ActionError(Exception):
     """The action cannot be done (shown to the reviewer as it is)."""
@@ -54,8 +52,8 @@ def normalise(value: Optional[str]) -> Optional[str]:
     value = value.strip()
     if not value:
         return None
-    if len(value) <= 2 and set(value) <= DASHES:
-        return '—'
+    if len(value) <= 2 and set(value) <= set(DASH_GLYPHS):
+        return DASH
     return value
 
 
