@@ -140,13 +140,6 @@ class FormTemplate(BaseModel):
     def header_keys(self) -> list[str]:
         return [h.key for h in self.header]
 
-    def section_labels(self) -> list[str]:
-        """Labels printed once per form, which no value should hold."""
-        out = [h.label for h in self.header]
-        out += self.rows.labels if self.rows else []
-        out += [self.pair.label] if self.pair else []
-        return out
-
     def column(self, path: str) -> Optional[Column]:
         """The column a dotted field path stands in ('funds.2.executed' -> executed)."""
         parts = path.split('.')
@@ -177,29 +170,6 @@ class FormTemplate(BaseModel):
         if self.total and has_total:
             paths += [f'{self.total.key}.{key}' for key in self.total.columns]
         return paths
-
-    def label_of(self, path: str) -> str:
-        """The printed label of a field path, for people (review, export)."""
-        parts = path.split('.')
-        for h in self.header:
-            if path == h.key:
-                return h.label
-        if path == 'title':
-            return '表名'
-        if path == 'year':
-            return '年度'
-        column = self.column(path)
-        if self.rows and parts[0] == self.rows.key and len(parts) == 3:
-            if parts[2] == self.rows.item_key:
-                return '资金项目'
-            return column.label if column else parts[2]
-        if self.table and parts[0] == self.table.key and len(parts) == 3:
-            return f'第{int(parts[1]) + 1}行 {column.label if column else parts[2]}'
-        if self.total and parts[0] == self.total.key:
-            return f'{self.total.label} {column.label if column else parts[-1]}'
-        if self.pair and parts[0] == self.pair.key and column:
-            return f'{self.pair.label} {column.label}'
-        return path
 
 
 # ------------------------------------------------------------------- registry

@@ -27,7 +27,7 @@ from __future__ import annotations
 import copy
 from typing import Optional
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from extractor import layout, validate
@@ -35,10 +35,10 @@ from models import Flag, Form, PageQuality, PageResult
 from models.template import DEFAULT_SCHEMA, template_for, templates
 from review import audit
 from review.actions import ActionError, Result, _describe
-from review.revalidate import Outcome, resolve, revalidate, reviewed_paths
+from review.revalidate import Outcome, reconcile_flags, revalidate, reviewed_paths
 from review.structure import MOVE, NOT_A_FORM, PAGES
 from store.models import (Acceptance, Claim, Correction, Document as DocumentRow, FieldRow, FlagRow,
-                          FlagState, FormRow, PageRow, Resolution, RowEdit, User, utcnow)
+                          FormRow, PageRow, RowEdit, User, utcnow)
 from store.results import READING_REASONS, form_name
 
 
@@ -307,32 +307,5 @@ def _reconcile(session: Session, form_row: FormRow, flags: list[Flag], user_id: 
     person accepted stays accepted); reading flags on fields a person set are left out."""
     reviewed = reviewed_paths(session, form_row.id)
     rows = session.scalars(select(FlagRow).where(FlagRow.form_id == form_row.id).order_by(FlagRow.position)).all()
-    existing: dict[tuple, list[FlagRow]] = {}
-    for row in rows:
-        existing.setdefault((row.field, row.reason, row.detail), []).append(row)
-    position = (session.scalar(select(func.max(FlagRow.position))
-                               .where(FlagRow.document_id == form_row.document_id)) or 0) + 1
-    for flag in flags:
-        if str(flag.reason) in READING_REASONS + ('page_quality',) and flag.field in reviewed:
-            continue
-        matches = existing.get((flag.field, str(flag.reason), flag.detail))
-        if matches:
-            row = matches.pop(0)
-            row.value, row.confidence, row.page, row.bbox = flag.value, flag.confidence, flag.page, flag.bbox
-            if row.status != FlagState.OPEN and row.resolution not in Resolution.STICKY:
-                row.status, row.resolution, row.resolved_by_id, row.resolved_at = FlagState.OPEN, None, None, None
-                outcome.reopened.append(row)
-            continue
-        row = FlagRow(document_id=form_row.document_id, position=position, form_id=form_row.id,
-                      form_index=form_row.form_index, field=flag.field, reason=str(flag.reason),
-                      value=flag.value, confidence=flag.confidence, page=flag.page, bbox=flag.bbox,
-                      detail=flag.detail, status=FlagState.OPEN)
-        position += 1
-        session.add(row)
-        outcome.opened.append(row)
-    for leftovers in existing.values():
-        for row in leftovers:
-            if row.status == FlagState.OPEN:
-                resolve(row, Resolution.CLEARED, user_id, now)
-                outcome.cleared.append(row)
-    session.flush()
+    fresh = [f for f in flags if not (str(f.reason) in READING_REASONS + ('page_quality',) and f.field in reviewed)]
+    reconcile_flags(session, form_row, fresh, list(rows), user_id, now, outcome)

@@ -71,11 +71,20 @@ def revalidate(session: Session, form_row: FormRow, user_id: Optional[int],
              if not (f.reason in READING_REASONS and f.field in reviewed)]
     rows = session.scalars(select(FlagRow).where(FlagRow.form_id == form_row.id)
                            .order_by(FlagRow.position)).all()
+    outcome = Outcome()
+    reconcile_flags(session, form_row, fresh, [r for r in rows if r.reason not in LEFT_ALONE],
+                    user_id, now, outcome)
+    return outcome
+
+
+def reconcile_flags(session: Session, form_row: FormRow, fresh: list, rows: list[FlagRow],
+                    user_id: Optional[int], now: datetime, outcome: Outcome) -> None:
+    """Bring the form's flag rows in line with the flags just raised, matched on
+    (field, reason, detail): a match keeps its row (reopened unless a person's
+    resolution sticks), a new flag opens a row, a row no longer raised is cleared."""
     existing: dict[tuple, list[FlagRow]] = defaultdict(list)
     for row in rows:
-        if row.reason not in LEFT_ALONE:
-            existing[(row.field, row.reason, row.detail)].append(row)
-    outcome = Outcome()
+        existing[(row.field, row.reason, row.detail)].append(row)
     position = (session.scalar(select(func.max(FlagRow.position))
                                .where(FlagRow.document_id == form_row.document_id)) or 0) + 1
     for flag in fresh:
@@ -100,7 +109,6 @@ def revalidate(session: Session, form_row: FormRow, user_id: Optional[int],
                 resolve(row, Resolution.CLEARED, user_id, now)
                 outcome.cleared.append(row)
     session.flush()
-    return outcome
 
 
 def resolve(row: FlagRow, resolution: str, user_id: Optional[int], now: datetime) -> None:
