@@ -114,7 +114,8 @@ class Checker:
                           + ' + '.join(repr(l) for l in source.lines))
             names = set(column.names) if column else set()
             known_name = _norm(value) in names
-            if len(_norm(value)) >= 2 and not known_name and any(name.startswith(_norm(value)) for name in names):
+            if len(_norm(value)) >= 2 and not known_name and any(_norm(value) in name for name in names):
+                # Part of a category name ('度指' of 满意度指标): a merged cell read in part.
                 self.flag(path, FlagReason.structure, f'{value!r} looks like a category name cut short')
             comparable = column is not None and table is not None and path.startswith(table.key + '.') \
                 and not column.numeric and not column.names and column.key != table.anchor
