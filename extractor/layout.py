@@ -299,6 +299,16 @@ def continues(part: FormPart, tables: list, tol: Tolerances = TOLERANCES) -> boo
     return near >= 2 and near >= tol.continuation_match * len(inner)
 
 
+def holds_its_labels(template: FormTemplate, texts: list[str]) -> bool:
+    """A table that prints the kind's total label (总分) or two of its table's column
+    headers belongs to the form before it, even where its rules are too broken for its
+    columns to line up (a 总分 row alone on a page, cut in two by a lost rule)."""
+    if template.total is not None and _label_found(texts, template.total.label) >= LABEL_SURE:
+        return True
+    heads = [c.label for c in template.table.columns] if template.table else []
+    return sum(_label_found(texts, label) >= LABEL_SURE for label in heads) >= 2
+
+
 def _span(tables: list) -> tuple[float, float]:
     return float(min(t.bbox[0] for t in tables)), float(max(t.bbox[2] for t in tables))
 
@@ -343,8 +353,9 @@ def split_forms(pages: list[PageResult], kinds: Optional[list[FormTemplate]] = N
         part = parts[-1] if parts else None
         if leading:
             tables = [t for t, _ in leading]
+            texts = _short_texts([lines for _, cell_lines in leading for lines in cell_lines])
             if part is not None and page.number - part.pages[-1] == 1 and _is_open(part) \
-                    and continues(part, tables):
+                    and (continues(part, tables) or holds_its_labels(part.template, texts)):
                 box = _span(tables)
                 for table, cell_lines in leading:
                     _place(part, page.number, table, cell_lines, continued=True, span=box)

@@ -166,3 +166,11 @@ def test_open_form_followed_by_a_turned_away_page_is_flagged_whole():
     assert [u.page for u in unmatched] == [2]
     whole = [f for f in flags if f.field == '' and f.form == 0]
     assert whole and whole[0].reason == 'structure' and 'page 2' in whole[0].detail
+
+
+def test_a_total_row_alone_on_the_next_page_joins_its_form_by_its_label():
+    # Its columns are off the form's (a shifted scan, rules lost): the 总分 label says.
+    second = page(2, [(0, 0, 10.5, 1, ['总分']), (10.5, 0, 11.5, 1, ['100']), (11.5, 0, 13.5, 1, ['99'])], x0=140)
+    forms, _, unmatched = read(page(1, project_form(total=False), title='项目支出绩效自评表'), second)
+    assert [f.pages for f in forms] == [[1, 2]] and not unmatched
+    assert (forms[0].total.weight, forms[0].total.score) == ('100', '99')
