@@ -404,7 +404,14 @@ def make_synthetic_form(rng, issue_rate=ISSUE_RATE, missing_rate=0.08):
     form = make_form(year, name, department, unit, funds, goals, indicators,
                      {'weight': '100', 'score': None})
     _retotal_scores(form)
-    applied = []
+    return SyntheticForm(form=form, columns=columns,
+                         perturbations=perturb(rng, form, issue_rate, missing_rate))
+
+
+def perturb(rng, form, issue_rate, missing_rate, applied=()):
+    """Print 1-2 inconsistencies (issue_rate) and an empty required cell (missing_rate)
+    into a consistent form; the names of what was done, after `applied`."""
+    applied = list(applied)
     if rng.random() < issue_rate:
         names = list(ARITHMETIC_PERTURBATIONS)
         for key in rng.permutation(names)[:int(rng.integers(1, 3))]:
@@ -413,4 +420,4 @@ def make_synthetic_form(rng, issue_rate=ISSUE_RATE, missing_rate=0.08):
     if rng.random() < missing_rate:
         perturb_missing(rng, form)
         applied.append('missing')
-    return SyntheticForm(form=form, columns=columns, perturbations=applied)
+    return applied

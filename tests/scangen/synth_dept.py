@@ -11,9 +11,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from .contract import (DEPT_FUND_BREAKDOWNS, DEPT_FUND_TOTAL, empty_fund_row,
                        make_dept_form)
-from .synth import (ARITHMETIC_PERTURBATIONS, DEPARTMENTS, DISTRICTS, ISSUE_RATE,
-                    SyntheticForm, _pick, _rate, _retotal_scores, fmt, make_indicators,
-                    perturb_missing)
+from .synth import (DEPARTMENTS, DISTRICTS, ISSUE_RATE, SyntheticForm, _pick, _rate,
+                    _retotal_scores, fmt, make_indicators, perturb)
 from .textutil import DASH
 
 # Work area of each department (goal sentences say what the department does).
@@ -199,13 +198,5 @@ def make_department_form(rng, issue_rate=ISSUE_RATE, missing_rate=0.08):
     form = make_dept_form(year, department, funds, goals, indicators,
                           {'weight': '100', 'score': None})
     _retotal_scores(form)
-    applied = ['breakdown_rounded'] if rounded else []
-    if rng.random() < issue_rate:
-        names = list(ARITHMETIC_PERTURBATIONS)
-        for key in rng.permutation(names)[:int(rng.integers(1, 3))]:
-            ARITHMETIC_PERTURBATIONS[str(key)](rng, form)
-            applied.append(str(key))
-    if rng.random() < missing_rate:
-        perturb_missing(rng, form)
-        applied.append('missing')
+    applied = perturb(rng, form, issue_rate, missing_rate, ['breakdown_rounded'] if rounded else [])
     return SyntheticForm(form=form, columns=columns, perturbations=applied)
