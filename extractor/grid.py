@@ -452,6 +452,10 @@ def rule_continuity(grid: PageGrid) -> float:
     return round(float(np.average(coverage, weights=weights)), 3)
 
 
+# Row-high walls that frame a short table whose outer walls are lost.
+ROW_WALLS = 3
+
+
 def _framed(h_segs, v_segs, box, ink: np.ndarray, dpi: int) -> bool:
     """A table has rules that run across most of it and, between them, mostly paper.
     The strokes of a bold title that touch each other have neither."""
@@ -460,8 +464,11 @@ def _framed(h_segs, v_segs, box, ink: np.ndarray, dpi: int) -> bool:
     if width < _mm(dpi, 20) or height < _mm(dpi, 5):
         return False
     longest_h = max(s[2] - s[0] + 1 for s in h_segs)
-    longest_v = max(s[3] - s[1] + 1 for s in v_segs)
-    if longest_h < 0.6 * width or longest_v < 0.6 * height:
+    v_lengths = [s[3] - s[1] + 1 for s in v_segs]
+    # Walls: one running most of the height, or (a short table whose outer walls are
+    # worn away, its inner ones broken at every row rule) several running a row each.
+    walled = max(v_lengths) >= 0.6 * height or sum(n >= 0.4 * height for n in v_lengths) >= ROW_WALLS
+    if longest_h < 0.6 * width or not walled:
         return False
     if height < _mm(dpi, 12):
         # Short enough to be a line of big type: a one-row table (a 总分 row alone on
