@@ -390,6 +390,25 @@ def _spans(h_mask, v_mask, rows: list[int], cols: list[int], band: int) -> tuple
     return cells, (float(np.mean(covered)) if covered else 0.0)
 
 
+def _bridged(h_rules: np.ndarray, h_segs, dpi: int) -> np.ndarray:
+    """The horizontal rules with the gaps of broken ones filled in (collinear accepted
+    pieces at most BROKEN_GAP_MM apart): a table whose rules are broken at the same
+    place top and bottom stays one table, its wall there missing (a 总分 row cut in two
+    through its label), rather than two tables side by side."""
+    out = h_rules.copy()
+    tol, reach = _mm(dpi, 1.0), _mm(dpi, BROKEN_GAP_MM)
+    by_x = sorted(h_segs, key=lambda seg: seg[0])
+    for i, a in enumerate(by_x):
+        ya = (a[1] + a[3]) / 2
+        for b in by_x[i + 1:]:
+            if b[0] - a[2] > reach:
+                break
+            if 0 < b[0] - a[2] <= reach and abs((b[1] + b[3]) / 2 - ya) <= tol:
+                y = int(round((ya + (b[1] + b[3]) / 2) / 2))
+                out[max(0, y - 1):y + 2, a[2]:b[0] + 1] = 255
+    return out
+
+
 def _table_regions(h_mask, v_mask, dpi: int) -> list[list[int]]:
     """Boxes of connected rule networks large enough to be a table."""
     joined = cv2.dilate(cv2.bitwise_or(h_mask, v_mask), cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
@@ -413,11 +432,13 @@ def find_tables(page: CleanPage) -> PageGrid:
     # residual skew moves them): look for a wall anywhere within the clustering reach.
     band = _mm(dpi, 1.5)
     tables = []
-    for x0, y0, x1, y1 in _table_regions(h_rules, v_rules, dpi):
+
+    def table_in(x0, y0, x1, y1):
+        """The table of one region of rules and its wall coverage, or None."""
         inside_h = [s for s in h_segs if s[0] >= x0 - 2 and s[2] <= x1 + 2 and s[1] >= y0 - 2 and s[3] <= y1 + 2]
         inside_v = [s for s in v_segs if s[0] >= x0 - 2 and s[2] <= x1 + 2 and s[1] >= y0 - 2 and s[3] <= y1 + 2]
         if not inside_h or not inside_v or not _framed(inside_h, inside_v, (x0, y0, x1, y1), ink, dpi):
-            continue
+            return None
         rows = _cluster([((s[1] + s[3]) / 2, s[2] - s[0] + 1) for s in inside_h], tol)
         cols = _cluster([((s[0] + s[2]) / 2, s[3] - s[1] + 1) for s in inside_v], tol)
         # The outer frame may be missing or faint: the region's box closes the lattice.
@@ -432,10 +453,24 @@ def find_tables(page: CleanPage) -> PageGrid:
         rows = _drop_close(rows, _mm(dpi, 1.5))
         cols = _drop_close(cols, _mm(dpi, 1.5))
         if len(rows) < 2 or len(cols) < 2:
-            continue
+            return None
         cells, coverage = _spans(h_rules, v_rules, rows, cols, band)
-        tables.append((Table(bbox=[cols[0], rows[0], cols[-1], rows[-1]], row_edges=rows,
-                             col_edges=cols, cells=cells), round(coverage, 3)))
+        return (Table(bbox=[cols[0], rows[0], cols[-1], rows[-1]], row_edges=rows,
+                      col_edges=cols, cells=cells), round(coverage, 3))
+
+    plain = _table_regions(h_rules, v_rules, dpi)
+    for region in _table_regions(_bridged(h_rules, h_segs, dpi), v_rules, dpi):
+        found = table_in(*region)
+        if found is not None:
+            tables.append(found)
+            continue
+        # Bridged into one region that is no table: its pieces as they stood.
+        x0, y0, x1, y1 = region
+        for piece in plain:
+            if piece != region and x0 <= piece[0] and piece[2] <= x1 and y0 <= piece[1] and piece[3] <= y1:
+                found = table_in(*piece)
+                if found is not None:
+                    tables.append(found)
     tables.sort(key=lambda t: (t[0].bbox[1], t[0].bbox[0]))
     h, w = ink.shape
     return PageGrid(width=w, height=h, tables=[t for t, _ in tables], h_lines=h_segs, v_lines=v_segs,
