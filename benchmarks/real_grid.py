@@ -77,7 +77,7 @@ def main():
     for path in images:
         page = next(ingest.iter_pages(path, args.dpi))
         t = time.perf_counter()
-        clean = preprocess.clean_page(page, score_lines)
+        clean = preprocess.clean_page(page, score_lines, ocr.page_turn_model())
         g = grid.find_tables(clean)
         seconds = time.perf_counter() - t
         name = os.path.relpath(path, real)

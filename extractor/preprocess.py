@@ -372,7 +372,38 @@ def text_only(ink: np.ndarray, measures: PageMeasures) -> np.ndarray:
     rules = cv2.bitwise_or(
         cv2.morphologyEx(small, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (run, 1))),
         cv2.morphologyEx(small, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, run))))
-    return cv2.bitwise_and(small, cv2.bitwise_not(cv2.dilate(rules, np.ones((3, 3), np.uint8))))
+    text = cv2.bitwise_and(small, cv2.bitwise_not(cv2.dilate(rules, np.ones((3, 3), np.uint8))))
+    return _without_speckle_fields(text, measures.text_px * HALF)
+
+
+# A speckle field (the dark patch of a 1-bit scan, a grey copy's toner haze): where
+# pieces smaller than a character's stroke cover more than SPECKLE_FIELD_COVER of the
+# paper within SPECKLE_FIELD_WINDOW text heights. Print, even a heavily speckled page's,
+# stays well under it (its small pieces are dots of characters and a few specks).
+SPECKLE_FIELD_COVER = 0.06
+SPECKLE_FIELD_WINDOW = 5
+
+
+def _without_speckle_fields(text: np.ndarray, text_h: float) -> np.ndarray:
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(text, connectivity=8)
+    if n <= 1:
+        return text
+    tiny = np.maximum(stats[:, 2], stats[:, 3]) < BAR_CHARACTER * text_h
+    tiny[0] = False
+    k = max(3, int(SPECKLE_FIELD_WINDOW * text_h)) | 1
+    cover = cv2.blur(tiny[labels].astype(np.float32), (k, k))
+    field = cover > SPECKLE_FIELD_COVER
+    if not field.any():
+        return text
+    out = text.copy()
+    out[field] = 0
+    return out
+
+
+# A bar is a line of text only when it holds strokes of a character's size (at least
+# this share of the text height): closing a cloud of speckle (a dark patch of a 1-bit
+# scan, stretched into short dashes by a 200 x 100 dpi fax) makes bars too, of specks.
+BAR_CHARACTER = 0.45
 
 
 def _bars(text: np.ndarray, measures: PageMeasures, horizontal: bool) -> np.ndarray:
@@ -382,12 +413,21 @@ def _bars(text: np.ndarray, measures: PageMeasures, horizontal: bool) -> np.ndar
     reach = max(2, int(0.6 * measures.text_px * HALF))
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (reach, 1) if horizontal else (1, reach))
     closed = cv2.morphologyEx(text, cv2.MORPH_CLOSE, kernel)
-    _n, _l, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
-    stats = stats[1:]
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
     long_side = stats[:, 2] if horizontal else stats[:, 3]
     short_side = stats[:, 3] if horizontal else stats[:, 2]
     text_h = measures.text_px * HALF
     keep = (long_side >= 3 * short_side) & (short_side >= 0.5 * text_h) & (short_side <= 1.8 * text_h)
+    keep[0] = False
+    if keep.any():
+        # The biggest piece of the text itself inside each bar.
+        pn, plabels, pstats, _ = cv2.connectedComponentsWithStats(text, connectivity=8)
+        piece = np.maximum(pstats[:, 2], pstats[:, 3])
+        piece[0] = 0
+        biggest = np.zeros(n, np.int32)
+        on = plabels > 0
+        np.maximum.at(biggest, labels[on], piece[plabels[on]])
+        keep &= biggest >= BAR_CHARACTER * text_h
     return stats[keep]
 
 
@@ -437,18 +477,119 @@ SIDEWAYS_MIN_LINES = 10
 ORIENTATION_LINES = 8
 
 
-def is_upside_down(gray: np.ndarray, text: np.ndarray, measures: PageMeasures,
-                   score_lines: Optional[LineScorer]) -> bool:
+# Which way up a page stands, from a classifier of square crops (the pipeline passes
+# the OCR stage's orientation model): (n, 4) probabilities that undoing a
+# counter-clockwise turn of 0/90/180/270 degrees sets each crop upright.
+TurnClassifier = Callable[[Sequence[np.ndarray]], np.ndarray]
+# The crops it reads: squares this many inches a side (a few lines of a cell's text at
+# the size the model was trained on), the most printed first, at most TURN_TILES.
+TURN_TILE_INCHES = 2.0
+TURN_TILES = 8
+
+
+def turn_tiles(gray: np.ndarray, text: np.ndarray, dpi: int, most: int = TURN_TILES) -> list[np.ndarray]:
+    """The page's squares holding the most text (half-overlapping), gray, most first."""
+    side = int(TURN_TILE_INCHES * dpi)
+    H, W = gray.shape
+    if H < side or W < side:
+        return [gray] if gray.size else []
+    # text is at HALF resolution
+    counts = []
+    step = side // 2
+    for y in range(0, H - side + 1, step):
+        for x in range(0, W - side + 1, step):
+            ty, tx, ts = int(y * HALF), int(x * HALF), int(side * HALF)
+            counts.append((int((text[ty:ty + ts, tx:tx + ts] > 0).sum()), y, x))
+    counts.sort(key=lambda c: -c[0])
+    return [gray[y:y + side, x:x + side] for n, y, x in counts[:most] if n > 0]
+
+
+def turn_votes(gray: np.ndarray, text: np.ndarray, dpi: int, classify: TurnClassifier) -> np.ndarray:
+    """Mean probabilities (undo 0, 90, 180, 270) over the page's most printed squares."""
+    tiles = turn_tiles(gray, text, dpi)
+    if not tiles:
+        return np.array([1.0, 0.0, 0.0, 0.0])
+    return np.asarray(classify(tiles), dtype=np.float64).mean(axis=0)
+
+
+def line_votes(gray: np.ndarray, text: np.ndarray, measures: PageMeasures,
+               score_lines: Optional[LineScorer]) -> Optional[tuple[float, float]]:
+    """(mean confidence as the lines stand, mean confidence turned half round) of the
+    recogniser on the page's longest text lines; the second is not read (0) when the
+    first is sure. None without a recogniser or lines to read."""
     if score_lines is None:
-        return False
+        return None
     crops = text_line_crops(gray, text, measures, most=ORIENTATION_LINES)
     if len(crops) < 2:
-        return False
+        return None
     upright = float(np.mean(score_lines(crops)))
     if upright >= SURELY_UPRIGHT:
-        return False            # read well as it is: no need to read it turned
-    flipped = float(np.mean(score_lines([np.ascontiguousarray(c[::-1, ::-1]) for c in crops])))
-    return flipped > upright + UPSIDE_DOWN_MARGIN
+        return upright, 0.0     # read well as it is: no need to read it turned
+    return upright, float(np.mean(score_lines([np.ascontiguousarray(c[::-1, ::-1]) for c in crops])))
+
+
+# The orientation model decides when its votes part by at least this much (sideways
+# against upright or upside down: the summed probabilities; upside down against upright
+# on a page known to lie one of those ways). When they part by less (a page with little
+# text: a lone total row, a seal over the print), the shape of the text and the
+# recogniser's vote decide as they do without the model.
+TURN_SURE = 0.1
+FLIP_SURE = 0.15
+
+
+def quarter_turn(votes: Optional[np.ndarray], ink: np.ndarray, measures: PageMeasures) -> int:
+    """0, 90 or 270: the quarter turn that sets a sideways page's lines across, from the
+    model's votes when sure, else by the text's shape (a 90 to be settled by the
+    upside-down check)."""
+    if votes is None:
+        return 90 if is_sideways(ink, measures) else 0
+    sideways = float(votes[1] + votes[3] - votes[0] - votes[2])
+    if abs(sideways) < TURN_SURE and has_lines(ink, measures):
+        turned = is_sideways(ink, measures)
+    else:
+        turned = sideways > 0
+    if not turned:
+        return 0
+    return 90 if votes[1] >= votes[3] else 270
+
+
+def half_turn_needed(votes: Optional[np.ndarray], quarter: int, gray: np.ndarray, ink: np.ndarray,
+                     measures: PageMeasures, dpi: int, score_lines: Optional[LineScorer],
+                     classify: Optional[TurnClassifier]) -> bool:
+    """Whether the page, turned by `quarter` and deskewed, is upside down: the model's
+    first votes when they are sure, else its votes on the straightened page with the
+    recogniser's (which is sure of upright lines, and only of those)."""
+    text = text_only(ink, measures)
+    if votes is not None:
+        # The first votes, for the two ways the turned page may now stand.
+        stays, flips = {0: (0, 2), 90: (1, 3), 270: (3, 1)}[quarter]
+        margin = float(votes[flips] - votes[stays])
+        if abs(margin) >= FLIP_SURE:
+            return margin > 0
+    lines = line_votes(gray, text, measures, score_lines)
+    if classify is None:
+        return lines is not None and lines[1] > lines[0] + UPSIDE_DOWN_MARGIN
+    again = turn_votes(gray, text, dpi, classify)
+    margin = float(again[2] - again[0])
+    if lines is not None and lines[0] >= SURELY_UPRIGHT and margin < 0.5:
+        return False
+    if abs(margin) >= FLIP_SURE or lines is None:
+        return margin > 0
+    return lines[1] > lines[0] + UPSIDE_DOWN_MARGIN
+
+
+def _line_areas(ink: np.ndarray, measures: PageMeasures) -> tuple[float, float, float]:
+    """(area of the text closed across, closed top to bottom, a few lines' worth)."""
+    text = text_only(ink, measures)
+    across = float(_bars(text, measures, True)[:, 4].sum())
+    down = float(_bars(text, measures, False)[:, 4].sum())
+    return across, down, SIDEWAYS_MIN_LINES * (measures.text_px * HALF) ** 2
+
+
+def has_lines(ink: np.ndarray, measures: PageMeasures) -> bool:
+    """Enough text, one way or the other, for its shape to tell which way it runs."""
+    across, down, enough = _line_areas(ink, measures)
+    return max(across, down) >= enough
 
 
 def is_sideways(ink: np.ndarray, measures: PageMeasures) -> bool:
@@ -459,10 +600,8 @@ def is_sideways(ink: np.ndarray, measures: PageMeasures) -> bool:
     along the other direction it joins little: compare the area of the bars either way.
     (The recogniser is no judge here: it reads Chinese turned a quarter with as much
     confidence as upright.)"""
-    text = text_only(ink, measures)
-    across = float(_bars(text, measures, True)[:, 4].sum())
-    down = float(_bars(text, measures, False)[:, 4].sum())
-    return down > SIDEWAYS_SHAPE * across and down >= SIDEWAYS_MIN_LINES * (measures.text_px * HALF) ** 2
+    across, down, enough = _line_areas(ink, measures)
+    return down > SIDEWAYS_SHAPE * across and down >= enough
 
 
 def turn(image: np.ndarray, degrees: int) -> np.ndarray:
@@ -504,9 +643,12 @@ def to_working_resolution(page: Page) -> tuple[np.ndarray, int]:
 
 BILEVEL_SMOOTH_MM = 0.08      # ~0.6 px at 200 dpi: softens the staircase, keeps strokes apart
 
-def clean_page(page: Page, score_lines: Optional[LineScorer] = None) -> CleanPage:
+def clean_page(page: Page, score_lines: Optional[LineScorer] = None,
+               classify_turn: Optional[TurnClassifier] = None) -> CleanPage:
     """score_lines: the recogniser's confidence on line crops, used to tell an
-    upside-down page (without it, only sideways pages are turned)."""
+    upside-down page (without it, only sideways pages are turned); classify_turn: an
+    orientation model's votes on square crops (without it, the shape of the text tells
+    sideways pages and the recogniser upside-down ones)."""
     bilevel = _is_bilevel(page.image)
     whole_page = is_whole_page(page)
     image, dpi = to_working_resolution(page)
@@ -529,11 +671,12 @@ def clean_page(page: Page, score_lines: Optional[LineScorer] = None) -> CleanPag
     specks = find_specks(ink, measures, upright=False)
     speck_count = int(cv2.connectedComponents(specks, connectivity=8)[0] - 1)
     wipe(gray, ink, specks)
-    turned = 0
-    if is_sideways(ink, measures):
-        # Sideways: turn a quarter; which quarter is settled by the upside-down check.
-        turned = 90
-        gray, ink = turn(gray, 90), turn(ink, 90)
+    votes = turn_votes(gray, text_only(ink, measures), page.dpi, classify_turn) if classify_turn else None
+    turned = quarter_turn(votes, ink, measures)
+    if turned:
+        # Sideways: turn a quarter (without the model, which quarter is settled by the
+        # upside-down check).
+        gray, ink = turn(gray, turned), turn(ink, turned)
     angle = measure_skew(ink, page.dpi)
     if angle != 0.0 or ink.any():
         angle = refine_skew(ink, angle)
@@ -546,7 +689,7 @@ def clean_page(page: Page, score_lines: Optional[LineScorer] = None) -> CleanPag
     speck_count += int(cv2.connectedComponents(specks, connectivity=8)[0] - 1)
     wipe(gray, ink, specks)
     # Upside down or not is read on straight lines (a half turn and the skew commute).
-    if is_upside_down(gray, text_only(ink, measures), measures, score_lines):
+    if half_turn_needed(votes, turned, gray, ink, measures, page.dpi, score_lines, classify_turn):
         turned = (turned + 180) % 360
         gray, ink = turn(gray, 180), turn(ink, 180)
     if turned:

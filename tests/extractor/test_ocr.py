@@ -185,3 +185,55 @@ def test_a_decimal_point_opening_the_second_line_of_a_wrapped_number_stays():
     ink = _ink(alone)
     cv2.circle(ink, (110, 46), 1, 255, -1)
     assert not ocr.clean_cell_ink(ink, 200)[:, :114].any()
+
+
+def _line_box(ink):
+    ys, xs = np.nonzero(ink)
+    return xs.min(), ys.min(), xs.max(), ys.max()
+
+
+def test_a_speck_under_a_character_clear_of_its_line_goes():
+    # Toner just under 金 of '资金支付时间' was read as a line of its own ('•').
+    cell = put_text(np.full((90, 400), 255, np.uint8), '资金支付时间', (40, 20), size=30)
+    ink = _ink(cell)
+    x0, y0, x1, y1 = _line_box(ink)
+    cv2.circle(ink, (x0 + 45, y1 + 5), 2, 255, -1)      # under the second character
+    cv2.circle(ink, (x0 + 100, y0 - 5), 2, 255, -1)     # over the fourth
+    cleaned = ocr.clean_cell_ink(ink, 200)
+    assert not cleaned[y1 + 2:, :].any() and not cleaned[:y0 - 2, :].any()
+    assert (cleaned[_ink(cell) > 0] > 0).mean() > 0.99
+    assert len(ocr.find_lines(ink, 200)) == 1
+
+
+def test_a_dot_after_a_number_off_its_baseline_goes_but_a_point_on_it_stays():
+    cell = put_text(np.full((80, 300), 255, np.uint8), '96%', (60, 22), size=30)
+    ink = _ink(cell)
+    x0, y0, x1, y1 = _line_box(ink)
+    cv2.circle(ink, (x1 + 5, (y0 + y1) // 2), 2, 255, -1)   # a speck at mid-height ('96%•')
+    cleaned = ocr.clean_cell_ink(ink, 200)
+    assert not cleaned[:, x1 + 2:].any()
+    # A point on the baseline at the end of a line that goes on below is a wrapped
+    # number's decimal point ('93.' over '3').
+    cell = np.full((110, 200), 255, np.uint8)
+    cell = put_text(cell, '93', (60, 10), size=30)
+    cell = put_text(cell, '3', (80, 60), size=30)
+    ink = _ink(cell)
+    top = _line_box(ink[:50])
+    cv2.circle(ink, (top[2] + 5, top[3] - 2), 2, 255, -1)
+    assert ocr.clean_cell_ink(ink, 200)[top[3] - 4:top[3] + 1, top[2] + 2:top[2] + 9].any()
+    # ... but alone on a short line, a baseline dot after the last digit is a speck ('15.').
+    alone = put_text(np.full((80, 300), 255, np.uint8), '15', (60, 22), size=30)
+    ink = _ink(alone)
+    x0, y0, x1, y1 = _line_box(ink)
+    cv2.circle(ink, (x1 + 6, y1 - 2), 2, 255, -1)
+    assert not ocr.clean_cell_ink(ink, 200)[:, x1 + 3:].any()
+
+
+def test_a_dropped_speck_is_painted_out_with_its_grey_rim():
+    cell = put_text(np.full((80, 300), 255, np.uint8), '15', (60, 22), size=30)
+    ink = _ink(cell)
+    x0, y0, x1, y1 = _line_box(ink)
+    _cleaned, paint = ocr._clean_cell(ink.copy() | cv2.circle(np.zeros_like(ink), (x1 + 6, y0 + 5), 2, 255, -1),
+                                      200)
+    speck = cv2.circle(np.zeros_like(ink), (x1 + 6, y0 + 5), 3, 255, -1) > 0
+    assert paint[speck].mean() > 0.9 and not paint[ink > 0].any()

