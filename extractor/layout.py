@@ -455,12 +455,21 @@ class FormBuilder:
 
     def find_headers(self, labels: dict[str, str], below: float = -1e9, above: float = 1e18) -> dict:
         """Header cells for several labels at once, each cell used by one label only
-        (the best-scoring claim wins), so a misread header cannot take its neighbour's."""
+        (the best-scoring claim wins), so a misread header cannot take its neighbour's.
+        A cell holding two or more labels side by side (the rule between them lost) is
+        read as one cell per label."""
         claims = []
+        cells = [c for c in self.cells if below - self.touch <= c.y0 <= above]
+        pieces = []
+        for c in cells:
+            split = self.label_pieces(c, labels)
+            if split:
+                pieces += split
+                self.structure(self.template.table.key if self.template.table else '',
+                               f"header labels {', '.join(p.text for p in split)} share one cell "
+                               '(a rule is missing or broken)', c)
         for key, label in labels.items():
-            for c in self.cells:
-                if c.y0 < below - self.touch or c.y0 > above:
-                    continue
+            for c in cells + pieces:
                 score = label_score(c.text, label)
                 if score >= LABEL_MIN:
                     claims.append((score, key, c))
@@ -471,6 +480,74 @@ class FormBuilder:
             found[key] = (c, score)
             used.add(id(c))
         return found
+
+    def label_pieces(self, cell: VCell, labels: dict[str, str]) -> list[VCell]:
+        """The cell cut into side-by-side pieces, one per label it holds, when its text
+        as a whole is no label but the text standing in each of two or more columns of
+        it reads surely as a different label ('三级指标' and '年度指标值' in one cell);
+        else []. Each piece reaches halfway to its neighbours' text."""
+        if len(cell.lines) < 2 or max(label_score(cell.text, label) for label in labels.values()) >= LABEL_SURE:
+            return []
+        spans = sorted(((self._line_x(cell, line), line) for line in cell.lines), key=lambda t: t[0][0])
+        groups: list[list] = []
+        for (x0, x1), line in spans:
+            if groups and x0 < groups[-1][1]:       # overlaps the group before: a wrapped line
+                groups[-1][1] = max(groups[-1][1], x1)
+                groups[-1][2].append(line)
+            else:
+                groups.append([x0, x1, [line]])
+        named = []
+        for x0, x1, lines in groups:
+            text = join_lines([line.text for line in sorted(lines, key=lambda l: l.bbox[1])]) or ''
+            best = max(labels.values(), key=lambda label: label_score(text, label))
+            if label_score(text, best) >= LABEL_SURE:
+                named.append((x0, x1, lines, best))
+        if len(named) < 2 or len({n[3] for n in named}) < len(named):
+            return []
+        out = []
+        for k, (x0, x1, lines, _label) in enumerate(named):
+            left = cell.x0 if k == 0 else (named[k - 1][1] + x0) / 2
+            right = cell.x1 if k == len(named) - 1 else (x1 + named[k + 1][0]) / 2
+            out.append(VCell(page=cell.page, bbox=cell.bbox, x0=left, y0=cell.y0, x1=right, y1=cell.y1,
+                             lines=sorted(lines, key=lambda l: l.bbox[1]), continued=cell.continued,
+                             at_bottom=cell.at_bottom))
+        return out
+
+    @staticmethod
+    def _line_x(cell: VCell, line: TextLine) -> tuple[float, float]:
+        """A line's left and right in the form's virtual x."""
+        px0, _, px1, _ = cell.bbox
+        scale = (cell.x1 - cell.x0) / max(1.0, px1 - px0)
+        return cell.x0 + (line.bbox[0] - px0) * scale, cell.x0 + (line.bbox[2] - px0) * scale
+
+    def headers_by_place(self, headers: dict, columns: list) -> None:
+        """A column header not read (a seal over it: '完成值' for 实际完成值) is the one
+        cell with text in the header row between the headers found before and after
+        it in print order. Added to `headers`, flagged."""
+        if not headers:
+            return
+        row = list(headers.values())
+        y0 = sorted(h[0].y0 for h in row)[len(row) // 2]
+        y1 = sorted(h[0].y1 for h in row)[len(row) // 2]
+        taken = {id(h[0]) for h in row}
+        keys = [c.key for c in columns]
+        for k, column in enumerate(columns):
+            if column.key in headers or column.optional:
+                continue
+            before = [headers[key][0] for key in keys[:k] if key in headers]
+            after = [headers[key][0] for key in keys[k + 1:] if key in headers]
+            if not before or not after:
+                continue
+            left, right = before[-1].x1, after[0].x0
+            between = [c for c in self.cells if id(c) not in taken and c.text
+                       and c.x0 >= left - self.slack and c.x1 <= right + self.slack
+                       and min(c.y1, y1) - max(c.y0, y0) > 0.5 * (y1 - y0)]
+            if len(between) != 1:
+                continue
+            headers[column.key] = (between[0], LABEL_MIN)
+            taken.add(id(between[0]))
+            self.structure(f'{self.template.table.key}.0.{column.key}',
+                           f"header {column.label} taken by its place (read '{between[0].text}')", between[0])
 
     def same_row(self, headers: dict, anchor: Optional[str] = None) -> dict:
         """Keep the header cells level with the anchor (or with most of them): a label
@@ -876,6 +953,7 @@ class FormBuilder:
             self.structure(table.key, f'{table.key} header {labels[anchor]} not found')
             return
         headers = self.same_row(headers, anchor=anchor)
+        self.headers_by_place(headers, table.columns)
         missing = [c.label for c in table.columns if c.key not in headers and not c.optional]
         if missing:
             self.structure(table.key, f'{table.key} header not found for: ' + ', '.join(missing))

@@ -174,3 +174,35 @@ def test_a_total_row_alone_on_the_next_page_joins_its_form_by_its_label():
     forms, _, unmatched = read(page(1, project_form(total=False), title='项目支出绩效自评表'), second)
     assert [f.pages for f in forms] == [[1, 2]] and not unmatched
     assert (forms[0].total.weight, forms[0].total.score) == ('100', '99')
+
+
+def _two_labels_in_one_header_cell(second: str):
+    """The indicator table with the rule between 三级指标 and 年度指标值 lost in the
+    header row (a seal or a break over it): one cell holds both labels side by side,
+    and the 实际完成值 header reads `second`."""
+    cells = [c for c in project_form() if c[1] != 9 or c[0] not in (5, 7, 9)]
+    cells += [(5, 9, 9, 10, ['三级指标', '年度指标值']), (9, 9, 11, 10, [second])]
+    result = page(1, cells, title='项目支出绩效自评表')
+    merged = next(i for i, c in enumerate(result.grid.tables[0].cells) if c.bbox[0] == 100 + 5 * 80
+                  and c.bbox[2] == 100 + 9 * 80 and c.bbox[1] == 200 + 9 * ROW)
+    yc = 200 + 9 * ROW + ROW // 2
+    # Each label stands in its own column of the merged cell, on one line's height.
+    result.cells[merged].lines = [line('三级指标', 100 + 5 * 80, 100 + 7 * 80, yc),
+                                  line('年度指标值', 100 + 7 * 80, 100 + 9 * 80, yc)]
+    return read(result)
+
+
+def test_two_header_labels_in_one_cell_are_read_as_two_columns():
+    forms, flags, _ = _two_labels_in_one_header_cell('实际完成值')
+    form = forms[0]
+    assert [i.level3 for i in form.indicators] == ['养护里程', '道路完好率']
+    assert [i.target for i in form.indicators] == ['20公里', '≥95%']
+    assert form.total.score == '99'
+    assert any('share one cell' in f.detail for f in flags)
+
+
+def test_a_header_not_read_is_taken_by_its_place_between_the_others():
+    forms, flags, _ = _two_labels_in_one_header_cell('C完成')      # 实际 under a seal
+    form = forms[0]
+    assert [i.actual for i in form.indicators] == ['20公里', '96%']
+    assert any(f.field == 'indicators.0.actual' and 'taken by its place' in f.detail for f in flags)
