@@ -587,6 +587,17 @@ class FormBuilder:
                 text = _numeric_text(line)
             texts.append(text)
         value = join_lines(texts)
+        if numeric and value:
+            trimmed = _STRAY_POINTS.sub('', value)
+            trimmed = DASH if trimmed and reads_as_dash(trimmed) else trimmed
+            if trimmed != value and looks_numeric(trimmed):
+                # A number neither starts nor ends with a point: a speck read as one
+                # ('8.', '.77.09'). Taken off, and the field flagged for a look.
+                self.flags.append(Flag(form=self.index, field=path, reason=FlagReason.unparsed, value=trimmed,
+                                       detail=f"read as '{value}': the point at its "
+                                              f"{'start' if value[0] in '.·•' else 'end'} was taken off",
+                                       page=cells[0].page, bbox=cells[0].bbox))
+                value = trimmed
         self.form.set(path, value)
         confs = [_numeric_confidence(line, text) if numeric else line.confidence
                  for line, text in zip(lines, texts)]
@@ -1030,6 +1041,10 @@ def _header_bottom(headers: dict) -> float:
     into the row below (a lost rule) and must not push the first row away."""
     ends = sorted(h[0].y1 for h in headers.values())
     return ends[(len(ends) - 1) // 2]
+
+
+# A point (or a speck read as a middle dot) at either end of a number.
+_STRAY_POINTS = re.compile(r'^[.·•]+|[.·•]+$')
 
 
 def _numeric_text(line: TextLine) -> str:

@@ -206,3 +206,14 @@ def test_a_header_not_read_is_taken_by_its_place_between_the_others():
     form = forms[0]
     assert [i.actual for i in form.indicators] == ['20公里', '96%']
     assert any(f.field == 'indicators.0.actual' and 'taken by its place' in f.detail for f in flags)
+
+
+def test_a_point_at_either_end_of_a_number_is_taken_off_and_flagged():
+    indicators = indicator_table(9, [
+        ['产出指标', '数量指标', '养护里程', '20公里', '20公里', '45.', '.45'],
+        ['效益指标', '社会效益指标', '道路完好率', '≥95%', '96%', '45', '45']])
+    forms, flags, _ = read(page(1, project_form(indicators=indicators), title='项目支出绩效自评表'))
+    first = forms[0].indicators[0]
+    assert (first.weight, first.score) == ('45', '45')
+    stray = {f.field for f in flags if f.reason == 'unparsed' and 'taken off' in f.detail}
+    assert stray == {'indicators.0.weight', 'indicators.0.score'}
