@@ -386,7 +386,7 @@ def _bands(profile: np.ndarray) -> list[tuple[int, int]]:
     return bands
 
 
-def _text_extent(band: np.ndarray, scale: float) -> list[tuple[int, int]]:
+def _text_extent(band: np.ndarray, scale: float, cuts: Sequence[int] = ()) -> list[tuple[int, int]]:
     """Left and right ends of a line's text pieces. A gap wider than about two
     characters separates pieces (two cells' texts side by side where the rule between
     them was lost: each keeps its own position). Hair-thin slivers standing apart at
@@ -407,11 +407,108 @@ def _text_extent(band: np.ndarray, scale: float) -> list[tuple[int, int]]:
         runs.pop()
     pieces: list[list[int]] = []
     for x0, x1 in runs:
-        if pieces and x0 - pieces[-1][1] <= PIECE_GAP * band.shape[0]:
+        parted = any(pieces[-1][1] <= cut <= x0 for cut in cuts) if pieces else False
+        if pieces and x0 - pieces[-1][1] <= PIECE_GAP * band.shape[0] and not parted:
             pieces[-1][1] = x1
         else:
             pieces.append([x0, x1])
     return [(a, b) for a, b in pieces]
+
+
+# A column rule lost in a cell (a merged total's weight and score, '100 98') still
+# parts the texts either side of it when no character crosses it: within WALL_REACH
+# (px at 200 dpi) of the rule's place the line holds nothing but what is left of the
+# rule (strokes at most WALL_REMNANT px wide).
+WALL_REACH = 3
+WALL_REMNANT = 3
+# ... running through at least this share of the line's height, with paper for
+# WALL_CLEAR line heights either side of that strip.
+WALL_REMNANT_HEIGHT = 0.8
+WALL_CLEAR = 0.1
+# The texts either side stand at least this many line heights apart (two full-width
+# marks side by side, '》（', leave a character's width blank inside a sentence: a
+# rule the lattice puts there but that shows nowhere in the cell needs more).
+WALL_GAP = 0.8
+UNSEEN_WALL_GAP = 1.5
+
+
+# A faint column rule the grid did not find (a worn stretch of a photocopy's ruling):
+# a column of the cell at least FAINT_WALL_DARK gray levels darker than the cell's
+# paper along FAINT_WALL_LENGTH of its height, where text never reaches that far.
+FAINT_WALL_DARK = 12
+FAINT_WALL_LENGTH = 0.75
+
+
+def faint_walls(gray: np.ndarray) -> list[int]:
+    """x (in the crop) of faint vertical rules running top to bottom through a cell."""
+    if gray.size == 0 or gray.shape[0] < 8:
+        return []
+    paper = float(np.median(gray))
+    dark = (paper - gray.astype(np.float32)) >= FAINT_WALL_DARK
+    share = dark.mean(axis=0)
+    cols = np.nonzero(share >= FAINT_WALL_LENGTH)[0]
+    return [int((a + b - 1) // 2) for a, b in _runs_of(cols)]
+
+
+def _runs_of(cols: np.ndarray) -> list[tuple[int, int]]:
+    """Runs of consecutive integers as (first, last + 1)."""
+    out = []
+    for c in cols:
+        if out and c == out[-1][1]:
+            out[-1][1] = c + 1
+        else:
+            out.append([int(c), int(c) + 1])
+    return [(a, b) for a, b in out]
+
+
+def ruled_walls(ink: np.ndarray, walls: Sequence[int], scale: float, seen: Sequence[int] = ()
+                ) -> list[tuple[int, bool, bool]]:
+    """Each wall with whether its strip of the cell is inked from top to bottom (what is
+    left of the rule: then a line's thin ink there is the rule's, not a character's)
+    and whether the rule shows at all (inked so, or seen faint in the image)."""
+    reach = max(2, int(round(WALL_REACH * scale)))
+    out = []
+    for wall in walls:
+        strip = ink[:, max(0, wall - reach):wall + reach + 1] > 0
+        ruled = bool(strip.size) and float(strip.any(axis=1).mean()) >= FAINT_WALL_LENGTH
+        out.append((int(wall), ruled, ruled or wall in seen))
+    return out
+
+
+def _cut_at_walls(band: np.ndarray, walls: Sequence[tuple[int, bool, bool]], scale: float
+                  ) -> tuple[np.ndarray, list[int]]:
+    """(the band with the remnants of lost column rules wiped, the x where its text
+    pieces must part): at each wall no character crosses, with text either side."""
+    cuts: list[int] = []
+    if not len(walls):
+        return band, cuts
+    out = band
+    reach = max(2, int(round(WALL_REACH * scale)))
+    remnant = max(2, int(round(WALL_REMNANT * scale)))
+    inked = band.any(axis=0)
+    clear = max(2, int(WALL_CLEAR * band.shape[0]))
+    for wall, ruled, shows in walls:
+        a, b = max(0, wall - reach), min(band.shape[1], wall + reach + 1)
+        if b <= a or not inked[:max(0, a - clear)].any() or not inked[b + clear:].any():
+            continue
+        if inked[max(0, a - clear):a].any() or inked[b:b + clear].any():
+            continue        # text runs up to the rule's place: a character may cross it
+        strip = band[:, a:b] > 0
+        # Ink there may only be the rule's remnant: thin, from top to bottom of the line
+        # and of the cell (a '(' or a '1' is as thin and as tall as its line).
+        if strip.any() and (not ruled or strip.any(axis=1).mean() < WALL_REMNANT_HEIGHT
+                            or any(r1 - r0 > remnant for r0, r1 in _bands(inked[a:b].astype(np.int32)))):
+            continue
+        # Two texts either side of a lost rule stand apart; a full-width bracket or
+        # comma inside a sentence leaves a narrower gap.
+        left, right = np.nonzero(inked[:a])[0], np.nonzero(inked[b:])[0]
+        if (b + right[0]) - left[-1] < (WALL_GAP if shows else UNSEEN_WALL_GAP) * band.shape[0]:
+            continue
+        if out is band:
+            out = band.copy()
+        out[:, a:b] = 0
+        cuts.append(int(wall))
+    return out, cuts
 
 
 def _split_tall_band(profile: np.ndarray, y0: int, y1: int, expected: float) -> list[tuple[int, int]]:
@@ -588,9 +685,11 @@ def _clean_cell(ink: np.ndarray, dpi: int, text_height: Optional[float] = None
 
 
 def find_lines(ink: np.ndarray, dpi: int, text_height: Optional[float] = None,
-               cleaned: bool = False) -> list[LineBox]:
+               cleaned: bool = False, walls: Sequence[int] = (), seen: Sequence[int] = ()) -> list[LineBox]:
     """Text lines inside a cell's ink crop, top to bottom, in crop coordinates
-    (`cleaned`: the ink has been through clean_cell_ink already)."""
+    (`cleaned`: the ink has been through clean_cell_ink already; `walls`: x of the
+    table's column rules that run through the cell, lost or broken there; `seen`: those
+    of them still visible, faint, in the cell's image)."""
     scale = dpi / 200.0
     expected = text_height or 28 * scale
     if not cleaned:
@@ -618,7 +717,8 @@ def find_lines(ink: np.ndarray, dpi: int, text_height: Optional[float] = None,
         split.extend(_split_tall_band(profile, y0, y1, expected))
     lines = []
     for y0, y1 in split:
-        for x0, x1 in _text_extent(ink[y0:y1], scale):
+        band, cuts = _cut_at_walls(ink[y0:y1], ruled_walls(ink, walls, scale, seen), scale)
+        for x0, x1 in _text_extent(band, scale, cuts):
             lines.append(LineBox(x0, y0, x1, y1, ink_height=y1 - y0))
     if len(lines) == 1:
         line = lines[0]
@@ -711,7 +811,9 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
                 continue
             ink, paint = _clean_cell(page.ink[y0:y1, x0:x1], page.dpi, text_height)
             gray[y0:y1, x0:x1][paint] = 255
-            for line in find_lines(ink, page.dpi, text_height, cleaned=True):
+            faint = faint_walls(page.gray[y0:y1, x0:x1])
+            walls = sorted({x - x0 for x in table.col_edges if x0 < x < x1} | set(faint))
+            for line in find_lines(ink, page.dpi, text_height, cleaned=True, walls=walls, seen=faint):
                 jobs.append((len(cells) - 1, (x0, y0, x1, y1), line))
     loose_jobs = []
     for rx0, ry0, rx1, ry1 in _loose_regions(grid):

@@ -405,7 +405,9 @@ def check_pages(forms: list[Form], quality: list[PageQuality], flags: list[Flag]
         structure = sum(f.reason == FlagReason.structure for f in mine)
         blocks = [b.key for b in (form.template.rows, form.template.table, form.template.total) if b]
         lost = [f.field for f in mine if f.reason == FlagReason.missing and f.field in blocks]
-        if structure >= STRUCTURE_DOUBT or lost:
+        # Doubt about the table's structure is settled when its rows add up to its
+        # printed total: a lost or merged row takes its weight and score with it.
+        if lost or (structure >= STRUCTURE_DOUBT and not rows_add_up(form)):
             why = f'no {", ".join(lost)} found' if lost else f'{structure} cells matched with doubt'
             out.append(Flag(form=index, field='', reason=FlagReason.page_quality, page=rough[0].page,
                             detail=f'rough page ({"; ".join(rough[0].reasons)}) and {why}: '
@@ -415,6 +417,34 @@ def check_pages(forms: list[Form], quality: list[PageQuality], flags: list[Flag]
 
 # Structure flags on one form that, on a rough page, put its whole table in doubt.
 STRUCTURE_DOUBT = 3
+
+
+def rows_add_up(form: Form) -> bool:
+    """Every sum rule of the form's kind holds as read: the total and each part read as
+    numbers (an empty part or a dash counts as printed), and they add up. False for a
+    kind without sum rules."""
+    sums = [rule for rule in form.template.rules if rule.type == 'sum_equals']
+    if not sums:
+        return False
+    for rule in sums:
+        total = parse_number(form.get(rule.total))
+        if total is None:
+            return False
+        parts = [p for pattern in rule.parts for p in expand(form, pattern)]
+        if len(parts) < 2:
+            return False
+        added = Decimal(0)
+        for path in parts:
+            value = form.get(path)
+            if not _norm(value) or is_dash(value):
+                continue
+            number = parse_number(value)
+            if number is None:
+                return False
+            added += number.value
+        if added != total.value:
+            return False
+    return True
 
 
 def _as_text(value) -> Optional[str]:

@@ -237,3 +237,25 @@ def test_a_dropped_speck_is_painted_out_with_its_grey_rim():
                                       200)
     speck = cv2.circle(np.zeros_like(ink), (x1 + 6, y0 + 5), 3, 255, -1) > 0
     assert paint[speck].mean() > 0.9 and not paint[ink > 0].any()
+
+
+def test_texts_either_side_of_a_lost_rule_are_two_lines():
+    # A total row's weight and score cells merged where their rule is too faint for the
+    # grid: '100' and '98' stay apart, each under its own column.
+    cell = np.full((60, 200), 255, np.uint8)
+    cell = put_text(cell, '100', (15, 14), size=28)
+    cell = put_text(cell, '98', (95, 14), size=28)
+    cell[:, 80:82] = 225                             # the faint rule between them
+    assert ocr.faint_walls(cell) == [80]
+    lines = ocr.find_lines(_ink(cell), 200, walls=[80], seen=[80])
+    assert len(lines) == 2 and lines[0].x1 <= 80 <= lines[1].x0
+    # Without the rule they are one line of text (a wide gap alone does not part them).
+    assert len(ocr.find_lines(_ink(cell), 200)) == 1
+
+
+def test_a_sentence_across_a_lattice_rule_stays_one_line():
+    cell = put_text(np.full((60, 600), 255, np.uint8), '引的通知》（国办发〔2017〕47号)', (10, 14), size=28)
+    ink = _ink(cell)
+    cols = np.nonzero(ink.any(axis=0))[0]
+    for wall in range(int(cols[0]) + 5, int(cols[-1]) - 5, 3):
+        assert len(ocr.find_lines(ink, 200, walls=[wall])) == 1, wall

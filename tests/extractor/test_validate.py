@@ -157,3 +157,17 @@ def test_a_dash_lost_on_a_worn_page_is_flagged_missing_but_not_on_a_good_one():
     worn = validate.check_pages([form], [PageQuality(page=1, grade='fair')], [])
     assert [(f.field, f.reason) for f in worn] == [('funds.1.weight', 'missing')]
     assert validate.check_pages([form], [PageQuality(page=1, grade='good')], []) == []
+
+
+def test_a_rough_page_with_doubtful_cells_flags_the_whole_form_unless_its_rows_add_up():
+    from models import Flag, PageQuality
+    form = clean_form()
+    doubt = [Flag(form=0, field=f'indicators.{i}.level3', reason='structure', detail='shared out by position')
+             for i in range(3)]
+    rough = [PageQuality(page=1, grade='rough', reasons=['heavy speckle'])]
+    # The rows add up to the printed total: no row was lost or merged.
+    assert not [f for f in validate.check_pages([form], rough, doubt) if f.field == '']
+    # A row lost: the weights no longer add up, and the whole form goes to review.
+    form.indicators.pop()
+    whole = [f for f in validate.check_pages([form], rough, doubt) if f.field == '']
+    assert len(whole) == 1 and 'check the whole form' in whole[0].detail
