@@ -409,6 +409,23 @@ def _bridged(h_rules: np.ndarray, h_segs, dpi: int) -> np.ndarray:
     return out
 
 
+def _longest_bridged(h_segs, dpi: int) -> int:
+    """The longest horizontal run of collinear rule pieces at most BROKEN_GAP_MM apart
+    (what _bridged joins), end to end."""
+    tol, reach = _mm(dpi, 1.0), _mm(dpi, BROKEN_GAP_MM)
+    longest = 0
+    by_x = sorted(h_segs, key=lambda seg: seg[0])
+    for i, a in enumerate(by_x):
+        ya, end = (a[1] + a[3]) / 2, a[2]
+        for b in by_x[i + 1:]:
+            if b[0] - end > reach:
+                break
+            if abs((b[1] + b[3]) / 2 - ya) <= tol:
+                end = max(end, b[2])
+        longest = max(longest, end - a[0] + 1)
+    return longest
+
+
 def _table_regions(h_mask, v_mask, dpi: int) -> list[list[int]]:
     """Boxes of connected rule networks large enough to be a table."""
     joined = cv2.dilate(cv2.bitwise_or(h_mask, v_mask), cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
@@ -498,7 +515,8 @@ def _framed(h_segs, v_segs, box, ink: np.ndarray, dpi: int) -> bool:
     width, height = x1 - x0, y1 - y0
     if width < _mm(dpi, 20) or height < _mm(dpi, 5):
         return False
-    longest_h = max(s[2] - s[0] + 1 for s in h_segs)
+    # A rule broken in places runs across as far as its bridged pieces do.
+    longest_h = _longest_bridged(h_segs, dpi)
     v_lengths = [s[3] - s[1] + 1 for s in v_segs]
     # Walls: one running most of the height, or (a short table whose outer walls are
     # worn away, its inner ones broken at every row rule) several running a row each.

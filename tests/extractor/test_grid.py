@@ -119,3 +119,24 @@ def test_a_rule_faded_into_short_pieces_is_one_rule():
         img[299:302, x:x + 70] = 0
     t = _grid_of(img).tables[0]
     assert t.n_rows == 4 and all(c.rowspan == 1 for c in t.cells)
+
+
+def test_a_total_row_whose_rules_break_at_different_places_is_one_table():
+    # A 总分 row alone on a continued page: its top rule broken at one place, its
+    # bottom rule at another, its left wall worn away. Bridged, its rules run across
+    # the whole row, so the row is one table with the label in it.
+    import numpy as np
+    from extractor import grid
+    from models import CleanPage
+    page = np.full((400, 1400), 255, np.uint8)
+    page[100:102, 100:500] = 0
+    page[100:102, 560:1300] = 0          # top rule broken at 500-560
+    page[170:172, 100:300] = 0
+    page[170:172, 340:1300] = 0          # bottom rule broken at 300-340
+    for x in (900, 1000, 1100, 1298):    # inner walls and the right one; no left wall
+        page[100:172, x:x + 2] = 0
+    ink = (page < 128).astype(np.uint8) * 255
+    found = grid.find_tables(CleanPage(number=1, gray=page, ink=ink, dpi=200, angle=0.0))
+    assert len(found.tables) == 1
+    x0, _, x1, _ = found.tables[0].bbox
+    assert x0 <= 105 and x1 >= 1295
