@@ -129,10 +129,11 @@ def test_a_total_row_whose_rules_break_at_different_places_is_one_table():
     from extractor import grid
     from models import CleanPage
     page = np.full((400, 1400), 255, np.uint8)
-    page[100:102, 100:500] = 0
-    page[100:102, 560:1300] = 0          # top rule broken at 500-560
+    page[100:102, 100:600] = 0
+    page[100:102, 640:1300] = 0          # top rule broken at 600-640
     page[170:172, 100:300] = 0
-    page[170:172, 340:1300] = 0          # bottom rule broken at 300-340
+    page[170:172, 340:900] = 0
+    page[170:172, 930:1300] = 0          # bottom rule broken at 300-340 and 900-930
     for x in (900, 1000, 1100, 1298):    # inner walls and the right one; no left wall
         page[100:172, x:x + 2] = 0
     ink = (page < 128).astype(np.uint8) * 255
