@@ -580,13 +580,22 @@ class FormBuilder:
         if not cells:
             self.form.set(path, None)
             return
-        texts = []
+        texts, barred = [], []
         for line in lines:
             text = line.text
             if numeric:
                 text = _numeric_text(line)
+            elif line.barred:
+                # The forms print ≥ and ≤; a faint bar is lost before the glyph is.
+                barred.append(line.text)
+                text = line.barred
             texts.append(text)
         value = join_lines(texts)
+        if barred:
+            self.flags.append(Flag(form=self.index, field=path, reason=FlagReason.low_confidence, value=value,
+                                   detail=f"read as '{join_lines(barred)}': a bare > or < taken as ≥ or ≤ "
+                                          '(the bar is faint; check it)',
+                                   page=cells[0].page, bbox=cells[0].bbox))
         if numeric and value:
             trimmed = _STRAY_POINTS.sub('', value)
             trimmed = DASH if trimmed and reads_as_dash(trimmed) else trimmed

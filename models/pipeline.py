@@ -87,6 +87,7 @@ class TextLine(BaseModel):
     numeric_confidence: Optional[float] = None
     min_char_confidence: Optional[float] = None
     disagreement: Optional[str] = None      # a second engine read this instead
+    barred: Optional[str] = None            # the text with > < read as ≥ ≤ (the model gave them some chance)
 
 
 class CellText(BaseModel):

@@ -217,3 +217,13 @@ def test_a_point_at_either_end_of_a_number_is_taken_off_and_flagged():
     assert (first.weight, first.score) == ('45', '45')
     stray = {f.field for f in flags if f.reason == 'unparsed' and 'taken off' in f.detail}
     assert stray == {'indicators.0.weight', 'indicators.0.score'}
+
+
+def test_a_bare_greater_than_read_where_the_model_saw_a_faint_bar_is_written_barred_and_flagged():
+    result = page(1, project_form(), title='项目支出绩效自评表')
+    target = next(c for c in result.cells if c.lines and c.lines[0].text == '≥95%')
+    target.lines[0].text, target.lines[0].barred = '>95%', '≥95%'
+    forms, flags, _ = read(result)
+    assert forms[0].indicators[1].target == '≥95%'
+    assert any(f.field == 'indicators.1.target' and f.reason == 'low_confidence' and 'bar' in f.detail
+               for f in flags)

@@ -259,3 +259,17 @@ def test_a_sentence_across_a_lattice_rule_stays_one_line():
     cols = np.nonzero(ink.any(axis=0))[0]
     for wall in range(int(cols[0]) + 5, int(cols[-1]) - 5, 3):
         assert len(ocr.find_lines(ink, 200, walls=[wall])) == 1, wall
+
+
+def test_a_bare_greater_than_the_model_half_believes_barred_gets_a_barred_reading():
+    model = ocr.PPOCRRecognizer()
+    ids = [model.index[c] for c in '>85%']
+    probs = np.zeros((8, len(model.charset)), np.float32)
+    probs[:, 0] = 1.0                                   # blanks between the characters
+    for frame, i in zip((1, 3, 5, 7), ids):
+        probs[frame, 0], probs[frame, i] = 0.0, 0.9
+    probs[1, model.index['≥']] = 0.1                    # the bar faint, not gone
+    assert model._decode(probs)[0] == '>85%'
+    assert model._barred(probs) == '≥85%'
+    probs[1, model.index['≥']] = 0.001                  # the model sees no bar at all
+    assert model._barred(probs) is None
