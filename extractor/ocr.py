@@ -644,7 +644,7 @@ def drop_line_specks(ink: np.ndarray, expected: float) -> np.ndarray:
             drop[i] = True
             continue
         reach = gap
-        if to_char > 0 and np.maximum(w[i], h[i]) <= END_SPECK_SIZE * expected:
+        if to_char > 0:
             # A dot-sized blob outside the span of its line's characters (before the
             # first or after the last) must sit close up to be print: a decimal point
             # stands between digits, a character's own dots touch or nearly touch it.
@@ -663,15 +663,21 @@ def drop_line_specks(ink: np.ndarray, expected: float) -> np.ndarray:
                 # above it. After the last character a dot is a decimal point where the
                 # number wraps ('93.' over '3'): on the baseline, with a line below.
                 top, bottom = y[on_line].min(), (y[on_line] + h[on_line]).max()
-                # Latin digits stand on the baseline, a little above the bottom of the
-                # Chinese characters beside them: the lowest quarter of the line.
-                on_baseline = y[i] + h[i] >= bottom - max(slack, BASELINE_ZONE * (bottom - top))
+                # A point stands on the baseline of the character it follows (or opens):
+                # in the lowest quarter of that character's height. (Not the whole
+                # row's: a cell that lost a rule holds another column's text beside.)
+                near = on_line[np.argmin(np.maximum(0, np.maximum(x[on_line] - (x[i] + w[i]),
+                                                                   x[i] - (x[on_line] + w[on_line]))))]
+                near_bottom = y[near] + h[near]
+                on_baseline = y[i] + h[i] >= near_bottom - max(slack, BASELINE_ZONE * h[near])
                 if before:
                     above = chars[(y[chars] + h[chars] <= top + slack) & (y[chars] + h[chars] > top - 1.5 * expected)]
                     reach = WRAPPED_POINT_GAP * expected if len(above) > 0 and on_baseline else -1.0
                 else:
                     below = chars[(y[chars] >= bottom - slack) & (y[chars] < bottom + 1.5 * expected)]
-                    if not on_baseline or (len(below) == 0 and len(on_line) <= SHORT_LINE_CHARS):
+                    dot = np.maximum(w[i], h[i]) <= END_SPECK_SIZE * expected
+                    # (A bigger blob on the baseline is a 。 filled in by blur.)
+                    if not on_baseline or (dot and len(below) == 0 and len(on_line) <= SHORT_LINE_CHARS):
                         reach = -1.0
         if off_line(i):
             drop[i] = True      # under or over the line's characters, clear of them
@@ -686,6 +692,12 @@ def drop_line_specks(ink: np.ndarray, expected: float) -> np.ndarray:
         to_mark = nearest(i, kept)
         drop[i] = to_char is None or (to_char > HOLLOW_MARK_GAP * expected
                                        and (to_mark is None or to_mark > HOLLOW_MARK_GAP * expected))
+        if not drop[i] and to_char > 0:
+            # No comma, stop or 、 opens a line (Chinese typesetting moves them to the
+            # end of the line before); an opening quote does, at the top of the line.
+            on_line = chars[(y[chars] < y[i] + h[i] + slack) & (y[chars] + h[chars] > y[i] - slack)]
+            top, bottom = y[on_line].min(), (y[on_line] + h[on_line]).max()
+            drop[i] = x[i] + w[i] <= x[on_line].min() and y[i] + h[i] / 2 > (top + bottom) / 2
     if not drop.any():
         return ink
     out = ink.copy()
@@ -704,7 +716,8 @@ def _clean_cell(ink: np.ndarray, dpi: int, text_height: Optional[float] = None
     """(cleaned ink, mask of what to paint out of the image the recogniser reads): only
     the specks. Rule remnants and dust are left out of the line finding but not painted
     out: a character's stroke that touches the cell's edge, or the thin end of a stroke
-    (the tip of 力, the dot of 发), would go with them."""
+    (the tip of 力, the dot of 发), would go with them (measured: painting dust out too
+    loses more characters of worn print than it saves points)."""
     scale = dpi / 200.0
     no_dust = _denoise(_strip_rule_remnants(ink), max(4, int(6 * scale * scale)))
     cleaned = drop_line_specks(no_dust, text_height or 28 * scale)

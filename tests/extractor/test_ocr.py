@@ -273,3 +273,25 @@ def test_a_bare_greater_than_the_model_half_believes_barred_gets_a_barred_readin
     assert model._barred(probs) == '≥85%'
     probs[1, model.index['≥']] = 0.001                  # the model sees no bar at all
     assert model._barred(probs) is None
+
+
+def test_a_comma_opening_a_line_goes_but_an_opening_quote_stays():
+    cell = put_text(np.full((80, 300), 255, np.uint8), '达标', (80, 22), size=30)
+    ink = _ink(cell)
+    x0, y0, x1, y1 = _line_box(ink)
+    comma = put_text(np.full((80, 300), 255, np.uint8), '，', (x0 - 34, 22), size=30)
+    with_comma = ink | _ink(comma)
+    assert not ocr.clean_cell_ink(with_comma, 200)[:, :x0 - 2].any()
+    quoted = put_text(np.full((80, 300), 255, np.uint8), '“达标”', (46, 22), size=30)
+    assert (ocr.clean_cell_ink(_ink(quoted), 200)[_ink(quoted) > 0] > 0).mean() > 0.99
+
+
+def test_a_point_is_on_the_baseline_of_the_number_it_follows_not_of_the_row():
+    # '93.' over '4' in a cell that lost its rule to the '100' beside it, which sits
+    # lower: the point is on 3's baseline and stays.
+    cell = np.full((90, 200), 255, np.uint8)
+    cell = put_text(cell, '100', (10, 34), size=28)
+    cell = put_text(cell, '93.', (110, 10), size=28)
+    cell = put_text(cell, '4', (125, 50), size=28)
+    cleaned = ocr.clean_cell_ink(_ink(cell), 200)
+    assert (cleaned[_ink(cell) > 0] > 0).mean() > 0.99
