@@ -1038,11 +1038,21 @@ class FormBuilder:
         for key in total_row.columns:
             head = headers.get(key)
             cell = None
+            path = f'{total_row.key}.{key}'
             if head:
                 cell = self.column_cell(head[0].x0, head[0].x1, label.y0, label.y1)
                 if cell is label:
-                    cell = None
-            self.set_column(f'{total_row.key}.{key}', cell, key, own, numeric=columns[key].numeric)
+                    # The label's cell runs on under the value columns (their rules
+                    # lost): the values are its text pieces standing in each column.
+                    h = head[0]
+                    lines = [l for l in label.lines if h.x0 - self.slack <= label.line_xc(l) <= h.x1 + self.slack]
+                    self.set_value(path, [label] if lines else [], numeric=columns[key].numeric, lines=lines)
+                    if lines:
+                        self.structure(path, f'the {total_row.label} label and its values share one cell '
+                                             '(rules are missing or broken); its text was shared out by position',
+                                       label)
+                    continue
+            self.set_column(path, cell, key, own, numeric=columns[key].numeric)
 
 
 def _header_bottom(headers: dict) -> float:

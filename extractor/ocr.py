@@ -450,11 +450,9 @@ def _text_extent(band: np.ndarray, scale: float, cuts: Sequence[int] = ()) -> li
 # parts the texts either side of it when no character crosses it: within WALL_REACH
 # (px at 200 dpi) of the rule's place the line holds nothing but what is left of the
 # rule (strokes at most WALL_REMNANT px wide).
-WALL_REACH = 3
-WALL_REMNANT = 3
-# ... running through at least this share of the line's height, with paper for
-# WALL_CLEAR line heights either side of that strip.
-WALL_REMNANT_HEIGHT = 0.8
+WALL_REACH = 4
+WALL_REMNANT = 7
+# ... with paper for WALL_CLEAR line heights either side of that strip.
 WALL_CLEAR = 0.1
 # The texts either side stand at least this many line heights apart (two full-width
 # marks side by side, '》（', leave a character's width blank inside a sentence: a
@@ -525,9 +523,10 @@ def _cut_at_walls(band: np.ndarray, walls: Sequence[tuple[int, bool, bool]], sca
         if inked[max(0, a - clear):a].any() or inked[b:b + clear].any():
             continue        # text runs up to the rule's place: a character may cross it
         strip = band[:, a:b] > 0
-        # Ink there may only be the rule's remnant: thin, from top to bottom of the line
-        # and of the cell (a '(' or a '1' is as thin and as tall as its line).
-        if strip.any() and (not ruled or strip.any(axis=1).mean() < WALL_REMNANT_HEIGHT
+        # Ink there may only be the rule's remnant (thin, paper either side), and only
+        # where the rule shows through the cell, inked or faint: a '(' or a '1' is as
+        # thin, but no rule shows above and below it.
+        if strip.any() and (not shows
                             or any(r1 - r0 > remnant for r0, r1 in _bands(inked[a:b].astype(np.int32)))):
             continue
         # Two texts either side of a lost rule stand apart; a full-width bracket or

@@ -227,3 +227,19 @@ def test_a_bare_greater_than_read_where_the_model_saw_a_faint_bar_is_written_bar
     assert forms[0].indicators[1].target == '≥95%'
     assert any(f.field == 'indicators.1.target' and f.reason == 'low_confidence' and 'bar' in f.detail
                for f in flags)
+
+
+def test_a_total_label_sharing_its_cell_with_the_values_gives_each_column_its_piece():
+    cells = project_form(total=False)
+    last = max(c[3] for c in cells if c[0] == 0 and c[1] >= 9)
+    cells.append((0, last, 14, last + 1, ['总分', '100', '99']))
+    result = page(1, cells, title='项目支出绩效自评表')
+    merged = len(result.cells) - 1
+    yc = 200 + last * ROW + ROW // 2
+    # The label in the middle of its old span, the values in the weight and score columns.
+    result.cells[merged].lines = [line('总分', 100 + 4 * 80, 100 + 7 * 80, yc),
+                                  line('100', 100 + 11 * 80, 100 + 12 * 80, yc),
+                                  line('99', 100 + 12 * 80, 100 + 14 * 80, yc)]
+    forms, flags, _ = read(result)
+    assert (forms[0].total.weight, forms[0].total.score) == ('100', '99')
+    assert {'total.weight', 'total.score'} <= structure_fields(flags)
