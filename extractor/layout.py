@@ -598,15 +598,21 @@ class FormBuilder:
                                    page=cells[0].page, bbox=cells[0].bbox))
         if numeric and value:
             trimmed = _STRAY_POINTS.sub('', value)
-            trimmed = DASH if trimmed and reads_as_dash(trimmed) else trimmed
+            if trimmed and reads_as_dash(trimmed):
+                trimmed = DASH
+            else:
+                # Nor with a dash: what is left of a rule beside the number ('20—').
+                trimmed = _STRAY_DASHES.sub('', trimmed) or trimmed
             if trimmed != value and looks_numeric(trimmed):
                 # A number neither starts nor ends with a point: a speck read as one
                 # ('8.', '.77.09'). Taken off, and the field flagged for a look.
                 self.flags.append(Flag(form=self.index, field=path, reason=FlagReason.unparsed, value=trimmed,
-                                       detail=f"read as '{value}': the point at its "
-                                              f"{'start' if value[0] in '.·•' else 'end'} was taken off",
+                                       detail=f"read as '{value}': the mark at its "
+                                              f"{'start' if value[0] != trimmed[0] else 'end'} was taken off",
                                        page=cells[0].page, bbox=cells[0].bbox))
                 value = trimmed
+        elif value:
+            value = self.snap_to_name(path, value, cells[0])
         self.form.set(path, value)
         confs = [_numeric_confidence(line, text) if numeric else line.confidence
                  for line, text in zip(lines, texts)]
@@ -618,6 +624,26 @@ class FormBuilder:
         self.form.sources[path] = FieldSource(
             page=main.page, bbox=main.bbox, confidence=round(min(confs), 4) if confs else None,
             lines=[line.text for line in lines], second_reading=second)
+
+    def snap_to_name(self, path: str, value: str, cell: VCell) -> str:
+        """A value of a column with a fixed vocabulary (the indicator categories) that
+        holds one of its names with a little noise around it ('2产出指标', a speck or a
+        seal's rim read as a character) is that name; flagged."""
+        column = self.template.column(path)
+        if column is None or not column.names or value in column.names:
+            return value
+        text = value.replace(' ', '')
+        inside = [name for name in column.names if name in text]
+        if not inside:
+            return value
+        name = max(inside, key=len)
+        noise = text.replace(name, '', 1)
+        # Specks and a seal's rim read as Latin letters, digits or marks; a Chinese
+        # character beside the name may be printed (the forms have '服务对象满意度标').
+        if len(noise) > NAME_NOISE or any(_is_cjk(ch) for ch in noise):
+            return value
+        self.structure(path, f"read as '{value}': the noise around the name {name} was taken off", cell)
+        return name
 
     def right_of(self, label: VCell, stop_x: Optional[float] = None) -> list[VCell]:
         out = []
@@ -1062,8 +1088,15 @@ def _header_bottom(headers: dict) -> float:
     return ends[(len(ends) - 1) // 2]
 
 
-# A point (or a speck read as a middle dot) at either end of a number.
+# A point (or a speck read as a middle dot) at either end of a number; a dash there.
 _STRAY_POINTS = re.compile(r'^[.·•]+|[.·•]+$')
+_STRAY_DASHES = re.compile(r'^[—\-一]+(?=\d)|(?<=[\d%])[—\-一]+$')
+# A category name read with at most this many characters of noise around it is the name.
+NAME_NOISE = 2
+
+
+def _is_cjk(ch: str) -> bool:
+    return '\u3400' <= ch <= '\u9fff' or '\uf900' <= ch <= '\ufaff'
 
 
 def _numeric_text(line: TextLine) -> str:

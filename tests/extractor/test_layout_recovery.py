@@ -243,3 +243,14 @@ def test_a_total_label_sharing_its_cell_with_the_values_gives_each_column_its_pi
     forms, flags, _ = read(result)
     assert (forms[0].total.weight, forms[0].total.score) == ('100', '99')
     assert {'total.weight', 'total.score'} <= structure_fields(flags)
+
+
+def test_a_category_name_with_latin_noise_is_the_name_but_chinese_beside_it_stays():
+    indicators = indicator_table(9, [
+        ['2产出指标', '数量指标', '养护里程', '20公里', '20公里', '45—', '45'],
+        ['效益指标', '服务对象满意度标', '道路完好率', '≥95%', '96%', '45', '45']])
+    forms, flags, _ = read(page(1, project_form(indicators=indicators), title='项目支出绩效自评表'))
+    rows = forms[0].indicators
+    assert rows[0].level1 == '产出指标' and 'indicators.0.level1' in structure_fields(flags)
+    assert rows[0].weight == '45'                       # a rule's remnant read as a dash
+    assert rows[1].level2 == '服务对象满意度标'           # as printed

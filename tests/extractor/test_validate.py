@@ -171,3 +171,9 @@ def test_a_rough_page_with_doubtful_cells_flags_the_whole_form_unless_its_rows_a
     form.indicators.pop()
     whole = [f for f in validate.check_pages([form], rough, doubt) if f.field == '']
     assert len(whole) == 1 and 'check the whole form' in whole[0].detail
+
+
+def test_a_point_right_after_a_chinese_character_is_checked():
+    form = clean_form()
+    form.indicators[0].level3 = '服务对象满意度.'
+    assert 'low_confidence' in reasons(validate.check_form(form, 0), 'indicators.0.level3')
