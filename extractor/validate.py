@@ -238,7 +238,7 @@ class Checker:
         name = total_path.rsplit('.', 1)[-1]
         if not unknown:
             if known_sum != total.value:
-                blamed = [total_path] + (empty if empty else parts)
+                blamed = [total_path] + (empty if empty else self.misread_part(total_path, total, values, known_sum))
                 why = f' ({len(empty)} part(s) empty)' if empty else ''
                 self.rule(blamed, f'{name}s add up to {known_sum}{why}, total says {total.value}')
         elif len(unknown) == 1:
@@ -247,6 +247,22 @@ class Checker:
             if why:
                 self.rule([total_path] + parts, f'{unknown[0]} is unreadable; for the total {total.value} it '
                                                 f'would have to be {implied}, but {why}')
+
+    def misread_part(self, total_path: str, total: Number, values: dict, known_sum: Decimal) -> list[str]:
+        """The parts to blame for a sum that is off: the one part (or the total, [])
+        whose reading the sum says must be a digit slip of it ('1515' for 15, '183' for
+        83: a digit doubled, dropped or changed), when exactly one is; else every part.
+        A form printed with a wrong total has no such part and keeps them all."""
+        suspects = []
+        for path, number in values.items():
+            implied = total.value - (known_sum - number.value)
+            if implied > 0 and _slip(self.form.get(path), implied):
+                suspects.append(path)
+        if _slip(self.form.get(total_path), known_sum):
+            suspects.append(total_path)
+        if len(suspects) == 1:
+            return [] if suspects[0] == total_path else suspects
+        return list(values)
 
     def impossible(self, path: str, key: str, implied: Decimal) -> Optional[str]:
         """Why a row's `key` (weight or score) cannot be `implied`, or None if it could:
@@ -281,6 +297,22 @@ class Checker:
 
 RULES = {'required': Checker.required, 'ratio': Checker.ratio, 'not_greater': Checker.not_greater,
          'product': Checker.product, 'sum_equals': Checker.sum_equals}
+
+
+def _slip(read, value: Decimal) -> bool:
+    """Whether `read` could be `value` printed and misread by one or two characters
+    inserted, dropped or changed (edit distance <= 2, against a number of 2+ digits)."""
+    a = _norm(read)
+    b = format(value.normalize(), 'f') if value == value.to_integral() else str(value)
+    if not a or a == b or len(b.replace('.', '')) < 2:
+        return False
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1] <= 2
 
 
 def check_form(form: Form, index: int) -> list[Flag]:

@@ -177,3 +177,16 @@ def test_a_point_right_after_a_chinese_character_is_checked():
     form = clean_form()
     form.indicators[0].level3 = '服务对象满意度.'
     assert 'low_confidence' in reasons(validate.check_form(form, 0), 'indicators.0.level3')
+
+
+def test_a_sum_off_by_one_parts_digit_slip_blames_that_part_and_the_total():
+    form = clean_form()
+    form.indicators[1].weight = '3030'              # 30 read with its digits doubled
+    arithmetic = {f.field for f in validate.check_form(form, 0) if f.reason == 'arithmetic'}
+    assert {'indicators.1.weight', 'total.weight'} <= arithmetic
+    assert 'indicators.0.weight' not in arithmetic and 'funds.0.weight' not in arithmetic
+    # A total misread ('1000' for the 100 the parts add up to) is blamed alone.
+    form = clean_form()
+    form.total.weight = '1000'
+    arithmetic = {f.field for f in validate.check_form(form, 0) if f.reason == 'arithmetic'}
+    assert 'total.weight' in arithmetic and 'indicators.0.weight' not in arithmetic
