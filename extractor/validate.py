@@ -249,19 +249,20 @@ class Checker:
                                                 f'would have to be {implied}, but {why}')
 
     def misread_part(self, total_path: str, total: Number, values: dict, known_sum: Decimal) -> list[str]:
-        """The parts to blame for a sum that is off: the one part (or the total, [])
-        whose reading the sum says must be a digit slip of it ('1515' for 15, '183' for
-        83: a digit doubled, dropped or changed), when exactly one is; else every part.
-        A form printed with a wrong total has no such part and keeps them all."""
+        """The parts to blame, beside the total, for a sum that is off: the one part
+        whose reading the sum says may be a digit slip of it ('1515' for 15: a digit
+        doubled, dropped or changed), when exactly one is; else none when the total's
+        reading may be a slip of the sum ('183' for 83); else every part. A form
+        printed with a wrong total has no such part and keeps them all."""
         suspects = []
         for path, number in values.items():
             implied = total.value - (known_sum - number.value)
             if implied > 0 and _slip(self.form.get(path), implied):
                 suspects.append(path)
-        if _slip(self.form.get(total_path), known_sum):
-            suspects.append(total_path)
         if len(suspects) == 1:
-            return [] if suspects[0] == total_path else suspects
+            return suspects         # (the total is blamed with it)
+        if _slip(self.form.get(total_path), known_sum):
+            return []               # one slip in the total explains it; many parts could
         return list(values)
 
     def impossible(self, path: str, key: str, implied: Decimal) -> Optional[str]:
