@@ -613,6 +613,15 @@ class FormBuilder:
                 value = trimmed
         elif value:
             value = self.snap_to_name(path, value, cells[0])
+            table = self.template.table
+            if table is not None and path.startswith(table.key + '.') and _POINT_AFTER_NUMBER.search(value):
+                # A target or result is no sentence: a point after its number ('450.',
+                # '83%.') is a speck read as one.
+                trimmed = _POINT_AFTER_NUMBER.sub('', value)
+                self.flags.append(Flag(form=self.index, field=path, reason=FlagReason.unparsed, value=trimmed,
+                                       detail=f"read as '{value}': the point after the number was taken off",
+                                       page=cells[0].page, bbox=cells[0].bbox))
+                value = trimmed
         self.form.set(path, value)
         confs = [_numeric_confidence(line, text) if numeric else line.confidence
                  for line, text in zip(lines, texts)]
@@ -1091,6 +1100,8 @@ def _header_bottom(headers: dict) -> float:
 # A point (or a speck read as a middle dot) at either end of a number; a dash there.
 _STRAY_POINTS = re.compile(r'^[.·•]+|[.·•]+$')
 _STRAY_DASHES = re.compile(r'^[—\-一]+(?=\d)|(?<=[\d%])[—\-一]+$')
+# A point (or a speck read as one) ending a value right after a digit, % or a unit.
+_POINT_AFTER_NUMBER = re.compile(r'(?<=[\d%])[.·•]+$')
 # A category name read with at most this many characters of noise around it is the name.
 NAME_NOISE = 2
 

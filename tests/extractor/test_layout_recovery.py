@@ -254,3 +254,12 @@ def test_a_category_name_with_latin_noise_is_the_name_but_chinese_beside_it_stay
     assert rows[0].level1 == '产出指标' and 'indicators.0.level1' in structure_fields(flags)
     assert rows[0].weight == '45'                       # a rule's remnant read as a dash
     assert rows[1].level2 == '服务对象满意度标'           # as printed
+
+
+def test_a_point_after_a_target_number_is_taken_off_and_flagged():
+    indicators = indicator_table(9, [
+        ['产出指标', '数量指标', '养护里程', '20公里', '450.', '45', '45'],
+        ['效益指标', '社会效益指标', '道路完好率', '≥95%', '96%.', '45', '45']])
+    forms, flags, _ = read(page(1, project_form(indicators=indicators), title='项目支出绩效自评表'))
+    assert [i.actual for i in forms[0].indicators] == ['450', '96%']
+    assert {f.field for f in flags if f.reason == 'unparsed'} >= {'indicators.0.actual', 'indicators.1.actual'}

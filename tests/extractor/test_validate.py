@@ -190,3 +190,12 @@ def test_a_sum_off_by_one_parts_digit_slip_blames_that_part_and_the_total():
     form.total.weight = '1000'
     arithmetic = {f.field for f in validate.check_form(form, 0) if f.reason == 'arithmetic'}
     assert 'total.weight' in arithmetic and 'indicators.0.weight' not in arithmetic
+
+
+def test_two_category_names_in_one_cell_are_a_structure_flag():
+    form = clean_form()
+    form.indicators[0].level2 = '可持续影响指标经济成本指标'
+    assert 'structure' in reasons(validate.check_form(form, 0), 'indicators.0.level2')
+    form = clean_form()
+    form.indicators[0].level2 = '经济成本指标'          # one name holding another is one name
+    assert 'structure' not in reasons(validate.check_form(form, 0), 'indicators.0.level2')
