@@ -575,8 +575,10 @@ SHORT_LINE_CHARS = 8
 # A decimal point that opens the second line of a wrapped number stands at most this
 # far (text heights) before the digit after it.
 WRAPPED_POINT_GAP = 0.35
-# A point on its line's baseline ends in the lowest BASELINE_ZONE of the line's height.
+# A point on its line's baseline ends in the lowest BASELINE_ZONE of the line's height;
+# a closing quote's halves are centred in the top QUOTE_ZONE of it.
 BASELINE_ZONE = 0.25
+QUOTE_ZONE = 0.35
 # Bands of a cell this close (in text heights) are one line when together no taller.
 HALVES_GAP = 0.08
 # How far (in text heights) a character's own dot may stand above or below the rest of
@@ -675,8 +677,11 @@ def drop_line_specks(ink: np.ndarray, expected: float) -> np.ndarray:
                 else:
                     below = chars[(y[chars] >= bottom - slack) & (y[chars] < bottom + 1.5 * expected)]
                     dot = np.maximum(w[i], h[i]) <= END_SPECK_SIZE * expected
+                    # A closing quote ” stands at the top of the character before it.
+                    at_top = y[i] + h[i] / 2 <= y[near] + QUOTE_ZONE * h[near]
                     # (A bigger blob on the baseline is a 。 filled in by blur.)
-                    if not on_baseline or (dot and len(below) == 0 and len(on_line) <= SHORT_LINE_CHARS):
+                    if not at_top and (not on_baseline
+                                       or (dot and len(below) == 0 and len(on_line) <= SHORT_LINE_CHARS)):
                         reach = -1.0
         if off_line(i):
             drop[i] = True      # under or over the line's characters, clear of them

@@ -233,9 +233,9 @@ def test_a_dropped_speck_is_painted_out_with_its_grey_rim():
     cell = put_text(np.full((80, 300), 255, np.uint8), '15', (60, 22), size=30)
     ink = _ink(cell)
     x0, y0, x1, y1 = _line_box(ink)
-    _cleaned, paint = ocr._clean_cell(ink.copy() | cv2.circle(np.zeros_like(ink), (x1 + 6, y0 + 5), 2, 255, -1),
-                                      200)
-    speck = cv2.circle(np.zeros_like(ink), (x1 + 6, y0 + 5), 3, 255, -1) > 0
+    at = (x1 + 6, (y0 + y1) // 2)                      # mid-height: no quote, no point
+    _cleaned, paint = ocr._clean_cell(ink.copy() | cv2.circle(np.zeros_like(ink), at, 2, 255, -1), 200)
+    speck = cv2.circle(np.zeros_like(ink), at, 3, 255, -1) > 0
     assert paint[speck].mean() > 0.9 and not paint[ink > 0].any()
 
 
@@ -295,3 +295,8 @@ def test_a_point_is_on_the_baseline_of_the_number_it_follows_not_of_the_row():
     cell = put_text(cell, '4', (125, 50), size=28)
     cleaned = ocr.clean_cell_ink(_ink(cell), 200)
     assert (cleaned[_ink(cell) > 0] > 0).mean() > 0.99
+
+
+def test_a_closing_quote_and_stop_after_the_last_character_stay():
+    cell = put_text(np.full((80, 400), 255, np.uint8), '创新城”。', (40, 22), size=30)
+    assert (ocr.clean_cell_ink(_ink(cell), 200)[_ink(cell) > 0] > 0).mean() > 0.99
