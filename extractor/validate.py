@@ -119,10 +119,10 @@ class Checker:
             if len(_norm(value)) >= 2 and not known_name and any(_norm(value) in name for name in names):
                 # Part of a category name ('度指' of 满意度指标): a merged cell read in part.
                 self.flag(path, FlagReason.structure, f'{value!r} looks like a category name cut short')
-            elif not known_name and sum(name in _norm(value) for name in names
-                                        if not any(name != other and name in other for other in names)) >= 2:
-                # Two category names in one cell: the rule between two rows' cells lost.
-                self.flag(path, FlagReason.structure, f'{value!r} holds two category names')
+            elif not known_name and any(name in _norm(value) for name in names):
+                # A category name and more in one cell ('产出指标绩效指标', two rows'
+                # names): the rule to a neighbouring cell was lost.
+                self.flag(path, FlagReason.structure, f'{value!r} holds a category name and more')
             comparable = column is not None and table is not None and path.startswith(table.key + '.') \
                 and not column.numeric and not column.names and column.key != table.anchor
             if source and source.confidence is not None and source.confidence < LOW_CONFIDENCE and value \

@@ -197,5 +197,8 @@ def test_two_category_names_in_one_cell_are_a_structure_flag():
     form.indicators[0].level2 = '可持续影响指标经济成本指标'
     assert 'structure' in reasons(validate.check_form(form, 0), 'indicators.0.level2')
     form = clean_form()
+    form.indicators[0].level1 = '产出指标绩效指标'       # merged with the block's label
+    assert 'structure' in reasons(validate.check_form(form, 0), 'indicators.0.level1')
+    form = clean_form()
     form.indicators[0].level2 = '经济成本指标'          # one name holding another is one name
     assert 'structure' not in reasons(validate.check_form(form, 0), 'indicators.0.level2')
