@@ -11,6 +11,11 @@ def _ink(gray):
     return preprocess.binarise(gray, 200)
 
 
+def _kept_share(cell):
+    """The share of a drawn cell's print that cleaning keeps."""
+    return float((ocr.clean_cell_ink(_ink(cell), 200)[_ink(cell) > 0] > 0).mean())
+
+
 def test_lines_are_found_top_to_bottom():
     a, b = text_line('396.2675', 28), text_line('29', 28)
     cell = np.full((140, 220), 255, np.uint8)
@@ -124,15 +129,13 @@ def test_a_characters_own_dots_are_not_specks():
     # 氵 of 满 and the dots of 关 stand apart from the rest of their character, at the
     # very start or end of a line.
     cell = put_text(np.full((80, 500), 255, np.uint8), '满意度关', (40, 22), size=30)
-    cleaned = ocr.clean_cell_ink(_ink(cell), 200)
-    assert (cleaned[_ink(cell) > 0] > 0).mean() > 0.99
+    assert _kept_share(cell) > 0.99
 
 
 def test_a_full_stop_set_off_from_its_line_stays():
     # In some fonts 。 sits in the middle of its full-width box, half a character off.
     cell = put_text(np.full((80, 400), 255, np.uint8), '要求完成。', (40, 22), size=30)
-    cleaned = ocr.clean_cell_ink(_ink(cell), 200)
-    assert (cleaned[_ink(cell) > 0] > 0).mean() > 0.99
+    assert _kept_share(cell) > 0.99
 
 
 def test_a_line_cut_by_a_blank_row_is_still_one_line():
@@ -152,7 +155,7 @@ def test_a_speck_just_before_a_number_goes_but_a_colon_at_a_line_end_stays():
     assert not cleaned[:, :113].any()
     assert (cleaned[_ink(cell) > 0] > 0).mean() > 0.97      # the decimal point stays
     cell = put_text(np.full((80, 400), 255, np.uint8), '台账；', (40, 22), size=30)
-    assert (ocr.clean_cell_ink(_ink(cell), 200)[_ink(cell) > 0] > 0).mean() > 0.99
+    assert _kept_share(cell) > 0.99
 
 
 def test_a_decimal_point_where_a_number_wraps_stays():
@@ -160,8 +163,7 @@ def test_a_decimal_point_where_a_number_wraps_stays():
     cell = np.full((110, 200), 255, np.uint8)
     cell = put_text(cell, '93.', (60, 10), size=30)
     cell = put_text(cell, '3', (80, 60), size=30)
-    cleaned = ocr.clean_cell_ink(_ink(cell), 200)
-    assert (cleaned[_ink(cell) > 0] > 0).mean() > 0.99
+    assert _kept_share(cell) > 0.99
 
 
 def test_a_decimal_point_set_off_at_a_wrap_stays():
@@ -169,8 +171,7 @@ def test_a_decimal_point_set_off_at_a_wrap_stays():
     cell = put_text(cell, '93', (60, 10), size=30)
     cv2.circle(cell, (100, 36), 2, 0, -1)         # the point, 6 px after the 3
     cell = put_text(cell, '3', (80, 60), size=30)
-    cleaned = ocr.clean_cell_ink(_ink(cell), 200)
-    assert (cleaned[_ink(cell) > 0] > 0).mean() > 0.99
+    assert _kept_share(cell) > 0.99
 
 
 def test_a_decimal_point_opening_the_second_line_of_a_wrapped_number_stays():
@@ -178,8 +179,7 @@ def test_a_decimal_point_opening_the_second_line_of_a_wrapped_number_stays():
     cell = np.full((110, 220), 255, np.uint8)
     cell = put_text(cell, '73309', (30, 10), size=30)
     cell = put_text(cell, '.6', (80, 60), size=30)
-    cleaned = ocr.clean_cell_ink(_ink(cell), 200)
-    assert (cleaned[_ink(cell) > 0] > 0).mean() > 0.99
+    assert _kept_share(cell) > 0.99
     # A speck before a number on a line of its own still goes.
     alone = put_text(np.full((80, 400), 255, np.uint8), '10', (120, 22), size=30)
     ink = _ink(alone)
@@ -283,7 +283,7 @@ def test_a_comma_opening_a_line_goes_but_an_opening_quote_stays():
     with_comma = ink | _ink(comma)
     assert not ocr.clean_cell_ink(with_comma, 200)[:, :x0 - 2].any()
     quoted = put_text(np.full((80, 300), 255, np.uint8), '“达标”', (46, 22), size=30)
-    assert (ocr.clean_cell_ink(_ink(quoted), 200)[_ink(quoted) > 0] > 0).mean() > 0.99
+    assert _kept_share(quoted) > 0.99
 
 
 def test_a_point_is_on_the_baseline_of_the_number_it_follows_not_of_the_row():
@@ -293,10 +293,9 @@ def test_a_point_is_on_the_baseline_of_the_number_it_follows_not_of_the_row():
     cell = put_text(cell, '100', (10, 34), size=28)
     cell = put_text(cell, '93.', (110, 10), size=28)
     cell = put_text(cell, '4', (125, 50), size=28)
-    cleaned = ocr.clean_cell_ink(_ink(cell), 200)
-    assert (cleaned[_ink(cell) > 0] > 0).mean() > 0.99
+    assert _kept_share(cell) > 0.99
 
 
 def test_a_closing_quote_and_stop_after_the_last_character_stay():
     cell = put_text(np.full((80, 400), 255, np.uint8), '创新城”。', (40, 22), size=30)
-    assert (ocr.clean_cell_ink(_ink(cell), 200)[_ink(cell) > 0] > 0).mean() > 0.99
+    assert _kept_share(cell) > 0.99
