@@ -491,20 +491,20 @@ def _runs_of(cols: np.ndarray) -> list[tuple[int, int]]:
 
 
 def ruled_walls(ink: np.ndarray, walls: Sequence[int], scale: float, seen: Sequence[int] = ()
-                ) -> list[tuple[int, bool, bool]]:
-    """Each wall with whether its strip of the cell is inked from top to bottom (what is
-    left of the rule: then a line's thin ink there is the rule's, not a character's)
-    and whether the rule shows at all (inked so, or seen faint in the image)."""
+                ) -> list[tuple[int, bool]]:
+    """Each wall with whether the rule shows in the cell: its strip inked from top to
+    bottom (what is left of the rule: then a line's thin ink there is the rule's, not a
+    character's), or the rule seen faint in the image."""
     reach = max(2, int(round(WALL_REACH * scale)))
     out = []
     for wall in walls:
         strip = ink[:, max(0, wall - reach):wall + reach + 1] > 0
         ruled = bool(strip.size) and float(strip.any(axis=1).mean()) >= FAINT_WALL_LENGTH
-        out.append((int(wall), ruled, ruled or wall in seen))
+        out.append((int(wall), ruled or wall in seen))
     return out
 
 
-def _cut_at_walls(band: np.ndarray, walls: Sequence[tuple[int, bool, bool]], scale: float
+def _cut_at_walls(band: np.ndarray, walls: Sequence[tuple[int, bool]], scale: float
                   ) -> tuple[np.ndarray, list[int]]:
     """(the band with the remnants of lost column rules wiped, the x where its text
     pieces must part): at each wall no character crosses, with text either side."""
@@ -516,7 +516,7 @@ def _cut_at_walls(band: np.ndarray, walls: Sequence[tuple[int, bool, bool]], sca
     remnant = max(2, int(round(WALL_REMNANT * scale)))
     inked = band.any(axis=0)
     clear = max(2, int(WALL_CLEAR * band.shape[0]))
-    for wall, ruled, shows in walls:
+    for wall, shows in walls:
         a, b = max(0, wall - reach), min(band.shape[1], wall + reach + 1)
         if b <= a or not inked[:max(0, a - clear)].any() or not inked[b + clear:].any():
             continue
@@ -764,8 +764,9 @@ def find_lines(ink: np.ndarray, dpi: int, text_height: Optional[float] = None,
     for y0, y1 in merged:
         split.extend(_split_tall_band(profile, y0, y1, expected))
     lines = []
+    shown = ruled_walls(ink, walls, scale, seen)
     for y0, y1 in split:
-        band, cuts = _cut_at_walls(ink[y0:y1], ruled_walls(ink, walls, scale, seen), scale)
+        band, cuts = _cut_at_walls(ink[y0:y1], shown, scale)
         for x0, x1 in _text_extent(band, scale, cuts):
             lines.append(LineBox(x0, y0, x1, y1, ink_height=y1 - y0))
     if len(lines) == 1:

@@ -544,10 +544,11 @@ def quarter_turn(votes: Optional[np.ndarray], ink: np.ndarray, measures: PageMea
     if votes is None:
         return 90 if is_sideways(ink, measures) else 0
     sideways = float(votes[1] + votes[3] - votes[0] - votes[2])
-    if abs(sideways) < TURN_SURE and has_lines(ink, measures):
-        turned = is_sideways(ink, measures)
-    else:
-        turned = sideways > 0
+    turned = sideways > 0
+    if abs(sideways) < TURN_SURE:
+        across, down, enough = _line_areas(ink, measures)
+        if max(across, down) >= enough:         # text enough for its shape to tell
+            turned = down > SIDEWAYS_SHAPE * across
     if not turned:
         return 0
     return 90 if votes[1] >= votes[3] else 270
@@ -584,12 +585,6 @@ def _line_areas(ink: np.ndarray, measures: PageMeasures) -> tuple[float, float, 
     across = float(_bars(text, measures, True)[:, 4].sum())
     down = float(_bars(text, measures, False)[:, 4].sum())
     return across, down, SIDEWAYS_MIN_LINES * (measures.text_px * HALF) ** 2
-
-
-def has_lines(ink: np.ndarray, measures: PageMeasures) -> bool:
-    """Enough text, one way or the other, for its shape to tell which way it runs."""
-    across, down, enough = _line_areas(ink, measures)
-    return max(across, down) >= enough
 
 
 def is_sideways(ink: np.ndarray, measures: PageMeasures) -> bool:
