@@ -25,8 +25,9 @@ _NUMBER_SHAPED = re.compile(
     r'^(?:[≤≥<>=＜＞≦≧约]|不少于|不超过|大于|小于)?[+-]?\d[\d,]*(?:\.\d+)?'
     r'(?:%|‰|万元|亿元|元|万|个|家|人|次|项|套|份|台|月|年|天|小时|人次|万人次|家次|场|篇|条|件|册|期|所|户)?$')
 _norm = normalise
-# A Latin point or a middle dot right after a Chinese character (or after 。).
-_POINT_AFTER_HAN = re.compile(r'[\u3400-\u9fff。，、；：][.·•]')
+# A Latin point, a middle dot or a Latin quote right after a Chinese character (or after
+# 。): Chinese text ends with 。 and quotes with ‘ ’ “ ”; these are specks read as marks.
+_POINT_AFTER_HAN = re.compile(r"[\u3400-\u9fff。，、；：][.·•'`]")
 
 
 class Number(NamedTuple):
@@ -138,7 +139,7 @@ class Checker:
             elif value and isinstance(value, str) and _POINT_AFTER_HAN.search(value):
                 # Chinese text ends a sentence with 。; a point right after a character is
                 # a speck read as one, or a 。 filled in by blur.
-                self.flag(path, FlagReason.low_confidence, f'{value!r}: a point after a Chinese character')
+                self.flag(path, FlagReason.low_confidence, f'{value!r}: a Latin mark after a Chinese character')
             if column is not None and column.numeric and value and not is_dash(value) \
                     and parse_number(value) is None:
                 self.flag(path, FlagReason.unparsed, f'{value!r} is not a number, rate or dash')

@@ -177,6 +177,8 @@ def test_a_point_right_after_a_chinese_character_is_checked():
     form = clean_form()
     form.indicators[0].level3 = '服务对象满意度.'
     assert 'low_confidence' in reasons(validate.check_form(form, 0), 'indicators.0.level3')
+    form.goals.actual = "在会'上正式揭牌"           # a speck at the top read as a Latin quote
+    assert 'low_confidence' in reasons(validate.check_form(form, 0), 'goals.actual')
 
 
 def test_a_sum_off_by_one_parts_digit_slip_blames_that_part_and_the_total():
