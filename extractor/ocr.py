@@ -671,14 +671,15 @@ def drop_line_specks(ink: np.ndarray, expected: float) -> np.ndarray:
                                                                    x[i] - (x[on_line] + w[on_line]))))]
                 near_bottom = y[near] + h[near]
                 on_baseline = y[i] + h[i] >= near_bottom - max(slack, BASELINE_ZONE * h[near])
-                if before:
+                # A quote (“ opening a line, ” closing it) stands at the top of the
+                # character beside it: kept within the usual reach.
+                at_top = y[i] + h[i] / 2 <= y[near] + QUOTE_ZONE * h[near]
+                if before and not at_top:
                     above = chars[(y[chars] + h[chars] <= top + slack) & (y[chars] + h[chars] > top - 1.5 * expected)]
                     reach = WRAPPED_POINT_GAP * expected if len(above) > 0 and on_baseline else -1.0
-                else:
+                elif not before:
                     below = chars[(y[chars] >= bottom - slack) & (y[chars] < bottom + 1.5 * expected)]
                     dot = np.maximum(w[i], h[i]) <= END_SPECK_SIZE * expected
-                    # A closing quote ” stands at the top of the character before it.
-                    at_top = y[i] + h[i] / 2 <= y[near] + QUOTE_ZONE * h[near]
                     # (A bigger blob on the baseline is a 。 filled in by blur.)
                     if not at_top and (not on_baseline
                                        or (dot and len(below) == 0 and len(on_line) <= SHORT_LINE_CHARS)):

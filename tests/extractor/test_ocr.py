@@ -299,3 +299,8 @@ def test_a_point_is_on_the_baseline_of_the_number_it_follows_not_of_the_row():
 def test_a_closing_quote_and_stop_after_the_last_character_stay():
     cell = put_text(np.full((80, 400), 255, np.uint8), '创新城”。', (40, 22), size=30)
     assert _kept_share(cell) > 0.99
+
+
+def test_opening_quotes_before_the_first_character_stay():
+    cell = put_text(np.full((80, 600), 255, np.uint8), '“‘专精特新’企业', (40, 22), size=30)
+    assert _kept_share(cell) > 0.99
