@@ -24,7 +24,6 @@ from models import CleanPage, Page
 
 MAX_SKEW_DEG = 15.0
 STAMP_MIN_SATURATION = 70      # 0-255; scanner tint and grey text stay well below
-STAMP_RIM_GRAY = 165           # inside a seal, print (lifted) stays darker than this
 
 
 # OpenCV hue ranges (0-180) of seal inks: red wraps around 0, blue sits near 120.
@@ -35,11 +34,13 @@ def suppress_stamps(image: np.ndarray) -> np.ndarray:
     """Gray image with red and blue seals (and coloured pen) lifted off the paper while
     black print under them stays dark.
 
-    Seal ink is a filter over the paper: where it lies with density a, its brightest
-    channel is dimmed by a factor 1 - a * (1 - k), k being that channel's share in the
-    pure ink. Measuring the ink's colour on the page (its most saturated pixels) and a
-    from each pixel's saturation, the brightest channel is divided back to paper
-    white. Black print is dark in every channel, so no division lifts it."""
+    Seal ink is a coloured filter over the paper (Beer-Lambert): in optical density
+    (-log of a channel's brightness) a pixel under the seal is a * s + p, where s is the
+    ink's density in each channel (its signature, measured on the page's most saturated
+    pixels), a how much ink lies there and p the density of neutral print or paper
+    shade under it, the same in every channel. Solving the three channels for a and p
+    and keeping p alone leaves the print; dense seal strokes, which a linear lift
+    (brightest channel divided back to white) cannot undo, go too."""
     if image.ndim == 2:
         return image
     gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
@@ -48,7 +49,10 @@ def suppress_stamps(image: np.ndarray) -> np.ndarray:
     coloured = (sat > 30) & (val > 60)
     if not coloured.any():
         return gray
-    brightest = image.max(axis=2).astype(np.float32)
+    # Densities relative to the page's paper; a neutral offset (shadow, grey paper)
+    # falls into p and comes back unchanged.
+    paper = max(float(np.percentile(val, 90)), 1.0)
+    density = -np.log(np.maximum(image.astype(np.float32), 1.0) / paper)
     out = gray.astype(np.float32)
     for ranges in STAMP_HUES.values():
         in_hue = np.zeros(hue.shape, bool)
@@ -58,20 +62,36 @@ def suppress_stamps(image: np.ndarray) -> np.ndarray:
         strong = group & (sat > STAMP_MIN_SATURATION)
         if int(strong.sum()) < 50:
             continue
-        ink = np.median(image[strong], axis=0)
-        k = float(ink.max()) / 255.0
-        ink_sat = float(np.percentile(sat[strong], 90))
         # Chroma is stored at half resolution in a JPEG, so a seal stroke's edges keep
-        # too little colour to tell their density: take it from the strongest colour
-        # nearby, over a zone grown by the same few pixels.
-        local_sat = cv2.dilate(np.where(group, sat, 0).astype(np.float32), np.ones((5, 5), np.uint8))
-        zone = local_sat > 40
-        density = np.clip(local_sat[zone] / max(ink_sat, 1.0), 0.0, 1.0)
-        lifted = brightest[zone] / np.maximum(1.0 - density * (1.0 - k), 0.05)
+        # too little colour to be told: the zone grows by a few pixels round the ink.
+        zone = cv2.dilate(group.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+        signature = ink_signature(density[strong])
+        ink, under = unmix_ink(density, signature)
+        # JPEG keeps colour at half resolution: a thin dense seal stroke comes out dark
+        # but nearly grey, as if print lay under it. Its least absorbed channel, less
+        # the most ink seen next to it, tells seal from print: print is dark there too.
+        ink_near = cv2.dilate(np.where(zone, ink, 0).astype(np.float32), np.ones((5, 5), np.uint8))
+        least = int(np.argmin(signature))
+        under = np.minimum(under, density[:, :, least] - ink_near * signature[least])
+        lifted = paper * np.exp(-np.maximum(under[zone], 0.0))
         out[zone] = np.maximum(out[zone], np.minimum(lifted, 255.0))
-        # What is left of the seal is its strokes' rims, lighter than any print.
-        out[zone & (out > STAMP_RIM_GRAY)] = 255.0
     return out.astype(np.uint8)
+
+
+def ink_signature(ink_density: np.ndarray) -> np.ndarray:
+    """An ink's density in each channel over its largest, from its pure pixels (N x 3)."""
+    return np.median(ink_density / np.maximum(ink_density.max(axis=1, keepdims=True), 1e-3), axis=0)
+
+
+def unmix_ink(density: np.ndarray, signature: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per pixel of an H x W x 3 density image, the least-squares ink amount a >= 0 and
+    neutral density p of density = a * signature + p."""
+    centred = signature - signature.mean()
+    mean = density.mean(axis=2)
+    # With p free, a is the projection of the pixel's colour (its densities less their
+    # mean) on the signature's; p is the mean density less a times the signature's.
+    ink = np.clip((density - mean[..., None]) @ centred / max(float(centred @ centred), 1e-6), 0.0, None)
+    return ink, mean - ink * float(signature.mean())
 
 
 def even_out_light(gray: np.ndarray) -> np.ndarray:

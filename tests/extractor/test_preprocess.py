@@ -34,6 +34,27 @@ def test_red_and_blue_stamps_fade_but_black_print_stays():
     assert cleaned[text_pixels].mean() < 110                  # print under it stays dark
 
 
+def test_a_dense_seal_through_jpeg_goes_and_the_print_under_it_stays():
+    # A seal pressed hard: its strokes twice as dense as the pure ink (darker than any
+    # linear lift undoes), then JPEG at quality 50 (colour kept at half resolution, so
+    # thin strokes come out dark and nearly grey).
+    gray = put_text(ruled_table(), '≥419次 覆盖社区数量', (110, 230))
+    seal = np.zeros(gray.shape, np.uint8)
+    put = put_text(np.full(gray.shape, 255, np.uint8), '区财政投资评审中心', (300, 200))
+    seal[put < 128] = 1
+    cv2.circle(seal, (520, 250), 130, 1, 7)
+    ink = np.array([175, 70, 35], np.float32) / 255.0          # blue ink, BGR
+    page = cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR).astype(np.float32) * 0.92
+    page = page * np.where(seal[..., None] > 0, ink[None, None, :] ** 2.0, 1.0)
+    ok, jpeg = cv2.imencode('.jpg', np.clip(page, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 50])
+    cleaned = preprocess.suppress_stamps(cv2.imdecode(jpeg, cv2.IMREAD_COLOR))
+    seal_only = (seal > 0) & (gray > 200)
+    assert np.percentile(cleaned[seal_only], 10) > 150        # hardly a trace of the seal's strokes
+    text_under = (seal > 0) & (gray < 100)
+    assert text_under.sum() > 20
+    assert cleaned[text_under].mean() < 120                     # print under the seal stays dark
+
+
 def test_shadow_is_evened_out():
     page = ruled_table().astype(np.float32)
     shade = np.linspace(0.45, 1.0, page.shape[1])[None, :]
