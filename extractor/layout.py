@@ -463,11 +463,9 @@ class FormBuilder:
         pieces = []
         for c in cells:
             split = self.label_pieces(c, labels)
-            if split:
-                pieces += split
-                self.structure(self.template.table.key if self.template.table else '',
-                               f"header labels {', '.join(p.text for p in split)} share one cell "
-                               '(a rule is missing or broken)', c)
+            # Read as one piece per label; no flag: a value under them is flagged
+            # where its own cell spans columns (set_column).
+            pieces += split
         for key, label in labels.items():
             for c in cells + pieces:
                 score = label_score(c.text, label)
@@ -486,7 +484,7 @@ class FormBuilder:
         as a whole is no label but the text standing in each of two or more columns of
         it reads surely as a different label ('三级指标' and '年度指标值' in one cell);
         else []. Each piece reaches halfway to its neighbours' text."""
-        if len(cell.lines) < 2 or max(label_score(cell.text, label) for label in labels.values()) >= LABEL_SURE:
+        if not cell.lines or max(label_score(cell.text, label) for label in labels.values()) >= LABEL_SURE:
             return []
         spans = sorted(((self._line_x(cell, line), line) for line in cell.lines), key=lambda t: t[0][0])
         groups: list[list] = []
@@ -502,6 +500,8 @@ class FormBuilder:
             best = max(labels.values(), key=lambda label: label_score(text, label))
             if label_score(text, best) >= LABEL_SURE:
                 named.append((x0, x1, lines, best))
+        if len(named) < 2:
+            named = max((self._labels_in_line(cell, line, labels) for line in cell.lines), key=len)
         if len(named) < 2 or len({n[3] for n in named}) < len(named):
             return []
         out = []
@@ -512,6 +512,30 @@ class FormBuilder:
                              lines=sorted(lines, key=lambda l: l.bbox[1]), continued=cell.continued,
                              at_bottom=cell.at_bottom))
         return out
+
+    def _labels_in_line(self, cell: VCell, line: TextLine, labels: dict[str, str]) -> list:
+        """Two or more labels read as one text line ('一级指标二级指标': the rule between
+        them lost, the line finder ran on): each label found whole in the text, in
+        order, as a line of its own over the part of the line its characters take
+        (header glyphs are evenly spaced, so a character's place is its share)."""
+        text = re.sub(r'\s+', '', unicodedata.normalize('NFKC', line.text))
+        if not text:
+            return []
+        px0, py0, px1, py1 = line.bbox
+        step = (px1 - px0) / len(text)
+        found, at = [], 0
+        while at < len(text):
+            hits = [(text.find(norm_label(label), at), norm_label(label), label) for label in labels.values()]
+            hits = [h for h in hits if h[0] >= 0 and h[1]]
+            if not hits:
+                break
+            i, needle, label = min(hits, key=lambda h: (h[0], -len(h[1])))
+            at = i + len(needle)
+            piece = line.model_copy(update={'text': needle, 'numeric': None, 'disagreement': None, 'barred': None,
+                                            'bbox': [round(px0 + i * step), py0, round(px0 + at * step), py1]})
+            x0, x1 = self._line_x(cell, piece)
+            found.append((x0, x1, [piece], label))
+        return found
 
     @staticmethod
     def _line_x(cell: VCell, line: TextLine) -> tuple[float, float]:
@@ -1009,9 +1033,7 @@ class FormBuilder:
             return
         headers = self.same_row(headers, anchor=anchor)
         self.headers_by_place(headers, table.columns)
-        missing = [c.label for c in table.columns if c.key not in headers and not c.optional]
-        if missing:
-            self.structure(table.key, f'{table.key} header not found for: ' + ', '.join(missing))
+        missing = [c for c in table.columns if c.key not in headers and not c.optional]
         total_row = self.template.total
         total = None
         if total_row is not None:
@@ -1052,6 +1074,13 @@ class FormBuilder:
                     self.form.set(path, self.form.get(above))
                     self.form.sources[path] = self.form.sources.get(above, FieldSource())
         self._carry_across_break(row_cells, headers)
+        # A column whose header was not found has no values: each row's field says so.
+        for column in missing:
+            detail = f'{table.key} header not found for: {column.label}'
+            for i in range(len(row_cells)):
+                self.structure(f'{table.key}.{i}.{column.key}', detail)
+            if not row_cells:
+                self.structure(table.key, detail)
         if total:
             self._total(total[0], headers)
 

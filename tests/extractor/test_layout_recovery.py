@@ -176,10 +176,11 @@ def test_a_total_row_alone_on_the_next_page_joins_its_form_by_its_label():
     assert (forms[0].total.weight, forms[0].total.score) == ('100', '99')
 
 
-def _two_labels_in_one_header_cell(second: str):
+def _two_labels_in_one_header_cell(second: str, one_line: str = ''):
     """The indicator table with the rule between 三级指标 and 年度指标值 lost in the
     header row (a seal or a break over it): one cell holds both labels side by side,
-    and the 实际完成值 header reads `second`."""
+    and the 实际完成值 header reads `second`. With `one_line`, the line finder ran
+    over the lost rule and read both labels as that one line."""
     cells = [c for c in project_form() if c[1] != 9 or c[0] not in (5, 7, 9)]
     cells += [(5, 9, 9, 10, ['三级指标', '年度指标值']), (9, 9, 11, 10, [second])]
     result = page(1, cells, title='项目支出绩效自评表')
@@ -189,6 +190,8 @@ def _two_labels_in_one_header_cell(second: str):
     # Each label stands in its own column of the merged cell, on one line's height.
     result.cells[merged].lines = [line('三级指标', 100 + 5 * 80, 100 + 7 * 80, yc),
                                   line('年度指标值', 100 + 7 * 80, 100 + 9 * 80, yc)]
+    if one_line:
+        result.cells[merged].lines = [line(one_line, 100 + 5 * 80, 100 + 9 * 80, yc)]
     return read(result)
 
 
@@ -198,7 +201,27 @@ def test_two_header_labels_in_one_cell_are_read_as_two_columns():
     assert [i.level3 for i in form.indicators] == ['养护里程', '道路完好率']
     assert [i.target for i in form.indicators] == ['20公里', '≥95%']
     assert form.total.score == '99'
-    assert any('share one cell' in f.detail for f in flags)
+    # The values' own cells are whole: nothing under the merged header is in doubt.
+    assert not [f for f in flags if f.field.startswith('indicators')]
+
+
+def test_two_header_labels_read_as_one_line_are_cut_by_their_characters():
+    forms, flags, _ = _two_labels_in_one_header_cell('实际完成值', one_line='I三级指标年度指标值')
+    form = forms[0]
+    assert [i.level3 for i in form.indicators] == ['养护里程', '道路完好率']
+    assert [i.target for i in form.indicators] == ['20公里', '≥95%']
+    assert [i.actual for i in form.indicators] == ['20公里', '96%']
+    assert not any('header not found' in f.detail for f in flags)
+
+
+def test_a_header_never_found_flags_its_column_in_every_row_not_the_table():
+    cells = [c for c in project_form() if c[1] != 9 or c[0] != 9] + [(9, 9, 11, 10, [])]   # 实际完成值 unread
+    forms, flags, _ = read(page(1, cells, title='项目支出绩效自评表'))
+    form = forms[0]
+    assert [i.level3 for i in form.indicators] == ['养护里程', '道路完好率']
+    assert [i.target for i in form.indicators] == ['20公里', '≥95%']
+    missing = {f.field for f in flags if 'header not found' in f.detail}
+    assert missing == {'indicators.0.actual', 'indicators.1.actual'}
 
 
 def test_a_header_not_read_is_taken_by_its_place_between_the_others():
