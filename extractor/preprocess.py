@@ -53,6 +53,7 @@ def suppress_stamps(image: np.ndarray) -> np.ndarray:
     # falls into p and comes back unchanged.
     paper = max(float(np.percentile(val, 90)), 1.0)
     density = -np.log(np.maximum(image.astype(np.float32), 1.0) / paper)
+    paper_gray = float(np.median(gray[::4, ::4]))
     out = gray.astype(np.float32)
     for ranges in STAMP_HUES.values():
         in_hue = np.zeros(hue.shape, bool)
@@ -74,7 +75,9 @@ def suppress_stamps(image: np.ndarray) -> np.ndarray:
         least = int(np.argmin(signature))
         under = np.minimum(under, density[:, :, least] - ink_near * signature[least])
         lifted = paper * np.exp(-np.maximum(under[zone], 0.0))
-        out[zone] = np.maximum(out[zone], np.minimum(lifted, 255.0))
+        # Lifted no brighter than the paper round it: a seal stroke whiter than the
+        # paper leaves a dark-looking rim for the ink threshold to find.
+        out[zone] = np.maximum(out[zone], np.minimum(lifted, paper_gray))
     return out.astype(np.uint8)
 
 
