@@ -15,6 +15,7 @@ import html
 
 import cv2
 import numpy as np
+from typing import Optional
 
 from models import Cell, CleanPage, PageGrid, Table
 
@@ -98,13 +99,45 @@ RULE_MM = 10
 BROKEN_GAP_MM = 15
 
 
-def accept_rules(h_mask, v_mask, dpi: int):
+# A horizontal stroke shorter than a sure rule and meeting no wall is a rule (or a
+# piece of a broken one) only if the print does not run along it: the band beside it (from 2 px, past a
+# ragged edge, to 0.6 mm off) is inked along less than this share of its length on
+# each side. The bottoms of a line
+# of digits filling a narrow cell ('4133.53', blur joining them) make such a stroke.
+WALL_SIDE_INK = 0.5
+
+
+def _print_along(ink: np.ndarray, seg, horizontal: bool, dpi: int) -> bool:
+    """Whether print runs along the stroke `seg` on either side (see WALL_SIDE_INK)."""
+    near = max(2, _mm(dpi, 0.15))
+    far = max(near + 1, _mm(dpi, 0.6))
+    x0, y0, x1, y1 = seg
+    if not horizontal:
+        ink, (x0, y0, x1, y1) = ink.T, (y0, x0, y1, x1)
+    h = ink.shape[0]
+    for top, bottom in ((y0 - far, y0 - near), (y1 + near, y1 + far)):
+        band = ink[max(0, top):max(0, min(h, bottom + 1)), x0:x1 + 1]
+        if band.size and float((band > 0).any(axis=0).mean()) > WALL_SIDE_INK:
+            return True
+    return False
+
+
+def accept_rules(h_mask, v_mask, dpi: int, ink: Optional[np.ndarray] = None):
     """Rules are the very long strokes, then, grown from them, long strokes that meet
     an accepted perpendicular rule at one end at least and short ones that meet one at
-    both ends. Character strokes and seal rims end in mid-cell, so they stay out."""
+    both ends. Character strokes and seal rims end in mid-cell, so they stay out; with
+    the page's `ink`, so does a short horizontal stroke with print running along it."""
     sure_len, long_len = _mm(dpi, SURE_RULE_MM), _mm(dpi, RULE_MM)
     reach = _mm(dpi, 0.8)
     h_all = [s for s in _segments(h_mask, True) if _is_line_shaped(s, True)]
+    if ink is not None:
+        # Not even a piece of a rule: a short stroke that meets no wall and has print
+        # along it (the bottoms of a line of digits inside a cell). Neighbouring cells'
+        # numbers would chain into a rule. (Text sitting on a rule that runs to a wall
+        # keeps the rule.)
+        h_all = [s for s in h_all if s[2] - s[0] + 1 >= sure_len
+                 or any(_touches(v_mask, x, y, reach) for x, y in _ends(s, True))
+                 or not _print_along(ink, s, True, dpi)]
     v_all = [s for s in _segments(v_mask, False) if _is_line_shaped(s, False)]
     h_ok = _long_chains(h_all, True, dpi)
     v_ok = _long_chains(v_all, False, dpi)
@@ -442,7 +475,7 @@ def _table_regions(h_mask, v_mask, dpi: int) -> list[list[int]]:
 def find_tables(page: CleanPage) -> PageGrid:
     ink, dpi = page.ink, page.dpi
     h_mask, v_mask = ruling_masks(ink, dpi)
-    h_segs, v_segs, h_rules, v_rules = accept_rules(h_mask, v_mask, dpi)
+    h_segs, v_segs, h_rules, v_rules = accept_rules(h_mask, v_mask, dpi, ink)
 
     tol = _mm(dpi, 1.0)
     # Rules of different sections may stand a few pixels off one lattice line (and a

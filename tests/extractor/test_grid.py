@@ -1,6 +1,9 @@
 import json
 import os
 
+import cv2
+import numpy as np
+
 from extractor import grid, ingest, preprocess
 from models import CleanPage
 
@@ -141,3 +144,20 @@ def test_a_total_row_whose_rules_break_at_different_places_is_one_table():
     assert len(found.tables) == 1
     x0, _, x1, _ = found.tables[0].bbox
     assert x0 <= 105 and x1 >= 1295
+
+
+def test_digits_filling_narrow_cells_do_not_make_a_rule_under_them():
+    # Budgets wrapped inside narrow cells ('4133.53' over '8337'), the first line
+    # filling each cell nearly wall to wall, its digits' bottoms joined by blur into one
+    # stroke: three such strokes in a row, collinear, used to chain into a rule cutting
+    # the numbers in two.
+    cols = (100, 230, 360, 490)
+    img = ruled_table(width=700, height=400, rows=(100, 200, 300), cols=cols)
+    for x in cols[:-1]:
+        img = put_text(img, '4133.53', (x + 14, 112), size=28)
+        img = put_text(img, '8337', (x + 30, 152), size=28)
+        ys, xs = np.nonzero(img[112:150, x + 5:x + 125] < 128)
+        bottom = 112 + int(ys.max())
+        cv2.line(img, (x + 5 + int(xs.min()), bottom), (x + 5 + int(xs.max()), bottom), 0, 1)
+    t = _grid_of(img).tables[0]
+    assert (t.n_rows, t.n_cols) == (2, 3)
