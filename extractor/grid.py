@@ -376,36 +376,50 @@ def _spans(h_mask, v_mask, rows: list[int], cols: list[int], band: int) -> tuple
                 groups.union(ra * n_cols + ca, rb * n_cols + cb)
         return groups
 
-    def inner_walls(r0, c0, r1, c1) -> tuple[set, set]:
+    def inner_walls(r0, c0, r1, c1, through: bool) -> tuple[set, set]:
         # A sound rule that enters a merged cell from outside it: the cell was joined
         # round the end of that rule through a worn stretch of it, not merged on the
         # page. (A stroke wholly inside the cell, a line of text underscored by its
-        # glyphs, is no such sign.) Returns the lattice lines the rules lie on.
+        # glyphs, is no such sign.) Returns the lattice lines the rules lie on; with
+        # `through`, only rules that enter from both sides (they cross the cell).
         def wall(cov, i, j):
             return 0 <= i < len(cov) and 0 <= j < len(cov[i]) and cov[i][j] >= WALL_COVERAGE
+        join = (lambda a, b: a and b) if through else (lambda a, b: a or b)
         rows_ = {r for r in range(r0, r1)
-                 if (wall(h_cov, r, c0) and wall(h_cov, r, c0 - 1)) or (wall(h_cov, r, c1) and wall(h_cov, r, c1 + 1))}
+                 if join(wall(h_cov, r, c0) and wall(h_cov, r, c0 - 1), wall(h_cov, r, c1) and wall(h_cov, r, c1 + 1))}
         cols_ = {c for c in range(c0, c1)
-                 if (wall(v_cov, r0, c) and wall(v_cov, r0 - 1, c)) or (wall(v_cov, r1, c) and wall(v_cov, r1 + 1, c))}
+                 if join(wall(v_cov, r0, c) and wall(v_cov, r0 - 1, c), wall(v_cov, r1, c) and wall(v_cov, r1 + 1, c))}
         return rows_, cols_
 
-    groups = group(lambda *_: True)
-    boxes = groups.boxes(n_cols)
-    walls = {root: inner_walls(*box[:4]) for root, box in boxes.items()}
-    ragged = {root for root, (r0, c0, r1, c1, n) in boxes.items()
-              if n != (r1 - r0 + 1) * (c1 - c0 + 1) or any(walls[root])}
-    if ragged:
-        first = groups
+    def repaired(groups: _Groups, through: bool, kept):
+        """The groups again, with the open edges of ragged groups closed on the lines
+        of rules that run into them (and where the rule runs on at both sides), and
+        the test of which edges stay open."""
+        boxes = groups.boxes(n_cols)
+        walls = {root: inner_walls(*box[:4], through) for root, box in boxes.items()}
+        ragged = {root for root, (r0, c0, r1, c1, n) in boxes.items()
+                  if n != (r1 - r0 + 1) * (c1 - c0 + 1) or any(walls[root])}
+        if not ragged:
+            return groups, kept
 
         def keep(ra, ca, rb, cb, bridge) -> bool:
-            root = first.find(ra * n_cols + ca)
+            if not kept(ra, ca, rb, cb, bridge):
+                return False
+            root = groups.find(ra * n_cols + ca)
             if root not in ragged:
                 return True
             wall_rows, wall_cols = walls[root]
             if (rb > ra and ra in wall_rows) or (cb > ca and ca in wall_cols):
                 return False        # on the line of a rule that runs through the cell
             return not bridge
-        groups = group(keep)
+        return group(keep), keep
+
+    # Rules that cross a ragged group first: a rule worn through the middle of its run
+    # (a seal over it) is surely one; then rules that only run into it. (Closing a rule
+    # that only runs in from below through the whole group would cut a merged cell
+    # above the worn rule in two.)
+    groups, kept = repaired(group(lambda *_: True), True, lambda *_: True)
+    groups, _ = repaired(groups, False, kept)
 
     changed = True
     while changed:

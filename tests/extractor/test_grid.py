@@ -161,3 +161,16 @@ def test_digits_filling_narrow_cells_do_not_make_a_rule_under_them():
         cv2.line(img, (x + 5 + int(xs.min()), bottom), (x + 5 + int(xs.max()), bottom), 0, 1)
     t = _grid_of(img).tables[0]
     assert (t.n_rows, t.n_cols) == (2, 3)
+
+
+def test_a_rule_worn_under_a_merged_cell_does_not_cut_that_cell_along_the_rules_below():
+    # 预期目标's text cell spans three columns of the indicator header below it; the
+    # rule between them is worn away under the last of those columns (a seal). The
+    # merged cell must come out whole, not cut along the header's column rules.
+    cols = (100, 250, 450, 650, 850, 1000)
+    img = ruled_table(width=1100, height=500, rows=(100, 200, 300, 400), cols=cols,
+                      merged={(0, 1, 'r'), (0, 2, 'r')})
+    img[195:206, 655:845] = 255
+    cells = {(c.row, c.col): c for c in _grid_of(img).tables[0].cells}
+    assert cells[(0, 1)].colspan == 3 and cells[(0, 1)].rowspan == 1
+    assert [cells[(1, c)].colspan for c in (1, 2, 3)] == [1, 1, 1]
