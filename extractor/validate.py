@@ -27,6 +27,7 @@ _NUMBER_SHAPED = re.compile(
 _norm = normalise
 # A Latin point, a middle dot or a Latin quote right after a Chinese character (or after
 # 。): Chinese text ends with 。 and quotes with ‘ ’ “ ”; these are specks read as marks.
+_NEVER_OPENS = '.,;:!?)]}。，、；：！？）》」』】'
 _POINT_AFTER_HAN = re.compile(r"[\u3400-\u9fff。，、；：][.·•'`]")
 
 
@@ -136,6 +137,12 @@ class Checker:
                 # The recogniser reads ≥ and ≤ as > and < with full confidence; the forms
                 # write targets with ≥ and ≤, and a bare > or < is rare enough to check.
                 self.flag(path, FlagReason.low_confidence, f'{value!r}: ≥ and ≤ are often read as > and <')
+            elif value and isinstance(value, str) and not (column is not None and column.numeric) \
+                    and _norm(value)[:1] in _NEVER_OPENS:
+                # Text never opens with a point or a closing mark: what stood before it
+                # ('1.建立…' read '.建立…') was lost at the cell's edge.
+                self.flag(path, FlagReason.low_confidence, f'{value!r} opens with a mark: a character before it '
+                                                           'may be lost')
             elif value and isinstance(value, str) and _POINT_AFTER_HAN.search(value):
                 # Chinese text ends a sentence with 。; a point right after a character is
                 # a speck read as one, or a 。 filled in by blur.
@@ -412,10 +419,11 @@ def check_pages(forms: list[Form], quality: list[PageQuality], flags: list[Flag]
 
     * Every field read on an unreadable page, with the page's reasons: a value read
       there is not to be trusted, however sure the recogniser was.
-    * A whole form (field '') on a rough page whose table was matched with doubt
-      (several structure flags, or no indicator rows or total found): on such a page
-      rows are lost or merged, and a lost row has no field left to flag. (Totals that
-      do not add up are flagged on every part already.)"""
+    * The blocks (funds, indicators, total) of a form on a rough page whose table was
+      matched with doubt (several structure flags, or no indicator rows or total
+      found): those with doubt in them. On such a page rows are lost or merged, and a
+      lost row has no field left to flag. (Totals that do not add up are flagged on
+      every part already.)"""
     grades = {q.page: q for q in quality}
     bad = {page: q for page, q in grades.items() if q.grade == 'unreadable'}
     out = []
@@ -453,9 +461,17 @@ def check_pages(forms: list[Form], quality: list[PageQuality], flags: list[Flag]
         # printed total: a lost or merged row takes its weight and score with it.
         if lost or (structure >= STRUCTURE_DOUBT and not rows_add_up(form)):
             why = f'no {", ".join(lost)} found' if lost else f'{structure} cells matched with doubt'
-            out.append(Flag(form=index, field='', reason=FlagReason.page_quality, page=rough[0].page,
-                            detail=f'rough page ({"; ".join(rough[0].reasons)}) and {why}: '
-                                   'rows may be lost or merged; check the whole form'))
+            # The blocks the doubt is about (a lost block, or one whose cells were
+            # matched with doubt; the table when the doubt lies elsewhere): a row lost
+            # there has no field left to flag, the header and goals stand apart.
+            doubted = [b for b in blocks if b in lost or any(
+                f.reason == FlagReason.structure and (f.field == b or f.field.startswith(b + '.')) for f in mine)]
+            if not doubted and form.template.table:
+                doubted = [form.template.table.key]
+            for block in doubted or ['']:
+                out.append(Flag(form=index, field=block, reason=FlagReason.page_quality, page=rough[0].page,
+                                detail=f'rough page ({"; ".join(rough[0].reasons)}) and {why}: rows may be '
+                                       f'lost or merged; check {"the " + block + " block" if block else "the whole form"}'))
     return out
 
 

@@ -159,18 +159,20 @@ def test_a_dash_lost_on_a_worn_page_is_flagged_missing_but_not_on_a_good_one():
     assert validate.check_pages([form], [PageQuality(page=1, grade='good')], []) == []
 
 
-def test_a_rough_page_with_doubtful_cells_flags_the_whole_form_unless_its_rows_add_up():
+def test_a_rough_page_with_doubtful_cells_flags_their_block_unless_its_rows_add_up():
     from models import Flag, PageQuality
     form = clean_form()
     doubt = [Flag(form=0, field=f'indicators.{i}.level3', reason='structure', detail='shared out by position')
              for i in range(3)]
     rough = [PageQuality(page=1, grade='rough', reasons=['heavy speckle'])]
     # The rows add up to the printed total: no row was lost or merged.
-    assert not [f for f in validate.check_pages([form], rough, doubt) if f.field == '']
-    # A row lost: the weights no longer add up, and the whole form goes to review.
+    assert not [f for f in validate.check_pages([form], rough, doubt) if f.reason == 'page_quality']
+    # A row lost: the weights no longer add up, and the indicator table goes to review
+    # as a whole (a lost row has no field of its own); the header and goals do not.
     form.indicators.pop()
-    whole = [f for f in validate.check_pages([form], rough, doubt) if f.field == '']
-    assert len(whole) == 1 and 'check the whole form' in whole[0].detail
+    block = [f for f in validate.check_pages([form], rough, doubt) if f.reason == 'page_quality']
+    assert [f.field for f in block] == ['indicators']
+    assert 'rows may be lost or merged' in block[0].detail
 
 
 def test_a_point_right_after_a_chinese_character_is_checked():
@@ -204,3 +206,15 @@ def test_two_category_names_in_one_cell_are_a_structure_flag():
     form = clean_form()
     form.indicators[0].level2 = '经济成本指标'          # one name holding another is one name
     assert 'structure' not in reasons(validate.check_form(form, 0), 'indicators.0.level2')
+
+
+def test_text_opening_with_a_point_or_closing_mark_is_checked():
+    form = clean_form()
+    form.goals.expected = '.建立健全长效管理机制'             # '1.' read without its 1
+    form.indicators[0].level3 = '》覆盖社区数量'
+    flags = validate.check_form(form, 0)
+    assert 'low_confidence' in reasons(flags, 'goals.expected')
+    assert 'low_confidence' in reasons(flags, 'indicators.0.level3')
+    form = clean_form()
+    form.goals.expected = '1.建立健全长效管理机制'
+    assert 'low_confidence' not in reasons(validate.check_form(form, 0), 'goals.expected')
