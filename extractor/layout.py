@@ -102,10 +102,17 @@ def cut_at_label(text: str, label: str) -> tuple[str, Optional[str]]:
     return text[:at], text[at + n:] or None
 
 
+_ENDS_IN_DECIMALS = re.compile(r'\d\.\d*$')
+
+
 def join_lines(lines: list[str]) -> Optional[str]:
     """Join a cell's wrapped lines: no space, except between two Latin words."""
     out = ''
     for line in (line.strip() for line in lines):
+        if out and line.startswith('.') and _ENDS_IN_DECIMALS.search(out):
+            # A number wrapped after its decimal point already: a point opening the next
+            # line is a speck ('94.64291' over '.9万元'), a number has one point.
+            line = line[1:]
         if not line:
             continue
         if out and out[-1].isascii() and out[-1].isalpha() and line[0].isascii() and line[0].isalpha():

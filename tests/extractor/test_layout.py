@@ -40,6 +40,10 @@ def test_join_lines_rules():
     assert layout.join_lines(['network', 'service']) == 'network service'
     assert layout.join_lines(['396.26752', '9']) == '396.267529'
     assert layout.join_lines([]) is None
+    # A number has one decimal point: one opening the next line after it is a speck;
+    # a number wrapped before its point keeps it.
+    assert layout.join_lines(['≤94.64291', '.9万元']) == '≤94.642919万元'
+    assert layout.join_lines(['73309', '.6']) == '73309.6'
 
 
 def test_misread_label_still_maps():
