@@ -105,14 +105,22 @@ def cut_at_label(text: str, label: str) -> tuple[str, Optional[str]]:
 _ENDS_IN_DECIMALS = re.compile(r'\d\.\d*$')
 
 
+# A header cell whose text takes less than this share of its width may have taken in
+# a neighbour (see column_under_text).
+HEADER_TEXT_SHARE = 0.6
+
+
 def join_lines(lines: list[str]) -> Optional[str]:
     """Join a cell's wrapped lines: no space, except between two Latin words."""
     out = ''
     for line in (line.strip() for line in lines):
         if out and line.startswith('.') and _ENDS_IN_DECIMALS.search(out):
             # A number wrapped after its decimal point already: a point opening the next
-            # line is a speck ('94.64291' over '.9万元'), a number has one point.
+            # line is a speck ('94.64291' over '.9万元'), a number has one point; so is
+            # one closing the line before ('33.580.' over '19').
             line = line[1:]
+        elif out.endswith('.') and line[:1].isdigit() and _ENDS_IN_DECIMALS.search(out[:-1]):
+            out = out[:-1]
         if not line:
             continue
         if out and out[-1].isascii() and out[-1].isalpha() and line[0].isascii() and line[0].isalpha():
@@ -482,9 +490,28 @@ class FormBuilder:
         for score, key, c in sorted(claims, key=lambda x: -x[0]):
             if key in found or id(c) in used:
                 continue
-            found[key] = (c, score)
+            found[key] = (self.column_under_text(c), score)
             used.add(id(c))
         return found
+
+    def column_under_text(self, head: VCell) -> VCell:
+        """A header cell that runs over two or more cells below it (the rule beside its
+        label lost: 年初预算数 joined to the empty cell left of it) stands for the one
+        under its text; other header cells as they are."""
+        if not head.lines:
+            return head
+        spans = [self._line_x(head, line) for line in head.lines]
+        left, right = min(s[0] for s in spans), max(s[1] for s in spans)
+        if right - left >= HEADER_TEXT_SHARE * (head.x1 - head.x0):
+            return head
+        below = [c for c in self.cells if abs(c.y0 - head.y1) <= self.touch
+                 and c.x0 >= head.x0 - self.slack and c.x1 <= head.x1 + self.slack]
+        centre = (left + right) / 2
+        under = [c for c in below if c.x0 <= centre <= c.x1]
+        if len(below) < 2 or len(under) != 1 or not (under[0].x0 - self.slack <= left and right <= under[0].x1 + self.slack):
+            return head
+        return VCell(page=head.page, bbox=head.bbox, x0=under[0].x0, y0=head.y0, x1=under[0].x1, y1=head.y1,
+                     lines=head.lines, continued=head.continued, at_bottom=head.at_bottom)
 
     def label_pieces(self, cell: VCell, labels: dict[str, str]) -> list[VCell]:
         """The cell cut into side-by-side pieces, one per label it holds, when its text

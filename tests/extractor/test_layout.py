@@ -43,6 +43,8 @@ def test_join_lines_rules():
     # A number has one decimal point: one opening the next line after it is a speck;
     # a number wrapped before its point keeps it.
     assert layout.join_lines(['≤94.64291', '.9万元']) == '≤94.642919万元'
+    assert layout.join_lines(['33.580.', '19']) == '33.58019'
+    assert layout.join_lines(['93.', '3']) == '93.3'
     assert layout.join_lines(['73309', '.6']) == '73309.6'
 
 

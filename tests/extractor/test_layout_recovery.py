@@ -286,3 +286,20 @@ def test_a_point_after_a_target_number_is_taken_off_and_flagged():
     forms, flags, _ = read(page(1, project_form(indicators=indicators), title='项目支出绩效自评表'))
     assert [i.actual for i in forms[0].indicators] == ['450', '96%']
     assert {f.field for f in flags if f.reason == 'unparsed'} >= {'indicators.0.actual', 'indicators.1.actual'}
+
+
+def test_a_funds_header_joined_to_the_empty_cell_beside_it_stands_for_the_column_under_its_text():
+    # The rule between the empty corner cell and 年初预算数 lost in the header row: one
+    # cell from the item column's left edge to 年初预算数's right edge. The items must
+    # still be found, and the initial budgets read from their own column.
+    head = [c for c in FUNDS_HEAD if c[0] not in (2, 4)] + [(2, 2, 6, 3, ['年初预算数'])]
+    cells = [c for c in project_form() if c not in FUNDS_HEAD] + head
+    result = page(1, cells, title='项目支出绩效自评表')
+    joined = next(i for i, c in enumerate(result.grid.tables[0].cells)
+                  if c.bbox[0] == 100 + 2 * 80 and c.bbox[2] == 100 + 6 * 80 and c.bbox[1] == 200 + 2 * ROW)
+    result.cells[joined].lines = [line('年初预算数', 100 + 4 * 80, 100 + 6 * 80, 200 + 2 * ROW + ROW // 2)]
+    forms, flags, _ = read(result)
+    funds = forms[0].funds
+    assert [f.item for f in funds][:2] == ['年度资金总额', '其中：当年财政拨款']
+    assert [f.initial_budget for f in funds][:2] == ['100', '100']
+    assert [f.executed for f in funds][:2] == ['90', '90']
