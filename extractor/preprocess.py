@@ -51,8 +51,7 @@ def suppress_stamps(image: np.ndarray) -> np.ndarray:
         return gray
     # Densities relative to the page's paper; a neutral offset (shadow, grey paper)
     # falls into p and comes back unchanged.
-    paper = max(float(np.percentile(val, 90)), 1.0)
-    density = -np.log(np.maximum(image.astype(np.float32), 1.0) / paper)
+    paper = max(float(np.percentile(val[::4, ::4], 90)), 1.0)
     paper_gray = float(np.median(gray[::4, ::4]))
     out = gray.astype(np.float32)
     for ranges in STAMP_HUES.values():
@@ -65,20 +64,29 @@ def suppress_stamps(image: np.ndarray) -> np.ndarray:
             continue
         # Chroma is stored at half resolution in a JPEG, so a seal stroke's edges keep
         # too little colour to be told: the zone grows by a few pixels round the ink.
-        zone = cv2.dilate(group.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
-        signature = ink_signature(density[strong])
+        zone = cv2.dilate(group.astype(np.uint8), np.ones((5, 5), np.uint8))
+        # Worked out over the seals' box only (a seal is a small part of a page).
+        x, y, w, h = cv2.boundingRect(zone)
+        box = (slice(y, y + h), slice(x, x + w))
+        zone = zone[box] > 0
+        # Densities of the zone's pixels (N x 3), and of the pure ink.
+        density = -np.log(np.maximum(image[box][zone].astype(np.float32), 1.0) / paper)
+        signature = ink_signature(density[strong[box][zone]])
         ink, under = unmix_ink(density, signature)
         # JPEG keeps colour at half resolution: a thin dense seal stroke comes out dark
         # but nearly grey, as if print lay under it. Its least absorbed channel, less
         # the most ink seen right next to it, tells seal from print: print is dark
         # there too. (Reaching further, a dense star's ink wipes print beside it.)
-        ink_near = cv2.dilate(np.where(zone, ink, 0).astype(np.float32), np.ones((3, 3), np.uint8))
+        ink_map = np.zeros(zone.shape, np.float32)
+        ink_map[zone] = ink
+        ink_near = cv2.dilate(ink_map, np.ones((3, 3), np.uint8))[zone]
         least = int(np.argmin(signature))
-        under = np.minimum(under, density[:, :, least] - ink_near * signature[least])
-        lifted = paper * np.exp(-np.maximum(under[zone], 0.0))
+        under = np.minimum(under, density[:, least] - ink_near * signature[least])
+        lifted = paper * np.exp(-np.maximum(under, 0.0))
         # Lifted no brighter than the paper round it: a seal stroke whiter than the
         # paper leaves a dark-looking rim for the ink threshold to find.
-        out[zone] = np.maximum(out[zone], np.minimum(lifted, paper_gray))
+        region = out[box]
+        region[zone] = np.maximum(region[zone], np.minimum(lifted, paper_gray))
     return out.astype(np.uint8)
 
 
@@ -88,13 +96,13 @@ def ink_signature(ink_density: np.ndarray) -> np.ndarray:
 
 
 def unmix_ink(density: np.ndarray, signature: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per pixel of an H x W x 3 density image, the least-squares ink amount a >= 0 and
-    neutral density p of density = a * signature + p."""
+    """Per pixel of N x 3 densities, the least-squares ink amount a >= 0 and neutral
+    density p of density = a * signature + p."""
     centred = signature - signature.mean()
-    mean = density.mean(axis=2)
+    mean = density.mean(axis=1)
     # With p free, a is the projection of the pixel's colour (its densities less their
     # mean) on the signature's; p is the mean density less a times the signature's.
-    ink = np.clip((density - mean[..., None]) @ centred / max(float(centred @ centred), 1e-6), 0.0, None)
+    ink = np.clip((density - mean[:, None]) @ centred / max(float(centred @ centred), 1e-6), 0.0, None)
     return ink, mean - ink * float(signature.mean())
 
 
