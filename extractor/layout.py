@@ -625,10 +625,18 @@ class FormBuilder:
                                page=cell.page if cell else (self.form.pages[0] if self.form.pages else None),
                                bbox=cell.bbox if cell else None))
 
+    def unsure(self, path: str, detail: str, cell: Optional[VCell] = None, confidence=None):
+        """A reading in doubt (a label or name read with noise), not the table's shape:
+        flagged low_confidence, so it does not count as doubt about the rows."""
+        self.flags.append(Flag(form=self.index, field=path, reason=FlagReason.low_confidence,
+                               detail=detail, confidence=confidence,
+                               page=cell.page if cell else (self.form.pages[0] if self.form.pages else None),
+                               bbox=cell.bbox if cell else None))
+
     def note_label(self, found, label, path):
         if found and found[1] < LABEL_SURE:
-            self.structure(path, f"label '{label}' matched only fuzzily as '{found[0].text}'",
-                           found[0], round(found[1], 3))
+            self.unsure(path, f"label '{label}' matched only fuzzily as '{found[0].text}'",
+                        found[0], round(found[1], 3))
 
     def set_value(self, path: str, cells: list[VCell], numeric: bool = False,
                   lines: Optional[list[TextLine]] = None) -> None:
@@ -709,7 +717,7 @@ class FormBuilder:
         # character beside the name may be printed (the forms have '服务对象满意度标').
         if len(noise) > NAME_NOISE or any(_is_cjk(ch) for ch in noise):
             return value
-        self.structure(path, f"read as '{value}': the noise around the name {name} was taken off", cell)
+        self.unsure(path, f"read as '{value}': the noise around the name {name} was taken off", cell)
         return name
 
     def right_of(self, label: VCell, stop_x: Optional[float] = None) -> list[VCell]:
