@@ -105,6 +105,10 @@ def cut_at_label(text: str, label: str) -> tuple[str, Optional[str]]:
 _ENDS_IN_DECIMALS = re.compile(r'\d\.\d*$')
 
 
+# A value whose text lies this much under a seal's dense ink is checked: lifting the
+# seal may have taken strokes of the print with it ('提升' read '提').
+SEALED_TEXT = 0.1
+
 # A header cell whose text takes less than this share of its width may have taken in
 # a neighbour (see column_under_text).
 HEADER_TEXT_SHARE = 0.6
@@ -657,6 +661,12 @@ class FormBuilder:
                 text = line.barred
             texts.append(text)
         value = join_lines(texts)
+        sealed = max((line.sealed or 0.0 for line in lines), default=0.0)
+        if value and sealed >= SEALED_TEXT:
+            self.flags.append(Flag(form=self.index, field=path, reason=FlagReason.low_confidence, value=value,
+                                   detail=f"a seal's dense ink lies over {sealed:.0%} of the text: print under "
+                                          'it may have gone with the seal',
+                                   page=cells[0].page, bbox=cells[0].bbox))
         if barred:
             self.flags.append(Flag(form=self.index, field=path, reason=FlagReason.low_confidence, value=value,
                                    detail=f"read as '{join_lines(barred)}': a bare > or < taken as ≥ or ≤ "

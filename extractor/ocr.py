@@ -898,6 +898,7 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
                                  min_char_confidence=round(r.min_char_confidence, 4),
                                  disagreement=r.disagreement, barred=r.barred)
         if text_line.text:
+            text_line.sealed = _sealed_share(page.sealed, box)
             cells[key].lines.append(text_line)
     loose = []
     for box, r in zip(loose_metas, readings[len(crops):]):
@@ -905,6 +906,16 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
             loose.append(TextLine(text=r.text, confidence=round(r.confidence, 4), bbox=list(box),
                                   min_char_confidence=round(r.min_char_confidence, 4)))
     return cells, loose
+
+
+def _sealed_share(sealed: Optional[np.ndarray], box) -> Optional[float]:
+    """Share of a line's box under a seal's dense ink (None when none is)."""
+    if sealed is None:
+        return None
+    x0, y0, x1, y1 = (int(v) for v in box)
+    part = sealed[max(0, y0):max(0, y1), max(0, x0):max(0, x1)]
+    share = float((part > 0).mean()) if part.size else 0.0
+    return round(share, 3) if share > 0 else None
 
 
 def _split_loose(ink: np.ndarray, dpi: int) -> list[LineBox]:

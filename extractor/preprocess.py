@@ -32,7 +32,19 @@ STAMP_HUES = {'red': ((0, 12), (160, 180)), 'blue': ((85, 140),)}
 
 def suppress_stamps(image: np.ndarray) -> np.ndarray:
     """Gray image with red and blue seals (and coloured pen) lifted off the paper while
-    black print under them stays dark.
+    black print under them stays dark (see lift_stamps)."""
+    return lift_stamps(image)[0]
+
+
+# Ink amount (in the ink's own densest channel's optical density) from which a seal's
+# stroke is dense enough to hide print under it: lifting it may take the print too.
+SEAL_DENSE_INK = 0.6
+
+
+def lift_stamps(image: np.ndarray) -> tuple[np.ndarray, Optional[np.ndarray]]:
+    """(gray, sealed): the gray image with red and blue seals (and coloured pen) lifted
+    off the paper while black print under them stays dark, and where a seal's ink lay
+    dense (255; None without a seal).
 
     Seal ink is a coloured filter over the paper (Beer-Lambert): in optical density
     (-log of a channel's brightness) a pixel under the seal is a * s + p, where s is the
@@ -42,13 +54,14 @@ def suppress_stamps(image: np.ndarray) -> np.ndarray:
     and keeping p alone leaves the print; dense seal strokes, which a linear lift
     (brightest channel divided back to white) cannot undo, go too."""
     if image.ndim == 2:
-        return image
+        return image, None
     gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     hsv = cv2.cvtColor(image, cv2.COLOR_BGR2HSV)
     hue, sat, val = hsv[:, :, 0], hsv[:, :, 1].astype(np.float32), hsv[:, :, 2]
     coloured = (sat > 30) & (val > 60)
     if not coloured.any():
-        return gray
+        return gray, None
+    sealed = None
     # Densities relative to the page's paper; a neutral offset (shadow, grey paper)
     # falls into p and comes back unchanged.
     paper = max(float(np.percentile(val[::4, ::4], 90)), 1.0)
@@ -87,7 +100,12 @@ def suppress_stamps(image: np.ndarray) -> np.ndarray:
         # paper leaves a dark-looking rim for the ink threshold to find.
         region = out[box]
         region[zone] = np.maximum(region[zone], np.minimum(lifted, paper_gray))
-    return out.astype(np.uint8)
+        dense = np.zeros(zone.shape, np.uint8)
+        dense[zone] = np.where(ink_near >= SEAL_DENSE_INK, 255, 0)
+        if dense.any():
+            sealed = np.zeros(gray.shape, np.uint8) if sealed is None else sealed
+            sealed[box] = np.maximum(sealed[box], dense)
+    return out.astype(np.uint8), sealed
 
 
 def ink_signature(ink_density: np.ndarray) -> np.ndarray:
@@ -178,11 +196,11 @@ def refine_skew(ink: np.ndarray, estimate: float, span: float = 0.5, step: float
     return best
 
 
-def rotate(image: np.ndarray, angle: float) -> np.ndarray:
+def rotate(image: np.ndarray, angle: float, border: int = 255) -> np.ndarray:
     h, w = image.shape[:2]
     matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
     return cv2.warpAffine(image, matrix, (w, h), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=255)
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=border)
 
 
 # ------------------------------------------------------------------ page measures
@@ -684,7 +702,7 @@ def clean_page(page: Page, score_lines: Optional[LineScorer] = None,
         # A 1-bit scan's jagged edges: the recogniser reads anti-aliased print better.
         image = cv2.GaussianBlur(image, (0, 0), BILEVEL_SMOOTH_MM * dpi / 25.4)
     page = Page(number=page.number, image=image, dpi=dpi, source=page.source)
-    raw = suppress_stamps(page.image)
+    raw, sealed = lift_stamps(page.image)
     gray = even_out_light(raw)
     ink = binarise(gray, page.dpi)
     if whole_page:
@@ -704,11 +722,13 @@ def clean_page(page: Page, score_lines: Optional[LineScorer] = None,
         # Sideways: turn a quarter (without the model, which quarter is settled by the
         # upside-down check).
         gray, ink = turn(gray, turned), turn(ink, turned)
+        sealed = turn(sealed, turned) if sealed is not None else None
     angle = measure_skew(ink, page.dpi)
     if angle != 0.0 or ink.any():
         angle = refine_skew(ink, angle)
     if abs(angle) >= 0.05:
         gray = rotate(gray, angle)
+        sealed = rotate(sealed, angle, border=0) if sealed is not None else None
         ink = binarise(gray, page.dpi)
         notes.append(f'deskewed by {angle:.2f} degrees')
     # Now that lines run across the page, specks beside a line but off it go too.
@@ -719,6 +739,7 @@ def clean_page(page: Page, score_lines: Optional[LineScorer] = None,
     if half_turn_needed(votes, turned, gray, ink, measures, page.dpi, score_lines, classify_turn):
         turned = (turned + 180) % 360
         gray, ink = turn(gray, 180), turn(ink, 180)
+        sealed = turn(sealed, 180) if sealed is not None else None
     if turned:
         notes.insert(0, f'turned {turned} degrees to read upright')
     area_cm2 = gray.shape[0] * gray.shape[1] / (page.dpi / 2.54) ** 2
@@ -728,7 +749,7 @@ def clean_page(page: Page, score_lines: Optional[LineScorer] = None,
              'text_mm': round(measures.text_px * 25.4 / page.dpi, 3),
              'bilevel': bilevel}
     return CleanPage(number=page.number, gray=gray, ink=ink, dpi=page.dpi, angle=angle, notes=notes,
-                     measures=stats)
+                     measures=stats, sealed=sealed)
 
 
 def _is_bilevel(image: np.ndarray) -> bool:

@@ -38,6 +38,9 @@ class CleanPage:
     # What preprocess measured on the page (turned_deg, speckle_per_cm2, contrast,
     # stroke_mm, text_mm, bilevel): the page's quality record starts from these.
     measures: dict = field(default_factory=dict)
+    # Where a seal's ink lay dense (255), in the cleaned page's pixels: print under it
+    # may have gone with the seal. None when the page had no seal.
+    sealed: Optional[np.ndarray] = None
 
 
 class Cell(BaseModel):
@@ -88,6 +91,7 @@ class TextLine(BaseModel):
     min_char_confidence: Optional[float] = None
     disagreement: Optional[str] = None      # a second engine read this instead
     barred: Optional[str] = None            # the text with > < read as ≥ ≤ (the model gave them some chance)
+    sealed: Optional[float] = None          # share of the line's box under a seal's dense ink
 
 
 class CellText(BaseModel):

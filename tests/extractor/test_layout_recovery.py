@@ -306,3 +306,14 @@ def test_a_funds_header_joined_to_the_empty_cell_beside_it_stands_for_the_column
     assert [f.item for f in funds][:2] == ['年度资金总额', '其中：当年财政拨款']
     assert [f.initial_budget for f in funds][:2] == ['100', '100']
     assert [f.executed for f in funds][:2] == ['90', '90']
+
+
+def test_a_value_under_a_seals_dense_ink_is_flagged():
+    result = page(1, project_form(), title='项目支出绩效自评表')
+    target = next(i for i, c in enumerate(result.cells) if c.lines and c.lines[0].text == '≥95%')
+    result.cells[target].lines[0].sealed = 0.35
+    forms, flags, _ = read(result)
+    assert forms[0].indicators[1].target == '≥95%'
+    assert any(f.field == 'indicators.1.target' and f.reason == 'low_confidence' and 'seal' in f.detail
+               for f in flags)
+    assert not any('seal' in (f.detail or '') for f in flags if f.field != 'indicators.1.target')

@@ -53,6 +53,10 @@ def test_a_dense_seal_through_jpeg_goes_and_the_print_under_it_stays():
     text_under = (seal > 0) & (gray < 100)
     assert text_under.sum() > 20
     assert cleaned[text_under].mean() < 120                     # print under the seal stays dark
+    # Where the seal lay dense is told, for the fields whose print it may have taken.
+    _, sealed = preprocess.lift_stamps(cv2.imdecode(jpeg, cv2.IMREAD_COLOR))
+    assert sealed is not None and (sealed[seal > 0] > 0).mean() > 0.8
+    assert (sealed[cv2.dilate(seal, np.ones((15, 15), np.uint8)) == 0] > 0).mean() < 0.01
 
 
 def test_shadow_is_evened_out():
