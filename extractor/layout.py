@@ -534,10 +534,16 @@ class FormBuilder:
                 groups.append([x0, x1, [line]])
         named = []
         for x0, x1, lines in groups:
-            text = join_lines([line.text for line in sorted(lines, key=lambda l: l.bbox[1])]) or ''
-            best = max(labels.values(), key=lambda label: label_score(text, label))
-            if label_score(text, best) >= LABEL_SURE:
-                named.append((x0, x1, lines, best))
+            # The group's lines together (a wrapped label), or one of them alone (a
+            # seal's or a cut glyph's remnant read as a line of its own above it: 'nm').
+            ordered = sorted(lines, key=lambda l: l.bbox[1])
+            readings = [(join_lines([line.text for line in ordered]) or '', ordered)] + \
+                [(line.text, [line]) for line in ordered] if len(ordered) > 1 else \
+                [(ordered[0].text, ordered)]
+            score, best, used = max(((label_score(text, label), label, used) for text, used in readings
+                                     for label in labels.values()), key=lambda t: t[0])
+            if score >= LABEL_SURE:
+                named.append((x0, x1, used, best))
         if len(named) < 2:
             named = max((self._labels_in_line(cell, line, labels) for line in cell.lines), key=len)
         if len(named) < 2 or len({n[3] for n in named}) < len(named):

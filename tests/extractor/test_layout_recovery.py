@@ -317,3 +317,21 @@ def test_a_value_under_a_seals_dense_ink_is_flagged():
     assert any(f.field == 'indicators.1.target' and f.reason == 'low_confidence' and 'seal' in f.detail
                for f in flags)
     assert not any('seal' in (f.detail or '') for f in flags if f.field != 'indicators.1.target')
+
+
+def test_two_header_labels_in_one_cell_with_remnants_read_above_them():
+    # A 150-dpi scan: the tops of the labels' glyphs (or a seal's rim) read as lines of
+    # their own above each label ('nm', '年华').
+    cells = [c for c in project_form() if c[1] != 9 or c[0] not in (5, 7)]
+    cells += [(5, 9, 9, 10, ['三级指标', '年度指标值'])]
+    result = page(1, cells, title='项目支出绩效自评表')
+    merged = next(i for i, c in enumerate(result.grid.tables[0].cells) if c.bbox[0] == 100 + 5 * 80
+                  and c.bbox[2] == 100 + 9 * 80 and c.bbox[1] == 200 + 9 * ROW)
+    top, yc = 200 + 9 * ROW + 8, 200 + 9 * ROW + 26
+    result.cells[merged].lines = [line('nm', 100 + 5 * 80 + 30, 100 + 6 * 80 + 30, top),
+                                  line('年华', 100 + 7 * 80 + 30, 100 + 8 * 80 + 30, top),
+                                  line('三级指标', 100 + 5 * 80, 100 + 7 * 80, yc),
+                                  line('年度指标值', 100 + 7 * 80, 100 + 9 * 80, yc)]
+    forms, _flags, _ = read(result)
+    assert [i.level3 for i in forms[0].indicators] == ['养护里程', '道路完好率']
+    assert [i.target for i in forms[0].indicators] == ['20公里', '≥95%']
