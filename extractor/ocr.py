@@ -372,7 +372,14 @@ def _denoise(ink: np.ndarray, min_area: int) -> np.ndarray:
     return (keep[labels]).astype(np.uint8) * 255
 
 
-def _strip_rule_remnants(ink: np.ndarray) -> np.ndarray:
+# How far into a cell's crop (px at 200 dpi) a row or column mostly inked is taken for
+# what is left of its rule: a thick rule or a skew residue reaches a few pixels in. (A
+# sixth of the cell reached into its first text line: a row through '统一建设、统一经营、
+# 统一' is more than half inked, and its 一 went with the "rule".)
+REMNANT_EDGE = 6
+
+
+def _strip_rule_remnants(ink: np.ndarray, scale: float = 1.0) -> np.ndarray:
     """Remove bits of the cell's own rules that the inset did not cut off (skew
     residue, thick rules). First border rows/columns that are mostly ink (so a digit
     touching the rule is cut free of it), then thin straight components touching the
@@ -381,7 +388,7 @@ def _strip_rule_remnants(ink: np.ndarray) -> np.ndarray:
     if h == 0 or w == 0:
         return ink
     out = ink.copy()
-    edge = max(2, min(h, w) // 6)
+    edge = max(2, min(min(h, w) // 6, int(round(REMNANT_EDGE * scale))))
     rows, cols = (out > 0).mean(axis=1), (out > 0).mean(axis=0)
     for y in [*range(min(edge, h)), *range(max(0, h - edge), h)]:
         if rows[y] > 0.5:
@@ -657,6 +664,15 @@ def drop_line_specks(ink: np.ndarray, expected: float) -> np.ndarray:
             others = others[(others != i) & (np.maximum(w[others], h[others]) < CHARACTER_SIZE * expected)]
             stacked = np.any((x[others] < x[i] + w[i] + 2) & (x[others] + w[others] > x[i] - 2)
                              & (np.abs((y[others] + h[others] / 2) - (y[i] + h[i] / 2)) < 0.7 * expected))
+            if not outside:
+                # Inside a line, a mark on its neighbours' baseline in a gap wider than
+                # characters leave is a comma or stop (full-width punctuation leaves
+                # that gap: '意见》，完成'; small print makes it a solid dot): kept as
+                # far off as a hollow mark.
+                near = on_line[np.argmin(np.maximum(0, np.maximum(x[on_line] - (x[i] + w[i]),
+                                                                   x[i] - (x[on_line] + w[on_line]))))]
+                if y[i] + h[i] >= y[near] + h[near] - max(slack, BASELINE_ZONE * h[near]):
+                    reach = HOLLOW_MARK_GAP * expected
             if outside and not stacked:
                 # Nothing dot-sized is printed before a line's first character ('.10',
                 # '•完成'), except a decimal point where a number wraps before it
@@ -724,7 +740,7 @@ def _clean_cell(ink: np.ndarray, dpi: int, text_height: Optional[float] = None
     (the tip of 力, the dot of 发), would go with them (measured: painting dust out too
     loses more characters of worn print than it saves points)."""
     scale = dpi / 200.0
-    no_dust = _denoise(_strip_rule_remnants(ink), max(4, int(6 * scale * scale)))
+    no_dust = _denoise(_strip_rule_remnants(ink, scale), max(4, int(6 * scale * scale)))
     cleaned = drop_line_specks(no_dust, text_height or 28 * scale)
     # A speck's grey rim, outside the ink mask, still reads as a point: paint out a
     # pixel round it too (never over ink that stays).

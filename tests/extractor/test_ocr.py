@@ -1,3 +1,5 @@
+import os
+
 import cv2
 import numpy as np
 import pytest
@@ -304,3 +306,31 @@ def test_a_closing_quote_and_stop_after_the_last_character_stay():
 def test_opening_quotes_before_the_first_character_stay():
     cell = put_text(np.full((80, 600), 255, np.uint8), '“‘专精特新’企业', (40, 22), size=30)
     assert _kept_share(cell) > 0.99
+
+
+def test_a_comma_after_a_closing_bracket_stays():
+    # Golden input: a goal cell's ink from a generated mild scan (uming, 29 px text),
+    # '…指导意见》，完成5' on its third line. 》 leaves the right half of its box blank and
+    # ， sits at the left of its own, so the comma, a solid dot there, stands half a
+    # character off the bracket and one before 完: it was dropped as a speck, and the
+    # line fell into two pieces.
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'golden', 'ocr',
+                        'comma_after_bracket_ink.png')
+    ink = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
+    # The lattice's column rules of other rows run through the cell, unseen in it.
+    walls = [63, 94, 117, 184, 271, 305, 361, 404, 443, 563]
+    lines = ocr.find_lines(ink, 200, 29.0, walls=walls)
+    assert len(lines) == 5
+    third = lines[2]
+    assert third.x1 - third.x0 > 0.9 * (int(np.nonzero(ink[third.y0:third.y1].any(axis=0))[0].max())
+                                        - int(np.nonzero(ink[third.y0:third.y1].any(axis=0))[0].min()))
+
+
+def test_a_line_of_text_near_the_top_of_its_cell_keeps_its_horizontal_strokes():
+    # A row through '统一建设、统一经营、统一' is more than half inked: no rule's remnant,
+    # though it lies within a sixth of the cell's height from its top.
+    cell = put_text(np.full((170, 320), 255, np.uint8), '统一建设、统一经营、统一', (6, 8), size=25)
+    ink = _ink(cell)
+    assert (ocr.clean_cell_ink(ink, 200)[ink > 0] > 0).mean() > 0.99
+    last = int(np.nonzero(ink.any(axis=0))[0].max())
+    assert ocr.find_lines(ink, 200)[0].x1 >= last
