@@ -437,21 +437,23 @@ def check_pages(forms: list[Form], quality: list[PageQuality], flags: list[Flag]
                             detail='page too rough to read: ' + '; '.join(page.reasons)))
         worn = [grades[p] for p in form.pages if p in grades and grades[p].grade != 'good']
         rough = [q for q in worn if q.grade in ('rough', 'unreadable')]
-        if not worn:
-            continue
         mine = [f for f in flags if f.form == index]
         # The funds rows under the total print a dash for weight and score; on a worn
-        # page a faint dash is lost more often than a cell is left blank.
+        # page a faint dash is lost more often than a cell is left blank, and on any
+        # page a small hyphen alone in its cell can go as a speck: empty beside a dash
+        # in the same row, it was printed.
         block = form.template.rows
         dashed = [c.key for c in block.columns if c.dash_after_first] if block else []
         for row in range(1, len(form.get(block.key) or []) if block else 0):
+            beside_dash = any(is_dash(form.get(f'{block.key}.{row}.{key}')) for key in dashed)
             for key in dashed:
                 path = f'{block.key}.{row}.{key}'
-                if form.get(path) in (None, '') and not any(f.field == path for f in mine):
+                if form.get(path) in (None, '') and (worn or beside_dash) and not any(f.field == path for f in mine):
                     source = form.sources.get(path) or FieldSource()
+                    why = f'on a {worn[0].grade} page' if worn else 'beside a dash in its row'
                     out.append(Flag(form=index, field=path, value=None, reason=FlagReason.missing,
-                                    page=source.page or worn[0].page, bbox=source.bbox,
-                                    detail=f'empty on a {worn[0].grade} page where the form prints a dash'))
+                                    page=source.page or (worn[0].page if worn else None), bbox=source.bbox,
+                                    detail=f'empty {why} where the form prints a dash'))
         if not rough:
             continue
         structure = sum(f.reason == FlagReason.structure for f in mine)

@@ -148,15 +148,20 @@ def test_a_target_read_with_a_bare_greater_than_is_checked():
     assert not any(f.field == 'indicators.0.actual' and f.reason == 'low_confidence' for f in flags)
 
 
-def test_a_dash_lost_on_a_worn_page_is_flagged_missing_but_not_on_a_good_one():
+def test_a_dash_lost_on_a_worn_page_or_beside_a_dash_is_flagged_missing():
     from extractor import validate
     from models import Form, FundsRow, PageQuality
     form = Form(year='2024', pages=[1], project_name='p', department='d', implementing_unit='u',
                 funds=[FundsRow(item='年度资金总额', weight='10', score='10'),
-                       FundsRow(item='其中：当年财政拨款', weight=None, score='—')])
+                       FundsRow(item='其中：当年财政拨款', weight=None, score='—'),
+                       FundsRow(item='其他资金', weight=None, score=None)])
     worn = validate.check_pages([form], [PageQuality(page=1, grade='fair')], [])
-    assert [(f.field, f.reason) for f in worn] == [('funds.1.weight', 'missing')]
-    assert validate.check_pages([form], [PageQuality(page=1, grade='good')], []) == []
+    assert [(f.field, f.reason) for f in worn] == [('funds.1.weight', 'missing'), ('funds.2.weight', 'missing'),
+                                                   ('funds.2.score', 'missing')]
+    # On a good page only the one beside a dash: a small hyphen alone in its cell can
+    # go as a speck; a row left blank throughout is as printed.
+    good = validate.check_pages([form], [PageQuality(page=1, grade='good')], [])
+    assert [(f.field, f.reason) for f in good] == [('funds.1.weight', 'missing')]
 
 
 def test_a_rough_page_with_doubtful_cells_flags_their_block_unless_its_rows_add_up():
