@@ -708,17 +708,28 @@ def drop_line_specks(ink: np.ndarray, expected: float) -> np.ndarray:
     # punctuation (a 。 after a closing ” stands a character's width off the last
     # character, but beside the quote).
     kept = solid[~drop[solid]]
-    for i in np.nonzero(small & ~is_solid)[0]:
+    hollow = list(np.nonzero(small & ~is_solid)[0])
+    # Nearest their characters first: an opening quote kept (at the top of the line,
+    # before its first character) keeps the one before it ('“‘专': the outer quote
+    # stands two blanks off the character).
+    hollow.sort(key=lambda i: (nearest(i, chars) if nearest(i, chars) is not None else float('inf')))
+    quotes = np.zeros(0, int)       # opening quotes kept
+    for i in hollow:
         to_char = nearest(i, chars)
-        to_mark = nearest(i, kept)
+        on_line = chars[(y[chars] < y[i] + h[i] + slack) & (y[chars] + h[chars] > y[i] - slack)]
+        opens = False
+        if len(on_line):
+            top, bottom = y[on_line].min(), (y[on_line] + h[on_line]).max()
+            opens = x[i] + w[i] <= x[on_line].min() and y[i] + h[i] / 2 <= top + QUOTE_ZONE * (bottom - top)
+        to_mark = nearest(i, np.concatenate([kept, quotes]) if opens else kept)
         drop[i] = to_char is None or (to_char > HOLLOW_MARK_GAP * expected
                                        and (to_mark is None or to_mark > HOLLOW_MARK_GAP * expected))
         if not drop[i] and to_char > 0:
             # No comma, stop or 、 opens a line (Chinese typesetting moves them to the
             # end of the line before); an opening quote does, at the top of the line.
-            on_line = chars[(y[chars] < y[i] + h[i] + slack) & (y[chars] + h[chars] > y[i] - slack)]
-            top, bottom = y[on_line].min(), (y[on_line] + h[on_line]).max()
             drop[i] = x[i] + w[i] <= x[on_line].min() and y[i] + h[i] / 2 > (top + bottom) / 2
+            if not drop[i] and opens:
+                quotes = np.append(quotes, i)
     if not drop.any():
         return ink
     out = ink.copy()

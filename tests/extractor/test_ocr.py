@@ -334,3 +334,16 @@ def test_a_line_of_text_near_the_top_of_its_cell_keeps_its_horizontal_strokes():
     assert (ocr.clean_cell_ink(ink, 200)[ink > 0] > 0).mean() > 0.99
     last = int(np.nonzero(ink.any(axis=0))[0].max())
     assert ocr.find_lines(ink, 200)[0].x1 >= last
+
+
+def test_two_opening_quotes_far_off_their_character_stay():
+    # Golden input: a project name's ink from a generated clean scan (ukai, 27 px text),
+    # '“‘专精特新’企业…': ‘ stands a blank off 专 and “ another blank off ‘, too far from
+    # any character on its own; both are thin hooks, neither a solid dot.
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'golden', 'ocr',
+                        'opening_quotes_ink.png')
+    ink = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
+    cleaned = ocr.clean_cell_ink(ink, 200, 27.0)
+    first = int(np.nonzero(ink.any(axis=0))[0].min())
+    assert cleaned[:, first:first + 12].any()            # the outer quote's first stroke
+    assert (cleaned[ink > 0] > 0).mean() > 0.99
