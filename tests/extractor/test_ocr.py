@@ -308,15 +308,19 @@ def test_opening_quotes_before_the_first_character_stay():
     assert _kept_share(cell) > 0.99
 
 
+def _golden_ink(name: str) -> np.ndarray:
+    """A cell's ink mask cut from a generated scan (tests/golden/ocr/)."""
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'golden', 'ocr', name)
+    return cv2.imread(path, cv2.IMREAD_GRAYSCALE)
+
+
 def test_a_comma_after_a_closing_bracket_stays():
     # Golden input: a goal cell's ink from a generated mild scan (uming, 29 px text),
     # '…指导意见》，完成5' on its third line. 》 leaves the right half of its box blank and
     # ， sits at the left of its own, so the comma, a solid dot there, stands half a
     # character off the bracket and one before 完: it was dropped as a speck, and the
     # line fell into two pieces.
-    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'golden', 'ocr',
-                        'comma_after_bracket_ink.png')
-    ink = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
+    ink = _golden_ink('comma_after_bracket_ink.png')
     # The lattice's column rules of other rows run through the cell, unseen in it.
     walls = [63, 94, 117, 184, 271, 305, 361, 404, 443, 563]
     lines = ocr.find_lines(ink, 200, 29.0, walls=walls)
@@ -340,9 +344,7 @@ def test_two_opening_quotes_far_off_their_character_stay():
     # Golden input: a project name's ink from a generated clean scan (ukai, 27 px text),
     # '“‘专精特新’企业…': ‘ stands a blank off 专 and “ another blank off ‘, too far from
     # any character on its own; both are thin hooks, neither a solid dot.
-    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'golden', 'ocr',
-                        'opening_quotes_ink.png')
-    ink = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
+    ink = _golden_ink('opening_quotes_ink.png')
     cleaned = ocr.clean_cell_ink(ink, 200, 27.0)
     first = int(np.nonzero(ink.any(axis=0))[0].min())
     assert cleaned[:, first:first + 12].any()            # the outer quote's first stroke
