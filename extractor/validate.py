@@ -50,6 +50,24 @@ def parse_number(value) -> Optional[Number]:
     return Number(number, bool(pct), len(frac) - 1 if frac else 0)
 
 
+def quotes_pair(text: str) -> bool:
+    """Whether the curly quotes of a text take turns, opening before closing (“…”,
+    ‘…’, nested or not); a text with none pairs trivially. An opening left unclosed at
+    the end is allowed (a quote may run on into the next cell or line)."""
+    for opening, closing in (('“', '”'), ('‘', '’')):
+        inside = False
+        for ch in text:
+            if ch == opening:
+                if inside:
+                    return False
+                inside = True
+            elif ch == closing:
+                if not inside:
+                    return False
+                inside = False
+    return True
+
+
 def number_shaped(value) -> bool:
     s = _norm(value)
     return bool(s) and bool(_NUMBER_SHAPED.match(s)) and any(c.isdigit() for c in s)
@@ -143,6 +161,10 @@ class Checker:
                 # ('1.建立…' read '.建立…') was lost at the cell's edge.
                 self.flag(path, FlagReason.low_confidence, f'{value!r} opens with a mark: a character before it '
                                                            'may be lost')
+            elif value and isinstance(value, str) and not quotes_pair(value):
+                # “ and ” (‘ and ’) take turns in print; two openings in a row or a
+                # closing first is a quote misread (” read as “) or lost.
+                self.flag(path, FlagReason.low_confidence, f'{value!r}: its quotes do not pair up')
             elif value and isinstance(value, str) and _POINT_AFTER_HAN.search(value):
                 # Chinese text ends a sentence with 。; a point right after a character is
                 # a speck read as one, or a 。 filled in by blur.

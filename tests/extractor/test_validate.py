@@ -223,3 +223,18 @@ def test_text_opening_with_a_point_or_closing_mark_is_checked():
     form = clean_form()
     form.goals.expected = '1.建立健全长效管理机制'
     assert 'low_confidence' not in reasons(validate.check_form(form, 0), 'goals.expected')
+
+
+def test_quotes_that_do_not_take_turns_are_checked():
+    form = clean_form()
+    form.goals.actual = '完成“美丽丰台科普行“科普大篷车”主题巡展'      # a closing ” read as “
+    form.indicators[0].level3 = '‘专精特新’企业丰台行系列活动”服务'      # the opening “ lost
+    flags = validate.check_form(form, 0)
+    assert 'low_confidence' in reasons(flags, 'goals.actual')
+    assert 'low_confidence' in reasons(flags, 'indicators.0.level3')
+    form = clean_form()
+    form.goals.actual = '完成“美丽丰台科普行”“科普大篷车”主题巡展'
+    form.indicators[0].level3 = '“‘专精特新’企业丰台行系列活动”服务项目'
+    flags = validate.check_form(form, 0)
+    assert 'low_confidence' not in reasons(flags, 'goals.actual')
+    assert 'low_confidence' not in reasons(flags, 'indicators.0.level3')
