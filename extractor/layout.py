@@ -729,9 +729,11 @@ class FormBuilder:
             return value
         name = max(inside, key=len)
         noise = text.replace(name, '', 1)
-        # Specks and a seal's rim read as Latin letters, digits or marks; a Chinese
-        # character beside the name may be printed (the forms have '服务对象满意度标').
-        if len(noise) > NAME_NOISE or any(_is_cjk(ch) for ch in noise):
+        # Specks and a seal's rim read as Latin letters, digits or marks, or as one
+        # Chinese character at either end ('由时效指标'); the forms' own variants of a
+        # name ('服务对象满意度标') are names of the column and never get here.
+        at_end = text.startswith(name) or text.endswith(name)
+        if len(noise) > NAME_NOISE or (any(_is_cjk(ch) for ch in noise) and not (len(noise) == 1 and at_end)):
             return value
         self.unsure(path, f"read as '{value}': the noise around the name {name} was taken off", cell)
         return name

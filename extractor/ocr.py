@@ -33,10 +33,21 @@ PIECE_GAP = 2.0
 _SPACE = re.compile(r'\s+')
 
 
+# A speck beside or inside Chinese text reads as a Latin point or a bullet: Chinese
+# print never sets '.', '·' or '•' between two Chinese characters (its stop is 。), nor
+# opens a line with a point or a comma, nor ends one with a Latin point after a
+# character. A point after a digit ('1.', '396.') or before one ('.5') is kept.
+_HAN = '\u3400-\u9fff'
+_SPECK_MARKS = re.compile(f'(?<=[{_HAN}])[.·•・](?=[{_HAN}])'
+                          f'|^[.·•・,、]+(?=[{_HAN}])'
+                          f'|(?<=[{_HAN}。，；：）》”])[.·•・]+$|^[.·•・]+$')
+
+
 def tidy_text(text: str) -> str:
     """Glyph variants to their plain forms; a space is kept only between two Latin
-    words or numbers (the recogniser puts spurious ones after '1.' or between CJK)."""
-    text = text.translate(GLYPH_FIXES).strip()
+    words or numbers (the recogniser puts spurious ones after '1.' or between CJK);
+    points that can only be specks (_SPECK_MARKS) dropped."""
+    text = _SPECK_MARKS.sub('', text.translate(GLYPH_FIXES).strip())
 
     def keep(m):
         before = text[m.start() - 1] if m.start() > 0 else ''
@@ -588,6 +599,13 @@ BASELINE_ZONE = 0.25
 QUOTE_ZONE = 0.35
 # Bands of a cell this close (in text heights) are one line when together no taller.
 HALVES_GAP = 0.08
+# A lone bar at least this many times as wide as it is tall is a printed dash: a small
+# hyphen blurred by a worn scan measures 8 x 5 px at 200 dpi (1.6:1), a dot about 1:1.
+DASH_ASPECT = 1.5
+# A dash's bar: the rows where its ink runs at least this share of its width, holding at
+# least this share of its ink (a speck stuck to the bar adds a few short rows).
+BAR_ROW_SHARE = 0.6
+BAR_INK_SHARE = 0.75
 # How far (in text heights) a character's own dot may stand above or below the rest of
 # its line's characters.
 DOT_SLACK = 0.15
@@ -797,16 +815,53 @@ def find_lines(ink: np.ndarray, dpi: int, text_height: Optional[float] = None,
         band, cuts = _cut_at_walls(ink[y0:y1], shown, scale)
         for x0, x1 in _text_extent(band, scale, cuts):
             lines.append(LineBox(x0, y0, x1, y1, ink_height=y1 - y0))
+    if len(lines) > 1:
+        bar = lone_dash(ink, expected)
+        if bar is not None:
+            return [bar]
     if len(lines) == 1:
         line = lines[0]
         w, h = line.x1 - line.x0, line.y1 - line.y0
         region = ink[line.y0:line.y1, line.x0:line.x1]
         fill = float((region > 0).mean()) if region.size else 0.0
-        # Dashes come as em dash, full-width minus or a short hyphen (about 2:1; in a
-        # small font only 6 x 3 px at 200 dpi, which the recogniser calls '1').
-        if h <= 0.3 * expected and w >= 1.8 * h and w >= 0.18 * expected and fill > 0.5:
+        if _dash_shaped(w, h, expected) and fill > 0.5:
             line.is_dash = True
+        else:
+            bar = lone_dash(ink, expected)
+            if bar is not None:
+                return [bar]
     return lines
+
+
+def _dash_shaped(w: int, h: int, expected: float) -> bool:
+    # Dashes come as em dash, full-width minus or a short hyphen (about 2:1; in a
+    # small font only 6 x 3 px at 200 dpi, which the recogniser calls '1', 'D' or '6').
+    return h <= 0.3 * expected and w >= DASH_ASPECT * h and w >= 0.18 * expected
+
+
+def lone_dash(ink: np.ndarray, expected: float) -> Optional[LineBox]:
+    """The cell's printed dash when its ink is one dash-shaped bar and nothing of a
+    character's size beside it: specks left next to the bar, or one touching it, would
+    otherwise make a line the recogniser reads as 二, T or 1. The bar is the rows where
+    the biggest component runs most of its width; it must hold most of its ink."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    if n <= 1:
+        return None
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    i = 1 + int(np.argmax(areas))
+    x, y, w, h, area = (int(v) for v in stats[i])
+    rows = (labels[y:y + h, x:x + w] == i).sum(axis=1)
+    core = np.nonzero(rows >= BAR_ROW_SHARE * w)[0]
+    if len(core) == 0 or core[-1] - core[0] + 1 != len(core):
+        return None
+    if not _dash_shaped(w, len(core), expected) or rows[core].sum() < BAR_INK_SHARE * area:
+        return None
+    others = [j for j in range(1, n) if j != i]
+    if any(max(stats[j, 2], stats[j, 3]) >= 0.3 * expected or stats[j, cv2.CC_STAT_AREA] >= 0.5 * area
+           for j in others):
+        return None
+    y0, y1 = y + int(core[0]), y + int(core[-1]) + 1
+    return LineBox(x, y0, x + w, y1, ink_height=y1 - y0, is_dash=True)
 
 
 def _line_crop(gray: np.ndarray, region: tuple[int, int, int, int], line: LineBox

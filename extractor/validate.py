@@ -483,13 +483,16 @@ def check_pages(forms: list[Form], quality: list[PageQuality], flags: list[Flag]
         lost = [f.field for f in mine if f.reason == FlagReason.missing and f.field in blocks]
         # Doubt about the table's structure is settled when its rows add up to its
         # printed total: a lost or merged row takes its weight and score with it.
-        if lost or (structure >= STRUCTURE_DOUBT and not rows_add_up(form)):
+        complete = rows_add_up(form) or rows_complete(form)
+        if lost or (structure >= STRUCTURE_DOUBT and not complete):
             why = f'no {", ".join(lost)} found' if lost else f'{structure} cells matched with doubt'
             # The blocks the doubt is about (a lost block, or one whose cells were
             # matched with doubt; the table when the doubt lies elsewhere): a row lost
-            # there has no field left to flag, the header and goals stand apart.
-            doubted = [b for b in blocks if b in lost or any(
-                f.reason == FlagReason.structure and (f.field == b or f.field.startswith(b + '.')) for f in mine)]
+            # there has no field left to flag, the header and goals stand apart. Rows
+            # whose weights come to the kind's usual total lost none of them: their
+            # cells matched with doubt carry their own flags.
+            doubted = [b for b in blocks if b in lost or (not complete and any(
+                f.reason == FlagReason.structure and (f.field == b or f.field.startswith(b + '.')) for f in mine))]
             if not doubted and form.template.table:
                 doubted = [form.template.table.key]
             for block in doubted or ['']:
@@ -503,6 +506,32 @@ def check_pages(forms: list[Form], quality: list[PageQuality], flags: list[Flag]
 STRUCTURE_DOUBT = 3
 
 
+def rows_complete(form: Form) -> bool:
+    """The parts of every sum rule that has a usual total come to it as read (each
+    part a number, a dash or empty): no row with a weight was lost or merged, whether
+    or not the total row itself was read. False for a kind without such a rule."""
+    rules = [rule for rule in form.template.rules if rule.type == 'sum_equals' and rule.usual_total]
+    return bool(rules) and all(_parts_sum(form, rule) == Decimal(rule.usual_total) for rule in rules)
+
+
+def _parts_sum(form: Form, rule) -> Optional[Decimal]:
+    """The sum of a rule's parts as read (an empty part or a dash counts as printed);
+    None when a part is not a number or there are fewer than two."""
+    parts = [p for pattern in rule.parts for p in expand(form, pattern)]
+    if len(parts) < 2:
+        return None
+    added = Decimal(0)
+    for path in parts:
+        value = form.get(path)
+        if not _norm(value) or is_dash(value):
+            continue
+        number = parse_number(value)
+        if number is None:
+            return None
+        added += number.value
+    return added
+
+
 def rows_add_up(form: Form) -> bool:
     """Every sum rule of the form's kind holds as read: the total and each part read as
     numbers (an empty part or a dash counts as printed), and they add up. False for a
@@ -512,21 +541,7 @@ def rows_add_up(form: Form) -> bool:
         return False
     for rule in sums:
         total = parse_number(form.get(rule.total))
-        if total is None:
-            return False
-        parts = [p for pattern in rule.parts for p in expand(form, pattern)]
-        if len(parts) < 2:
-            return False
-        added = Decimal(0)
-        for path in parts:
-            value = form.get(path)
-            if not _norm(value) or is_dash(value):
-                continue
-            number = parse_number(value)
-            if number is None:
-                return False
-            added += number.value
-        if added != total.value:
+        if total is None or _parts_sum(form, rule) != total.value:
             return False
     return True
 

@@ -101,7 +101,10 @@ class Rule(BaseModel):
                  rate printed as 100% while less than the denominator was executed fails
     not_greater  value <= limit
     product      value = factor x min(rate, cap), within a printed unit or 1% of factor
-    sum_equals   total = sum of parts; an empty part counts as printed (empty, 0)
+    sum_equals   total = sum of parts; an empty part counts as printed (empty, 0);
+                 `usual_total` is what the parts come to on every form of the kind (the
+                 weights of a scored table: 100), which tells rows complete when the
+                 total row itself was lost
     required     every path is non-empty
     """
     type: Literal['ratio', 'not_greater', 'product', 'sum_equals', 'required']
@@ -115,6 +118,7 @@ class Rule(BaseModel):
     cap: float = 1.0
     total: Optional[str] = None
     parts: list[str] = Field(default_factory=list)
+    usual_total: Optional[str] = None
     paths: list[str] = Field(default_factory=list)
 
 
