@@ -391,16 +391,52 @@ def _spans(h_mask, v_mask, rows: list[int], cols: list[int], band: int) -> tuple
                  if join(wall(v_cov, r0, c) and wall(v_cov, r0 - 1, c), wall(v_cov, r1, c) and wall(v_cov, r1 + 1, c))}
         return rows_, cols_
 
+    def closes(ra, ca, rb, cb, wall_rows, wall_cols) -> bool:
+        return (rb > ra and ra in wall_rows) or (cb > ca and ca in wall_cols)
+
+    def closed_pieces(members: set, wall_rows, wall_cols, kept) -> Optional[int]:
+        """How many open edges of a group closing the given rule lines closes, when
+        every piece left is a rectangle; None when one is not."""
+        pieces, closed = _Groups(n_rows * n_cols), 0
+        for (ra, ca), (rb, cb), bridge in edges:
+            a, b = ra * n_cols + ca, rb * n_cols + cb
+            if a not in members or b not in members or not kept(ra, ca, rb, cb, bridge):
+                continue
+            if bridge or closes(ra, ca, rb, cb, wall_rows, wall_cols):
+                closed += 1
+            else:
+                pieces.union(a, b)
+        boxes = pieces.boxes(n_cols)
+        for root, (r0, c0, r1, c1, n) in boxes.items():
+            if root in members and n != (r1 - r0 + 1) * (c1 - c0 + 1):
+                return None
+        return closed
+
     def repaired(groups: _Groups, through: bool, kept):
         """The groups again, with the open edges of ragged groups closed on the lines
         of rules that run into them (and where the rule runs on at both sides), and
-        the test of which edges stay open."""
+        the test of which edges stay open. Where closing only the row rules, or only
+        the column rules, leaves rectangles, the one that closes fewer edges is taken:
+        a text cell whose bottom rule is worn at one end joined the cell below it, and
+        the column rules that run up into that cell from below do not cut it."""
         boxes = groups.boxes(n_cols)
         walls = {root: inner_walls(*box[:4], through) for root, box in boxes.items()}
         ragged = {root for root, (r0, c0, r1, c1, n) in boxes.items()
                   if n != (r1 - r0 + 1) * (c1 - c0 + 1) or any(walls[root])}
         if not ragged:
             return groups, kept
+        chosen = {}
+        for root in ragged:
+            wall_rows, wall_cols = walls[root]
+            chosen[root] = (wall_rows, wall_cols)
+            if through or not (wall_rows and wall_cols):
+                continue
+            members = {i for i in range(n_rows * n_cols) if groups.find(i) == root}
+            options = [(closed_pieces(members, *option, kept), k, option)
+                       for k, option in enumerate(((wall_rows, set()), (set(), wall_cols)))]
+            options = [o for o in options if o[0] is not None]
+            if options:
+                chosen[root] = min(options)[2]
 
         def keep(ra, ca, rb, cb, bridge) -> bool:
             if not kept(ra, ca, rb, cb, bridge):
@@ -408,8 +444,7 @@ def _spans(h_mask, v_mask, rows: list[int], cols: list[int], band: int) -> tuple
             root = groups.find(ra * n_cols + ca)
             if root not in ragged:
                 return True
-            wall_rows, wall_cols = walls[root]
-            if (rb > ra and ra in wall_rows) or (cb > ca and ca in wall_cols):
+            if closes(ra, ca, rb, cb, *chosen[root]):
                 return False        # on the line of a rule that runs through the cell
             return not bridge
         return group(keep), keep

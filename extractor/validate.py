@@ -28,6 +28,8 @@ _norm = normalise
 # A Latin point, a middle dot or a Latin quote right after a Chinese character (or after
 # 。): Chinese text ends with 。 and quotes with ‘ ’ “ ”; these are specks read as marks.
 _NEVER_OPENS = '.,;:!?)]}。，、；：！？）》」』】'
+# A comma between digits that is not followed by exactly three of them.
+_ODD_COMMA = re.compile(r'\d,(?=\d)(?!\d{3}(?!\d))')
 _POINT_AFTER_HAN = re.compile(r"[\u3400-\u9fff。，、；：][.·•'`]")
 
 
@@ -165,6 +167,11 @@ class Checker:
                 # “ and ” (‘ and ’) take turns in print; two openings in a row or a
                 # closing first is a quote misread (” read as “) or lost.
                 self.flag(path, FlagReason.low_confidence, f'{value!r}: its quotes do not pair up')
+            elif value and isinstance(value, str) and _ODD_COMMA.search(value):
+                # A comma between digits groups thousands; before one or two digits
+                # ('2023.08,17') it is a point misread.
+                self.flag(path, FlagReason.low_confidence, f'{value!r}: a comma inside a number that groups no '
+                                                           'thousands')
             elif value and isinstance(value, str) and _POINT_AFTER_HAN.search(value):
                 # Chinese text ends a sentence with 。; a point right after a character is
                 # a speck read as one, or a 。 filled in by blur.
