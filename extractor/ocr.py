@@ -623,13 +623,22 @@ def drop_line_specks(ink: np.ndarray, expected: float) -> np.ndarray:
     x, y, w, h = stats[:, 0], stats[:, 1], stats[:, 2], stats[:, 3]
     fill = stats[:, cv2.CC_STAT_AREA] / np.maximum(w * h, 1)
     # A printed dash is a horizontal bar, ragged on a worn scan: never a speck.
-    small = (np.maximum(w, h) <= LINE_SPECK_SIZE * expected) & ~((w >= 1.5 * h) & (fill > 0.4))
+    speck_sized = np.maximum(w, h) <= LINE_SPECK_SIZE * expected
+    bar = speck_sized & (w >= 1.5 * h) & (fill > 0.4)
+    small = speck_sized & ~bar
     small[0] = False
     chars = np.nonzero(~small & (np.maximum(w, h) >= CHARACTER_SIZE * expected))[0]
     chars = chars[chars > 0]
     gap = LINE_SPECK_GAP * expected
     slack = DOT_SLACK * expected
+    # ... but a small bar whose middle is level with no character of a cell that holds
+    # some is no dash of its text: a speck clump under or over a line, read as 't' or 'r'.
+    off_size = ~speck_sized & (np.maximum(w, h) < CHARACTER_SIZE * expected) & (w >= 1.5 * h) & (fill > 0.4)
+    stray_bars = [i for i in np.nonzero(bar | off_size)[0]
+                  if i > 0 and len(chars) and not np.any((y[chars] <= y[i] + h[i] / 2)
+                                                         & (y[chars] + h[chars] >= y[i] + h[i] / 2))]
     drop = np.zeros(n, bool)
+    drop[stray_bars] = True
 
     def nearest(i: int, among: np.ndarray) -> Optional[float]:
         """Horizontal distance from component i to the nearest of `among` on its line

@@ -167,6 +167,10 @@ class Checker:
                 # “ and ” (‘ and ’) take turns in print; two openings in a row or a
                 # closing first is a quote misread (” read as “) or lost.
                 self.flag(path, FlagReason.low_confidence, f'{value!r}: its quotes do not pair up')
+            elif value and isinstance(value, str) and _norm(value)[-1:] in '：:':
+                # A cell's text does not end on a colon (it introduces what follows):
+                # a closing 。 read as ：.
+                self.flag(path, FlagReason.low_confidence, f'{value!r} ends with a colon: a 。 misread?')
             elif value and isinstance(value, str) and _ODD_COMMA.search(value):
                 # A comma between digits groups thousands; before one or two digits
                 # ('2023.08,17') it is a point misread.

@@ -20,12 +20,12 @@ NUMERIC_CHARS = '0123456789.%,-—'
 # cannot tell a lone round '0' from 'O', but in a numeric cell the shape can only be a
 # zero. Kept to shapes that are truly the same glyph: 'D' is not a zero, a misread the
 # flags must see.
-NUMERIC_LOOKALIKES = {'0': 'OoＯΟ〇○', '1': 'lI|', '—': '一－―−‐‑‒–ー', '.': '·．',
-                      '%': '％', ',': '，'}
+NUMERIC_LOOKALIKES = {'0': 'OoＯΟ〇○Q', '1': 'lI|', '5': 'S', '8': 'B', '9': 'g',
+                      '—': '一－―−‐‑‒–ー', '.': '·．', '%': '％', ',': '，'}
 # Glyph variants some fonts print; the contract wants the plain forms.
 GLYPH_FIXES = str.maketrans({'⩾': '≥', '⩽': '≤', '﹪': '%'})
 
-_DIGIT_LOOKALIKES = str.maketrans({alike: digit for digit in '01'
+_DIGIT_LOOKALIKES = str.maketrans({alike: digit for digit in NUMERIC_LOOKALIKES if digit.isdigit()
                                    for alike in NUMERIC_LOOKALIKES[digit]})
 _DASH_RUN = re.compile('[' + re.escape(DASH_GLYPHS) + ']+')
 _SPACES = re.compile(r'\s+')
@@ -48,7 +48,8 @@ def reads_as_dash(text: str) -> bool:
 
 
 def digits_from_lookalikes(text: str) -> str:
-    """'O' for 0 and 'l' for 1, in a cell that can only hold a number."""
+    """'O' or 'Q' for 0, 'l' for 1, 'S' for 5, 'B' for 8, 'g' for 9, in a cell that can only
+    hold a number."""
     return text.translate(_DIGIT_LOOKALIKES)
 
 
