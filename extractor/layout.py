@@ -125,6 +125,11 @@ def join_lines(lines: list[str]) -> Optional[str]:
             line = line[1:]
         elif out.endswith('.') and line[:1].isdigit() and _ENDS_IN_DECIMALS.search(out[:-1]):
             out = out[:-1]
+        elif _SPECK_AT_BREAK.search(out) and _is_cjk(line[:1]):
+            # A point between two Chinese characters across a line break is a speck, as
+            # it is inside a line (the OCR stage drops those); at the end of the last
+            # line it stays, for the validator to flag (it may be a 。 misread).
+            out = out[:-1]
         if not line:
             continue
         if out and out[-1].isascii() and out[-1].isalpha() and line[0].isascii() and line[0].isalpha():
@@ -1189,6 +1194,8 @@ def _header_bottom(headers: dict) -> float:
 # A point (or a speck read as a middle dot) at either end of a number; a dash there.
 _STRAY_POINTS = re.compile(r'^[.·•]+|[.·•]+$')
 _STRAY_DASHES = re.compile(r'^[—\-一]+(?=\d)|(?<=[\d%])[—\-一]+$')
+# A point or bullet ending a line right after a Chinese character.
+_SPECK_AT_BREAK = re.compile('[\u3400-\u9fff][.·•・]$')
 # A point (or a speck read as one) ending a value right after a digit, % or a unit.
 _POINT_AFTER_NUMBER = re.compile(r'(?<=[\d%])[.·•]+$')
 # A category name read with at most this many characters of noise around it is the name.

@@ -35,12 +35,13 @@ _SPACE = re.compile(r'\s+')
 
 # A speck beside or inside Chinese text reads as a Latin point or a bullet: Chinese
 # print never sets '.', '·' or '•' between two Chinese characters (its stop is 。), nor
-# opens a line with a point or a comma, nor ends one with a Latin point after a
-# character. A point after a digit ('1.', '396.') or before one ('.5') is kept.
+# opens a line with a point or a comma, nor sets one after a closing mark. A point after
+# a digit ('1.', '396.') or before one ('.5') is kept, and so is one ending a line after
+# a character: that may be a 。 read as a point, which the validator flags.
 _HAN = '\u3400-\u9fff'
 _SPECK_MARKS = re.compile(f'(?<=[{_HAN}])[.·•・](?=[{_HAN}])'
                           f'|^[.·•・,、]+(?=[{_HAN}])'
-                          f'|(?<=[{_HAN}。，；：）》”])[.·•・]+$|^[.·•・]+$')
+                          f'|(?<=[。，；：）》”])[.·•・]+$|^[.·•・]+$')
 
 
 def tidy_text(text: str) -> str:
@@ -605,6 +606,9 @@ DASH_ASPECT = 1.5
 # A dash's bar: the rows where its ink runs at least this share of its width, holding at
 # least this share of its ink (a speck stuck to the bar adds a few short rows).
 BAR_ROW_SHARE = 0.6
+# How far (in text heights) a dash's middle stands at least from its cell's top and
+# bottom edges (inside the rules' inset).
+DASH_EDGE_CLEARANCE = 0.25
 BAR_INK_SHARE = 0.75
 # How far (in text heights) a character's own dot may stand above or below the rest of
 # its line's characters.
@@ -634,9 +638,11 @@ def drop_line_specks(ink: np.ndarray, expected: float) -> np.ndarray:
     # ... but a small bar whose middle is level with no character of a cell that holds
     # some is no dash of its text: a speck clump under or over a line, read as 't' or 'r'.
     off_size = ~speck_sized & (np.maximum(w, h) < CHARACTER_SIZE * expected) & (w >= 1.5 * h) & (fill > 0.4)
+    # So is one along the cell's top or bottom edge, where print never stands.
     stray_bars = [i for i in np.nonzero(bar | off_size)[0]
-                  if i > 0 and len(chars) and not np.any((y[chars] <= y[i] + h[i] / 2)
-                                                         & (y[chars] + h[chars] >= y[i] + h[i] / 2))]
+                  if i > 0 and ((len(chars) and not np.any((y[chars] <= y[i] + h[i] / 2)
+                                                           & (y[chars] + h[chars] >= y[i] + h[i] / 2)))
+                                or not _off_cell_edge(y[i], y[i] + h[i], ink.shape[0], expected))]
     drop = np.zeros(n, bool)
     drop[stray_bars] = True
 
@@ -833,7 +839,7 @@ def find_lines(ink: np.ndarray, dpi: int, text_height: Optional[float] = None,
         w, h = line.x1 - line.x0, line.y1 - line.y0
         region = ink[line.y0:line.y1, line.x0:line.x1]
         fill = float((region > 0).mean()) if region.size else 0.0
-        if _dash_shaped(w, h, expected) and fill > 0.5:
+        if _dash_shaped(w, h, expected) and fill > 0.5 and _off_cell_edge(line.y0, line.y1, ink.shape[0], expected):
             line.is_dash = True
         else:
             bar = lone_dash(ink, expected)
@@ -870,7 +876,16 @@ def lone_dash(ink: np.ndarray, expected: float) -> Optional[LineBox]:
            for j in others):
         return None
     y0, y1 = y + int(core[0]), y + int(core[-1]) + 1
+    if not _off_cell_edge(y0, y1, ink.shape[0], expected):
+        return None
     return LineBox(x, y0, x + w, y1, ink_height=y1 - y0, is_dash=True)
+
+
+def _off_cell_edge(y0: int, y1: int, height: int, expected: float) -> bool:
+    """Whether a bar stands clear of the cell's top and bottom edges, as print does
+    (by a quarter of a text height): a speck or a rule's remnant lies along them."""
+    middle = (y0 + y1) / 2
+    return DASH_EDGE_CLEARANCE * expected <= middle <= height - DASH_EDGE_CLEARANCE * expected
 
 
 def _line_crop(gray: np.ndarray, region: tuple[int, int, int, int], line: LineBox
