@@ -174,3 +174,16 @@ def test_a_rule_worn_under_a_merged_cell_does_not_cut_that_cell_along_the_rules_
     cells = {(c.row, c.col): c for c in _grid_of(img).tables[0].cells}
     assert cells[(0, 1)].colspan == 3 and cells[(0, 1)].rowspan == 1
     assert [cells[(1, c)].colspan for c in (1, 2, 3)] == [1, 1, 1]
+
+
+def test_a_wide_cell_whose_bottom_rule_is_worn_at_one_end_is_not_cut_by_the_rules_below():
+    # A goals cell over three lattice columns (under a header as wide), its bottom rule
+    # worn away over the last: it joins the cell below there. Closing that one worn
+    # stretch leaves rectangles; the column rules that run up into it from below must
+    # not cut it in three.
+    img = ruled_table(width=1200, height=700, rows=(100, 200, 400, 500, 600), cols=(100, 300, 500, 700, 900),
+                      merged={(0, 1, 'r'), (0, 2, 'r'), (1, 1, 'r'), (1, 2, 'r'), (1, 3, 'b')})
+    t = _grid_of(img).tables[0]
+    spans = {(c.row, c.col): (c.rowspan, c.colspan) for c in t.cells}
+    assert spans[(1, 1)] == (1, 3)
+    assert spans[(2, 3)] == (1, 1)

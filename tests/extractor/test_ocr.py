@@ -349,3 +349,41 @@ def test_two_opening_quotes_far_off_their_character_stay():
     first = int(np.nonzero(ink.any(axis=0))[0].min())
     assert cleaned[:, first:first + 12].any()            # the outer quote's first stroke
     assert (cleaned[ink > 0] > 0).mean() > 0.99
+
+
+def test_a_blurred_small_hyphen_is_a_dash_and_specks_beside_it_do_not_make_it_text():
+    # A worn scan's small hyphen binarises to 8 x 5 px (1.6:1); a speck above it, one
+    # beside it, or one stuck to its end would make a line the recogniser reads as 二,
+    # T or 1.
+    for specks in ([], [(60, 16, 3)], [(90, 36, 2)], [(52, 27, 2)]):
+        cell = np.full((60, 120), 255, np.uint8)
+        cell[28:33, 52:60] = 0
+        for x, y, r in specks:
+            cv2.circle(cell, (x, y), r, 0, -1)
+        lines = ocr.find_lines(_ink(cell), 200, 26.0)
+        assert len(lines) == 1 and lines[0].is_dash, specks
+
+
+def test_a_bar_along_the_cells_edge_is_no_dash():
+    # A speck just under the cell's top rule has a dash's shape but not its place.
+    cell = np.full((80, 120), 255, np.uint8)
+    cell[2:5, 57:63] = 0
+    assert not any(line.is_dash for line in ocr.find_lines(_ink(cell), 200, 30.0))
+
+
+def test_a_speck_bar_under_a_line_of_text_goes():
+    cell = put_text(np.full((110, 300), 255, np.uint8), '节约行政成本', (20, 20), size=30)
+    cell[78:82, 200:208] = 0          # a clump under the last characters, read as 'r'
+    lines = ocr.find_lines(_ink(cell), 200, 31.0)
+    assert len(lines) == 1 and lines[0].y1 < 75
+
+
+@pytest.mark.parametrize('read,meant', [
+    ('关.于', '关于'), ('验收·支付', '验收支付'), ('.支付时间', '支付时间'), ('•使用人员满意度', '使用人员满意度'),
+    ('反映良好。.', '反映良好。'), ('•', ''),
+    # kept: points of numbers and list items, and one that may be a 。 misread
+    ('1.资金按进度支付', '1.资金按进度支付'), ('396.26', '396.26'), ('.26752', '.26752'),
+    ('资金支付时间.', '资金支付时间.'),
+])
+def test_points_that_can_only_be_specks_leave_chinese_text(read, meant):
+    assert ocr.tidy_text(read) == meant

@@ -238,3 +238,29 @@ def test_quotes_that_do_not_take_turns_are_checked():
     flags = validate.check_form(form, 0)
     assert 'low_confidence' not in reasons(flags, 'goals.actual')
     assert 'low_confidence' not in reasons(flags, 'indicators.0.level3')
+
+
+def test_a_lost_total_keeps_its_doubt_off_rows_whose_weights_come_to_100():
+    from models import Flag, PageQuality
+    form = clean_form()
+    form.total.weight = form.total.score = None
+    lost = [Flag(form=0, field='total', reason='missing', detail='no 总分 row'),
+            Flag(form=0, field='indicators.3.weight', reason='structure', detail='shared out by position')]
+    rough = [PageQuality(page=1, grade='rough', reasons=['heavy speckle'])]
+    blocks = [f.field for f in validate.check_pages([form], rough, lost) if f.reason == 'page_quality']
+    assert blocks == ['total']
+    # A row lost with the total: the weights no longer come to 100, the table is in doubt.
+    form.indicators.pop()
+    blocks = [f.field for f in validate.check_pages([form], rough, lost) if f.reason == 'page_quality']
+    assert sorted(blocks) == ['indicators', 'total']
+
+
+@pytest.mark.parametrize('value,flagged', [
+    ('2023.08,17-2024.10.17', True),    # a point misread as a comma
+    ('1,234.5万元', False), ('完成5个,2个在建', False),
+    ('下一步将加强计划管理：', True),      # a closing 。 misread as a colon
+])
+def test_commas_inside_numbers_and_colons_ending_text_are_checked(value, flagged):
+    form = clean_form()
+    form.indicators[0].actual = value
+    assert ('low_confidence' in reasons(validate.check_form(form, 0), 'indicators.0.actual')) == flagged
