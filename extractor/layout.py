@@ -594,9 +594,10 @@ class FormBuilder:
         return cell.x0 + (line.bbox[0] - px0) * scale, cell.x0 + (line.bbox[2] - px0) * scale
 
     def headers_by_place(self, headers: dict, columns: list) -> None:
-        """A column header not read (a seal over it: '完成值' for 实际完成值) is the one
-        cell with text in the header row between the headers found before and after
-        it in print order. Added to `headers`, flagged."""
+        """Column headers not read (a seal over them: '完成值' for 实际完成值) are the
+        cells of the header row between the headers found before and after them in
+        print order: as many cells as headers missing there, taken in order, or the
+        one cell with text for a single missing header. Added to `headers`, flagged."""
         if not headers:
             return
         row = list(headers.values())
@@ -604,23 +605,33 @@ class FormBuilder:
         y1 = sorted(h[0].y1 for h in row)[len(row) // 2]
         taken = {id(h[0]) for h in row}
         keys = [c.key for c in columns]
+        runs: list[list[int]] = []      # consecutive missing columns (optional ones skipped)
         for k, column in enumerate(columns):
-            if column.key in headers or column.optional:
-                continue
-            before = [headers[key][0] for key in keys[:k] if key in headers]
-            after = [headers[key][0] for key in keys[k + 1:] if key in headers]
+            if column.key in headers:
+                runs.append([])
+            elif not column.optional:
+                if not runs:
+                    runs.append([])
+                runs[-1].append(k)
+        for run in [r for r in runs if r]:
+            before = [headers[key][0] for key in keys[:run[0]] if key in headers]
+            after = [headers[key][0] for key in keys[run[-1] + 1:] if key in headers]
             if not before or not after:
                 continue
             left, right = before[-1].x1, after[0].x0
-            between = [c for c in self.cells if id(c) not in taken and c.text
-                       and c.x0 >= left - self.slack and c.x1 <= right + self.slack
-                       and min(c.y1, y1) - max(c.y0, y0) > 0.5 * (y1 - y0)]
-            if len(between) != 1:
-                continue
-            headers[column.key] = (between[0], LABEL_MIN)
-            taken.add(id(between[0]))
-            self.structure(f'{self.template.table.key}.0.{column.key}',
-                           f"header {column.label} taken by its place (read '{between[0].text}')", between[0])
+            between = sorted((c for c in self.cells if id(c) not in taken
+                              and c.x0 >= left - self.slack and c.x1 <= right + self.slack
+                              and min(c.y1, y1) - max(c.y0, y0) > 0.5 * (y1 - y0)), key=lambda c: c.x0)
+            if len(between) != len(run):
+                between = [c for c in between if c.text]
+                if len(run) != 1 or len(between) != 1:
+                    continue
+            for k, cell in zip(run, between):
+                column = columns[k]
+                headers[column.key] = (cell, LABEL_MIN)
+                taken.add(id(cell))
+                self.structure(f'{self.template.table.key}.0.{column.key}',
+                               f"header {column.label} taken by its place (read '{cell.text}')", cell)
 
     def same_row(self, headers: dict, anchor: Optional[str] = None) -> dict:
         """Keep the header cells level with the anchor (or with most of them): a label
