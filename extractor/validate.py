@@ -274,6 +274,10 @@ class Checker:
         total_path = rule.total
         total = self.num(total_path)
         if total is None:
+            # No total to check against; the usual one still says whether rows are lost.
+            parts_sum = _parts_sum(self.form, rule)
+            if parts_sum is not None:
+                self.short_of_usual(rule, parts_sum)
             return
         parts = [p for pattern in rule.parts for p in expand(self.form, pattern)]
         empty = [p for p in parts if not _norm(self.form.get(p)) or is_dash(self.form.get(p))]
@@ -283,15 +287,31 @@ class Checker:
         name = total_path.rsplit('.', 1)[-1]
         if not unknown:
             if known_sum != total.value:
-                blamed = [total_path] + (empty if empty else self.misread_part(total_path, total, values, known_sum))
+                suspects = empty if empty else self.misread_part(total_path, total, values, known_sum)
                 why = f' ({len(empty)} part(s) empty)' if empty else ''
-                self.rule(blamed, f'{name}s add up to {known_sum}{why}, total says {total.value}')
+                self.rule([total_path] + suspects, f'{name}s add up to {known_sum}{why}, total says {total.value}')
+                if rule.usual_total and total.value != Decimal(rule.usual_total):
+                    self.short_of_usual(rule, known_sum)
         elif len(unknown) == 1:
             implied = total.value - known_sum
             why = self.impossible(unknown[0], name, implied)
             if why:
                 self.rule([total_path] + parts, f'{unknown[0]} is unreadable; for the total {total.value} it '
                                                 f'would have to be {implied}, but {why}')
+
+    def short_of_usual(self, rule: Rule, known_sum: Decimal) -> None:
+        """Parts that come to less than the kind's usual total (weights short of 100)
+        while the total row is lost or does not read that total either: a row was lost
+        or merged into the total row (whose cells then hold that row's values), and a
+        lost row has no field of its own to flag. Its table is flagged as a whole."""
+        table = self.template.table
+        if not rule.usual_total or table is None or known_sum >= Decimal(rule.usual_total):
+            return
+        if not any(pattern.startswith(table.key + '.') for pattern in rule.parts):
+            return
+        self.flag(table.key, FlagReason.structure,
+                  f'the {rule.total.rsplit(".", 1)[-1]}s come to {known_sum}, short of the usual '
+                  f'{rule.usual_total}: a row may be lost or merged into another')
 
     def misread_part(self, total_path: str, total: Number, values: dict, known_sum: Decimal) -> list[str]:
         """The parts to blame, beside the total, for a sum that is off: the one part

@@ -264,3 +264,22 @@ def test_commas_inside_numbers_and_colons_ending_text_are_checked(value, flagged
     form = clean_form()
     form.indicators[0].actual = value
     assert ('low_confidence' in reasons(validate.check_form(form, 0), 'indicators.0.actual')) == flagged
+
+
+def test_weights_short_of_the_usual_100_with_no_part_to_blame_flag_the_table():
+    # The last row merged into the total row: the total reads that row's '10', the
+    # parts come to 90. The lost row has no field; its table is flagged.
+    form = clean_form()
+    form.indicators.pop()
+    form.total.weight = form.total.score = '10'
+    assert 'structure' in reasons(validate.check_form(form, 0), 'indicators')
+    # One part misread ('3' for 30) under a total that reads 100: the parts are to
+    # blame (flagged by the sum), not the table's rows.
+    form = clean_form()
+    form.indicators[1].weight = form.indicators[1].score = '3'
+    assert 'structure' not in reasons(validate.check_form(form, 0), 'indicators')
+    # The total row lost too: the parts alone are short of 100.
+    form = clean_form()
+    form.indicators.pop()
+    form.total.weight = form.total.score = None
+    assert 'structure' in reasons(validate.check_form(form, 0), 'indicators')
