@@ -167,6 +167,8 @@ def accept_rules(h_mask, v_mask, dpi: int, ink: Optional[np.ndarray] = None):
             return True
         if length < long_len or not any(on_rule):
             return False
+        if length >= CROSSING_RULE_SPAN * long_len and _crossings(seg, horizontal, rules, reach) >= 2:
+            return True     # a rule whose far end faded out, through two rows or more
         return continued(seg, horizontal, on_rule.index(False), pool)
 
     for _ in range(4):
@@ -179,6 +181,26 @@ def accept_rules(h_mask, v_mask, dpi: int, ink: Optional[np.ndarray] = None):
         v_ok += new_v
     h_rules, v_rules = _paint(h_mask.shape, h_ok, h_mask), _paint(v_mask.shape, v_ok, v_mask)
     return h_ok, v_ok, h_rules, v_rules
+
+
+# A stroke at least this many times RULE_MM long, from a rule at one end, that crosses
+# two rules or more on its way is a rule even where its far end faded out: no text
+# stroke crosses rules, and a seal's rim is straight for a few millimetres only.
+CROSSING_RULE_SPAN = 2
+
+
+def _crossings(seg, horizontal: bool, rules: np.ndarray, reach: int) -> int:
+    """How many accepted rules across it the stroke `seg` crosses between its ends."""
+    x0, y0, x1, y1 = seg
+    if horizontal:
+        along = rules[max(0, y0 - reach):y1 + reach + 1, x0:x1 + 1].any(axis=0)
+    else:
+        along = rules[y0:y1 + 1, max(0, x0 - reach):x1 + reach + 1].any(axis=1)
+    inner = along[reach + 1:len(along) - reach - 1]
+    if inner.size == 0:
+        return 0
+    starts = np.flatnonzero(inner[1:] & ~inner[:-1])
+    return int(len(starts) + (1 if inner[0] else 0))
 
 
 # A faint rule binarises into collinear pieces: pieces on one line (within 1 mm),

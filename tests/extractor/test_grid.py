@@ -187,3 +187,14 @@ def test_a_wide_cell_whose_bottom_rule_is_worn_at_one_end_is_not_cut_by_the_rule
     spans = {(c.row, c.col): (c.rowspan, c.colspan) for c in t.cells}
     assert spans[(1, 1)] == (1, 3)
     assert spans[(2, 3)] == (1, 1)
+
+
+def test_a_rule_that_fades_out_short_of_its_far_wall_is_kept_where_it_crosses_rules():
+    # A column rule from the table's top, through two row rules, that fades out 20 mm
+    # before the bottom wall: the rows it crosses keep their wall.
+    img = ruled_table(width=1200, height=700, rows=(100, 160, 220, 280, 560), cols=(100, 400, 700, 1000))
+    img[272:562, 396:405] = 255
+    t = _grid_of(img).tables[0]
+    spans = {(c.row, c.col): (c.rowspan, c.colspan) for c in t.cells}
+    assert all(spans[(r, 0)] == (1, 1) and spans[(r, 1)] == (1, 1) for r in range(3))
+    assert spans[(3, 0)] == (1, 2)
