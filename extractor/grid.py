@@ -95,8 +95,11 @@ SURE_RULE_MM = 35
 # keeps one end on its wall; a run of blurred text or a seal's rim ends in mid-cell)...
 RULE_MM = 10
 # ... and goes on, past its free end, after a gap of at most BROKEN_GAP_MM; a shorter
-# one only if both ends meet rules (the wall of a small cell).
+# one only if both ends meet rules (the wall of a small cell), or if one does and an
+# accepted rule goes on past the other after such a gap (the end of a broken rule: a
+# header cell's wall worn through below its first line), from this length on.
 BROKEN_GAP_MM = 15
+RULE_PIECE_MM = 3
 
 
 # A horizontal stroke shorter than a sure rule and meeting no wall is a rule (or a
@@ -143,6 +146,7 @@ def accept_rules(h_mask, v_mask, dpi: int, ink: Optional[np.ndarray] = None):
     v_ok = _long_chains(v_all, False, dpi)
 
     line_tol, gap_reach = _mm(dpi, 1.0), _mm(dpi, BROKEN_GAP_MM)
+    piece_len = _mm(dpi, RULE_PIECE_MM)
 
     def continued(seg, horizontal: bool, end: int, pool) -> bool:
         """Whether the rule goes on past this free end after a gap (a broken rule)."""
@@ -160,11 +164,13 @@ def accept_rules(h_mask, v_mask, dpi: int, ink: Optional[np.ndarray] = None):
                 return True
         return False
 
-    def accepted(seg, horizontal: bool, rules, pool) -> bool:
+    def accepted(seg, horizontal: bool, rules, pool, ok) -> bool:
         length = (seg[2] - seg[0] + 1) if horizontal else (seg[3] - seg[1] + 1)
         on_rule = [_touches(rules, x, y, reach) for x, y in _ends(seg, horizontal)]
         if all(on_rule):
             return True
+        if any(on_rule) and length >= piece_len and continued(seg, horizontal, on_rule.index(False), ok):
+            return True     # the end of a broken rule: an accepted rule goes on past the gap
         if length < long_len or not any(on_rule):
             return False
         if length >= CROSSING_RULE_SPAN * long_len and _crossings(seg, horizontal, rules, reach) >= 2:
@@ -173,8 +179,8 @@ def accept_rules(h_mask, v_mask, dpi: int, ink: Optional[np.ndarray] = None):
 
     for _ in range(4):
         h_rules, v_rules = _paint(h_mask.shape, h_ok, h_mask), _paint(v_mask.shape, v_ok, v_mask)
-        new_h = [s for s in h_all if s not in h_ok and accepted(s, True, v_rules, h_all)]
-        new_v = [s for s in v_all if s not in v_ok and accepted(s, False, h_rules, v_all)]
+        new_h = [s for s in h_all if s not in h_ok and accepted(s, True, v_rules, h_all, h_ok)]
+        new_v = [s for s in v_all if s not in v_ok and accepted(s, False, h_rules, v_all, v_ok)]
         if not new_h and not new_v:
             break
         h_ok += new_h

@@ -198,3 +198,13 @@ def test_a_rule_that_fades_out_short_of_its_far_wall_is_kept_where_it_crosses_ru
     spans = {(c.row, c.col): (c.rowspan, c.colspan) for c in t.cells}
     assert all(spans[(r, 0)] == (1, 1) and spans[(r, 1)] == (1, 1) for r in range(3))
     assert spans[(3, 0)] == (1, 2)
+
+
+def test_a_header_cells_wall_worn_through_below_its_first_line_still_parts_it():
+    # The stub left at the top (6 mm, too short to be a rule by itself) meets the table's
+    # top rule, and the column rule goes on below the gap: one broken rule.
+    img = ruled_table(width=1200, height=700, rows=(100, 190, 260), cols=(100, 400, 700, 1000))
+    img[150:192, 396:405] = 255
+    t = _grid_of(img).tables[0]
+    spans = {(c.row, c.col): (c.rowspan, c.colspan) for c in t.cells}
+    assert spans[(0, 0)] == (1, 1) and spans[(0, 1)] == (1, 1)
