@@ -43,12 +43,17 @@ _SPECK_MARKS = re.compile(f'(?<=[{_HAN}])[.·•・](?=[{_HAN}])'
                           f'|^[.·•・,、]+(?=[{_HAN}])'
                           f'|(?<=[。，；：）》”])[.·•・]+$|^[.·•・]+$')
 
+_YI_BETWEEN_DIGITS = re.compile('(?<=[0-9])一(?=[0-9])')
+
 
 def tidy_text(text: str) -> str:
     """Glyph variants to their plain forms; a space is kept only between two Latin
     words or numbers (the recogniser puts spurious ones after '1.' or between CJK);
     points that can only be specks (_SPECK_MARKS) dropped."""
     text = _SPECK_MARKS.sub('', text.translate(GLYPH_FIXES).strip())
+    # A dash between two numbers ('2024—2026') read as the character 一, which never
+    # stands between Arabic digits.
+    text = _YI_BETWEEN_DIGITS.sub(DASH, text)
 
     def keep(m):
         before = text[m.start() - 1] if m.start() > 0 else ''
@@ -834,6 +839,10 @@ def find_lines(ink: np.ndarray, dpi: int, text_height: Optional[float] = None,
         bar = lone_dash(ink, expected)
         if bar is not None:
             return [bar]
+        # A line of one speck-sized mark beside lines of text is a speck (no line of a
+        # cell's text is a lone point: a 。 never opens a line).
+        lines = [line for line in lines
+                 if max(line.x1 - line.x0, line.y1 - line.y0) > LINE_SPECK_SIZE * expected] or lines
     if len(lines) == 1:
         line = lines[0]
         w, h = line.x1 - line.x0, line.y1 - line.y0

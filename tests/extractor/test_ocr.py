@@ -384,6 +384,22 @@ def test_a_speck_bar_under_a_line_of_text_goes():
     # kept: points of numbers and list items, and one that may be a 。 misread
     ('1.资金按进度支付', '1.资金按进度支付'), ('396.26', '396.26'), ('.26752', '.26752'),
     ('资金支付时间.', '资金支付时间.'),
+    # a dash between two numbers read as 一
+    ('(2024一2026年)', '(2024—2026年)'), ('第一2', '第一2'),
 ])
 def test_points_that_can_only_be_specks_leave_chinese_text(read, meant):
     assert ocr.tidy_text(read) == meant
+
+
+def test_a_speck_on_a_line_of_its_own_between_lines_of_text_is_no_line():
+    # A clump between two lines of a goals cell, on neither: read as 中 or 二 it
+    # would become a line of the text.
+    cell = np.full((130, 400), 255, np.uint8)
+    cell = put_text(cell, '完成科技活动周', (10, 8), size=28)
+    cell = put_text(cell, '提升公民科学素养', (10, 88), size=28)
+    ink = _ink(cell)[:60]
+    bottom = int(np.nonzero(ink.any(axis=1))[0].max())
+    right = int(np.nonzero(ink.any(axis=0))[0].max())
+    cell[bottom + 3:bottom + 9, right + 3:right + 9] = 0     # just off the first line's end
+    lines = ocr.find_lines(_ink(cell), 200, 28.0)
+    assert len(lines) == 2
