@@ -37,7 +37,7 @@ _SPACE = re.compile(r'\s+')
 # print never sets '.', '·' or '•' between two Chinese characters (its stop is 。), nor
 # opens a line with a point or a comma, nor sets one after a closing mark. A point after
 # a digit ('1.', '396.') or before one ('.5') is kept, and so is one ending a line after
-# a character: that may be a 。 read as a point, which the validator flags.
+# a character: that may be a 。 read as a point (the layout takes it off and flags it).
 _HAN = '\u3400-\u9fff'
 _SPECK_MARKS = re.compile(f'(?<=[{_HAN}])[.·•・](?=[{_HAN}])'
                           f'|^[.·•・,、]+(?=[{_HAN}])'

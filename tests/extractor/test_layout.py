@@ -47,7 +47,7 @@ def test_join_lines_rules():
     assert layout.join_lines(['93.', '3']) == '93.3'
     assert layout.join_lines(['73309', '.6']) == '73309.6'
     # A point between two Chinese characters across a break is a speck; one ending the
-    # last line stays (it may be a 。 misread, which the validator flags).
+    # last line stays here (it may be a 。 misread: the field is flagged when it goes).
     assert layout.join_lines(['政务网站考核监测扫描.', '提示后']) == '政务网站考核监测扫描提示后'
     assert layout.join_lines(['资金支付时间.']) == '资金支付时间.'
 

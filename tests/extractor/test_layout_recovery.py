@@ -352,3 +352,13 @@ def test_two_header_labels_in_one_cell_with_remnants_read_above_them():
     forms, _flags, _ = read(result)
     assert [i.level3 for i in forms[0].indicators] == ['养护里程', '道路完好率']
     assert [i.target for i in forms[0].indicators] == ['20公里', '≥95%']
+
+
+def test_a_point_after_the_last_chinese_character_is_taken_off_and_flagged():
+    indicators = indicator_table(9, [
+        ['产出指标', '数量指标', '养护里程.', '20公里', '20公里', '45', '45'],
+        ['效益指标', '社会效益指标', '道路完好率', '≥95%', '96%', '45', '45']])
+    forms, flags, _ = read(page(1, project_form(indicators=indicators), title='项目支出绩效自评表'))
+    assert forms[0].indicators[0].level3 == '养护里程'
+    assert any(f.field == 'indicators.0.level3' and f.reason == 'low_confidence' and 'taken off' in f.detail
+               for f in flags)
