@@ -49,6 +49,19 @@ def test_a_heavily_flagged_document_takes_the_rough_scan_rate():
     assert summary.residual_errors == 0
 
 
+def test_a_form_that_starts_on_an_unreadable_page_counts_as_lost_whole():
+    # Every field flagged, but its header was read from the unreadable page: nothing
+    # ties it to its record. A form with only a later page unreadable is not lost.
+    doc = make_document([Flag(form=0, field='', reason=FlagReason.page_quality, detail='page too rough')])
+    doc.forms.append(doc.forms[0].model_copy(update={'pages': [2, 3]}))
+    doc.quality = [PageQuality(page=1, grade='unreadable'), PageQuality(page=2, grade='good'),
+                   PageQuality(page=3, grade='unreadable')]
+    summary = report.document_report(doc)
+    second = len(doc.forms[1].field_paths())
+    assert report.lost_fields(doc, 0) == report.FIELDS_PER_FORM and report.lost_fields(doc, 1) == 0
+    assert summary.residual_errors == round(report.FIELDS_PER_FORM + second * report.RESIDUAL_RATE['unreadable'], 2)
+
+
 def test_table_lists_failures_and_totals():
     batch = BatchReport(documents=[report.document_report(make_document([])),
                                    report.failed_report('bad.pdf', 'encrypted PDF')])
