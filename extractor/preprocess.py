@@ -595,10 +595,15 @@ def quarter_turn(votes: Optional[np.ndarray], ink: np.ndarray, measures: PageMea
         return 90 if is_sideways(ink, measures) else 0
     sideways = float(votes[1] + votes[3] - votes[0] - votes[2])
     turned = sideways > 0
-    if abs(sideways) < TURN_SURE:
+    if abs(sideways) < TURN_SURE or turned:
         across, down, enough = _line_areas(ink, measures)
         if max(across, down) >= enough:         # text enough for its shape to tell
-            turned = down > SIDEWAYS_SHAPE * across
+            if abs(sideways) < TURN_SURE:
+                turned = down > SIDEWAYS_SHAPE * across
+            elif across > SIDEWAYS_SHAPE * down:
+                # The model sure of a quarter turn while the lines plainly run across
+                # (an upside-down page whose form fills little of it): the shape wins.
+                turned = False
     if not turned:
         return 0
     return 90 if votes[1] >= votes[3] else 270

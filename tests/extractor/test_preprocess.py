@@ -180,3 +180,18 @@ def test_a_page_fed_sideways_or_upside_down_comes_out_upright(turn, with_model, 
     assert overlap > 0.8
     _match_golden(f'turned_{turn}.png', cv2.resize(clean.gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA),
                   tolerance=0.01)
+
+
+def test_a_sure_quarter_turn_vote_yields_to_lines_that_plainly_run_across(recognizer):
+    # The model, sure of a quarter turn, is overruled when the page's text lines run
+    # across it plainly (seen on an upside-down page whose form fills little of it).
+    from extractor import pipeline
+    page = np.full((2339, 1654), 255, np.uint8)
+    table = ruled_table(width=1300, height=900, rows=(100, 200, 300, 400, 500, 600), cols=(100, 500, 900, 1200))
+    for i, text in enumerate(['项目名称', '年度资金总额', '其中：当年财政拨款', '上年结转资金', '其他资金']):
+        table = put_text(table, text, (120, 130 + 100 * i), size=30)
+        table = put_text(table, '实际完成情况', (520, 130 + 100 * i), size=30)
+    page[200:1100, 150:1450] = table
+    sure_sideways = lambda tiles: np.array([[0.05, 0.9, 0.0, 0.05]] * len(tiles))  # noqa: E731
+    clean = preprocess.clean_page(Page(number=1, image=page, dpi=200), pipeline.line_scorer(recognizer), sure_sideways)
+    assert clean.measures['turned_deg'] == 0
