@@ -447,6 +447,7 @@ class FormBuilder:
         self.touch = part.px(TOLERANCES.touch_mm)
         self.edge = part.px(TOLERANCES.edge_mm)
         self.slack = part.px(TOLERANCES.slack_mm)
+        self.table_rows: list[VCell] = []       # the table's anchor cells, once read
 
     # -- helpers
     def find(self, label: str, below: float = -1e9, above: float = 1e18,
@@ -774,8 +775,14 @@ class FormBuilder:
         return sorted(out, key=lambda c: c.x0)
 
     def set_text(self, path: str, text: Optional[str], cells: list[VCell]) -> None:
-        """Set a field to text cut out of its cells' text (a label split off)."""
+        """Set a field to text cut out of its cells' text (a label split off). A header
+        value is a name (a project, a department): a point or stop ending it is a speck
+        read as one, taken off and flagged."""
         self.set_value(path, cells)
+        if text and path in self.template.header_keys and _MARK_AFTER_NAME.search(text):
+            trimmed = _MARK_AFTER_NAME.sub('', text)
+            self.unsure(path, f"read as '{text}': the mark after the name was taken off", cells[0] if cells else None)
+            text = trimmed
         if cells:
             self.form.set(path, text or None)
 
@@ -1128,6 +1135,7 @@ class FormBuilder:
         row_cells = [c for c in self.cells if c.y0 >= header_bottom - self.edge and c.y1 <= end + self.edge
                      and min(c.x1, head.x1) - max(c.x0, head.x0) > 0.6 * min(c.x1 - c.x0, head.x1 - head.x0)]
         row_cells.sort(key=lambda c: c.y0)
+        self.table_rows = row_cells
         # Columns every row fills, numbers first: a cell in one of them beside no row is
         # a row the grid lost or merged.
         filled = [c.key for c in table.columns if c.numeric] + \
@@ -1176,8 +1184,12 @@ class FormBuilder:
             if key in headers:
                 beside = self.column_cell(headers[key][0].x0, headers[key][0].x1, label.y0, label.y1)
                 if beside is not None and beside is not label and beside.y0 < label.y0 - 0.3 * (label.y1 - label.y0):
-                    self.structure(table.key, f'the {total_row.label} row runs into the row above it '
-                                              '(a rule is missing or broken)', beside)
+                    # The rows the merged cell reaches up into (the table when none is known).
+                    above = [i for i, row in enumerate(self.table_rows)
+                             if row.y1 > beside.y0 + self.edge and row.y0 < label.y0 - self.edge]
+                    for path in [f'{table.key}.{i}' for i in above] or [table.key]:
+                        self.structure(path, f'the {total_row.label} row runs into the row above it '
+                                             '(a rule is missing or broken)', beside)
                     self.structure(total_row.key, f'the {total_row.label} row runs into the row above it',
                                    beside)
                     break
@@ -1212,6 +1224,8 @@ def _header_bottom(headers: dict) -> float:
 # A point (or a speck read as a middle dot) at either end of a number; a dash there.
 _STRAY_POINTS = re.compile(r'^[.·•]+|[.·•]+$')
 _STRAY_DASHES = re.compile(r'^[—\-一]+(?=\d)|(?<=[\d%])[—\-一]+$')
+# A point, stop or comma ending a name (a header value) after its last character.
+_MARK_AFTER_NAME = re.compile('(?<=[\u3400-\u9fff)）”])[.。·•・,，]+$')
 # A point or bullet ending a line right after a Chinese character.
 _SPECK_AT_BREAK = re.compile('[\u3400-\u9fff][.·•・]$')
 # A point (or a speck read as one) ending a value right after a digit, % or a unit.

@@ -362,3 +362,27 @@ def test_a_point_after_the_last_chinese_character_is_taken_off_and_flagged():
     assert forms[0].indicators[0].level3 == '养护里程'
     assert any(f.field == 'indicators.0.level3' and f.reason == 'low_confidence' and 'taken off' in f.detail
                for f in flags)
+
+
+def test_a_stop_or_point_ending_a_header_name_is_taken_off_and_flagged():
+    header = [(0, 0, 2, 1, ['项目名称']), (2, 0, 14, 1, ['道路养护.']),
+              (0, 1, 2, 2, ['主管部门']), (2, 1, 6, 2, ['区城管委']),
+              (6, 1, 8, 2, ['实施单位']), (8, 1, 14, 2, ['区环卫中心。'])]
+    forms, flags, _ = read(page(1, project_form(header=header), title='项目支出绩效自评表'))
+    assert (forms[0].project_name, forms[0].implementing_unit) == ('道路养护', '区环卫中心')
+    unsure = {f.field for f in flags if f.reason == 'low_confidence'}
+    assert {'project_name', 'implementing_unit'} <= unsure
+
+
+def test_a_total_row_run_into_the_row_above_flags_that_row_not_the_table():
+    # The rule between the last indicator row and 总分 lost under the score column: one
+    # merged cell holds that row's score and the total's.
+    indicators = indicator_table(9, [
+        ['产出指标', '数量指标', '养护里程', '20公里', '20公里', '45', '45'],
+        ['效益指标', '社会效益指标', '道路完好率', '≥95%', '96%', '45', None]])
+    indicators = [c for c in indicators if not (c[0] == 12 and c[1] == 11)]
+    cells = project_form(indicators=indicators)
+    cells = [c for c in cells if not (c[0] == 12 and c[1] == 12)] + [(12, 11, 14, 13, ['45', '99'])]
+    forms, flags, _ = read(page(1, cells, title='项目支出绩效自评表'))
+    runs = {f.field for f in flags if 'runs into the row above' in f.detail}
+    assert runs == {'indicators.1', 'total'}
