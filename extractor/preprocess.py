@@ -523,6 +523,9 @@ SURELY_UPRIGHT = 0.9
 # lines of text).
 SIDEWAYS_SHAPE = 1.3
 SIDEWAYS_MIN_LINES = 10
+# How many times SIDEWAYS_MIN_LINES of text running across overrule the orientation
+# model's sure quarter turn.
+PLAIN_TEXT_LINES = 5
 # How many of the page's longest text lines the vote reads (one recogniser batch).
 ORIENTATION_LINES = 8
 
@@ -600,9 +603,12 @@ def quarter_turn(votes: Optional[np.ndarray], ink: np.ndarray, measures: PageMea
         if max(across, down) >= enough:         # text enough for its shape to tell
             if abs(sideways) < TURN_SURE:
                 turned = down > SIDEWAYS_SHAPE * across
-            elif across > SIDEWAYS_SHAPE * down:
-                # The model sure of a quarter turn while the lines plainly run across
-                # (an upside-down page whose form fills little of it): the shape wins.
+            elif across > SIDEWAYS_SHAPE * down and across >= PLAIN_TEXT_LINES * enough:
+                # The model sure of a quarter turn while plenty of lines plainly run
+                # across (an upside-down page whose form fills two thirds of it): the
+                # shape wins. (On a rough page the little text found, and speckle or a
+                # streak closed into bars, is no such evidence: measured, 2-3 times
+                # `enough` there against 14 on the page this is for.)
                 turned = False
     if not turned:
         return 0
