@@ -611,10 +611,10 @@ DASH_ASPECT = 1.5
 # A dash's bar: the rows where its ink runs at least this share of its width, holding at
 # least this share of its ink (a speck stuck to the bar adds a few short rows).
 BAR_ROW_SHARE = 0.6
+BAR_INK_SHARE = 0.75
 # How far (in text heights) a dash's middle stands at least from its cell's top and
 # bottom edges (inside the rules' inset).
 DASH_EDGE_CLEARANCE = 0.25
-BAR_INK_SHARE = 0.75
 # How far (in text heights) a character's own dot may stand above or below the rest of
 # its line's characters.
 DOT_SLACK = 0.15
@@ -633,7 +633,8 @@ def drop_line_specks(ink: np.ndarray, expected: float) -> np.ndarray:
     fill = stats[:, cv2.CC_STAT_AREA] / np.maximum(w * h, 1)
     # A printed dash is a horizontal bar, ragged on a worn scan: never a speck.
     speck_sized = np.maximum(w, h) <= LINE_SPECK_SIZE * expected
-    bar = speck_sized & (w >= 1.5 * h) & (fill > 0.4)
+    bar_shaped = (w >= DASH_ASPECT * h) & (fill > 0.4)
+    bar = speck_sized & bar_shaped
     small = speck_sized & ~bar
     small[0] = False
     chars = np.nonzero(~small & (np.maximum(w, h) >= CHARACTER_SIZE * expected))[0]
@@ -642,7 +643,7 @@ def drop_line_specks(ink: np.ndarray, expected: float) -> np.ndarray:
     slack = DOT_SLACK * expected
     # ... but a small bar whose middle is level with no character of a cell that holds
     # some is no dash of its text: a speck clump under or over a line, read as 't' or 'r'.
-    off_size = ~speck_sized & (np.maximum(w, h) < CHARACTER_SIZE * expected) & (w >= 1.5 * h) & (fill > 0.4)
+    off_size = ~speck_sized & (np.maximum(w, h) < CHARACTER_SIZE * expected) & bar_shaped
     # So is one along the cell's top or bottom edge, where print never stands.
     stray_bars = [i for i in np.nonzero(bar | off_size)[0]
                   if i > 0 and ((len(chars) and not np.any((y[chars] <= y[i] + h[i] / 2)
