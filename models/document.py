@@ -42,6 +42,8 @@ class FieldSource(BaseModel):
     page: Optional[int] = None
     bbox: Optional[list[int]] = None
     confidence: Optional[float] = None
+    # The least sure character of the value (a confident line can hold one misread).
+    min_char_confidence: Optional[float] = None
     lines: list[str] = Field(default_factory=list)
     # What a second OCR engine read where it disagreed with the kept reading.
     second_reading: Optional[str] = None

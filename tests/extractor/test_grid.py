@@ -208,3 +208,33 @@ def test_a_header_cells_wall_worn_through_below_its_first_line_still_parts_it():
     t = _grid_of(img).tables[0]
     spans = {(c.row, c.col): (c.rowspan, c.colspan) for c in t.cells}
     assert spans[(0, 0)] == (1, 1) and spans[(0, 1)] == (1, 1)
+
+
+def test_a_lone_wall_whose_corner_is_worn_away_frames_its_row():
+    # A 总分 row alone on a continued page, every wall but the right one worn to stubs
+    # and the bottom rule broken 10 mm short of that wall: the wall's free end lies on
+    # the broken rule's line, so it is a wall and the row is a table.
+    page = np.full((400, 1400), 255, np.uint8)
+    page[100:103, 100:1300] = 0
+    page[190:193, 100:1220] = 0            # bottom rule broken at 1220-1250
+    page[190:193, 1250:1300] = 0
+    page[100:193, 1297:1300] = 0           # the right wall
+    page[100:130, 1000:1003] = 0           # stubs of the inner walls
+    page[100:125, 1100:1103] = 0
+    ink = (page < 128).astype(np.uint8) * 255
+    found = grid.find_tables(CleanPage(number=1, gray=page, ink=ink, dpi=200, angle=0.0))
+    assert len(found.tables) == 1
+    x0, y0, x1, y1 = found.tables[0].bbox
+    assert x0 <= 105 and x1 >= 1295 and y0 <= 103 and y1 >= 188
+
+
+def test_a_stroke_ending_in_mid_cell_off_any_rule_line_is_no_wall():
+    # The same row with its right wall ending 3 mm above the bottom rule's line: a
+    # stroke that stops short is no wall, and a row with no wall is no table.
+    page = np.full((400, 1400), 255, np.uint8)
+    page[100:103, 100:1300] = 0
+    page[190:193, 100:1220] = 0
+    page[100:167, 1297:1300] = 0
+    ink = (page < 128).astype(np.uint8) * 255
+    found = grid.find_tables(CleanPage(number=1, gray=page, ink=ink, dpi=200, angle=0.0))
+    assert not found.tables

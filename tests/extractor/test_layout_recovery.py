@@ -390,3 +390,40 @@ def test_a_total_row_run_into_the_row_above_flags_that_row_not_the_table():
     forms, flags, _ = read(page(1, cells, title='项目支出绩效自评表'))
     runs = {f.field for f in flags if 'runs into the row above' in f.detail}
     assert runs == {'indicators.1', 'total'}
+
+
+def test_a_name_cell_beside_two_rows_of_values_becomes_two_rows():
+    # The rule under 养护里程 lost in the 三级指标 column only: one name cell with two
+    # lines beside two rows of values, which must not lose a row (the weights still
+    # come to 100, so no arithmetic would tell).
+    indicators = indicator_table(9, [
+        ['产出指标', '数量指标', '养护里程', '20公里', '20公里', '45', '45'],
+        ['产出指标', '数量指标', '养护面积', '3万平方米', '3万平方米', '10', '10'],
+        ['效益指标', '社会效益指标', '道路完好率', '≥95%', '96%', '45', '44']])
+    indicators = [c for c in indicators if not (c[0] == 5 and c[1] in (10, 11))]
+    indicators.append((5, 10, 7, 12, ['养护里程', '养护面积']))
+    forms, flags, _ = read(page(1, project_form(indicators=indicators), title='项目支出绩效自评表'))
+    rows = forms[0].indicators
+    assert [i.level3 for i in rows] == ['养护里程', '养护面积', '道路完好率']
+    assert [i.weight for i in rows] == ['45', '10', '45'] and rows[1].target == '3万平方米'
+    assert {'indicators.0.level3', 'indicators.1.level3'} <= structure_fields(flags)
+    assert 'indicators.2.level3' not in structure_fields(flags)
+
+
+def test_a_stray_rule_in_one_value_column_does_not_split_a_row():
+    indicators = indicator_table(9, [
+        ['产出指标', '数量指标', '养护里程', '20公里', '20公里', '45', '45'],
+        ['效益指标', '社会效益指标', '道路完好率', '≥95%', '96%', '55', '54']])
+    # A speck line cuts the score cell of the first row in two; no other column does.
+    indicators = [c for c in indicators if not (c[0] == 12 and c[1] == 10)]
+    indicators += [(12, 10, 14, 10.5, ['45']), (12, 10.5, 14, 11, [])]
+    forms, flags, _ = read(page(1, project_form(indicators=indicators), title='项目支出绩效自评表'))
+    assert [i.level3 for i in forms[0].indicators] == ['养护里程', '道路完好率']
+
+
+def test_a_total_row_alone_in_one_cell_with_its_values_joins_its_form():
+    # Every inner wall of the 总分 row worn away: one cell whose lines are the label and
+    # its values (a stray mark read above them); its label still says whose row it is.
+    second = page(2, [(0, 0, 14, 1, ['"10 I', '总分', '99'])], x0=140)
+    forms, _, unmatched = read(page(1, project_form(total=False), title='项目支出绩效自评表'), second)
+    assert [f.pages for f in forms] == [[1, 2]] and not unmatched

@@ -283,3 +283,29 @@ def test_weights_short_of_the_usual_100_with_no_part_to_blame_flag_the_table():
     form.indicators.pop()
     form.total.weight = form.total.score = None
     assert 'structure' in reasons(validate.check_form(form, 0), 'indicators')
+
+
+def test_weights_that_come_to_the_usual_100_leave_the_blame_on_a_garbled_total():
+    # The total cell read with its neighbours' text ('10110990' for 100): the weights
+    # come to the kind's usual 100, so the total alone is flagged, not every weight.
+    form = clean_form()
+    form.total.weight = '10110990'
+    arithmetic = {f.field for f in validate.check_form(form, 0) if f.reason == 'arithmetic'}
+    assert arithmetic == {'total.weight'}
+    # Weights that do not come to 100 keep every weight in doubt.
+    form = clean_form()
+    form.indicators[0].weight = '25'
+    form.total.weight = '10110990'
+    arithmetic = {f.field for f in validate.check_form(form, 0) if f.reason == 'arithmetic'}
+    assert 'indicators.0.weight' in arithmetic and 'indicators.3.weight' in arithmetic
+
+
+def test_text_with_one_unsure_character_in_a_sure_line_is_checked():
+    # 工 read as 土 in a long sentence: the line's confidence stays high, the one
+    # character's does not.
+    form = clean_form()
+    form.goals.expected = '围绕区委区政府重点土作部署'
+    form.sources['goals.expected'].min_char_confidence = 0.62
+    assert 'low_confidence' in reasons(validate.check_form(form, 0), 'goals.expected')
+    form.sources['goals.expected'].min_char_confidence = 0.95
+    assert 'low_confidence' not in reasons(validate.check_form(form, 0), 'goals.expected')
