@@ -72,6 +72,33 @@ def _is_line_shaped(seg, horizontal: bool) -> bool:
     return thickness <= max(12, length // 4)    # else a blob: stamp residue, dense text
 
 
+# A stroke this many times thicker than the page's usual rule (and THICK_RULE_MM at
+# least) is no rule: what is left of a copier's dark border or an edge shadow after
+# cleaning (a ragged band 1.5-3 mm thick along the paper's edge) would otherwise frame
+# the table with the page and merge it into one cell. A bold frame is at most ~2x.
+THICK_RULE_RATIO = 2.5
+THICK_RULE_MM = 1.0
+
+
+def _thickness(seg, horizontal: bool, mask: np.ndarray) -> float:
+    """A stroke's mean thickness: its pixels over its length."""
+    x0, y0, x1, y1 = seg
+    area = int(np.count_nonzero(mask[y0:y1 + 1, x0:x1 + 1]))
+    return area / max(1, (x1 - x0 + 1) if horizontal else (y1 - y0 + 1))
+
+
+def _without_bands(segs, horizontal: bool, mask: np.ndarray, dpi: int) -> list:
+    """The strokes less than THICK_RULE_RATIO times as thick as the page's usual rule
+    (the median of its long strokes)."""
+    long_len = _mm(dpi, RULE_MM)
+    thick = [_thickness(s, horizontal, mask) for s in segs]
+    usual = [t for s, t in zip(segs, thick) if ((s[2] - s[0]) if horizontal else (s[3] - s[1])) >= long_len]
+    if len(usual) < 3:
+        return segs
+    limit = max(THICK_RULE_RATIO * float(np.median(usual)), dpi * THICK_RULE_MM / 25.4)
+    return [s for s, t in zip(segs, thick) if t <= limit]
+
+
 def _ends(seg, horizontal: bool):
     x0, y0, x1, y1 = seg
     if horizontal:
@@ -132,7 +159,7 @@ def accept_rules(h_mask, v_mask, dpi: int, ink: Optional[np.ndarray] = None):
     the page's `ink`, so does a short horizontal stroke with print running along it."""
     sure_len, long_len = _mm(dpi, SURE_RULE_MM), _mm(dpi, RULE_MM)
     reach = _mm(dpi, 0.8)
-    h_all = [s for s in _segments(h_mask, True) if _is_line_shaped(s, True)]
+    h_all = _without_bands([s for s in _segments(h_mask, True) if _is_line_shaped(s, True)], True, h_mask, dpi)
     if ink is not None:
         # Not even a piece of a rule: a short stroke that meets no wall and has print
         # along it (the bottoms of a line of digits inside a cell). Neighbouring cells'
@@ -141,7 +168,7 @@ def accept_rules(h_mask, v_mask, dpi: int, ink: Optional[np.ndarray] = None):
         h_all = [s for s in h_all if s[2] - s[0] + 1 >= sure_len
                  or any(_touches(v_mask, x, y, reach) for x, y in _ends(s, True))
                  or not _print_along(ink, s, True, dpi)]
-    v_all = [s for s in _segments(v_mask, False) if _is_line_shaped(s, False)]
+    v_all = _without_bands([s for s in _segments(v_mask, False) if _is_line_shaped(s, False)], False, v_mask, dpi)
     h_ok = _long_chains(h_all, True, dpi)
     v_ok = _long_chains(v_all, False, dpi)
 

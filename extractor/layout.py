@@ -814,14 +814,21 @@ class FormBuilder:
     def column_lines(self, cell: VCell, key: str, headers: dict) -> tuple[list[TextLine], bool]:
         """The lines of `cell` that belong to header column `key`. A cell that stretches
         over several header columns lost a rule: each of its text pieces goes to the
-        column it stands in. Returns (lines, spans_columns)."""
+        column it stands in. Returns (lines, doubtful): doubtful when the cell spans
+        columns and some line of it does not stand inside one column's header (a line
+        across a lost rule may hold two columns' values run together)."""
         centres = {k: (h[0].x0 + h[0].x1) / 2 for k, h in headers.items()}
         covered = [k for k, x in centres.items() if cell.x0 - self.touch <= x <= cell.x1 + self.touch]
         if len(covered) <= 1:
             return cell.lines, False
-        picked = [line for line in cell.lines
-                  if min(covered, key=lambda k: abs(centres[k] - cell.line_xc(line))) == key]
-        return picked, True
+        nearest = {id(line): min(covered, key=lambda k: abs(centres[k] - cell.line_xc(line))) for line in cell.lines}
+        picked = [line for line in cell.lines if nearest[id(line)] == key]
+
+        def inside(line):
+            head = headers[nearest[id(line)]][0]
+            x0, x1 = self._line_x(cell, line)
+            return head.x0 - self.slack <= x0 and x1 <= head.x1 + self.slack
+        return picked, not cell.lines or not all(inside(line) for line in cell.lines)
 
     def set_column(self, path: str, cell: Optional[VCell], key: str, headers: dict, numeric: bool) -> None:
         if cell is None:

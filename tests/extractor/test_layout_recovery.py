@@ -427,3 +427,25 @@ def test_a_total_row_alone_in_one_cell_with_its_values_joins_its_form():
     second = page(2, [(0, 0, 14, 1, ['"10 I', '总分', '99'])], x0=140)
     forms, _, unmatched = read(page(1, project_form(total=False), title='项目支出绩效自评表'), second)
     assert [f.pages for f in forms] == [[1, 2]] and not unmatched
+
+
+def _funds_cell_across_two_columns(lines):
+    """The form with the first funds row's 全年执行数 and 分值 cells run into one (the
+    rule between them lost), holding `lines`: (text, x0, x1) at the row's middle."""
+    funds = funds_row(3, '年度资金总额', ['100', '100', None, None, '90%', '9'])
+    funds = [c for c in funds if c[0] not in (8, 10)] + [(8, 3, 11, 4, ['x'])]
+    funds += funds_row(4, '其中：当年财政拨款', ['100', '100', '90', '—', '90%', '—']) \
+        + funds_row(5, '上年结转资金', ['', '', '', '—', '', '—']) + funds_row(6, '其他资金', ['', '', '', '—', '', '—'])
+    result = page(1, project_form(funds=funds), title='项目支出绩效自评表')
+    merged = next(c for c in result.cells if c.lines and c.lines[0].text == 'x')
+    merged.lines = [TextLine(text=t, confidence=0.99, bbox=[x0, 330, x1, 350]) for t, x0, x1 in lines]
+    return read(result)
+
+
+def test_a_cell_across_two_columns_is_shared_out_quietly_when_each_line_stands_in_one():
+    forms, flags, _ = _funds_cell_across_two_columns([('90', 770, 870), ('10', 915, 965)])
+    assert (forms[0].funds[0].executed, forms[0].funds[0].weight) == ('90', '10')
+    assert not {'funds.0.executed', 'funds.0.weight'} & structure_fields(flags)
+    # One line across the lost rule: which part is whose is a guess, and flagged.
+    forms, flags, _ = _funds_cell_across_two_columns([('9010', 800, 950)])
+    assert {'funds.0.executed', 'funds.0.weight'} <= structure_fields(flags)
