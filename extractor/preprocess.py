@@ -369,6 +369,124 @@ def find_copier_marks(raw_gray: np.ndarray, ink: np.ndarray, dpi: int,
     return CopierMarks(border=border, streaks=streaks)
 
 
+# ------------------------------------------------------------------ seals without colour
+
+@dataclass(frozen=True)
+class RingSealParams:
+    """A round seal scanned in grey or 1-bit (its colour gone, so lift_stamps cannot
+    take it off) is told by its ring: a circle of official-seal size inked almost all
+    the way round. A table's rules meet such a circle only where they cross it, and
+    text only here and there (measured: <= 0.4 of the circle; a seal's ring >= 0.8)."""
+    min_diameter_mm: float = 34.0
+    max_diameter_mm: float = 50.0
+    ring_cover: float = 0.6
+    # Circles are looked for at this resolution (a ring is ~1 mm thick: still a line).
+    search_dpi: float = 50.0
+    # The fitted radius is refined this far either side (mm) on the full page.
+    refine_mm: float = 1.5
+
+
+def find_ring_seals(ink: np.ndarray, dpi: int, params: RingSealParams = RingSealParams()
+                    ) -> list[tuple[float, float, float, float]]:
+    """(cx, cy, r_inner, r_outer) in page pixels of each round seal's ring on the page."""
+    q = params.search_dpi / dpi
+    small = cv2.GaussianBlur(cv2.resize(ink, None, fx=q, fy=q, interpolation=cv2.INTER_AREA), (3, 3), 0)
+    small_px = params.search_dpi / 25.4
+    lo, hi = params.min_diameter_mm / 2 * small_px, params.max_diameter_mm / 2 * small_px
+    found = cv2.HoughCircles(small, cv2.HOUGH_GRADIENT, dp=1, minDist=lo, param1=60, param2=18,
+                             minRadius=int(lo), maxRadius=int(math.ceil(hi)))
+    if found is None:
+        return []
+    h, w = ink.shape
+    angles = np.linspace(0, 2 * np.pi, 720, endpoint=False)
+    reach = max(2, int(round(params.refine_mm * dpi / 25.4)))
+    seals: list[tuple[float, float, float, float]] = []
+    for cx, cy, r in found[0][:12]:
+        cx, cy, r = _fit_circle(ink, cx / q, cy / q, r / q, reach)
+        cover = []
+        for rr in np.arange(r - reach, r + reach + 1):
+            xs = (cx + rr * np.cos(angles)).astype(int)
+            ys = (cy + rr * np.sin(angles)).astype(int)
+            on_page = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)
+            # Only the part of the circle on the page counts (a seal at the edge).
+            share = float((ink[ys[on_page], xs[on_page]] > 0).mean()) if on_page.sum() >= 180 else 0.0
+            cover.append((rr, share))
+        best = max(share for _, share in cover)
+        if best < params.ring_cover:
+            continue
+        ring = [rr for rr, share in cover if share >= 0.5 * best]
+        if any(math.hypot(cx - sx, cy - sy) < r for sx, sy, _, _ in seals):
+            continue
+        seals.append((float(cx), float(cy), float(min(ring)) - 1.0, float(max(ring)) + 1.0))
+    return seals
+
+
+def _fit_circle(ink: np.ndarray, cx: float, cy: float, r: float, reach: int) -> tuple[float, float, float]:
+    """The circle through the ink near a rough one (the coarse search is a few pixels
+    off): a least-squares fit to the ink within `reach` of it, twice, the second time
+    nearer (rules and text crossing the ring are few of those pixels)."""
+    h, w = ink.shape
+    for band in (reach, max(2, reach // 2)):
+        x0, y0 = max(0, int(cx - r - band)), max(0, int(cy - r - band))
+        x1, y1 = min(w, int(cx + r + band) + 1), min(h, int(cy + r + band) + 1)
+        ys, xs = np.nonzero(ink[y0:y1, x0:x1])
+        xs, ys = xs.astype(np.float64) + x0, ys.astype(np.float64) + y0
+        near = np.abs(np.hypot(xs - cx, ys - cy) - r) <= band
+        if near.sum() < 50:
+            break
+        xs, ys = xs[near], ys[near]
+        # x^2 + y^2 = 2a x + 2b y + c  (Kasa's fit)
+        design = np.stack([2 * xs, 2 * ys, np.ones_like(xs)], axis=1)
+        (a, b, c), *_ = np.linalg.lstsq(design, xs ** 2 + ys ** 2, rcond=None)
+        radius_sq = c + a * a + b * b
+        if radius_sq <= 0:
+            break
+        cx, cy, r = float(a), float(b), float(math.sqrt(radius_sq))
+    return cx, cy, r
+
+
+def lift_ring_seals(gray: np.ndarray, ink: np.ndarray, dpi: int,
+                    params: RingSealParams = RingSealParams()) -> Optional[np.ndarray]:
+    """Take each grey seal's ring off the page (in place: it reads as strokes glued to
+    the values it crosses, '1/51' for 5) and return where its seals lie (255 over each
+    disc; None when none): the text and emblem inside cannot be told from print, so
+    every value under a seal is to be checked."""
+    seals = find_ring_seals(ink, dpi, params)
+    if not seals:
+        return None
+    h, w = ink.shape
+    covered = np.zeros((h, w), np.uint8)
+    run = max(3, int(round(RULE_RUN_MM * dpi / 25.4)))
+    for cx, cy, r_in, r_out in seals:
+        x0, y0 = max(0, int(cx - r_out) - 1), max(0, int(cy - r_out) - 1)
+        x1, y1 = min(w, int(cx + r_out) + 2), min(h, int(cy + r_out) + 2)
+        box = (slice(y0, y1), slice(x0, x1))
+        yy, xx = np.ogrid[y0:y1, x0:x1]
+        dist = np.sqrt((xx - cx) ** 2 + (yy - cy) ** 2)
+        # Rules crossing the ring stay: the grid needs them whole. A rule is a straight
+        # run that goes on out of the ring; the ring's own straight bits (about its
+        # top and sides) stay inside it.
+        part = ink[box]
+        band = (dist >= r_in - 2) & (dist <= r_out + 2)
+        rules = np.zeros(part.shape, bool)
+        for shape in ((run, 1), (1, run)):
+            straight = cv2.morphologyEx(part, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, shape))
+            n, labels = cv2.connectedComponents(straight, connectivity=8)
+            leaves = np.zeros(n, bool)
+            leaves[np.unique(labels[(straight > 0) & ~band])] = True
+            leaves[0] = False
+            rules |= leaves[labels]
+        ring = (dist >= r_in) & (dist <= r_out) & ~rules
+        part[ring] = 0
+        gray[box][ring] = 255
+        covered[box][dist <= r_out] = 255
+    return covered
+
+
+# A straight run this long (mm) that goes on out of a seal's ring is a rule crossing it.
+RULE_RUN_MM = 4.0
+
+
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
     """[start, end) of each run of True."""
     padded = np.concatenate([[False], flags, [False]]).astype(np.int8)
@@ -753,6 +871,10 @@ def clean_page(page: Page, score_lines: Optional[LineScorer] = None,
         sealed = turn(sealed, 180) if sealed is not None else None
     if turned:
         notes.insert(0, f'turned {turned} degrees to read upright')
+    under_seal = lift_ring_seals(gray, ink, page.dpi)
+    if under_seal is not None:
+        notes.append('a seal without colour (grey or 1-bit scan): its ring taken off, values under it checked')
+        sealed = under_seal if sealed is None else np.maximum(sealed, under_seal)
     area_cm2 = gray.shape[0] * gray.shape[1] / (page.dpi / 2.54) ** 2
     stats = {'turned_deg': turned, 'speckle_per_cm2': round(speck_count / max(area_cm2, 1e-6), 3),
              'contrast': round(measures.contrast, 3),

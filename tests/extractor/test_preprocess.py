@@ -195,3 +195,45 @@ def test_a_sure_quarter_turn_vote_yields_to_lines_that_plainly_run_across(recogn
     sure_sideways = lambda tiles: np.array([[0.05, 0.9, 0.0, 0.05]] * len(tiles))  # noqa: E731
     clean = preprocess.clean_page(Page(number=1, image=page, dpi=200), pipeline.line_scorer(recognizer), sure_sideways)
     assert clean.measures['turned_deg'] == 0
+
+
+def _grey_seal_page():
+    """A ruled table with values, and a grey seal (ring, star) stamped over two cells:
+    a seal scanned without colour, which lift_stamps cannot take off."""
+    page = ruled_table(width=1400, height=1100, rows=(200, 300, 400, 500, 600), cols=(200, 700, 1000, 1200))
+    page = put_text(page, '25', (1060, 330), size=30)
+    page = put_text(page, '356家', (760, 430), size=30)
+    seal = np.full_like(page, 255)
+    cv2.circle(seal, (1000, 420), 155, 0, 8)                       # 39 mm across at 200 dpi
+    star = np.array([[1000, 370], [1015, 410], [1050, 410], [1022, 432], [1032, 470],
+                     [1000, 447], [968, 470], [978, 432], [950, 410], [985, 410]], np.int32)
+    cv2.fillPoly(seal, [star], 0)
+    return np.minimum(page, np.where(seal < 128, 110, 255).astype(np.uint8)), page
+
+
+def test_a_grey_seals_ring_is_taken_off_and_the_disc_marked_for_checking():
+    scan, clean = _grey_seal_page()
+    gray = preprocess.even_out_light(scan)
+    ink = preprocess.binarise(gray, 200)
+    covered = preprocess.lift_ring_seals(gray, ink, 200)
+    assert covered is not None and covered[420, 1000] and not covered[420, 1200]
+    yy, xx = np.ogrid[:ink.shape[0], :ink.shape[1]]
+    ring = np.abs(np.hypot(xx - 1000, yy - 420) - 155) <= 4
+    away_from_rules = ring.copy()
+    for y in (200, 300, 400, 500, 600):
+        away_from_rules[y - 6:y + 7] = False
+    for x in (200, 700, 1000, 1200):
+        away_from_rules[:, x - 6:x + 7] = False
+    assert (ink[away_from_rules] > 0).mean() < 0.05              # the ring is gone...
+    assert (ink[399:402, 850:1150] > 0).all(axis=0).mean() > 0.9  # ...the rules it crossed stay
+    assert (ink[330:365, 1060:1095] > 0).any()                     # and the value under it
+    _match_golden('grey_seal.png', gray)
+
+
+def test_a_table_with_text_and_no_seal_has_no_ring():
+    page = ruled_table(width=1400, height=1100, rows=(200, 300, 400, 500, 600, 700), cols=(200, 450, 700, 1000, 1200))
+    for k, text in enumerate(['年度资金总额', '其中：当年财政拨款', '上年结转资金', '其他资金', '满意度指标']):
+        page = put_text(page, text, (220, 230 + 100 * k), size=30)
+        page = put_text(page, '396.267529', (720, 230 + 100 * k), size=30)
+    ink = preprocess.binarise(preprocess.even_out_light(page), 200)
+    assert preprocess.find_ring_seals(ink, 200) == []
