@@ -496,6 +496,8 @@ def check_pages(forms: list[Form], quality: list[PageQuality], flags: list[Flag]
     bad = {page: q for page, q in grades.items() if q.grade == 'unreadable'}
     out = []
     for index, form in enumerate(forms):
+        row_blocks = [b.key for b in (form.template.rows, form.template.table) if b]
+        unread_blocks = {}
         for path, source in form.sources.items():
             page = bad.get(source.page)
             if page is None:
@@ -503,6 +505,14 @@ def check_pages(forms: list[Form], quality: list[PageQuality], flags: list[Flag]
             out.append(Flag(form=index, field=path, value=_as_text(form.get(path)), reason=FlagReason.page_quality,
                             page=source.page, bbox=source.bbox,
                             detail='page too rough to read: ' + '; '.join(page.reasons)))
+            if path.split('.', 1)[0] in row_blocks:
+                unread_blocks.setdefault(path.split('.', 1)[0], page)
+        for block, page in unread_blocks.items():
+            # Rows read there may be garbled past knowing which printed row they are,
+            # or lost or merged: the block's rows as a whole are in doubt.
+            out.append(Flag(form=index, field=block, reason=FlagReason.page_quality, page=page.page,
+                            detail=f'rows of the {block} block lie on a page too rough to read '
+                                   f'({"; ".join(page.reasons)}): rows there may be lost, merged or garbled'))
         worn = [grades[p] for p in form.pages if p in grades and grades[p].grade != 'good']
         rough = [q for q in worn if q.grade in ('rough', 'unreadable')]
         mine = [f for f in flags if f.form == index]

@@ -309,3 +309,21 @@ def test_text_with_one_unsure_character_in_a_sure_line_is_checked():
     assert 'low_confidence' in reasons(validate.check_form(form, 0), 'goals.expected')
     form.sources['goals.expected'].min_char_confidence = 0.95
     assert 'low_confidence' not in reasons(validate.check_form(form, 0), 'goals.expected')
+
+
+def test_rows_read_on_an_unreadable_page_put_their_block_in_doubt():
+    # The table runs onto a second page too rough to read: rows garbled there may
+    # match no printed row at all, so the table is flagged as a whole besides each
+    # field read there; the funds block, read on the first page, is not.
+    from models import PageQuality
+    form = clean_form()
+    form.pages = [1, 2]
+    for i in (2, 3):
+        for key in ('level3', 'weight', 'score'):
+            form.sources[f'indicators.{i}.{key}'].page = 2
+    quality = [PageQuality(page=1, grade='good'), PageQuality(page=2, grade='unreadable', reasons=['speckle'])]
+    flags = [f for f in validate.check_pages([form], quality, []) if f.reason == 'page_quality']
+    assert 'indicators' in {f.field for f in flags} and 'funds' not in {f.field for f in flags}
+    assert 'indicators.3.weight' in {f.field for f in flags}
+    quality[1] = PageQuality(page=2, grade='rough', reasons=['speckle'])
+    assert 'indicators' not in {f.field for f in validate.check_pages([form], quality, [])}
