@@ -449,3 +449,27 @@ def test_a_cell_across_two_columns_is_shared_out_quietly_when_each_line_stands_i
     # One line across the lost rule: which part is whose is a guess, and flagged.
     forms, flags, _ = _funds_cell_across_two_columns([('9010', 800, 950)])
     assert {'funds.0.executed', 'funds.0.weight'} <= structure_fields(flags)
+
+
+def _form_with_actual_lines(lines):
+    """The form with the first indicator row's 实际完成值 cell holding `lines`:
+    (text, confidence), stacked."""
+    result = page(1, project_form(), title='项目支出绩效自评表')
+    cell = next(c for c in result.cells if c.lines and c.lines[0].text == '20公里' and c.lines[0].bbox[0] > 800)
+    x0, x1 = cell.lines[0].bbox[0], cell.lines[0].bbox[2]
+    y = cell.lines[0].bbox[1]
+    cell.lines = [TextLine(text=t, confidence=conf, bbox=[x0, y - 12 + 9 * k, x1, y - 4 + 9 * k])
+                  for k, (t, conf) in enumerate(lines)]
+    return read(result)
+
+
+def test_a_faint_mark_read_beside_a_sure_value_is_left_out_and_flagged():
+    # A seal's stroke read as '农' under '356家'; a speck clump read as 'è' before it.
+    forms, flags, _ = _form_with_actual_lines([('è', 0.31), ('356家', 0.99), ('农', 0.64)])
+    assert forms[0].indicators[0].actual == '356家'
+    assert any(f.field == 'indicators.0.actual' and 'left out' in f.detail for f in flags)
+    # A wrapped value's second line read surely stays; so do marks with nothing sure beside them.
+    forms, _, _ = _form_with_actual_lines([('20公', 0.99), ('里', 0.98)])
+    assert forms[0].indicators[0].actual == '20公里'
+    forms, _, _ = _form_with_actual_lines([('5', 0.1), ('2', 0.22)])
+    assert forms[0].indicators[0].actual == '52'
