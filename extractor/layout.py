@@ -712,8 +712,8 @@ class FormBuilder:
                 # Nor with a dash: what is left of a rule beside the number ('20—').
                 trimmed = _STRAY_DASHES.sub('', trimmed) or trimmed
             if trimmed != value and looks_numeric(trimmed):
-                # A number neither starts nor ends with a point: a speck read as one
-                # ('8.', '.77.09'). Taken off, and the field flagged for a look.
+                # A number neither starts nor ends with a point, comma or quote: a speck
+                # read as one ('8.', '.77.09', "4'"). Taken off, and the field flagged.
                 self.flags.append(Flag(form=self.index, field=path, reason=FlagReason.unparsed, value=trimmed,
                                        detail=f"read as '{value}': the mark at its "
                                               f"{'start' if value[0] != trimmed[0] else 'end'} was taken off",
@@ -1275,7 +1275,7 @@ def _header_bottom(headers: dict) -> float:
 
 
 # A point (or a speck read as a middle dot) at either end of a number; a dash there.
-_STRAY_POINTS = re.compile(r'^[.·•]+|[.·•]+$')
+_STRAY_POINTS = re.compile(r'^[.·•,，\'‘’`]+|[.·•,，\'‘’`]+$')
 _STRAY_DASHES = re.compile(r'^[—\-一]+(?=\d)|(?<=[\d%])[—\-一]+$')
 # A point, stop or comma ending a name (a header value) after its last character.
 _MARK_AFTER_NAME = re.compile('(?<=[\u3400-\u9fff)）”])[.。·•・,，]+$')

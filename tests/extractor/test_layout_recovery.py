@@ -2,6 +2,8 @@
 label and the next field (label found inside a merged cell), a value cell beside two
 rows (its lines shared out by position), two printed items in one cell, a label whose
 end was cut into the value, and a table piece on a continuation page."""
+import pytest
+
 from extractor import layout
 from models import Cell, CellText, PageGrid, PageResult, Table, TextLine
 
@@ -248,9 +250,11 @@ def test_a_header_not_read_is_taken_by_its_place_between_the_others():
     assert any(f.field == 'indicators.0.actual' and 'taken by its place' in f.detail for f in flags)
 
 
-def test_a_point_at_either_end_of_a_number_is_taken_off_and_flagged():
+@pytest.mark.parametrize('weight,score', [('45.', '.45'), ('45,', "'45")])
+def test_a_point_at_either_end_of_a_number_is_taken_off_and_flagged(weight, score):
+    # A speck read as a point, a comma or a quote: no number starts or ends with one.
     indicators = indicator_table(9, [
-        ['产出指标', '数量指标', '养护里程', '20公里', '20公里', '45.', '.45'],
+        ['产出指标', '数量指标', '养护里程', '20公里', '20公里', weight, score],
         ['效益指标', '社会效益指标', '道路完好率', '≥95%', '96%', '45', '45']])
     forms, flags, _ = read(page(1, project_form(indicators=indicators), title='项目支出绩效自评表'))
     first = forms[0].indicators[0]
