@@ -683,6 +683,11 @@ class FormBuilder:
             self.unsure(path, 'a faint mark beside the value, read as '
                               + ', '.join(repr(line.text) for line in stray) + ', was left out', cells[0])
         texts, barred = [], []
+        table = self.template.table
+        column = self.template.column(path)
+        # A target or result in the indicator table (free text, not a category name).
+        comparison = (table is not None and path.startswith(table.key + '.') and column is not None
+                      and not column.numeric and not column.names and column.key != table.anchor)
         for line in lines:
             text = line.text
             if numeric:
@@ -691,6 +696,13 @@ class FormBuilder:
                 # The forms print ≥ and ≤; a faint bar is lost before the glyph is.
                 barred.append(line.text)
                 text = line.barred
+            elif comparison and line is lines[0] and text.lstrip()[:1] in _BARE_COMPARISON:
+                # The recogniser reads ≥ as > with full confidence where the bar is
+                # thin; the forms write targets with ≥ and ≤ (100 to 1 in the published
+                # forms): the barred one is written, and flagged.
+                barred.append(line.text)
+                stripped = text.lstrip()
+                text = _BARE_COMPARISON[stripped[0]] + stripped[1:]
             texts.append(text)
         value = join_lines(texts)
         sealed = max((line.sealed or 0.0 for line in lines), default=0.0)
@@ -1275,6 +1287,7 @@ def _header_bottom(headers: dict) -> float:
 
 
 # A point (or a speck read as a middle dot) at either end of a number; a dash there.
+_BARE_COMPARISON = {'>': '≥', '<': '≤', '＞': '≥', '＜': '≤'}
 _STRAY_POINTS = re.compile(r'^[.·•,，\'‘’`]+|[.·•,，\'‘’`]+$')
 _STRAY_DASHES = re.compile(r'^[—\-一]+(?=\d)|(?<=[\d%])[—\-一]+$')
 # A point, stop or comma ending a name (a header value) after its last character.

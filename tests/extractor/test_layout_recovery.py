@@ -273,6 +273,20 @@ def test_a_bare_greater_than_read_where_the_model_saw_a_faint_bar_is_written_bar
                for f in flags)
 
 
+def test_a_bare_greater_than_opening_a_target_is_written_barred_and_flagged_but_not_in_other_columns():
+    # The model gave the bar no chance at all: the forms still print ≥ in targets.
+    result = page(1, project_form(), title='项目支出绩效自评表')
+    target = next(c for c in result.cells if c.lines and c.lines[0].text == '≥95%')
+    target.lines[0].text = '>95%'
+    name = next(c for c in result.cells if c.lines and c.lines[0].text == '养护里程')
+    name.lines[0].text = '<养护里程'
+    forms, flags, _ = read(result)
+    assert forms[0].indicators[1].target == '≥95%'
+    assert any(f.field == 'indicators.1.target' and f.reason == 'low_confidence' and 'bar' in f.detail
+               for f in flags)
+    assert forms[0].indicators[0].level3 == '<养护里程'
+
+
 def test_a_total_label_sharing_its_cell_with_the_values_gives_each_column_its_piece():
     cells = project_form(total=False)
     last = max(c[3] for c in cells if c[0] == 0 and c[1] >= 9)
