@@ -704,6 +704,11 @@ class FormBuilder:
                 stripped = text.lstrip()
                 text = _BARE_COMPARISON[stripped[0]] + stripped[1:]
             texts.append(text)
+        if not numeric and any(t.lstrip()[:1] in _LINE_OPENING_COMMAS for t in texts[1:]):
+            # Careful print never opens a line with a comma; a speck beside a line's
+            # first character reads as one. Kept (wrapped without care, it was
+            # printed), and flagged.
+            self.unsure(path, 'a line of it opens with a comma: printed there, or a speck read as one', cells[0])
         value = join_lines(texts)
         sealed = max((line.sealed or 0.0 for line in lines), default=0.0)
         if value and sealed >= SEALED_TEXT:
@@ -1287,6 +1292,7 @@ def _header_bottom(headers: dict) -> float:
 
 
 # A point (or a speck read as a middle dot) at either end of a number; a dash there.
+_LINE_OPENING_COMMAS = ',，、'
 _BARE_COMPARISON = {'>': '≥', '<': '≤', '＞': '≥', '＜': '≤'}
 _STRAY_POINTS = re.compile(r'^[.·•,，\'‘’`]+|[.·•,，\'‘’`]+$')
 _STRAY_DASHES = re.compile(r'^[—\-一]+(?=\d)|(?<=[\d%])[—\-一]+$')

@@ -35,12 +35,14 @@ _SPACE = re.compile(r'\s+')
 
 # A speck beside or inside Chinese text reads as a Latin point or a bullet: Chinese
 # print never sets '.', '·' or '•' between two Chinese characters (its stop is 。), nor
-# opens a line with a point or a comma, nor sets one after a closing mark. A point after
-# a digit ('1.', '396.') or before one ('.5') is kept, and so is one ending a line after
-# a character: that may be a 。 read as a point (the layout takes it off and flags it).
+# opens a line with a point, nor sets one after a closing mark. A point after a digit
+# ('1.', '396.') or before one ('.5') is kept, and so is one ending a line after a
+# character: that may be a 。 read as a point (the layout takes it off and flags it).
+# A comma opening a line stays: print wrapped without care sets one there (the layout
+# flags it, as it may be a speck).
 _HAN = '\u3400-\u9fff'
 _SPECK_MARKS = re.compile(f'(?<=[{_HAN}])[.·•・](?=[{_HAN}])'
-                          f'|^[.·•・,、]+(?=[{_HAN}])'
+                          f'|^[.·•・]+(?=[{_HAN}])'
                           f'|(?<=[。，；：）》”])[.·•・]+$|^[.·•・]+$')
 
 _YI_BETWEEN_DIGITS = re.compile('(?<=[0-9])一(?=[0-9])')

@@ -491,3 +491,9 @@ def test_a_faint_mark_read_beside_a_sure_value_is_left_out_and_flagged():
     assert forms[0].indicators[0].actual == '20公里'
     forms, _, _ = _form_with_actual_lines([('5', 0.1), ('2', 0.22)])
     assert forms[0].indicators[0].actual == '52'
+
+
+def test_a_comma_opening_a_wrapped_line_is_kept_and_flagged():
+    forms, flags, _ = _form_with_actual_lines([('通过普及科学知识', 0.99), (',提升社会民众的', 0.99)])
+    assert forms[0].indicators[0].actual == '通过普及科学知识,提升社会民众的'
+    assert any(f.field == 'indicators.0.actual' and 'opens with a comma' in f.detail for f in flags)

@@ -381,6 +381,8 @@ def test_a_speck_bar_under_a_line_of_text_goes():
 @pytest.mark.parametrize('read,meant', [
     ('关.于', '关于'), ('验收·支付', '验收支付'), ('.支付时间', '支付时间'), ('•使用人员满意度', '使用人员满意度'),
     ('反映良好。.', '反映良好。'), ('•', ''),
+    # kept: a comma opening a line (print wrapped without care sets one there)
+    (',提升社会', ',提升社会'),
     # kept: points of numbers and list items, and one that may be a 。 misread
     ('1.资金按进度支付', '1.资金按进度支付'), ('396.26', '396.26'), ('.26752', '.26752'),
     ('资金支付时间.', '资金支付时间.'),
