@@ -534,7 +534,9 @@ def check_pages(forms: list[Form], quality: list[PageQuality], flags: list[Flag]
                                     detail=f'empty {why} where the form prints a dash'))
         if not rough:
             continue
-        structure = sum(f.reason == FlagReason.structure for f in mine)
+        # Cells matched with doubt, each once: one merged cell flags every row it spans.
+        structure = len({(f.page, tuple(f.bbox)) if f.bbox else id(f)
+                         for f in mine if f.reason == FlagReason.structure})
         blocks = [b.key for b in (form.template.rows, form.template.table, form.template.total) if b]
         lost = [f.field for f in mine if f.reason == FlagReason.missing and f.field in blocks]
         # Doubt about the table's structure is settled when its rows add up to its

@@ -327,3 +327,18 @@ def test_rows_read_on_an_unreadable_page_put_their_block_in_doubt():
     assert 'indicators.3.weight' in {f.field for f in flags}
     quality[1] = PageQuality(page=2, grade='rough', reasons=['speckle'])
     assert 'indicators' not in {f.field for f in validate.check_pages([form], quality, [])}
+
+
+def test_one_merged_cell_over_several_rows_is_one_doubt_not_several():
+    # A 二级指标 cell that took in its neighbour flags each of the four rows it spans;
+    # that is one cell matched with doubt, not reason to doubt the whole table.
+    from models import Flag, PageQuality
+    form = clean_form()
+    form.indicators[0].weight = 'C'             # one weight unreadable: the sum cannot settle it
+    merged = [Flag(form=0, field=f'indicators.{i}.level2', reason='structure', page=1, bbox=[10, 20, 30, 80],
+                   detail='holds a category name and more') for i in range(4)]
+    rough = [PageQuality(page=1, grade='rough', reasons=['heavy speckle'])]
+    assert not [f for f in validate.check_pages([form], rough, merged) if f.reason == 'page_quality']
+    apart = [Flag(form=0, field=f'indicators.{i}.level2', reason='structure', page=1, bbox=[10, 20 + 60 * i, 30, 80 + 60 * i],
+                  detail='holds a category name and more') for i in range(4)]
+    assert [f.field for f in validate.check_pages([form], rough, apart) if f.reason == 'page_quality'] == ['indicators']
