@@ -191,27 +191,32 @@ def accept_rules(h_mask, v_mask, dpi: int, ink: Optional[np.ndarray] = None):
                 return True
         return False
 
-    def on_broken_rule(point, horizontal: bool, across) -> bool:
+    def on_broken_rule(point, horizontal: bool, across, across_pool) -> bool:
         """Whether `point` (a stroke's free end) lies on the line of an accepted rule
-        across it that broke off at most a gap short of it."""
+        across it: past its end by at most a gap, or on a piece of stroke in that line
+        (a rule broken into pieces, not all of them accepted yet)."""
         x, y = point
+        a, b, c0, c1 = (1, 3, 0, 2) if horizontal else (0, 2, 1, 3)    # along, across coords
+        along, at = (y, x) if horizontal else (x, y)
         for other in across:
-            if horizontal:      # `across` are vertical rules: x on their line, y past an end
-                if abs((other[0] + other[2]) / 2 - x) <= line_tol and \
-                        (0 <= other[1] - y <= gap_reach or 0 <= y - other[3] <= gap_reach):
-                    return True
-            elif abs((other[1] + other[3]) / 2 - y) <= line_tol and \
-                    (0 <= other[0] - x <= gap_reach or 0 <= x - other[2] <= gap_reach):
+            if abs((other[c0] + other[c1]) / 2 - at) <= line_tol and \
+                    (0 <= other[a] - along <= gap_reach or 0 <= along - other[b] <= gap_reach):
+                return True
+        lines = [(o[c0] + o[c1]) / 2 for o in across]
+        for piece in across_pool:
+            centre = (piece[c0] + piece[c1]) / 2
+            if abs(centre - at) <= line_tol and piece[a] - reach <= along <= piece[b] + reach \
+                    and any(abs(centre - line) <= line_tol for line in lines):
                 return True
         return False
 
-    def accepted(seg, horizontal: bool, rules, pool, ok, across) -> bool:
+    def accepted(seg, horizontal: bool, rules, pool, ok, across, across_pool) -> bool:
         length = (seg[2] - seg[0] + 1) if horizontal else (seg[3] - seg[1] + 1)
         on_rule = [_touches(rules, x, y, reach) for x, y in _ends(seg, horizontal)]
         if all(on_rule):
             return True
         if any(on_rule) and length >= long_len and \
-                on_broken_rule(_ends(seg, horizontal)[on_rule.index(False)], horizontal, across):
+                on_broken_rule(_ends(seg, horizontal)[on_rule.index(False)], horizontal, across, across_pool):
             return True     # a wall whose corner is lost: its free end lies on a broken rule's line
         if any(on_rule) and length >= piece_len and continued(seg, horizontal, on_rule.index(False), ok):
             return True     # the end of a broken rule: an accepted rule goes on past the gap
@@ -223,8 +228,8 @@ def accept_rules(h_mask, v_mask, dpi: int, ink: Optional[np.ndarray] = None):
 
     for _ in range(4):
         h_rules, v_rules = _paint(h_mask.shape, h_ok, h_mask), _paint(v_mask.shape, v_ok, v_mask)
-        new_h = [s for s in h_all if s not in h_ok and accepted(s, True, v_rules, h_all, h_ok, v_ok)]
-        new_v = [s for s in v_all if s not in v_ok and accepted(s, False, h_rules, v_all, v_ok, h_ok)]
+        new_h = [s for s in h_all if s not in h_ok and accepted(s, True, v_rules, h_all, h_ok, v_ok, v_all)]
+        new_v = [s for s in v_all if s not in v_ok and accepted(s, False, h_rules, v_all, v_ok, h_ok, h_all)]
         if not new_h and not new_v:
             break
         h_ok += new_h

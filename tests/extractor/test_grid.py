@@ -238,3 +238,22 @@ def test_a_stroke_ending_in_mid_cell_off_any_rule_line_is_no_wall():
     ink = (page < 128).astype(np.uint8) * 255
     found = grid.find_tables(CleanPage(number=1, gray=page, ink=ink, dpi=200, angle=0.0))
     assert not found.tables
+
+
+def test_short_walls_of_a_lone_row_stand_on_its_rules_broken_into_pieces():
+    # A 总分 row alone on a page, 10 mm high: its rules broken into pieces, some too
+    # short to be rules by themselves; each wall has one end on a long piece and the
+    # other on a short piece in the line of a long one. The row is a table.
+    page = np.full((400, 1400), 255, np.uint8)
+    page[100:103, 100:350] = 0              # top rule: a short piece, then two long ones
+    page[100:103, 380:980] = 0
+    page[100:103, 1000:1300] = 0
+    page[179:182, 100:550] = 0              # bottom rule: a long piece, then a short one
+    page[179:182, 1180:1300] = 0
+    page[100:182, 100:103] = 0              # left wall: top end on the short piece
+    page[100:182, 1297:1300] = 0            # right wall: bottom end on the short piece
+    ink = (page < 128).astype(np.uint8) * 255
+    found = grid.find_tables(CleanPage(number=1, gray=page, ink=ink, dpi=200, angle=0.0))
+    assert len(found.tables) == 1
+    x0, y0, x1, y1 = found.tables[0].bbox
+    assert x0 <= 105 and x1 >= 1295 and y0 <= 103 and y1 >= 178
