@@ -741,7 +741,7 @@ class FormBuilder:
             table = self.template.table
             if table is not None and path.startswith(table.key + '.') and _POINT_AFTER_NUMBER.search(value):
                 # A target or result is no sentence: a point after its number ('450.',
-                # '83%.') is a speck read as one.
+                # '83%.', '85.%') is a speck read as one.
                 trimmed = _POINT_AFTER_NUMBER.sub('', value)
                 self.flags.append(Flag(form=self.index, field=path, reason=FlagReason.unparsed, value=trimmed,
                                        detail=f"read as '{value}': the point after the number was taken off",
@@ -1301,7 +1301,7 @@ _MARK_AFTER_NAME = re.compile('(?<=[\u3400-\u9fff)）”])[.。·•・,，]+$')
 # A point or bullet ending a line right after a Chinese character.
 _SPECK_AT_BREAK = re.compile('[\u3400-\u9fff][.·•・]$')
 # A point (or a speck read as one) ending a value right after a digit, % or a unit.
-_POINT_AFTER_NUMBER = re.compile(r'(?<=[\d%])[.·•]+$')
+_POINT_AFTER_NUMBER = re.compile(r'(?<=[\d%])[.·•]+$|(?<=\d)[.·•]+(?=[%‰])')
 # A category name read with at most this many characters of noise around it is the name.
 NAME_NOISE = 2
 

@@ -838,6 +838,9 @@ def find_lines(ink: np.ndarray, dpi: int, text_height: Optional[float] = None,
         band, cuts = _cut_at_walls(ink[y0:y1], shown, scale)
         for x0, x1 in _text_extent(band, scale, cuts):
             lines.append(LineBox(x0, y0, x1, y1, ink_height=y1 - y0))
+    # What is left of a column rule lost through the cell: a thin upright stroke on
+    # the rule's line, read as '1' in an empty cell otherwise.
+    lines = [line for line in lines if not _rule_stub(line, walls, scale)]
     if len(lines) > 1:
         bar = lone_dash(ink, expected)
         if bar is not None:
@@ -858,6 +861,20 @@ def find_lines(ink: np.ndarray, dpi: int, text_height: Optional[float] = None,
             if bar is not None:
                 return [bar]
     return lines
+
+
+# A stroke at most this wide (px at 200 dpi), this many times taller than wide, and
+# within RULE_STUB_REACH px of a column rule's line is a piece of that rule.
+RULE_STUB_WIDTH = 7
+RULE_STUB_ASPECT = 2.0
+RULE_STUB_REACH = 3
+
+
+def _rule_stub(line: 'LineBox', walls: Sequence[int], scale: float) -> bool:
+    w, h = line.x1 - line.x0, line.y1 - line.y0
+    if not walls or w > RULE_STUB_WIDTH * scale or h < RULE_STUB_ASPECT * w:
+        return False
+    return any(line.x0 - RULE_STUB_REACH * scale <= x <= line.x1 + RULE_STUB_REACH * scale for x in walls)
 
 
 def _dash_shaped(w: int, h: int, expected: float) -> bool:

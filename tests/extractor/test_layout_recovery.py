@@ -324,10 +324,12 @@ def test_a_category_name_with_noise_is_the_name_but_a_printed_variant_stays():
 def test_a_point_after_a_target_number_is_taken_off_and_flagged():
     indicators = indicator_table(9, [
         ['产出指标', '数量指标', '养护里程', '20公里', '450.', '45', '45'],
-        ['效益指标', '社会效益指标', '道路完好率', '≥95%', '96%.', '45', '45']])
+        ['效益指标', '社会效益指标', '道路完好率', '≥95.%', '96%.', '45', '45']])
     forms, flags, _ = read(page(1, project_form(indicators=indicators), title='项目支出绩效自评表'))
     assert [i.actual for i in forms[0].indicators] == ['450', '96%']
-    assert {f.field for f in flags if f.reason == 'unparsed'} >= {'indicators.0.actual', 'indicators.1.actual'}
+    assert forms[0].indicators[1].target == '≥95%'
+    assert {f.field for f in flags if f.reason == 'unparsed'} >= {'indicators.0.actual', 'indicators.1.actual',
+                                                                  'indicators.1.target'}
 
 
 def test_a_funds_header_joined_to_the_empty_cell_beside_it_stands_for_the_column_under_its_text():

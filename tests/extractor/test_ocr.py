@@ -405,3 +405,14 @@ def test_a_speck_on_a_line_of_its_own_between_lines_of_text_is_no_line():
     cell[bottom + 3:bottom + 9, right + 3:right + 9] = 0     # just off the first line's end
     lines = ocr.find_lines(_ink(cell), 200, 28.0)
     assert len(lines) == 2
+
+
+def test_a_stub_of_a_lost_column_rule_is_no_line_but_a_one_beside_it_is():
+    # A merged cell (the rule between two columns lost at x=130): a 13 px piece of
+    # that rule stands in its middle, as '1' would.
+    cell = np.full((100, 260), 255, np.uint8)
+    cell[45:58, 129:134] = 0
+    assert ocr.find_lines(_ink(cell), 200, 29.0, walls=[131]) == []
+    # The same stroke well off the rule's line is print (a '1').
+    lines = ocr.find_lines(_ink(cell), 200, 29.0, walls=[60])
+    assert len(lines) == 1
