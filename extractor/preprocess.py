@@ -708,16 +708,22 @@ TURN_SURE = 0.1
 FLIP_SURE = 0.15
 
 
-def quarter_turn(votes: Optional[np.ndarray], ink: np.ndarray, measures: PageMeasures) -> int:
+def quarter_turn(votes: Optional[np.ndarray], ink: np.ndarray, measures: PageMeasures,
+                 dpi: Optional[int] = None) -> int:
     """0, 90 or 270: the quarter turn that sets a sideways page's lines across, from the
-    model's votes when sure, else by the text's shape (a 90 to be settled by the
-    upside-down check)."""
+    model's votes when sure, else by the text's shape; on a page with too little text
+    for either, by its table's rules (a 90 to be settled by the upside-down check)."""
     if votes is None:
         return 90 if is_sideways(ink, measures) else 0
     sideways = float(votes[1] + votes[3] - votes[0] - votes[2])
     turned = sideways > 0
-    if abs(sideways) < TURN_SURE or turned:
-        across, down, enough = _line_areas(ink, measures)
+    across, down, enough = _line_areas(ink, measures)
+    rules_across, rules_down = rule_extents(ink, dpi) if dpi and max(across, down) < enough else (0.0, 0.0)
+    if max(rules_across, rules_down) >= RULES_SHAPE * max(min(rules_across, rules_down), 1.0):
+        # Too little text for its shape, or for the model, which read a few squares
+        # of it (a 总分 row alone under a seal): the table's rules run plainly one way.
+        turned = rules_down > rules_across
+    elif abs(sideways) < TURN_SURE or turned:
         if max(across, down) >= enough:         # text enough for its shape to tell
             if abs(sideways) < TURN_SURE:
                 turned = down > SIDEWAYS_SHAPE * across
@@ -731,6 +737,23 @@ def quarter_turn(votes: Optional[np.ndarray], ink: np.ndarray, measures: PageMea
     if not turned:
         return 0
     return 90 if votes[1] >= votes[3] else 270
+
+
+# A form's table is ruled across more than down (its rows outnumber its columns, and a
+# table cut by a page break keeps its full-width rules): rules running this many times
+# further one way than the other say which way is across.
+RULES_SHAPE = 3.0
+# Rules are runs at least this long (mm); short enough to survive a few degrees of skew.
+RULE_RUN_FOR_TURN_MM = 5.0
+
+
+def rule_extents(ink: np.ndarray, dpi: int) -> tuple[float, float]:
+    """(ink in straight runs across, ink in straight runs down), at half resolution."""
+    small = (cv2.resize(ink, None, fx=HALF, fy=HALF, interpolation=cv2.INTER_AREA) >= 128).astype(np.uint8)
+    run = max(3, int(round(RULE_RUN_FOR_TURN_MM * dpi / 25.4 * HALF)))
+    across = cv2.morphologyEx(small, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (run, 1)))
+    down = cv2.morphologyEx(small, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, run)))
+    return float(across.sum()), float(down.sum())
 
 
 def half_turn_needed(votes: Optional[np.ndarray], quarter: int, gray: np.ndarray, ink: np.ndarray,
@@ -846,7 +869,7 @@ def clean_page(page: Page, score_lines: Optional[LineScorer] = None,
     speck_count = int(cv2.connectedComponents(specks, connectivity=8)[0] - 1)
     wipe(gray, ink, specks)
     votes = turn_votes(gray, text_only(ink, measures), page.dpi, classify_turn) if classify_turn else None
-    turned = quarter_turn(votes, ink, measures)
+    turned = quarter_turn(votes, ink, measures, page.dpi)
     if turned:
         # Sideways: turn a quarter (without the model, which quarter is settled by the
         # upside-down check).

@@ -197,6 +197,21 @@ def test_a_sure_quarter_turn_vote_yields_to_lines_that_plainly_run_across(recogn
     assert clean.measures['turned_deg'] == 0
 
 
+@pytest.mark.parametrize('turn', [0, 90])
+def test_a_lone_total_row_with_too_little_text_is_turned_by_its_rules(turn):
+    # A 总分 row alone on a continued page: too little text for the model (here sure
+    # of the wrong way) or the text's shape; its rules run plainly across the row.
+    page = np.full((2339, 1654), 255, np.uint8)
+    row = ruled_table(width=1400, height=200, rows=(50, 130), cols=(50, 1100, 1250, 1350))
+    row = put_text(row, '总分', (540, 70), size=30)
+    page[200:400, 120:1520] = row
+    image = np.ascontiguousarray(np.rot90(page, k=turn // 90))
+    wrong_way = [0.05, 0.9, 0.0, 0.05] if turn == 0 else [0.9, 0.05, 0.05, 0.0]
+    model = lambda tiles: np.array([wrong_way] * len(tiles))  # noqa: E731
+    clean = preprocess.clean_page(Page(number=1, image=image, dpi=200), None, model)
+    assert (clean.measures['turned_deg'] == 0) == (turn == 0)
+
+
 def _grey_seal_page():
     """A ruled table with values, and a grey seal (ring, star) stamped over two cells:
     a seal scanned without colour, which lift_stamps cannot take off."""
