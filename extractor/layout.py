@@ -975,6 +975,15 @@ class FormBuilder:
                 if cell is not None and cell.y0 < header_bottom - self.edge:
                     self.value_below_header(f'{prefix}.{key}', cell, row, header_bottom, numeric[key])
                     continue
+                if cell is not None and cell is row.cell:
+                    # The item's cell runs on under this column (the rule between
+                    # them lost): the value is its text standing under the header.
+                    lines = [l for l in cell.lines if head.x0 - self.slack <= cell.line_xc(l) <= head.x1 + self.slack
+                             and row.y0 - self.edge <= cell.line_yc(l) <= row.y1 + self.edge]
+                    self.set_value(f'{prefix}.{key}', [cell] if lines else [], numeric=numeric[key], lines=lines)
+                    self.structure(f'{prefix}.{key}', 'the value cell runs into the item cell (a rule is '
+                                                      'missing or broken); its text was shared out by position', cell)
+                    continue
                 self.set_row_column(f'{prefix}.{key}', cell, row, rows, key, headers, numeric=numeric[key])
                 if cell is None:
                     self.form.sources.pop(f'{prefix}.{key}', None)
@@ -985,14 +994,21 @@ class FormBuilder:
         items share one cell, or an item's cell runs up into the header row."""
         block = self.template.rows
         items = block.items
-        cells = [c for c in self.cells if c.x1 <= first_x + self.slack and c.y1 > top + self.slack and c.y0 < end - self.slack
-                 and c.text and max(label_score(c.text, label) for label in block.labels) < 0.7]
+        # An item cell may run on under the value columns (the rule after it lost):
+        # only its text left of them is the item.
+        def item_lines(c):
+            return [l for l in c.lines if c.x1 <= first_x + self.slack or c.line_xc(l) < first_x - self.slack]
+
+        cells = [c for c in self.cells if c.x0 < first_x - self.slack and c.y1 > top + self.slack
+                 and c.y0 < end - self.slack and item_lines(c)
+                 and max(label_score(join_lines([l.text for l in item_lines(c)]) or '', label)
+                         for label in block.labels) < 0.7]
         # Drop label-like cells that stand left of other item cells (the block label).
         cells = [c for c in cells if not any(o is not c and o.x0 >= c.x1 - self.edge and
                                              min(o.y1, c.y1) - max(o.y0, c.y0) > 0 for o in cells)]
         bands = []
         for cell in sorted(cells, key=lambda c: c.y0):
-            lines = [l for l in cell.lines if top - self.edge <= cell.line_yc(l) <= end + self.edge]
+            lines = [l for l in item_lines(cell) if top - self.edge <= cell.line_yc(l) <= end + self.edge]
             if not lines:
                 continue
             whole = join_lines([l.text for l in lines]) or ''

@@ -499,3 +499,23 @@ def test_a_comma_opening_a_wrapped_line_is_kept_and_flagged():
     forms, flags, _ = _form_with_actual_lines([('通过普及科学知识', 0.99), (',提升社会民众的', 0.99)])
     assert forms[0].indicators[0].actual == '通过普及科学知识,提升社会民众的'
     assert any(f.field == 'indicators.0.actual' and 'opens with a comma' in f.detail for f in flags)
+
+
+def test_an_item_cell_run_into_the_first_value_cell_keeps_its_row():
+    # The rule between 上年结转资金 and its 年初预算数 cell lost: one cell holding the
+    # item and the value. The row must not be lost (the items after it would shift).
+    funds = (funds_row(3, '年度资金总额', ['100', '100', '90', '10', '90%', '9'])
+             + funds_row(4, '其中：当年财政拨款', ['100', '100', '90', '—', '90%', '—'])
+             + [c for c in funds_row(5, '上年结转资金', ['', '', '', '—', '', '—']) if c[0] not in (2, 4)]
+             + [(2, 5, 6, 6, ['x'])]
+             + funds_row(6, '其他资金', ['', '', '', '—', '', '—']))
+    result = page(1, project_form(funds=funds), title='项目支出绩效自评表')
+    merged = next(c for c in result.cells if c.lines and c.lines[0].text == 'x')
+    y = 200 + 5 * ROW + 10
+    merged.lines = [TextLine(text='上年结转资金', confidence=0.99, bbox=[270, y, 410, y + 20]),
+                    TextLine(text='0', confidence=0.95, bbox=[490, y, 505, y + 20])]
+    forms, flags, _ = read(result)
+    rows = forms[0].funds
+    assert [r.item for r in rows] == ['年度资金总额', '其中：当年财政拨款', '上年结转资金', '其他资金']
+    assert rows[2].initial_budget == '0' and rows[3].weight == '—'
+    assert 'funds.2.initial_budget' in structure_fields(flags)
