@@ -591,6 +591,11 @@ class FormBuilder:
             found.append((x0, x1, [piece], label))
         return found
 
+    def lines_under(self, cell: VCell, head: VCell) -> list[TextLine]:
+        """The lines of a cell that runs on under several columns (its rules lost)
+        that stand under the header `head`."""
+        return [line for line in cell.lines if head.x0 - self.slack <= cell.line_xc(line) <= head.x1 + self.slack]
+
     @staticmethod
     def _line_x(cell: VCell, line: TextLine) -> tuple[float, float]:
         """A line's left and right in the form's virtual x."""
@@ -679,15 +684,11 @@ class FormBuilder:
             return
         stray = _stray_marks(lines)
         if stray:
-            lines = [line for line in lines if not any(line is s for s in stray)]
+            lines = [line for line in lines if all(line is not s for s in stray)]
             self.unsure(path, 'a faint mark beside the value, read as '
                               + ', '.join(repr(line.text) for line in stray) + ', was left out', cells[0])
         texts, barred = [], []
-        table = self.template.table
-        column = self.template.column(path)
-        # A target or result in the indicator table (free text, not a category name).
-        comparison = (table is not None and path.startswith(table.key + '.') and column is not None
-                      and not column.numeric and not column.names and column.key != table.anchor)
+        comparison = self.template.is_comparison(path)
         for line in lines:
             text = line.text
             if numeric:
@@ -978,8 +979,8 @@ class FormBuilder:
                 if cell is not None and cell is row.cell:
                     # The item's cell runs on under this column (the rule between
                     # them lost): the value is its text standing under the header.
-                    lines = [l for l in cell.lines if head.x0 - self.slack <= cell.line_xc(l) <= head.x1 + self.slack
-                             and row.y0 - self.edge <= cell.line_yc(l) <= row.y1 + self.edge]
+                    lines = [l for l in self.lines_under(cell, head)
+                             if row.y0 - self.edge <= cell.line_yc(l) <= row.y1 + self.edge]
                     self.set_value(f'{prefix}.{key}', [cell] if lines else [], numeric=numeric[key], lines=lines)
                     self.structure(f'{prefix}.{key}', 'the value cell runs into the item cell (a rule is '
                                                       'missing or broken); its text was shared out by position', cell)
@@ -1289,8 +1290,7 @@ class FormBuilder:
                 if cell is label:
                     # The label's cell runs on under the value columns (their rules
                     # lost): the values are its text pieces standing in each column.
-                    h = head[0]
-                    lines = [l for l in label.lines if h.x0 - self.slack <= label.line_xc(l) <= h.x1 + self.slack]
+                    lines = self.lines_under(label, head[0])
                     self.set_value(path, [label] if lines else [], numeric=columns[key].numeric, lines=lines)
                     if lines:
                         self.structure(path, f'the {total_row.label} label and its values share one cell '
@@ -1307,9 +1307,11 @@ def _header_bottom(headers: dict) -> float:
     return ends[(len(ends) - 1) // 2]
 
 
-# A point (or a speck read as a middle dot) at either end of a number; a dash there.
+# Commas that no line of careful print opens with.
 _LINE_OPENING_COMMAS = ',，、'
+# A bare comparison and the barred one the forms print.
 _BARE_COMPARISON = {'>': '≥', '<': '≤', '＞': '≥', '＜': '≤'}
+# A point, comma or quote (or a speck read as one) at either end of a number; a dash there.
 _STRAY_POINTS = re.compile(r'^[.·•,，\'‘’`]+|[.·•,，\'‘’`]+$')
 _STRAY_DASHES = re.compile(r'^[—\-一]+(?=\d)|(?<=[\d%])[—\-一]+$')
 # A point, stop or comma ending a name (a header value) after its last character.

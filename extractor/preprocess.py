@@ -469,8 +469,7 @@ def lift_ring_seals(gray: np.ndarray, ink: np.ndarray, dpi: int,
         part = ink[box]
         band = (dist >= r_in - 2) & (dist <= r_out + 2)
         rules = np.zeros(part.shape, bool)
-        for shape in ((run, 1), (1, run)):
-            straight = cv2.morphologyEx(part, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, shape))
+        for straight in straight_runs(part, run):
             n, labels = cv2.connectedComponents(straight, connectivity=8)
             leaves = np.zeros(n, bool)
             leaves[np.unique(labels[(straight > 0) & ~band])] = True
@@ -709,7 +708,7 @@ FLIP_SURE = 0.15
 
 
 def quarter_turn(votes: Optional[np.ndarray], ink: np.ndarray, measures: PageMeasures,
-                 dpi: Optional[int] = None) -> int:
+                 dpi: Optional[int] = None, text: Optional[np.ndarray] = None) -> int:
     """0, 90 or 270: the quarter turn that sets a sideways page's lines across, from the
     model's votes when sure, else by the text's shape; on a page with too little text
     for either, by its table's rules (a 90 to be settled by the upside-down check)."""
@@ -717,7 +716,7 @@ def quarter_turn(votes: Optional[np.ndarray], ink: np.ndarray, measures: PageMea
         return 90 if is_sideways(ink, measures) else 0
     sideways = float(votes[1] + votes[3] - votes[0] - votes[2])
     turned = sideways > 0
-    across, down, enough = _line_areas(ink, measures)
+    across, down, enough = _line_areas(ink, measures, text)
     rules_across, rules_down = rule_extents(ink, dpi) if dpi and max(across, down) < enough else (0.0, 0.0)
     if max(rules_across, rules_down) >= RULES_SHAPE * max(min(rules_across, rules_down), 1.0):
         # Too little text for its shape, or for the model, which read a few squares
@@ -750,10 +749,15 @@ RULE_RUN_FOR_TURN_MM = 5.0
 def rule_extents(ink: np.ndarray, dpi: int) -> tuple[float, float]:
     """(ink in straight runs across, ink in straight runs down), at half resolution."""
     small = (cv2.resize(ink, None, fx=HALF, fy=HALF, interpolation=cv2.INTER_AREA) >= 128).astype(np.uint8)
-    run = max(3, int(round(RULE_RUN_FOR_TURN_MM * dpi / 25.4 * HALF)))
-    across = cv2.morphologyEx(small, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (run, 1)))
-    down = cv2.morphologyEx(small, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, run)))
+    across, down = straight_runs(small, max(3, int(round(RULE_RUN_FOR_TURN_MM * dpi / 25.4 * HALF))))
     return float(across.sum()), float(down.sum())
+
+
+def straight_runs(ink: np.ndarray, run: int) -> tuple[np.ndarray, np.ndarray]:
+    """(the ink in runs of at least `run` px across, the same down): a morphological
+    opening each way."""
+    return tuple(cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, shape))
+                 for shape in ((run, 1), (1, run)))
 
 
 def half_turn_needed(votes: Optional[np.ndarray], quarter: int, gray: np.ndarray, ink: np.ndarray,
@@ -781,9 +785,11 @@ def half_turn_needed(votes: Optional[np.ndarray], quarter: int, gray: np.ndarray
     return lines[1] > lines[0] + UPSIDE_DOWN_MARGIN
 
 
-def _line_areas(ink: np.ndarray, measures: PageMeasures) -> tuple[float, float, float]:
-    """(area of the text closed across, closed top to bottom, a few lines' worth)."""
-    text = text_only(ink, measures)
+def _line_areas(ink: np.ndarray, measures: PageMeasures, text: Optional[np.ndarray] = None
+                ) -> tuple[float, float, float]:
+    """(area of the text closed across, closed top to bottom, a few lines' worth);
+    `text`: text_only(ink, measures) when the caller has it."""
+    text = text_only(ink, measures) if text is None else text
     across = float(_bars(text, measures, True)[:, 4].sum())
     down = float(_bars(text, measures, False)[:, 4].sum())
     return across, down, SIDEWAYS_MIN_LINES * (measures.text_px * HALF) ** 2
@@ -868,8 +874,9 @@ def clean_page(page: Page, score_lines: Optional[LineScorer] = None,
     specks = find_specks(ink, measures, upright=False)
     speck_count = int(cv2.connectedComponents(specks, connectivity=8)[0] - 1)
     wipe(gray, ink, specks)
-    votes = turn_votes(gray, text_only(ink, measures), page.dpi, classify_turn) if classify_turn else None
-    turned = quarter_turn(votes, ink, measures, page.dpi)
+    text = text_only(ink, measures)
+    votes = turn_votes(gray, text, page.dpi, classify_turn) if classify_turn else None
+    turned = quarter_turn(votes, ink, measures, page.dpi, text)
     if turned:
         # Sideways: turn a quarter (without the model, which quarter is settled by the
         # upside-down check).

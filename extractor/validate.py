@@ -133,7 +133,6 @@ class Checker:
 
     # ---------------------------------------------------------------- per field
     def fields(self) -> None:
-        table = self.template.table
         for path in self.form.field_paths():
             value = self.form.get(path)
             source = self.form.sources.get(path)
@@ -151,8 +150,7 @@ class Checker:
                 # A category name and more in one cell ('产出指标绩效指标', two rows'
                 # names): the rule to a neighbouring cell was lost.
                 self.flag(path, FlagReason.structure, f'{value!r} holds a category name and more')
-            comparable = column is not None and table is not None and path.startswith(table.key + '.') \
-                and not column.numeric and not column.names and column.key != table.anchor
+            comparable = self.template.is_comparison(path)
             if source and source.confidence is not None and source.confidence < LOW_CONFIDENCE and value \
                     and not known_name:
                 self.flag(path, FlagReason.low_confidence, f'OCR confidence {source.confidence:.2f}')

@@ -159,6 +159,13 @@ class FormTemplate(BaseModel):
             return next((c for c in self.pair.fields if c.key == leaf), None)
         return None
 
+    def is_comparison(self, path: str) -> bool:
+        """Whether the field is a free-text value of the table's rows (a target or a
+        result, '≥95%', '按时完成'): not a number, a category name or the row's anchor."""
+        column = self.column(path)
+        return (column is not None and self.table is not None and path.startswith(self.table.key + '.')
+                and not column.numeric and not column.names and column.key != self.table.anchor)
+
     def field_paths(self, n_rows: int, n_table_rows: int, has_total: bool = True) -> list[str]:
         """Every leaf path of the exported core of a form of this kind, in reading order."""
         paths = ['title', 'year'] + self.header_keys
