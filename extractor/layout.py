@@ -158,6 +158,20 @@ class VCell:
         return join_lines([line.text for line in self.lines]) or ''
 
     @property
+    def sure_text(self) -> str:
+        """The text without faint marks read beside surely read lines (speck clumps
+        read as 'x', 'De' round a label)."""
+        stray = _stray_marks(self.lines)
+        return join_lines([line.text for line in self.lines if all(line is not s for s in stray)]) or ''
+
+    def label_score(self, label: str) -> float:
+        """How well the cell reads as `label`, with or without its faint marks."""
+        score = label_score(self.text, label)
+        if score < 1.0 and len(self.lines) > 1:
+            score = max(score, label_score(self.sure_text, label))
+        return score
+
+    @property
     def xc(self) -> float:
         return (self.x0 + self.x1) / 2
 
@@ -462,7 +476,7 @@ class FormBuilder:
         for c in self.cells:
             if c.y0 < below - self.touch or c.y0 > above:
                 continue
-            s = label_score(c.text, label)
+            s = c.label_score(label)
             if prefix and s < LABEL_MIN:
                 s = 0.97 * split_label(c.text, label)[0]
             if s >= LABEL_MIN and (best is None or s > best[1]):
@@ -497,7 +511,7 @@ class FormBuilder:
             pieces += split
         for key, label in labels.items():
             for c in cells + pieces:
-                score = label_score(c.text, label)
+                score = c.label_score(label)
                 if score >= LABEL_MIN:
                     claims.append((score, key, c))
         found, used = {}, set()
@@ -820,9 +834,13 @@ class FormBuilder:
         """Text right of a header label: the label cell's own rest (when label and
         value share a cell) and the cells beside it, up to the next label."""
         cell = found[0]
-        rest = split_label(cell.text, label)[1] if label_score(cell.text, label) < LABEL_MIN else ''
+        rest = split_label(cell.text, label)[1] if cell.label_score(label) < LABEL_MIN else ''
         beside = self.right_of(cell, stop.x0 if stop is not None else None)
-        text = join_lines([rest] + [c.text for c in beside])
+        # A faint speck-read mark beside the name is left out here as set_value leaves
+        # it out (and flags it) for every other field.
+        stray = _stray_marks([line for c in beside for line in c.lines])
+        text = join_lines([rest] + [''.join(line.text for line in c.lines if all(line is not s for s in stray))
+                                    for c in beside])
         # A glyph stroke in line with a rule (门's right stroke over a column rule) can
         # put a wall inside the label: its last characters then start the value.
         read = norm_label(cell.text)

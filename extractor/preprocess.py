@@ -782,6 +782,10 @@ def half_turn_needed(votes: Optional[np.ndarray], quarter: int, gray: np.ndarray
         return False
     if abs(margin) >= FLIP_SURE or lines is None:
         return margin > 0
+    if (margin > 0) == (lines[1] > lines[0]) and margin != 0:
+        # Two weak votes that agree (a lone faint 总分 row: the model short of sure,
+        # the recogniser reading as little either way) settle it between them.
+        return margin > 0
     return lines[1] > lines[0] + UPSIDE_DOWN_MARGIN
 
 

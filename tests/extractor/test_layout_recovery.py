@@ -519,3 +519,37 @@ def test_an_item_cell_run_into_the_first_value_cell_keeps_its_row():
     assert [r.item for r in rows] == ['年度资金总额', '其中：当年财政拨款', '上年结转资金', '其他资金']
     assert rows[2].initial_budget == '0' and rows[3].weight == '—'
     assert 'funds.2.initial_budget' in structure_fields(flags)
+
+
+def _with_confidences(result, first_line, confidences):
+    """The cell whose first line reads `first_line`, its lines given these confidences."""
+    cell = next(c for c in result.cells if c.lines and c.lines[0].text == first_line)
+    for line_, conf in zip(cell.lines, confidences):
+        line_.confidence = conf
+    return result
+
+
+def test_a_faint_mark_beside_a_header_name_is_left_out_and_flagged():
+    # A speck clump left of the project's name read as '5' with no confidence.
+    header = [(0, 0, 2, 1, ['项目名称']), (2, 0, 14, 1, ['5', '道路养护']),
+              (0, 1, 2, 2, ['主管部门']), (2, 1, 6, 2, ['区城管委']),
+              (6, 1, 8, 2, ['实施单位']), (8, 1, 14, 2, ['区环卫中心'])]
+    result = _with_confidences(page(1, project_form(header=header), title='项目支出绩效自评表'), '5', [0.1, 0.99])
+    forms, flags, _ = read(result)
+    assert forms[0].project_name == '道路养护'
+    assert any(f.field == 'project_name' and 'left out' in f.detail for f in flags)
+
+
+def test_a_column_header_with_faint_marks_round_it_is_found():
+    # 年度指标值 with its first character worn away and specks read above and below it.
+    indicators = indicator_table(9, [
+        ['产出指标', '数量指标', '养护里程', '20公里', '20公里', '45', '45'],
+        ['效益指标', '社会效益指标', '道路完好率', '≥95%', '96%', '45', '45']])
+    indicators = [(a, b, c, d, ['x', 'De', '度指标值', '34'] if lines == ['年度指标值'] else lines)
+                  for a, b, c, d, lines in indicators]
+    result = _with_confidences(page(1, project_form(indicators=indicators), title='项目支出绩效自评表'),
+                               'x', [0.15, 0.46, 0.99, 0.37])
+    forms, flags, _ = read(result)
+    assert [i.target for i in forms[0].indicators] == ['20公里', '≥95%']
+    # Found by what it reads, not guessed from its place (nothing to check by a person).
+    assert not [f for f in flags if f.field.endswith('.target')]

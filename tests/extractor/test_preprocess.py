@@ -252,3 +252,25 @@ def test_a_table_with_text_and_no_seal_has_no_ring():
         page = put_text(page, '396.267529', (720, 230 + 100 * k), size=30)
     ink = preprocess.binarise(preprocess.even_out_light(page), 200)
     assert preprocess.find_ring_seals(ink, 200) == []
+
+
+@pytest.mark.parametrize('upside_down', [True, False])
+def test_two_weak_votes_that_agree_settle_which_way_up(upside_down):
+    # A faint lone 总分 row: the model short of sure (its margin under FLIP_SURE), the
+    # recogniser reading the lines little better either way. Neither alone decides;
+    # both leaning the same way do.
+    page = np.full((2339, 1654), 255, np.uint8)
+    row = ruled_table(width=1400, height=200, rows=(20, 100, 180), cols=(50, 1100, 1250, 1350))
+    for text, x, y in (('项目支出绩效自评总分', 400, 40), ('100', 1130, 40), ('95', 1280, 40),
+                       ('偏差原因分析及改进措施', 400, 120)):
+        row = put_text(row, text, (x, y), size=30)
+    page[200:400, 120:1520] = row
+    gray = preprocess.even_out_light(page)
+    ink = preprocess.binarise(gray, 200)
+    measures = preprocess.measure_page(gray, ink, 200)
+    lean = preprocess.FLIP_SURE * 0.9
+    votes = [0.3, 0.2, 0.3 + lean, 0.2 - lean] if upside_down else [0.3 + lean, 0.2, 0.3, 0.2 - lean]
+    classify = lambda tiles: np.array([votes] * len(tiles))  # noqa: E731
+    reads = iter([0.15, 0.19] if upside_down else [0.19, 0.15])
+    score_lines = lambda crops: [next(reads)] * len(crops)  # noqa: E731
+    assert preprocess.half_turn_needed(None, 0, gray, ink, measures, 200, score_lines, classify) == upside_down
