@@ -380,6 +380,7 @@ class LineBox:
     y1: int
     ink_height: int         # height of the ink itself (before padding)
     is_dash: bool = False
+    faint: bool = False     # found under the page's ink threshold (a worn dash)
 
 
 def _denoise(ink: np.ndarray, min_area: int) -> np.ndarray:
@@ -910,6 +911,51 @@ def lone_dash(ink: np.ndarray, expected: float) -> Optional[LineBox]:
     return LineBox(x, y0, x + w, y1, ink_height=y1 - y0, is_dash=True)
 
 
+# A dash worn paler than the page's ink threshold (a low-ink band of a copy) still
+# stands this many gray levels darker than its cell's paper, smoothed; a scan's grain
+# and the faint mirror of print showing through from the back stand less (measured:
+# under 8 levels after the smoothing). Such a dash is at least FAINT_DASH_WIDTH text
+# heights wide (an em dash is ~1; noise makes no bar that long) and is read with
+# FAINT_DASH_CONFIDENCE, so it goes to a person.
+FAINT_DASH_DARK = 10
+FAINT_DASH_SMOOTH_MM = 0.12
+FAINT_DASH_ALONG = 0.2
+FAINT_DASH_WIDTH = 0.4
+FAINT_DASH_CONFIDENCE = 0.6
+# How far (share of the cell's width or height) its middle may stand off the cell's.
+FAINT_DASH_OFF_MIDDLE = 0.25
+
+
+def faint_dash(gray: np.ndarray, expected: float, dpi: int) -> Optional[LineBox]:
+    """In a cell where no ink was found: its printed dash when worn too pale for the
+    ink mask, a lone dash-shaped bar darker than the cell's paper, clear of its edges."""
+    if gray.size == 0 or min(gray.shape) < 4:
+        return None
+    # Smoothed along the bar more than across it: a worn dash's broken pieces join,
+    # the grain averages out.
+    smooth = cv2.GaussianBlur(gray, (0, 0), sigmaX=FAINT_DASH_ALONG * expected,
+                              sigmaY=FAINT_DASH_SMOOTH_MM * dpi / 25.4)
+    paper = float(np.median(smooth))
+    dark = (smooth < paper - FAINT_DASH_DARK).astype(np.uint8) * 255
+    # What reaches the cell's edge is a rule's remnant or a streak, not print.
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
+    h, w = dark.shape
+    for i in range(1, n):
+        x, y, bw, bh = stats[i, :4]
+        if x == 0 or y == 0 or x + bw >= w or y + bh >= h:
+            dark[labels == i] = 0
+    bar = lone_dash(dark, expected)
+    if bar is None or bar.x1 - bar.x0 < FAINT_DASH_WIDTH * expected:
+        return None
+    # A form prints a lone value in its cell's middle; a pale bar off it is a seal's
+    # or a rule's residue.
+    if abs((bar.x0 + bar.x1) / 2 - w / 2) > FAINT_DASH_OFF_MIDDLE * w \
+            or abs((bar.y0 + bar.y1) / 2 - h / 2) > FAINT_DASH_OFF_MIDDLE * h:
+        return None
+    bar.faint = True
+    return bar
+
+
 def _off_cell_edge(y0: int, y1: int, height: int, expected: float) -> bool:
     """Whether a bar stands clear of the cell's top and bottom edges, as print does
     (by a quarter of a text height): a speck or a rule's remnant lies along them."""
@@ -998,7 +1044,11 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
             gray[y0:y1, x0:x1][paint] = 255
             faint = faint_walls(page.gray[y0:y1, x0:x1])
             walls = sorted({x - x0 for x in table.col_edges if x0 < x < x1} | set(faint))
-            for line in find_lines(ink, page.dpi, text_height, cleaned=True, walls=walls, seen=faint):
+            lines = find_lines(ink, page.dpi, text_height, cleaned=True, walls=walls, seen=faint)
+            if not lines:
+                bar = faint_dash(gray[y0:y1, x0:x1], text_height or 28 * page.dpi / 200.0, page.dpi)
+                lines = [bar] if bar is not None else []
+            for line in lines:
                 jobs.append((len(cells) - 1, (x0, y0, x1, y1), line))
     loose_jobs = []
     for rx0, ry0, rx1, ry1 in _loose_regions(grid):
@@ -1024,8 +1074,9 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
     cell_readings = iter(readings[:len(crops)])
     for key, box, line in metas:
         if line.is_dash:
-            text_line = TextLine(text=DASH, confidence=0.99, bbox=list(box), numeric=DASH,
-                                 numeric_confidence=0.99, min_char_confidence=0.99)
+            sure = FAINT_DASH_CONFIDENCE if line.faint else 0.99
+            text_line = TextLine(text=DASH, confidence=sure, bbox=list(box), numeric=DASH,
+                                 numeric_confidence=sure, min_char_confidence=sure)
         else:
             r = next(cell_readings)
             text_line = TextLine(text=r.text, confidence=round(r.confidence, 4), bbox=list(box),

@@ -416,3 +416,25 @@ def test_a_stub_of_a_lost_column_rule_is_no_line_but_a_one_beside_it_is():
     # The same stroke well off the rule's line is print (a '1').
     lines = ocr.find_lines(_ink(cell), 200, 29.0, walls=[60])
     assert len(lines) == 1
+
+
+def _worn_dash_cell(darkness, seed=3):
+    """A cell's gray (paper 250, scanner grain) with an em dash `darkness` levels
+    darker than the paper, broken in two by a worn patch (0 darkness: no dash)."""
+    rng = np.random.default_rng(seed)
+    cell = np.full((80, 100), 250.0) + rng.normal(0, 4, (80, 100))
+    if darkness:
+        cell[39:42, 36:50] -= darkness
+        cell[39:42, 53:64] -= darkness
+    return np.clip(cell, 0, 255).astype(np.uint8)
+
+
+def test_a_dash_worn_paler_than_the_ink_threshold_is_found_and_read_unsure():
+    bar = ocr.faint_dash(_worn_dash_cell(25), 28, 200)
+    assert bar is not None and bar.is_dash and bar.faint and bar.x1 - bar.x0 >= 20
+    assert ocr.faint_dash(_worn_dash_cell(0), 28, 200) is None       # grain alone is no dash
+    dot = _worn_dash_cell(0)
+    dot[38:43, 48:53] = 200                                          # nor a speck
+    assert ocr.faint_dash(dot, 28, 200) is None
+    off_middle = np.roll(_worn_dash_cell(25), -30, axis=0)           # pale residue near the top
+    assert ocr.faint_dash(off_middle, 28, 200) is None
