@@ -701,6 +701,11 @@ class FormBuilder:
             lines = [line for line in lines if all(line is not s for s in stray)]
             self.unsure(path, 'a faint mark beside the value, read as '
                               + ', '.join(repr(line.text) for line in stray) + ', was left out', cells[0])
+        for line in lines:
+            if line.room_for:
+                self.unsure(path, f"the line '{line.text}' is wide enough for {line.room_for} characters, "
+                                  f'{len(line.text)} were read: one may have been lost', cells[0])
+                break
         texts, barred = [], []
         comparison = self.template.is_comparison(path)
         for line in lines:

@@ -1000,6 +1000,44 @@ def stretch_contrast(crop: np.ndarray) -> np.ndarray:
     return np.clip(out, 0, 255).astype(np.uint8)
 
 
+# Chinese print sets each character in a square of one size: a line of Chinese is as
+# many of them wide as it has characters. The size is measured on the page (the median
+# over its lines of Chinese: fonts differ in width per ink height by 10% and more, and
+# a form in a wider one would otherwise look short of characters everywhere); lines on
+# one page keep within 2-3% of it. A line whose width holds SHORT_READ_ROOM characters
+# more than were read, plus SHORT_READ_SPREAD per character, lost one in the
+# recogniser (which at times drops a long line's first character with full confidence).
+SHORT_READ_ROOM = 0.6
+SHORT_READ_SPREAD = 0.03
+SHORT_READ_MIN_CHARS = 3
+# Lines of Chinese a page needs for its character size to be measured.
+ADVANCE_SAMPLE = 5
+
+
+def _full_width(ch: str) -> bool:
+    return '\u3400' <= ch <= '\u9fff' or '\u3000' <= ch <= '\u303f' or '\uff01' <= ch <= '\uff5e'
+
+
+def _chinese_line(text: str) -> bool:
+    return len(text) >= SHORT_READ_MIN_CHARS and all(_full_width(ch) for ch in text)
+
+
+def character_advance(lines: Sequence[TextLine]) -> Optional[float]:
+    """The page's width per character of Chinese (px), from its lines of Chinese."""
+    sizes = [(line.bbox[2] - line.bbox[0]) / len(line.text) for line in lines if _chinese_line(line.text)]
+    return float(np.median(sizes)) if len(sizes) >= ADVANCE_SAMPLE else None
+
+
+def room_for(line: TextLine, advance: Optional[float]) -> Optional[int]:
+    """How many characters a line of Chinese holds, when clearly more than were read;
+    None for other lines or when it holds what was read."""
+    if not advance or not _chinese_line(line.text):
+        return None
+    n = len(line.text)
+    room = (line.bbox[2] - line.bbox[0]) / advance
+    return int(round(room)) if room >= n + SHORT_READ_ROOM + SHORT_READ_SPREAD * n else None
+
+
 def _inset(bbox: list[int], dpi: int) -> list[int]:
     # Step inside the rules: half a rule's width plus the detection tolerance.
     m = max(3, int(round(dpi * 0.6 / 25.4)))
@@ -1086,6 +1124,10 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
         if text_line.text:
             text_line.sealed = _sealed_share(page.sealed, box)
             cells[key].lines.append(text_line)
+    page_lines = [line for cell in cells for line in cell.lines]
+    advance = character_advance(page_lines)
+    for line in page_lines:
+        line.room_for = room_for(line, advance)
     loose = []
     for box, r in zip(loose_metas, readings[len(crops):]):
         if r.text:

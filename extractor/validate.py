@@ -516,17 +516,23 @@ def check_pages(forms: list[Form], quality: list[PageQuality], flags: list[Flag]
         mine = [f for f in flags if f.form == index]
         # The funds rows under the total print a dash for weight and score; on a worn
         # page a faint dash is lost more often than a cell is left blank, and on any
-        # page a small hyphen alone in its cell can go as a speck: empty beside a dash
-        # in the same row, it was printed.
+        # page a small hyphen alone in its cell can go as a speck (or under a seal):
+        # empty beside a dash in the same row, or between dashes in its column, it was
+        # printed (a row left blank at the block's end is as printed).
         block = form.template.rows
         dashed = [c.key for c in block.columns if c.dash_after_first] if block else []
-        for row in range(1, len(form.get(block.key) or []) if block else 0):
+        n_rows = len(form.get(block.key) or []) if block else 0
+        for row in range(1, n_rows):
             beside_dash = any(is_dash(form.get(f'{block.key}.{row}.{key}')) for key in dashed)
             for key in dashed:
                 path = f'{block.key}.{row}.{key}'
-                if form.get(path) in (None, '') and (worn or beside_dash) and not any(f.field == path for f in mine):
+                under_dash = 1 < row < n_rows - 1 and all(is_dash(form.get(f'{block.key}.{other}.{key}'))
+                                                          for other in (row - 1, row + 1))
+                if form.get(path) in (None, '') and (worn or beside_dash or under_dash) \
+                        and not any(f.field == path for f in mine):
                     source = form.sources.get(path) or FieldSource()
-                    why = f'on a {worn[0].grade} page' if worn else 'beside a dash in its row'
+                    why = f'on a {worn[0].grade} page' if worn else \
+                        'beside a dash in its row' if beside_dash else 'between dashes in its column'
                     out.append(Flag(form=index, field=path, value=None, reason=FlagReason.missing,
                                     page=source.page or (worn[0].page if worn else None), bbox=source.bbox,
                                     detail=f'empty {why} where the form prints a dash'))

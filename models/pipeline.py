@@ -92,6 +92,9 @@ class TextLine(BaseModel):
     disagreement: Optional[str] = None      # a second engine read this instead
     barred: Optional[str] = None            # the text with > < read as ≥ ≤ (the model gave them some chance)
     sealed: Optional[float] = None          # share of the line's box under a seal's dense ink
+    # How many characters the line's width holds, when clearly more than were read (a
+    # line of Chinese: the recogniser lost one); None otherwise.
+    room_for: Optional[int] = None
 
 
 class CellText(BaseModel):

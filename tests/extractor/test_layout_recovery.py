@@ -553,3 +553,12 @@ def test_a_column_header_with_faint_marks_round_it_is_found():
     assert [i.target for i in forms[0].indicators] == ['20公里', '≥95%']
     # Found by what it reads, not guessed from its place (nothing to check by a person).
     assert not [f for f in flags if f.field.endswith('.target')]
+
+
+def test_a_value_whose_line_has_room_for_a_lost_character_is_flagged():
+    result = page(1, project_form(), title='项目支出绩效自评表')
+    cell = next(c for c in result.cells if c.lines and c.lines[0].text == '养护里程')
+    cell.lines[0].room_for = 5
+    forms, flags, _ = read(result)
+    assert forms[0].indicators[0].level3 == '养护里程'
+    assert any(f.field == 'indicators.0.level3' and 'one may have been lost' in f.detail for f in flags)

@@ -438,3 +438,18 @@ def test_a_dash_worn_paler_than_the_ink_threshold_is_found_and_read_unsure():
     assert ocr.faint_dash(dot, 28, 200) is None
     off_middle = np.roll(_worn_dash_cell(25), -30, axis=0)           # pale residue near the top
     assert ocr.faint_dash(off_middle, 28, 200) is None
+
+
+def test_a_line_of_chinese_wider_than_its_reading_has_room_for_a_lost_character():
+    from models import TextLine
+    # A page whose lines of Chinese run 30 px a character; one line read a character short.
+    page = [TextLine(text=t, confidence=1.0, bbox=[0, 0, 30 * len(t), 28])
+            for t in ('项目名称', '主管部门', '实施单位', '年度资金总额', '上年结转资金')]
+    short = TextLine(text='年开展各类科普', confidence=1.0, bbox=[0, 0, 30 * 8, 28])
+    advance = ocr.character_advance(page + [short])
+    assert advance == 30
+    assert ocr.room_for(short, advance) == 8
+    assert all(ocr.room_for(line, advance) is None for line in page)
+    # Numbers and Latin are no lines of Chinese; a page with too few lines has no size.
+    assert ocr.room_for(TextLine(text='396.26', confidence=1.0, bbox=[0, 0, 400, 28]), advance) is None
+    assert ocr.character_advance(page[:2]) is None

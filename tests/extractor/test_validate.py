@@ -162,6 +162,12 @@ def test_a_dash_lost_on_a_worn_page_or_beside_a_dash_is_flagged_missing():
     # go as a speck; a row left blank throughout is as printed.
     good = validate.check_pages([form], [PageQuality(page=1, grade='good')], [])
     assert [(f.field, f.reason) for f in good] == [('funds.1.weight', 'missing')]
+    # Nor a row between two that print dashes (a seal over it took them).
+    form.funds[1].weight = '—'
+    form.funds.insert(2, FundsRow(item='上年结转资金', weight=None, score=None))
+    form.funds[3] = FundsRow(item='其他资金', weight='—', score='—')
+    good = validate.check_pages([form], [PageQuality(page=1, grade='good')], [])
+    assert [(f.field, f.reason) for f in good] == [('funds.2.weight', 'missing'), ('funds.2.score', 'missing')]
 
 
 def test_a_rough_page_with_doubtful_cells_flags_their_block_unless_its_rows_add_up():
