@@ -1225,6 +1225,15 @@ class FormBuilder:
                 self.note_label(found, labels[key], f'{table.key}.0.{key}')
         anchor = table.anchor
         if anchor not in headers:
+            # Its header misread (a seal or a speck clump over it: '云级指标信' for
+            # 三级指标) while the rest of the header row was read: the anchor's is the
+            # cell between its neighbours' there, as for any other column.
+            level = self.same_row(headers)
+            if len(level) >= ANCHOR_BY_PLACE_HEADERS:
+                self.headers_by_place(level, table.columns)
+                if anchor in level:
+                    headers = level
+        if anchor not in headers:
             self.structure(table.key, f'{table.key} header {labels[anchor]} not found')
             return
         headers = self.same_row(headers, anchor=anchor)
@@ -1346,6 +1355,10 @@ _POINT_AFTER_NUMBER = re.compile(r'(?<=[\d%])[.·•]+$|(?<=\d)[.·•]+(?=[%‰
 # A category name read with at most this many characters of noise around it is the name.
 NAME_NOISE = 2
 
+
+# Header cells of the table that must be read, level with each other, for its anchor
+# column's header to be taken by its place between them.
+ANCHOR_BY_PLACE_HEADERS = 3
 
 # A line of at most STRAY_MARK_CHARS characters read with less than STRAY_MARK_SURE
 # confidence, in a cell with a line read surely (>= LINE_READ_SURE), is a speck clump,

@@ -562,3 +562,14 @@ def test_a_value_whose_line_has_room_for_a_lost_character_is_flagged():
     forms, flags, _ = read(result)
     assert forms[0].indicators[0].level3 == '养护里程'
     assert any(f.field == 'indicators.0.level3' and 'one may have been lost' in f.detail for f in flags)
+
+
+def test_the_anchor_columns_header_misread_is_taken_by_its_place():
+    # A seal over 三级指标 read as '云级指标信': without its anchor the whole table was lost.
+    indicators = indicator_table(9, [
+        ['产出指标', '数量指标', '养护里程', '20公里', '20公里', '45', '45'],
+        ['效益指标', '社会效益指标', '道路完好率', '≥95%', '96%', '55', '54']])
+    indicators = [(a, b, c, d, ['云级指标信'] if lines == ['三级指标'] else lines) for a, b, c, d, lines in indicators]
+    forms, flags, _ = read(page(1, project_form(indicators=indicators), title='项目支出绩效自评表'))
+    assert [i.level3 for i in forms[0].indicators] == ['养护里程', '道路完好率']
+    assert any(f.field == 'indicators.0.level3' and 'taken by its place' in f.detail for f in flags)
