@@ -57,12 +57,34 @@ def norm_label(text: str) -> str:
     return _PUNCT.sub('', unicodedata.normalize('NFKC', text or ''))
 
 
+# Characters the recogniser takes for one another on worn or 1-bit print (a stroke
+# lost or broken: 项 as 顶, 目 as 日, 主 as 上, 管 as 营): a label read with them is still
+# that label, a little less surely.
+LOOKALIKE_GROUPS = ('项顶', '目日', '主王上', '管营菅', '预须颅', '数教', '值値植直', '实买卖', '施旅',
+                    '位住', '资货贤', '年午牛', '度庋', '总忠', '额颁', '算箅', '初衬', '分兮', '得待',
+                    '率卒', '指拍', '标杯', '执扶', '绩债')
+_LOOKALIKE = {ch: group[0] for group in LOOKALIKE_GROUPS for ch in group[1:]}
+LOOKALIKE_DISCOUNT = 0.95
+
+
+def _as_lookalike(text: str) -> str:
+    return ''.join(_LOOKALIKE.get(ch, ch) for ch in text)
+
+
 def label_score(text: str, label: str) -> float:
     a, b = norm_label(text), norm_label(label)
     if not a or not b:
         return 0.0
     if a == b:
         return 1.0
+    score = _label_ratio(a, b)
+    la, lb = _as_lookalike(a), _as_lookalike(b)
+    if (la, lb) != (a, b):
+        score = max(score, LOOKALIKE_DISCOUNT * (1.0 if la == lb else _label_ratio(la, lb)))
+    return score
+
+
+def _label_ratio(a: str, b: str) -> float:
     # A cell may hold the label plus a little more (偏差原因分析及改进 vs …措施).
     ratio = difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
     if len(a) >= 4 and (a in b or b in a):

@@ -573,3 +573,14 @@ def test_the_anchor_columns_header_misread_is_taken_by_its_place():
     forms, flags, _ = read(page(1, project_form(indicators=indicators), title='项目支出绩效自评表'))
     assert [i.level3 for i in forms[0].indicators] == ['养护里程', '道路完好率']
     assert any(f.field == 'indicators.0.level3' and 'taken by its place' in f.detail for f in flags)
+
+
+def test_a_label_read_with_look_alike_characters_is_found():
+    # 1-bit fax print: 项目名称 read '顶日名称', 主管部门 read '上营部门'.
+    header = [(0, 0, 2, 1, ['顶日名称']), (2, 0, 14, 1, ['道路养护']),
+              (0, 1, 2, 2, ['上营部门']), (2, 1, 6, 2, ['区城管委']),
+              (6, 1, 8, 2, ['实施单位']), (8, 1, 14, 2, ['区环卫中心'])]
+    forms, _, _ = read(page(1, project_form(header=header), title='项目支出绩效自评表'))
+    assert (forms[0].project_name, forms[0].department) == ('道路养护', '区城管委')
+    assert layout.LABEL_MIN <= layout.label_score('顶日名称', '项目名称') < 1.0
+    assert layout.label_score('顶日', '项目名称') < layout.LABEL_MIN
