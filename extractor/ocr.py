@@ -381,6 +381,7 @@ class LineBox:
     ink_height: int         # height of the ink itself (before padding)
     is_dash: bool = False
     faint: bool = False     # found under the page's ink threshold (a worn dash)
+    off_middle: bool = False    # a lone dash away from its cell's middle (or a speck)
 
 
 def _denoise(ink: np.ndarray, min_area: int) -> np.ndarray:
@@ -956,6 +957,18 @@ def faint_dash(gray: np.ndarray, expected: float, dpi: int) -> Optional[LineBox]
     return bar
 
 
+# A form prints a lone dash in its cell's middle: measured within 0.01 of the cell's
+# width and 0.09 of its height of it. A speck of a dash's size and shape away from the
+# middle (0.19 and 0.21 across a rough page's empty cell) is read as a dash unsurely.
+DASH_OFF_MIDDLE_X = 0.1
+DASH_OFF_MIDDLE_Y = 0.2
+
+
+def _off_middle(line: LineBox, width: int, height: int) -> bool:
+    return abs((line.x0 + line.x1) / 2 - width / 2) > DASH_OFF_MIDDLE_X * width \
+        or abs((line.y0 + line.y1) / 2 - height / 2) > DASH_OFF_MIDDLE_Y * height
+
+
 def _off_cell_edge(y0: int, y1: int, height: int, expected: float) -> bool:
     """Whether a bar stands clear of the cell's top and bottom edges, as print does
     (by a quarter of a text height): a speck or a rule's remnant lies along them."""
@@ -1086,6 +1099,8 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
             if not lines:
                 bar = faint_dash(gray[y0:y1, x0:x1], text_height or 28 * page.dpi / 200.0, page.dpi)
                 lines = [bar] if bar is not None else []
+            elif len(lines) == 1 and lines[0].is_dash:
+                lines[0].off_middle = _off_middle(lines[0], x1 - x0, y1 - y0)
             for line in lines:
                 jobs.append((len(cells) - 1, (x0, y0, x1, y1), line))
     loose_jobs = []
@@ -1112,7 +1127,7 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
     cell_readings = iter(readings[:len(crops)])
     for key, box, line in metas:
         if line.is_dash:
-            sure = FAINT_DASH_CONFIDENCE if line.faint else 0.99
+            sure = FAINT_DASH_CONFIDENCE if line.faint or line.off_middle else 0.99
             text_line = TextLine(text=DASH, confidence=sure, bbox=list(box), numeric=DASH,
                                  numeric_confidence=sure, min_char_confidence=sure)
         else:

@@ -453,3 +453,21 @@ def test_a_line_of_chinese_wider_than_its_reading_has_room_for_a_lost_character(
     # Numbers and Latin are no lines of Chinese; a page with too few lines has no size.
     assert ocr.room_for(TextLine(text='396.26', confidence=1.0, bbox=[0, 0, 400, 28]), advance) is None
     assert ocr.character_advance(page[:2]) is None
+
+
+@pytest.mark.parametrize('dx, dy, sure', [(0, 0, True), (45, 0, False), (0, 22, False)])
+def test_a_lone_dash_away_from_its_cells_middle_is_read_unsure(dx, dy, sure):
+    # A form prints a lone dash in the middle of its cell; a speck of a dash's size
+    # and shape elsewhere in an empty cell is read as a dash, unsurely.
+    from models import Cell, CleanPage, PageGrid, Table
+    gray = np.full((300, 400), 255, np.uint8)
+    cv2.rectangle(gray, (50, 50), (350, 150), 0, 2)
+    cv2.rectangle(gray, (190 + dx, 98 + dy), (210 + dx, 101 + dy), 0, -1)
+    ink = preprocess.binarise(gray, 200)
+    page = CleanPage(number=1, gray=gray, ink=ink, dpi=200, angle=0.0, notes=[], measures={'text_mm': 3.3})
+    grid = PageGrid(width=400, height=300, tables=[Table(bbox=[50, 50, 350, 150], row_edges=[50, 150],
+                                                           col_edges=[50, 350],
+                                                           cells=[Cell(row=0, col=0, bbox=[50, 50, 350, 150])])])
+    cells, _ = ocr.read_page(page, grid)
+    assert [line.text for line in cells[0].lines] == ['—']
+    assert (cells[0].lines[0].confidence >= 0.97) == sure
