@@ -318,20 +318,42 @@ class Checker:
             return
         if not any(pattern.startswith(table.key + '.') for pattern in rule.parts):
             return
+        if self.speck_point_part(rule, known_sum):
+            return
         self.flag(table.key, FlagReason.structure,
                   f'the {rule.total.rsplit(".", 1)[-1]}s come to {known_sum}, short of the usual '
                   f'{rule.usual_total}: a row may be lost or merged into another')
+
+    def speck_point_part(self, rule: Rule, known_sum: Decimal) -> Optional[str]:
+        """The one part read with a point that the kind's usual total says is a speck
+        ('1.5' for a weight of 15 when the weights come to 86.5 and not 100): it, not a
+        lost row or every part, is what the sum is off by. None when no part is."""
+        if not rule.usual_total:
+            return None
+        usual = Decimal(rule.usual_total)
+        for path in (p for pattern in rule.parts for p in expand(self.form, pattern)):
+            value, text = self.num(path), _norm(self.form.get(path))
+            if value is None or '.' not in text:
+                continue
+            without = parse_number(text.replace('.', ''))
+            if without is not None and known_sum - value.value + without.value == usual:
+                return path
+        return None
 
     def misread_part(self, total_path: str, total: Number, values: dict, known_sum: Decimal,
                      rule: Rule) -> list[str]:
         """The parts to blame, beside the total, for a sum that is off: none when the
         parts come to the kind's usual total (weights to 100: the total cell is the one
-        misread); the one part whose reading the sum says may be a digit slip of it
+        misread); the one part whose point the usual total says is a speck
+        (speck_point_part); the one part whose reading the sum says may be a digit slip of it
         ('1515' for 15: a digit doubled, dropped or changed), when exactly one is; else
         none when the total's reading may be a slip of the sum ('183' for 83); else
         every part. A form printed with a wrong total has no such part and keeps them all."""
         if rule.usual_total and known_sum == Decimal(rule.usual_total):
             return []
+        speck = self.speck_point_part(rule, known_sum)
+        if speck:
+            return [speck]
         suspects = []
         for path, number in values.items():
             implied = total.value - (known_sum - number.value)

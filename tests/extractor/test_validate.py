@@ -348,3 +348,15 @@ def test_one_merged_cell_over_several_rows_is_one_doubt_not_several():
     apart = [Flag(form=0, field=f'indicators.{i}.level2', reason='structure', page=1, bbox=[10, 20 + 60 * i, 30, 80 + 60 * i],
                   detail='holds a category name and more') for i in range(4)]
     assert [f.field for f in validate.check_pages([form], rough, apart) if f.reason == 'page_quality'] == ['indicators']
+
+
+def test_a_weight_read_with_a_speck_for_a_point_is_blamed_alone_not_a_lost_row():
+    # Weights 20, 30, 30, 10 and a garbled total: one weight read '3.0' for 30 makes
+    # them 73, short of 100, which would say a row was lost and flag the whole table.
+    form = clean_form()
+    form.indicators[1].weight = '3.0'
+    form.total.weight = '100100'
+    flags = validate.check_form(form, 0)
+    assert not any(f.field == 'indicators' for f in flags)
+    weight_flags = {f.field for f in flags if f.reason == 'arithmetic' and 'weights add up' in f.detail}
+    assert weight_flags == {'indicators.1.weight', 'total.weight'}
