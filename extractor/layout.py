@@ -219,6 +219,7 @@ class Band:
     y1: float
     cell: VCell
     lines: list[TextLine]
+    shares_cell: bool = False   # one of several items read out of one cell (a rule lost)
 
     @property
     def text(self) -> str:
@@ -1016,6 +1017,9 @@ class FormBuilder:
             self.set_value(f'{prefix}.{block.item_key}', [row.cell], lines=row.lines)
             if label_score(row.text, canonical) >= 0.6:
                 self.form.set(f'{prefix}.{block.item_key}', canonical)
+            if isinstance(row, Band) and row.shares_cell:
+                self.structure(f'{prefix}.{block.item_key}', 'several items in one cell (a rule is missing or '
+                                                             'broken): read as one item per line', row.cell)
             for key, (head, _) in headers.items():
                 cell = self.column_cell(head.x0, head.x1, row.y0, row.y1)
                 if cell is not None and cell.y0 < header_bottom - self.edge:
@@ -1066,8 +1070,11 @@ class FormBuilder:
             if not several and (len(lines) == 1 or max(label_score(whole, x) for x in items) >= 0.8):
                 bands.append(Band(max(cell.y0, top), min(cell.y1, end), cell, lines))
                 continue
+            # Each piece's item is flagged where its row is set (_rows): its values
+            # stand in cells of their own, flagged by themselves if those ran together.
+            for piece in pieces:
+                piece.shares_cell = True
             bands += pieces
-            self.structure(block.key, 'several items in one cell (a rule is missing or broken)', cell)
         return bands
 
     @staticmethod
