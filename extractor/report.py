@@ -55,14 +55,21 @@ def form_grade(document: Document, index: int) -> Optional[str]:
 
 
 def lost_fields(document: Document, index: int) -> int:
-    """The fields of a form that starts on an unreadable page, counted as lost whether
-    flagged or not: its header (project name, department) is read from that page, so
-    nothing ties the form to its record. At least FIELDS_PER_FORM: such a page hides rows
-    too. 0 for any other form."""
-    pages = document.forms[index].pages
-    if not pages or not any(q.page == pages[0] and q.grade == 'unreadable' for q in document.quality):
+    """The fields of a form nothing ties to its record, counted as lost whether flagged
+    or not: one that starts on an unreadable page (its header, project name and
+    department, is read from that page) or whose name went unread (its kind's first
+    header field empty: a 1-bit fax page graded rough loses it too). At least
+    FIELDS_PER_FORM: such a page hides rows too. 0 for any other form."""
+    form = document.forms[index]
+    pages = form.pages
+    if not pages:
         return 0
-    return max(len(document.forms[index].field_paths()), FIELDS_PER_FORM)
+    unreadable_start = any(q.page == pages[0] and q.grade == 'unreadable' for q in document.quality)
+    header = form.template.header
+    nameless = bool(header) and not (form.get(header[0].key) or '').strip()
+    if not (unreadable_start or nameless):
+        return 0
+    return max(len(form.field_paths()), FIELDS_PER_FORM)
 
 
 def document_report(document: Document) -> DocumentReport:

@@ -68,3 +68,12 @@ def test_table_lists_failures_and_totals():
     text = report.format_report(batch)
     assert 'bad.pdf' in text and 'failed: encrypted PDF' in text
     assert text.splitlines()[-2].startswith('TOTAL')
+
+
+def test_a_form_whose_name_went_unread_counts_as_lost_whole():
+    # A 1-bit fax page graded rough, not unreadable, can still lose the project's name:
+    # nothing then ties the form's fields to its record either.
+    doc = make_document([])
+    doc.forms.append(doc.forms[0].model_copy(update={'pages': [2], 'project_name': None}))
+    doc.quality = [PageQuality(page=1, grade='good'), PageQuality(page=2, grade='rough')]
+    assert report.lost_fields(doc, 0) == 0 and report.lost_fields(doc, 1) == report.FIELDS_PER_FORM
