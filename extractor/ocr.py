@@ -607,6 +607,8 @@ WRAPPED_POINT_GAP = 0.35
 # a closing quote's halves are centred in the top QUOTE_ZONE of it.
 BASELINE_ZONE = 0.25
 QUOTE_ZONE = 0.35
+# A comma's tail makes it this many times taller than wide; a point or a speck is round.
+COMMA_ASPECT = 1.4
 # Bands of a cell this close (in text heights) are one line when together no taller.
 HALVES_GAP = 0.08
 # A lone bar at least this many times as wide as it is tall is a printed dash: a small
@@ -770,7 +772,13 @@ def drop_line_specks(ink: np.ndarray, expected: float) -> np.ndarray:
         if not drop[i] and to_char > 0:
             # No comma, stop or 、 opens a line (Chinese typesetting moves them to the
             # end of the line before); an opening quote does, at the top of the line.
-            drop[i] = x[i] + w[i] <= x[on_line].min() and y[i] + h[i] / 2 > (top + bottom) / 2
+            # A half-width comma does where a sentence was wrapped without care ('知识'
+            # over ',提升'): tall with its tail, close to the character, under a line
+            # above. Kept (layout flags a line opening with a comma).
+            opens_low = x[i] + w[i] <= x[on_line].min() and y[i] + h[i] / 2 > (top + bottom) / 2
+            above = chars[(y[chars] + h[chars] <= top + slack) & (y[chars] + h[chars] > top - 1.5 * expected)]
+            comma = h[i] >= COMMA_ASPECT * w[i] and to_char <= WRAPPED_POINT_GAP * expected and len(above) > 0
+            drop[i] = opens_low and not comma
             if not drop[i] and opens:
                 quotes = np.append(quotes, i)
     if not drop.any():

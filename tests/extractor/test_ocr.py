@@ -471,3 +471,18 @@ def test_a_lone_dash_away_from_its_cells_middle_is_read_unsure(dx, dy, sure):
     cells, _ = ocr.read_page(page, grid)
     assert [line.text for line in cells[0].lines] == ['—']
     assert (cells[0].lines[0].confidence >= 0.97) == sure
+
+
+def test_a_half_width_comma_opening_a_wrapped_line_stays():
+    # A sentence wrapped without care: '科学知识' over ',提升社'. The comma (a dot with a
+    # thin tail, tall and filling little of its box) is print: layout keeps it and
+    # flags the line. A round speck further off is not.
+    cell = put_text(np.full((110, 200), 255, np.uint8), '科学知识', (30, 10), size=30)
+    cell = put_text(cell, '提升社', (45, 55), size=30)
+    wrapped = cell.copy()
+    cv2.circle(wrapped, (39, 80), 2, 0, -1)
+    cv2.line(wrapped, (40, 82), (38, 85), 0, 1)
+    assert ocr.clean_cell_ink(_ink(wrapped), 200)[70:95, 30:44].any()
+    speck = cell.copy()
+    cv2.circle(speck, (30, 80), 2, 0, -1)
+    assert not ocr.clean_cell_ink(_ink(speck), 200)[70:95, 24:44].any()
