@@ -727,7 +727,7 @@ class FormBuilder:
         for line in lines:
             if line.room_for:
                 self.unsure(path, f"the line '{line.text}' is wide enough for {line.room_for} characters, "
-                                  f'{len(line.text)} were read: one may have been lost', cells[0])
+                                  f'{len(line.text)} were read{ROOM_FOR_MORE}', cells[0])
                 break
         texts, barred = [], []
         comparison = self.template.is_comparison(path)
@@ -1017,6 +1017,10 @@ class FormBuilder:
             self.set_value(f'{prefix}.{block.item_key}', [row.cell], lines=row.lines)
             if label_score(row.text, canonical) >= 0.6:
                 self.form.set(f'{prefix}.{block.item_key}', canonical)
+                # The printed item's name is known: a character lost from its reading
+                # ('其中当年财政拨款') costs nothing.
+                self.flags = [f for f in self.flags if not (f.field == f'{prefix}.{block.item_key}'
+                                                            and f.detail.endswith(ROOM_FOR_MORE))]
             if isinstance(row, Band) and row.shares_cell:
                 self.structure(f'{prefix}.{block.item_key}', 'several items in one cell (a rule is missing or '
                                                              'broken): read as one item per line', row.cell)
@@ -1384,6 +1388,8 @@ _POINT_AFTER_NUMBER = re.compile(r'(?<=[\d%])[.·•]+$|(?<=\d)[.·•]+(?=[%‰
 # A category name read with at most this many characters of noise around it is the name.
 NAME_NOISE = 2
 
+
+ROOM_FOR_MORE = ': one may have been lost'
 
 # Header cells of the table that must be read, level with each other, for its anchor
 # column's header to be taken by its place between them.

@@ -587,3 +587,12 @@ def test_a_label_read_with_look_alike_characters_is_found():
     assert (forms[0].project_name, forms[0].department) == ('道路养护', '区城管委')
     assert layout.LABEL_MIN <= layout.label_score('顶日名称', '项目名称') < 1.0
     assert layout.label_score('顶日', '项目名称') < layout.LABEL_MIN
+
+
+def test_a_funds_item_short_of_a_character_is_its_printed_name_unflagged():
+    result = page(1, project_form(), title='项目支出绩效自评表')
+    cell = next(c for c in result.cells if c.lines and c.lines[0].text == '其中：当年财政拨款')
+    cell.lines[0].text, cell.lines[0].room_for = '其中当年财政拨款', 9
+    forms, flags, _ = read(result)
+    assert forms[0].funds[1].item == '其中：当年财政拨款'
+    assert not [f for f in flags if f.field == 'funds.1.item']
