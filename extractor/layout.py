@@ -712,8 +712,10 @@ class FormBuilder:
                         found[0], round(found[1], 3))
 
     def set_value(self, path: str, cells: list[VCell], numeric: bool = False,
-                  lines: Optional[list[TextLine]] = None) -> None:
-        """Set a field from its cells' lines (or the given subset of their lines)."""
+                  lines: Optional[list[TextLine]] = None, known: Optional[str] = None) -> None:
+        """Set a field from its cells' lines (or the given subset of their lines);
+        `known`: the printed name the reading was matched to, which the field takes (a
+        character lost from its reading then costs nothing)."""
         if lines is None:
             lines = [line for c in cells for line in c.lines]
         if not cells:
@@ -724,10 +726,10 @@ class FormBuilder:
             lines = [line for line in lines if all(line is not s for s in stray)]
             self.unsure(path, 'a faint mark beside the value, read as '
                               + ', '.join(repr(line.text) for line in stray) + ', was left out', cells[0])
-        for line in lines:
+        for line in lines if known is None else []:
             if line.room_for:
                 self.unsure(path, f"the line '{line.text}' is wide enough for {line.room_for} characters, "
-                                  f'{len(line.text)} were read{ROOM_FOR_MORE}', cells[0])
+                                  f'{len(line.text)} were read: one may have been lost', cells[0])
                 break
         texts, barred = [], []
         comparison = self.template.is_comparison(path)
@@ -797,7 +799,7 @@ class FormBuilder:
                 self.unsure(path, f"read as '{value}': the point after the last character was taken off "
                                   '(a speck, or a 。 misread)', cells[0])
                 value = value[:-1]
-        self.form.set(path, value)
+        self.form.set(path, known if known is not None else value)
         confs = [_numeric_confidence(line, text) if numeric else line.confidence
                  for line, text in zip(lines, texts)]
         main = max(cells, key=lambda c: (c.x1 - c.x0) * (c.y1 - c.y0))
@@ -1014,13 +1016,8 @@ class FormBuilder:
             prefix = f'{block.key}.{i}'
             self._block_rows(block.key, FundsRow)
             canonical = max(items, key=lambda label: label_score(row.text, label))
-            self.set_value(f'{prefix}.{block.item_key}', [row.cell], lines=row.lines)
-            if label_score(row.text, canonical) >= 0.6:
-                self.form.set(f'{prefix}.{block.item_key}', canonical)
-                # The printed item's name is known: a character lost from its reading
-                # ('其中当年财政拨款') costs nothing.
-                self.flags = [f for f in self.flags if not (f.field == f'{prefix}.{block.item_key}'
-                                                            and f.detail.endswith(ROOM_FOR_MORE))]
+            self.set_value(f'{prefix}.{block.item_key}', [row.cell], lines=row.lines,
+                           known=canonical if label_score(row.text, canonical) >= 0.6 else None)
             if isinstance(row, Band) and row.shares_cell:
                 self.structure(f'{prefix}.{block.item_key}', 'several items in one cell (a rule is missing or '
                                                              'broken): read as one item per line', row.cell)
@@ -1388,8 +1385,6 @@ _POINT_AFTER_NUMBER = re.compile(r'(?<=[\d%])[.·•]+$|(?<=\d)[.·•]+(?=[%‰
 # A category name read with at most this many characters of noise around it is the name.
 NAME_NOISE = 2
 
-
-ROOM_FOR_MORE = ': one may have been lost'
 
 # Header cells of the table that must be read, level with each other, for its anchor
 # column's header to be taken by its place between them.

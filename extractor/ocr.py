@@ -670,6 +670,10 @@ def drop_line_specks(ink: np.ndarray, expected: float) -> np.ndarray:
         d = np.maximum(0, np.maximum(x[on_line] - (x[i] + w[i]), x[i] - (x[on_line] + w[on_line])))
         return float(d.min())
 
+    def lines_above(top: float) -> np.ndarray:
+        """The characters of the line right above a line whose top is `top`."""
+        return chars[(y[chars] + h[chars] <= top + slack) & (y[chars] + h[chars] > top - 1.5 * expected)]
+
     def off_line(i: int) -> bool:
         """A mark under or over the characters of its line, wholly below or above them
         (a line of at least two, so that its extent is the line's and not one
@@ -736,7 +740,7 @@ def drop_line_specks(ink: np.ndarray, expected: float) -> np.ndarray:
                 # character beside it: kept within the usual reach.
                 at_top = y[i] + h[i] / 2 <= y[near] + QUOTE_ZONE * h[near]
                 if before and not at_top:
-                    above = chars[(y[chars] + h[chars] <= top + slack) & (y[chars] + h[chars] > top - 1.5 * expected)]
+                    above = lines_above(top)
                     reach = WRAPPED_POINT_GAP * expected if len(above) > 0 and on_baseline else -1.0
                 elif not before:
                     below = chars[(y[chars] >= bottom - slack) & (y[chars] < bottom + 1.5 * expected)]
@@ -776,7 +780,7 @@ def drop_line_specks(ink: np.ndarray, expected: float) -> np.ndarray:
             # over ',提升'): tall with its tail, close to the character, under a line
             # above. Kept (layout flags a line opening with a comma).
             opens_low = x[i] + w[i] <= x[on_line].min() and y[i] + h[i] / 2 > (top + bottom) / 2
-            above = chars[(y[chars] + h[chars] <= top + slack) & (y[chars] + h[chars] > top - 1.5 * expected)]
+            above = lines_above(top)
             comma = h[i] >= COMMA_ASPECT * w[i] and to_char <= WRAPPED_POINT_GAP * expected and len(above) > 0
             drop[i] = opens_low and not comma
             if not drop[i] and opens:

@@ -548,9 +548,9 @@ def check_pages(forms: list[Form], quality: list[PageQuality], flags: list[Flag]
             beside_dash = any(is_dash(form.get(f'{block.key}.{row}.{key}')) for key in dashed)
             for key in dashed:
                 path = f'{block.key}.{row}.{key}'
-                under_dash = 1 < row < n_rows - 1 and all(is_dash(form.get(f'{block.key}.{other}.{key}'))
-                                                          for other in (row - 1, row + 1))
-                if form.get(path) in (None, '') and (worn or beside_dash or under_dash) \
+                between_dashes = 1 < row < n_rows - 1 and all(is_dash(form.get(f'{block.key}.{other}.{key}'))
+                                                              for other in (row - 1, row + 1))
+                if form.get(path) in (None, '') and (worn or beside_dash or between_dashes) \
                         and not any(f.field == path for f in mine):
                     source = form.sources.get(path) or FieldSource()
                     why = f'on a {worn[0].grade} page' if worn else \

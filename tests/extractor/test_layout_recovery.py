@@ -55,10 +55,17 @@ def indicator_table(top, rows):
     return out
 
 
+def header_cells(name_label='项目名称', name=('道路养护',), dept_label='主管部门', dept=('区城管委',),
+                 unit=('区环卫中心',)):
+    """The header rows (project name; department and implementing unit), each cell
+    holding the given lines."""
+    return [(0, 0, 2, 1, [name_label]), (2, 0, 14, 1, list(name)),
+            (0, 1, 2, 2, [dept_label]), (2, 1, 6, 2, list(dept)),
+            (6, 1, 8, 2, ['实施单位']), (8, 1, 14, 2, list(unit))]
+
+
 def project_form(header=None, funds=None, indicators=None, total=True):
-    header = header or [(0, 0, 2, 1, ['项目名称']), (2, 0, 14, 1, ['道路养护']),
-                        (0, 1, 2, 2, ['主管部门']), (2, 1, 6, 2, ['区城管委']),
-                        (6, 1, 8, 2, ['实施单位']), (8, 1, 14, 2, ['区环卫中心'])]
+    header = header or header_cells()
     funds = funds or (funds_row(3, '年度资金总额', ['100', '100', '90', '10', '90%', '9'])
                       + funds_row(4, '其中：当年财政拨款', ['100', '100', '90', '—', '90%', '—'])
                       + funds_row(5, '上年结转资金', ['', '', '', '—', '', '—'])
@@ -103,9 +110,7 @@ def test_label_inside_a_merged_cell_is_cut_out():
 
 
 def test_label_end_cut_into_the_value_is_given_back():
-    header = [(0, 0, 2, 1, ['项目名称']), (2, 0, 14, 1, ['道路养护']),
-              (0, 1, 2, 2, ['主管部']), (2, 1, 6, 2, ['门区城管委']),
-              (6, 1, 8, 2, ['实施单位']), (8, 1, 14, 2, ['区环卫中心'])]
+    header = header_cells(dept_label='主管部', dept=['门区城管委'])
     forms, flags, _ = read(page(1, project_form(header=header), title='项目支出绩效自评表'))
     assert forms[0].department == '区城管委'
     assert 'department' in structure_fields(flags)
@@ -392,9 +397,7 @@ def test_a_point_after_the_last_chinese_character_is_taken_off_and_flagged():
 
 
 def test_a_stop_or_point_ending_a_header_name_is_taken_off_and_flagged():
-    header = [(0, 0, 2, 1, ['项目名称']), (2, 0, 14, 1, ['道路养护.']),
-              (0, 1, 2, 2, ['主管部门']), (2, 1, 6, 2, ['区城管委']),
-              (6, 1, 8, 2, ['实施单位']), (8, 1, 14, 2, ['区环卫中心。'])]
+    header = header_cells(name=['道路养护.'], unit=['区环卫中心。'])
     forms, flags, _ = read(page(1, project_form(header=header), title='项目支出绩效自评表'))
     assert (forms[0].project_name, forms[0].implementing_unit) == ('道路养护', '区环卫中心')
     unsure = {f.field for f in flags if f.reason == 'low_confidence'}
@@ -534,9 +537,7 @@ def _with_confidences(result, first_line, confidences):
 
 def test_a_faint_mark_beside_a_header_name_is_left_out_and_flagged():
     # A speck clump left of the project's name read as '5' with no confidence.
-    header = [(0, 0, 2, 1, ['项目名称']), (2, 0, 14, 1, ['5', '道路养护']),
-              (0, 1, 2, 2, ['主管部门']), (2, 1, 6, 2, ['区城管委']),
-              (6, 1, 8, 2, ['实施单位']), (8, 1, 14, 2, ['区环卫中心'])]
+    header = header_cells(name=['5', '道路养护'])
     result = _with_confidences(page(1, project_form(header=header), title='项目支出绩效自评表'), '5', [0.1, 0.99])
     forms, flags, _ = read(result)
     assert forms[0].project_name == '道路养护'
@@ -580,9 +581,7 @@ def test_the_anchor_columns_header_misread_is_taken_by_its_place():
 
 def test_a_label_read_with_look_alike_characters_is_found():
     # 1-bit fax print: 项目名称 read '顶日名称', 主管部门 read '上营部门'.
-    header = [(0, 0, 2, 1, ['顶日名称']), (2, 0, 14, 1, ['道路养护']),
-              (0, 1, 2, 2, ['上营部门']), (2, 1, 6, 2, ['区城管委']),
-              (6, 1, 8, 2, ['实施单位']), (8, 1, 14, 2, ['区环卫中心'])]
+    header = header_cells(name_label='顶日名称', dept_label='上营部门')
     forms, _, _ = read(page(1, project_form(header=header), title='项目支出绩效自评表'))
     assert (forms[0].project_name, forms[0].department) == ('道路养护', '区城管委')
     assert layout.LABEL_MIN <= layout.label_score('顶日名称', '项目名称') < 1.0
