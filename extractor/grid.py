@@ -19,6 +19,8 @@ from typing import Optional
 
 from models import Cell, CleanPage, PageGrid, Table
 
+# The print's height when the page has no measure of it (a body-text character).
+DEFAULT_TEXT_MM = 3.5
 WALL_COVERAGE = 0.55
 BROKEN_WALL_COVERAGE = 0.2
 FADED_WALL_COVERAGE = 0.06
@@ -137,19 +139,26 @@ RULE_PIECE_MM = 3
 WALL_SIDE_INK = 0.5
 
 
-def _print_along(ink: np.ndarray, seg, horizontal: bool, dpi: int) -> bool:
-    """Whether print runs along the stroke `seg` on either side (see WALL_SIDE_INK)."""
+def _side_ink(ink: np.ndarray, seg, horizontal: bool, dpi: int) -> float:
+    """The share of the stroke `seg`'s length along which print lies beside it (in a band
+    from 2 px, past a ragged edge, to 0.6 mm off), on its more inked side."""
     near = max(2, _mm(dpi, 0.15))
     far = max(near + 1, _mm(dpi, 0.6))
     x0, y0, x1, y1 = seg
     if not horizontal:
         ink, (x0, y0, x1, y1) = ink.T, (y0, x0, y1, x1)
     h = ink.shape[0]
+    shares = [0.0]
     for top, bottom in ((y0 - far, y0 - near), (y1 + near, y1 + far)):
         band = ink[max(0, top):max(0, min(h, bottom + 1)), x0:x1 + 1]
-        if band.size and float((band > 0).any(axis=0).mean()) > WALL_SIDE_INK:
-            return True
-    return False
+        if band.size:
+            shares.append(float((band > 0).any(axis=0).mean()))
+    return max(shares)
+
+
+def _print_along(ink: np.ndarray, seg, horizontal: bool, dpi: int) -> bool:
+    """Whether print runs along the stroke `seg` on either side (see WALL_SIDE_INK)."""
+    return _side_ink(ink, seg, horizontal, dpi) > WALL_SIDE_INK
 
 
 def accept_rules(h_mask, v_mask, dpi: int, ink: Optional[np.ndarray] = None):
@@ -236,6 +245,97 @@ def accept_rules(h_mask, v_mask, dpi: int, ink: Optional[np.ndarray] = None):
         v_ok += new_v
     h_rules, v_rules = _paint(h_mask.shape, h_ok, h_mask), _paint(v_mask.shape, v_ok, v_mask)
     return h_ok, v_ok, h_rules, v_rules
+
+
+# A thin, faint rule on a 1-bit scan or a fax binarises into a line of dots and dashes
+# (gaps up to ~1 mm) that ruling_masks' pinhole bridging leaves in pieces too short to
+# be strokes. Bridged over DOTTED_GAP_TEXT along its direction, such a line is a wall
+# only where it runs from an accepted rule across it to another (a cell's wall, end to
+# end), is inked along DOTTED_INKED of its length, no wider than DOTTED_WIDTH_MM, and
+# crosses a rule on its way or goes on a wall found elsewhere on its line (the same
+# column's wall in other rows). Wrapped lines of text stacked in a crowded merged cell
+# bridge into such strokes too, wall to wall, but cross nothing and stand on no
+# column's line.
+DOTTED_GAP_TEXT = 0.35       # of the page's text height: ~1.2 mm at 3.5 mm print
+DOTTED_INKED = 0.35
+DOTTED_WIDTH_MM = 0.8
+# A column of digits right-aligned down a table (one under another in every row, the
+# rows close) bridges into such a line too, crossing the rules between the rows; the
+# rest of each glyph lies beside its strokes. A rule stands clear: the bands beside
+# it (as in _print_along) are inked along at most this share of its length.
+DOTTED_SIDE_INK = 0.2
+# A line of dots is many pieces, none of them a large part of it: at least
+# DOTTED_PIECES, the longest at most DOTTED_LONGEST_PIECE of its length. Two digits
+# '1' one under another across a thin rule are 3-4 pieces, each a third of the line.
+DOTTED_PIECES = 5
+DOTTED_LONGEST_PIECE = 0.3
+
+
+def dotted_walls(ink: np.ndarray, dpi: int, across_rules: np.ndarray, known: np.ndarray,
+                 horizontal: bool, text_px: float) -> tuple[list, np.ndarray]:
+    """Walls drawn as dotted lines that the rules found so far do not hold: (their
+    boxes, their mask). `across_rules` are the accepted rules across them, `known` the
+    accepted rules along them; the gap bridged is measured in the page's text height
+    `text_px` (a picture of a table with no true resolution keeps its proportions)."""
+    gap, run = max(2, int(round(DOTTED_GAP_TEXT * text_px))), _mm(dpi, 4.0)
+    shape = (gap, 1) if horizontal else (1, gap)
+    # Bridged without the rules across: digits one under another in rows that close
+    # would otherwise join through the rule between them.
+    apart = ink.copy()
+    apart[across_rules > 0] = 0
+    bridged = cv2.morphologyEx(apart, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, shape))
+    shape = (run, 1) if horizontal else (1, run)
+    lines = cv2.morphologyEx(bridged, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, shape))
+    reach, widest = _mm(dpi, 0.8), _mm(dpi, DOTTED_WIDTH_MM)
+    # Only what the rules found so far leave out: a wall dotted in one row and solid
+    # in the rows below is bridged into one line with its solid part.
+    across = (1, 2 * reach + 1) if horizontal else (2 * reach + 1, 1)
+    lines[cv2.dilate(known, cv2.getStructuringElement(cv2.MORPH_RECT, across)) > 0] = 0
+    found, mask = [], np.zeros_like(ink)
+    for seg in _segments(lines, horizontal):
+        x0, y0, x1, y1 = seg
+        width = (y1 - y0 + 1) if horizontal else (x1 - x0 + 1)
+        if width > widest:
+            continue
+        if not all(_touches(across_rules, x, y, reach) for x, y in _ends(seg, horizontal)):
+            continue
+        box = (slice(y0, y1 + 1), slice(x0, x1 + 1))
+        axis = 0 if horizontal else 1
+        if float((ink[box] > 0).any(axis=axis).mean()) < DOTTED_INKED:
+            continue
+        length = (x1 - x0 + 1) if horizontal else (y1 - y0 + 1)
+        if length < _mm(dpi, RULE_PIECE_MM):
+            continue
+        if _crossings(seg, horizontal, across_rules, reach) < 1 and not _on_a_known_line(seg, horizontal, known, reach):
+            continue
+        if _side_ink(ink, seg, horizontal, dpi) > DOTTED_SIDE_INK:
+            continue        # strokes of characters, with the rest of their glyphs beside them
+        pieces, longest = _pieces_along(ink[box] > 0, axis)
+        if pieces < DOTTED_PIECES or longest > DOTTED_LONGEST_PIECE * length:
+            continue        # a few strokes one under another ('1' over '1'), no line of dots
+        found.append(seg)
+        mask[box] = lines[box]
+    return found, mask
+
+
+def _pieces_along(inked: np.ndarray, axis: int) -> tuple[int, int]:
+    """(how many runs of ink, the longest run's length) along a stroke's box, a pixel
+    of ink anywhere across it counting (`axis`: the axis across the stroke)."""
+    along = inked.any(axis=axis).astype(np.int8)
+    steps = np.diff(np.concatenate([[0], along, [0]]))
+    starts, ends = np.flatnonzero(steps == 1), np.flatnonzero(steps == -1)
+    return len(starts), int((ends - starts).max()) if len(starts) else 0
+
+
+def _on_a_known_line(seg, horizontal: bool, known: np.ndarray, reach: int) -> bool:
+    """Whether a rule along `seg`'s line (within `reach` across it) lies anywhere
+    outside `seg`'s own span."""
+    x0, y0, x1, y1 = seg
+    if horizontal:
+        band = known[max(0, y0 - reach):y1 + reach + 1, :].any(axis=0)
+        return bool(band[:max(0, x0 - reach)].any() or band[x1 + reach + 1:].any())
+    band = known[:, max(0, x0 - reach):x1 + reach + 1].any(axis=1)
+    return bool(band[:max(0, y0 - reach)].any() or band[y1 + reach + 1:].any())
 
 
 # A stroke at least this many times RULE_MM long, from a rule at one end, that crosses
@@ -602,6 +702,12 @@ def find_tables(page: CleanPage) -> PageGrid:
     ink, dpi = page.ink, page.dpi
     h_mask, v_mask = ruling_masks(ink, dpi)
     h_segs, v_segs, h_rules, v_rules = accept_rules(h_mask, v_mask, dpi, ink)
+    text_mm = (page.measures or {}).get('text_mm') or DEFAULT_TEXT_MM
+    text_px = text_mm * dpi / 25.4
+    dotted_v, dotted_v_mask = dotted_walls(ink, dpi, h_rules, v_rules, False, text_px)
+    dotted_h, dotted_h_mask = dotted_walls(ink, dpi, v_rules, h_rules, True, text_px)
+    h_segs, v_segs = h_segs + dotted_h, v_segs + dotted_v
+    h_rules, v_rules = cv2.bitwise_or(h_rules, dotted_h_mask), cv2.bitwise_or(v_rules, dotted_v_mask)
 
     tol = _mm(dpi, 1.0)
     # Rules of different sections may stand a few pixels off one lattice line (and a

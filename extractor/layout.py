@@ -722,6 +722,8 @@ class FormBuilder:
             self.form.set(path, None)
             return
         stray = _stray_marks(lines)
+        if numeric:
+            stray += [line for line in _marks_beside_number(lines) if all(line is not s for s in stray)]
         if stray:
             lines = [line for line in lines if all(line is not s for s in stray)]
             self.unsure(path, 'a faint mark beside the value, read as '
@@ -767,7 +769,11 @@ class FormBuilder:
                                           '(the bar is faint; check it)',
                                    page=cells[0].page, bbox=cells[0].bbox))
         if numeric and value:
-            trimmed = _STRAY_POINTS.sub('', value)
+            # Letters and marks at its ends (':5', '20非'): a speck or a seal's stroke
+            # read as one, as with points below; only off a reading the model is fairly
+            # sure of ('4十r' at 0.3 is no number with a mark beside it).
+            sure = min(_numeric_confidence(line, text) for line, text in zip(lines, texts)) >= STRAY_MARK_SURE
+            trimmed = _STRAY_POINTS.sub('', _NOT_NUMBER_EDGE.sub('', value) if sure else value)
             if trimmed and reads_as_dash(trimmed):
                 trimmed = DASH
             else:
@@ -1376,6 +1382,9 @@ _BARE_COMPARISON = {'>': '≥', '<': '≤', '＞': '≥', '＜': '≤'}
 # A point, comma or quote (or a speck read as one) at either end of a number; a dash there.
 _STRAY_POINTS = re.compile(r'^[.·•,，\'‘’`]+|[.·•,，\'‘’`]+$')
 _STRAY_DASHES = re.compile(r'^[—\-一]+(?=\d)|(?<=[\d%])[—\-一]+$')
+# One or two characters that no number holds at its start or end, before a digit or
+# after a digit or %.
+_NOT_NUMBER_EDGE = re.compile(f'^[^{re.escape(NUMERIC_CHARS)}]{{1,2}}(?=\\d)|(?<=[\\d%])[^{re.escape(NUMERIC_CHARS)}]{{1,2}}$')
 # A point, stop or comma ending a name (a header value) after its last character.
 _MARK_AFTER_NAME = re.compile('(?<=[\u3400-\u9fff)）”])[.。·•・,，]+$')
 # A point or bullet ending a line right after a Chinese character.
@@ -1409,6 +1418,20 @@ def _stray_marks(lines: list[TextLine]) -> list[TextLine]:
             if len(line.text.strip()) <= STRAY_MARK_CHARS and line.confidence < STRAY_MARK_SURE]
     # Not every line: then nothing was read surely beside them.
     return weak if len(weak) < len(lines) else []
+
+
+def _marks_beside_number(lines: list[TextLine]) -> list[TextLine]:
+    """In a numeric cell, the short lines with no digit (nor a digit's look-alike: 'S'
+    may be a 5) beside a line read fairly surely as a number: a seal's stroke or a speck
+    clump read as a letter or a character ('V' over '10', '学' and 'D' round '20'),
+    however sure the model is of its shape. A number wrapped in a narrow cell keeps its
+    digits on every line; a dash is a number here."""
+    def number(line: TextLine) -> bool:
+        return looks_numeric(_numeric_text(line))
+    if len(lines) < 2 or not any(number(line) and line.confidence >= STRAY_MARK_SURE for line in lines):
+        return []
+    return [line for line in lines if not number(line) and len(line.text.strip()) <= STRAY_MARK_CHARS
+            and not any(ch.isdigit() for ch in digits_from_lookalikes(line.text))]
 
 
 def _is_cjk(ch: str) -> bool:

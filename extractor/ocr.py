@@ -969,6 +969,13 @@ def faint_dash(gray: np.ndarray, expected: float, dpi: int) -> Optional[LineBox]
     return bar
 
 
+def _worn_dash_piece(line: LineBox, expected: float) -> bool:
+    """A lone line of a dash's shape that find_lines did not take for one (a worn dash
+    binarised into ragged pieces, filling little of its box): the recogniser reads such
+    a piece as nothing or as letters, the cell's gray may still show the whole bar."""
+    return not line.is_dash and _dash_shaped(line.x1 - line.x0, line.y1 - line.y0, expected)
+
+
 # A form prints a lone dash in its cell's middle: measured within 0.01 of the cell's
 # width and 0.09 of its height of it. A speck of a dash's size and shape away from the
 # middle (0.19 and 0.21 across a rough page's empty cell) is read as a dash unsurely.
@@ -1108,9 +1115,10 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
             faint = faint_walls(page.gray[y0:y1, x0:x1])
             walls = sorted({x - x0 for x in table.col_edges if x0 < x < x1} | set(faint))
             lines = find_lines(ink, page.dpi, text_height, cleaned=True, walls=walls, seen=faint)
-            if not lines:
-                bar = faint_dash(gray[y0:y1, x0:x1], text_height or 28 * page.dpi / 200.0, page.dpi)
-                lines = [bar] if bar is not None else []
+            expected = text_height or 28 * page.dpi / 200.0
+            if not lines or (len(lines) == 1 and _worn_dash_piece(lines[0], expected)):
+                bar = faint_dash(gray[y0:y1, x0:x1], expected, page.dpi)
+                lines = [bar] if bar is not None else lines
             elif len(lines) == 1 and lines[0].is_dash:
                 lines[0].off_middle = _off_middle(lines[0], x1 - x0, y1 - y0)
             for line in lines:

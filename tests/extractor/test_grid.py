@@ -257,3 +257,37 @@ def test_short_walls_of_a_lone_row_stand_on_its_rules_broken_into_pieces():
     assert len(found.tables) == 1
     x0, y0, x1, y1 = found.tables[0].bbox
     assert x0 <= 105 and x1 >= 1295 and y0 <= 103 and y1 >= 178
+
+
+def _dotted_vertical(img, x, y0, y1, dot=2, step=5):
+    """Replace the wall at x between y0 and y1 with a line of dots (a thin rule on a
+    1-bit fax: dots of `dot` px every `step` px, 0.4 mm gaps at 200 dpi)."""
+    img[y0 + 3:y1 - 2, x - 3:x + 4] = 255
+    for y in range(y0 + 3, y1 - 2, step):
+        img[y:y + dot, x - 1:x + 1] = 0
+    return img
+
+
+def test_a_wall_printed_as_a_line_of_dots_parts_its_cells():
+    img = _dotted_vertical(ruled_table(), 400, 100, 500)
+    t = _grid_of(img).tables[0]
+    assert (t.n_rows, t.n_cols) == (4, 3)
+    assert len(t.cells) == 12
+
+
+def test_a_dotted_wall_of_one_row_stands_under_a_wall_of_the_rows_below():
+    # Only the header row's wall is dotted; the same column's wall is solid below.
+    img = _dotted_vertical(ruled_table(), 700, 100, 200)
+    t = _grid_of(img).tables[0]
+    assert _cell_at(t, 550, 150).bbox == [400, 100, 700, 200]
+
+
+def test_wrapped_text_stacked_in_a_merged_cell_makes_no_dotted_wall():
+    # A cell merged over the middle rows, filled with lines of 中 whose upright strokes
+    # stand one under another with gaps narrower than a dotted rule's.
+    merged = {(1, 1, 'b'), (2, 1, 'b')}
+    img = ruled_table(merged=merged)
+    for y in range(205, 470, 33):
+        img = put_text(img, "中中中中中中中中中", (408, y), size=28)
+    t = _grid_of(img).tables[0]
+    assert _cell_at(t, 550, 350).bbox == [400, 200, 700, 500]

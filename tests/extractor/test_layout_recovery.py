@@ -271,6 +271,34 @@ def test_a_point_at_either_end_of_a_number_is_taken_off_and_flagged(weight, scor
     assert stray == {'indicators.0.weight', 'indicators.0.score'}
 
 
+@pytest.mark.parametrize('weight,score', [(':45', '45»'), ('V45', '45非')])
+def test_a_letter_or_mark_at_either_end_of_a_number_is_taken_off_and_flagged(weight, score):
+    # A speck or a seal's stroke read as a letter, a character or a mark beside the digits.
+    indicators = indicator_table(9, [
+        ['产出指标', '数量指标', '养护里程', '20公里', '20公里', weight, score],
+        ['效益指标', '社会效益指标', '道路完好率', '≥95%', '96%', '45', '45']])
+    forms, flags, _ = read(page(1, project_form(indicators=indicators), title='项目支出绩效自评表'))
+    first = forms[0].indicators[0]
+    assert (first.weight, first.score) == ('45', '45')
+    stray = {f.field for f in flags if f.reason == 'unparsed' and 'taken off' in f.detail}
+    assert stray == {'indicators.0.weight', 'indicators.0.score'}
+
+
+def test_a_line_without_digits_beside_a_number_in_its_cell_is_left_out_and_flagged():
+    # A seal's stroke read surely as 'V' over the weight, '学' and 'D' round the score;
+    # the split number of the next row keeps both its lines.
+    indicators = indicator_table(9, [
+        ['产出指标', '数量指标', '养护里程', '20公里', '20公里', '45', '45'],
+        ['效益指标', '社会效益指标', '道路完好率', '≥95%', '96%', '45', '45']])
+    lines_of = {(11, 10): ['V', '45'], (12, 10): ['学', '45', 'D'], (12, 11): ['4', '5']}
+    indicators = [(a, r, b, r1, lines_of.get((a, r), lines)) for a, r, b, r1, lines in indicators]
+    forms, flags, _ = read(page(1, project_form(indicators=indicators), title='项目支出绩效自评表'))
+    rows = forms[0].indicators
+    assert (rows[0].weight, rows[0].score, rows[1].score) == ('45', '45', '45')
+    left_out = {f.field for f in flags if 'was left out' in f.detail}
+    assert left_out == {'indicators.0.weight', 'indicators.0.score'}
+
+
 def test_a_bare_greater_than_read_where_the_model_saw_a_faint_bar_is_written_barred_and_flagged():
     result = page(1, project_form(), title='项目支出绩效自评表')
     target = next(c for c in result.cells if c.lines and c.lines[0].text == '≥95%')

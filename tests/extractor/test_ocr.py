@@ -440,6 +440,24 @@ def test_a_dash_worn_paler_than_the_ink_threshold_is_found_and_read_unsure():
     assert ocr.faint_dash(off_middle, 28, 200) is None
 
 
+def test_a_worn_dash_binarised_into_a_ragged_piece_is_read_from_the_cells_gray():
+    # A rough scan's funds cell (generated, worn ink, 150 dpi read at 200): its dash
+    # binarises into a piece too ragged to be taken for one, which the recogniser reads
+    # as letters; the cell's gray still shows the bar. Read as a dash, unsurely.
+    from models import Cell, CleanPage, PageGrid, Table
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'golden', 'ocr',
+                        'worn_dash_cell.png')
+    gray = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
+    box = [19, 16, 114, 92]
+    page = CleanPage(number=1, gray=gray, ink=preprocess.binarise(gray, 200), dpi=200, angle=0.0, notes=[],
+                     measures={'text_mm': 3.175})
+    grid = PageGrid(width=gray.shape[1], height=gray.shape[0],
+                    tables=[Table(bbox=box, row_edges=[box[1], box[3]], col_edges=[box[0], box[2]],
+                                  cells=[Cell(row=0, col=0, bbox=box)])])
+    cells, _ = ocr.read_page(page, grid)
+    assert [(line.text, line.confidence) for line in cells[0].lines] == [('—', ocr.FAINT_DASH_CONFIDENCE)]
+
+
 def test_a_line_of_chinese_wider_than_its_reading_has_room_for_a_lost_character():
     from models import TextLine
     # A page whose lines of Chinese run 30 px a character; one line read a character short.
