@@ -464,6 +464,23 @@ def test_command_line_department_only(tmp_path):
     assert bad.returncode == 2 and 'form kind' in bad.stderr
 
 
+def test_command_line_draws_every_form_with_the_fonts_asked_for(tmp_path):
+    # For measuring on print the pipeline was not tuned on: one font for body and title.
+    from tests.scangen.fonts import available_fonts
+    font = available_fonts()['uming']
+    out = tmp_path / 'fonts'
+    run = subprocess.run([sys.executable, '-m', 'tests.scangen', '--forms', '2', '--level', 'clean', '--dpi', '100',
+                          '--seed', '3', '--out', str(out), '-q', '--fonts', f'{font.path}#{font.index}'],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    truths = [json.load(open(out / name, encoding='utf-8')) for name in sorted(os.listdir(out))
+              if name.endswith('.truth.json')]
+    assert {f for t in truths for f in t['render']['fonts']['body'] + t['render']['fonts']['title']} == {font.id}
+    bad = subprocess.run([sys.executable, '-m', 'tests.scangen', '--out', str(out), '--fonts', 'no-such-font'],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert bad.returncode == 2 and 'unknown font' in bad.stderr
+
+
 def test_flatten_knows_department_forms():
     form = make_department_form(np.random.default_rng(1)).form
     flat = flatten(form)

@@ -6,6 +6,7 @@ import time
 from .corpus import KINDS, SOURCES, generate, parse_kinds
 from .synth import ISSUE_RATE
 from .degrade import LEVELS
+from .fonts import use_only_fonts
 
 
 def main(argv=None):
@@ -28,8 +29,16 @@ def main(argv=None):
     ap.add_argument('--kinds', default='project',
                     help=f'comma-separated, of {",".join(KINDS)}: form kinds to mix and '
                          f"'other' for pages that are no form (default project)")
+    ap.add_argument('--fonts', default=None,
+                    help='comma-separated font keys or font file paths to draw every form with, '
+                         'instead of the installed set (for measuring on unseen print)')
     ap.add_argument('-q', '--quiet', action='store_true')
     args = ap.parse_args(argv)
+    if args.fonts:
+        try:
+            use_only_fonts([name.strip() for name in args.fonts.split(',') if name.strip()])
+        except KeyError as exc:
+            ap.error(str(exc))
     try:
         kinds = parse_kinds(args.kinds)
     except ValueError as exc:
