@@ -798,6 +798,14 @@ class FormBuilder:
                                        detail=f"read as '{value}': the point after the number was taken off",
                                        page=cells[0].page, bbox=cells[0].bbox))
                 value = trimmed
+            if table is not None and path.startswith(table.key + '.') and _POINT_BEFORE_NUMBER.search(value):
+                # Nor does one open with a point before its number or comparison
+                # ('.≥98%', '.100%'): a speck read as one.
+                trimmed = _POINT_BEFORE_NUMBER.sub('', value)
+                self.flags.append(Flag(form=self.index, field=path, reason=FlagReason.unparsed, value=trimmed,
+                                       detail=f"read as '{value}': the point before the number was taken off",
+                                       page=cells[0].page, bbox=cells[0].bbox))
+                value = trimmed
             if _SPECK_AT_BREAK.search(value):
                 # Chinese print ends a sentence with 。, never a Latin point: a point
                 # right after the last character is a speck read as one (measured: every
@@ -1391,6 +1399,8 @@ _MARK_AFTER_NAME = re.compile('(?<=[\u3400-\u9fff)）”])[.。·•・,，]+$')
 _SPECK_AT_BREAK = re.compile('[\u3400-\u9fff][.·•・]$')
 # A point (or a speck read as one) ending a value right after a digit, % or a unit.
 _POINT_AFTER_NUMBER = re.compile(r'(?<=[\d%])[.·•]+$|(?<=\d)[.·•]+(?=[%‰])')
+# A point (or a speck read as one) opening a value before its number or comparison.
+_POINT_BEFORE_NUMBER = re.compile(r'^[.·•,，]+(?=[\d≥≤<>＞＜])')
 # A category name read with at most this many characters of noise around it is the name.
 NAME_NOISE = 2
 

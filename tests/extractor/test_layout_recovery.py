@@ -368,6 +368,16 @@ def test_a_point_after_a_target_number_is_taken_off_and_flagged():
                                                                   'indicators.1.target'}
 
 
+def test_a_point_before_a_target_number_or_comparison_is_taken_off_and_flagged():
+    indicators = indicator_table(9, [
+        ['产出指标', '数量指标', '养护里程', '.≥98%', '.100%', '45', '45'],
+        ['效益指标', '社会效益指标', '道路完好率', '≥95%', '96%', '45', '45']])
+    forms, flags, _ = read(page(1, project_form(indicators=indicators), title='项目支出绩效自评表'))
+    first = forms[0].indicators[0]
+    assert (first.target, first.actual) == ('≥98%', '100%')
+    assert {f.field for f in flags if f.reason == 'unparsed'} == {'indicators.0.target', 'indicators.0.actual'}
+
+
 def test_a_funds_header_joined_to_the_empty_cell_beside_it_stands_for_the_column_under_its_text():
     # The rule between the empty corner cell and 年初预算数 lost in the header row: one
     # cell from the item column's left edge to 年初预算数's right edge. The items must
