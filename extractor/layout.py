@@ -806,6 +806,13 @@ class FormBuilder:
                                        detail=f"read as '{value}': the point before the number was taken off",
                                        page=cells[0].page, bbox=cells[0].bbox))
                 value = trimmed
+            if _UNDERSCORE_AT_END.search(value):
+                # The forms print no underscore: one at a value's end is a rule's remnant
+                # along the cell's edge read as one.
+                trimmed = _UNDERSCORE_AT_END.sub('', value)
+                self.unsure(path, f"read as '{value}': the underscore at its end (a rule's remnant) was "
+                                  'taken off', cells[0])
+                value = trimmed
             if _SPECK_AT_BREAK.search(value):
                 # Chinese print ends a sentence with 。, never a Latin point: a point
                 # right after the last character is a speck read as one (measured: every
@@ -840,6 +847,13 @@ class FormBuilder:
             return value
         name = max(inside, key=len)
         noise = text.replace(name, '', 1)
+        table = self.template.table
+        if table is not None and noise == table.label:
+            # The table's own label, printed in the merged cell beside the column and
+            # read into it where the rule between was lost ('产出指标绩效指标').
+            self.unsure(path, f"read as '{value}': the table's label {table.label} beside it (the rule "
+                              'between lost) was taken off', cell)
+            return name
         # Specks and a seal's rim read as Latin letters, digits or marks, or as one
         # Chinese character at either end ('由时效指标'); the forms' own variants of a
         # name ('服务对象满意度标') are names of the column and never get here.
@@ -1320,7 +1334,10 @@ class FormBuilder:
                 if key in table.carry_down:
                     self.set_column(path, cell, key, headers, numeric=numeric)   # merged on purpose
                 else:
-                    self.set_row_column(path, cell, row, row_cells, key, headers, numeric=numeric)
+                    # The total row's band counts among the rows: a last row's cell
+                    # that runs into it (their rule lost) is shared by position too.
+                    bands = row_cells + [total[0]] if total else row_cells
+                    self.set_row_column(path, cell, row, bands, key, headers, numeric=numeric)
                 if (key in table.carry_down and not self.form.get(path) and i > 0 and cell is not None
                         and cell.continued):
                     # A merged cell cut by the page break: its text is on the page before.
@@ -1373,6 +1390,13 @@ class FormBuilder:
                                              '(rules are missing or broken); its text was shared out by position',
                                        label)
                     continue
+                if cell is not None and cell.y0 < label.y0 - 0.3 * (label.y1 - label.y0):
+                    # Its value cell runs up into the row above (flagged above): only
+                    # the lines level with the label are the total's.
+                    lines = [line for line in cell.lines
+                             if label.y0 - self.edge <= cell.line_yc(line) <= label.y1 + self.edge]
+                    self.set_value(path, [cell] if lines else [], numeric=columns[key].numeric, lines=lines)
+                    continue
             self.set_column(path, cell, key, own, numeric=columns[key].numeric)
 
 
@@ -1395,6 +1419,8 @@ _STRAY_DASHES = re.compile(r'^[—\-一]+(?=\d)|(?<=[\d%])[—\-一]+$')
 _NOT_NUMBER_EDGE = re.compile(f'^[^{re.escape(NUMERIC_CHARS)}]{{1,2}}(?=\\d)|(?<=[\\d%])[^{re.escape(NUMERIC_CHARS)}]{{1,2}}$')
 # A point, stop or comma ending a name (a header value) after its last character.
 _MARK_AFTER_NAME = re.compile('(?<=[\u3400-\u9fff)）”])[.。·•・,，]+$')
+# An underscore (or a rule's remnant read as one) at either end of a text value.
+_UNDERSCORE_AT_END = re.compile(r'^[_＿]+|[_＿]+$')
 # A point or bullet ending a line right after a Chinese character.
 _SPECK_AT_BREAK = re.compile('[\u3400-\u9fff][.·•・]$')
 # A point (or a speck read as one) ending a value right after a digit, % or a unit.

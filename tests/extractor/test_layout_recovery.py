@@ -357,6 +357,42 @@ def test_a_category_name_with_noise_is_the_name_but_a_printed_variant_stays():
     assert any(f.field == 'indicators.2.level2' and f.reason == 'low_confidence' for f in flags)
 
 
+def test_the_tables_label_read_into_a_category_cell_is_taken_off_and_flagged():
+    # The rule between the merged 绩效指标 cell and the 一级指标 column lost: the label is
+    # read into the category's cell. Any other four characters of noise stay.
+    indicators = indicator_table(9, [
+        ['产出指标绩效指标', '数量指标', '养护里程', '20公里', '20公里', '45', '45'],
+        ['效益指标项目资金', '社会效益指标', '道路完好率', '≥95%', '96%', '45', '45']])
+    forms, flags, _ = read(page(1, project_form(indicators=indicators), title='项目支出绩效自评表'))
+    rows = forms[0].indicators
+    assert (rows[0].level1, rows[1].level1) == ('产出指标', '效益指标项目资金')
+    assert any(f.field == 'indicators.0.level1' and 'label 绩效指标' in f.detail for f in flags)
+
+
+def test_a_score_cell_running_into_the_total_row_is_shared_by_position():
+    # The rule between the last indicator row and the 总分 row lost under the score
+    # column: one cell holds the row's score over the total's.
+    cells = project_form()
+    last = max(c[3] for c in cells)            # the total row is the last
+    cells = [c for c in cells if not (c[0] == 12 and c[1] in (last - 2, last - 1))]
+    cells.append((12, last - 2, 14, last, ['45', '99']))
+    forms, flags, _ = read(page(1, cells, title='项目支出绩效自评表'))
+    form = forms[0]
+    assert (form.indicators[-1].score, form.total.score) == ('45', '99')
+    assert form.total.weight == '100'
+    assert {'indicators.1.score', 'total'} <= structure_fields(flags)
+
+
+def test_an_underscore_at_either_end_of_a_text_value_is_taken_off_and_flagged():
+    # A rule's remnant along the cell's edge read as '_': the forms print none.
+    indicators = indicator_table(9, [
+        ['产出指标', '数量指标', '_养护里程', '20公里', '20公里', '45', '45'],
+        ['效益指标', '社会效益指标', '道路完好率_', '≥95%', '96%', '45', '45']])
+    forms, flags, _ = read(page(1, project_form(indicators=indicators), title='项目支出绩效自评表'))
+    assert [i.level3 for i in forms[0].indicators] == ['养护里程', '道路完好率']
+    assert {f.field for f in flags if 'underscore' in f.detail} == {'indicators.0.level3', 'indicators.1.level3'}
+
+
 def test_a_point_after_a_target_number_is_taken_off_and_flagged():
     indicators = indicator_table(9, [
         ['产出指标', '数量指标', '养护里程', '20公里', '450.', '45', '45'],
