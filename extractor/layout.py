@@ -790,29 +790,14 @@ class FormBuilder:
         elif value:
             value = self.snap_to_name(path, value, cells[0])
             table = self.template.table
-            if table is not None and path.startswith(table.key + '.') and _POINT_AFTER_NUMBER.search(value):
-                # A target or result is no sentence: a point after its number ('450.',
-                # '83%.', '85.%') is a speck read as one.
-                trimmed = _POINT_AFTER_NUMBER.sub('', value)
-                self.flags.append(Flag(form=self.index, field=path, reason=FlagReason.unparsed, value=trimmed,
-                                       detail=f"read as '{value}': the point after the number was taken off",
-                                       page=cells[0].page, bbox=cells[0].bbox))
-                value = trimmed
-            if table is not None and path.startswith(table.key + '.') and _POINT_BEFORE_NUMBER.search(value):
-                # Nor does one open with a point before its number or comparison
-                # ('.≥98%', '.100%'): a speck read as one.
-                trimmed = _POINT_BEFORE_NUMBER.sub('', value)
-                self.flags.append(Flag(form=self.index, field=path, reason=FlagReason.unparsed, value=trimmed,
-                                       detail=f"read as '{value}': the point before the number was taken off",
-                                       page=cells[0].page, bbox=cells[0].bbox))
-                value = trimmed
-            if _UNDERSCORE_AT_END.search(value):
-                # The forms print no underscore: one at a value's end is a rule's remnant
-                # along the cell's edge read as one.
-                trimmed = _UNDERSCORE_AT_END.sub('', value)
-                self.unsure(path, f"read as '{value}': the underscore at its end (a rule's remnant) was "
-                                  'taken off', cells[0])
-                value = trimmed
+            in_table = table is not None and path.startswith(table.key + '.')
+            for pattern, what, reason in (_TABLE_VALUE_MARKS if in_table else []) + _TEXT_VALUE_MARKS:
+                if pattern.search(value):
+                    trimmed = pattern.sub('', value)
+                    self.flags.append(Flag(form=self.index, field=path, reason=reason, value=trimmed,
+                                           detail=f"read as '{value}': {what} was taken off",
+                                           page=cells[0].page, bbox=cells[0].bbox))
+                    value = trimmed
             if _SPECK_AT_BREAK.search(value):
                 # Chinese print ends a sentence with 。, never a Latin point: a point
                 # right after the last character is a speck read as one (measured: every
@@ -1425,8 +1410,29 @@ _UNDERSCORE_AT_END = re.compile(r'^[_＿]+|[_＿]+$')
 _SPECK_AT_BREAK = re.compile('[\u3400-\u9fff][.·•・]$')
 # A point (or a speck read as one) ending a value right after a digit, % or a unit.
 _POINT_AFTER_NUMBER = re.compile(r'(?<=[\d%])[.·•]+$|(?<=\d)[.·•]+(?=[%‰])')
+# Letters no target prints: small or accented ones, or a lone capital, before its
+# number or comparison, or after its last character or %.
+_SMALL_LETTERS = '[a-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]+'      # not × or ÷
+_SPECK_LETTERS = re.compile(f'^(?:{_SMALL_LETTERS}|[A-Z])(?=[\\d≥≤<>＞＜])'
+                            f'|(?<=[\u3400-\u9fff%])(?:{_SMALL_LETTERS}|[A-Z])$')
+# A comma opening a value before its first Chinese character.
+_COMMA_AT_START = re.compile('^[,，、]+(?=[\u3400-\u9fff])')
 # A point (or a speck read as one) opening a value before its number or comparison.
 _POINT_BEFORE_NUMBER = re.compile(r'^[.·•,，]+(?=[\d≥≤<>＞＜])')
+# Marks a target or result never prints, each a speck (a seal's stroke, a rule's
+# remnant) read as one: (where, what the flag says was taken off, the flag's reason).
+# A target is no sentence: no point after its number ('450.', '83%.', '85.%') nor
+# before it ('.≥98%'); small, accented or lone capital letters beside it are specks
+# ('é≥209人次', 'V3篇', '4份L'; an acronym such as PM2.5 is two capitals or more); no
+# value opens with a comma.
+_TABLE_VALUE_MARKS = [
+    (_POINT_AFTER_NUMBER, 'the point after the number', FlagReason.unparsed),
+    (_SPECK_LETTERS, 'letters beside the value (specks read as letters)', FlagReason.low_confidence),
+    (_COMMA_AT_START, 'the comma opening it', FlagReason.low_confidence),
+    (_POINT_BEFORE_NUMBER, 'the point before the number', FlagReason.unparsed),
+]
+# Any text value: the forms print no underscore (a rule's remnant along the cell's edge).
+_TEXT_VALUE_MARKS = [(_UNDERSCORE_AT_END, "the underscore at its end (a rule's remnant)", FlagReason.low_confidence)]
 # A category name read with at most this many characters of noise around it is the name.
 NAME_NOISE = 2
 

@@ -258,22 +258,10 @@ def test_a_header_not_read_is_taken_by_its_place_between_the_others():
     assert any(f.field == 'indicators.0.actual' and 'taken by its place' in f.detail for f in flags)
 
 
-@pytest.mark.parametrize('weight,score', [('45.', '.45'), ('45,', "'45")])
-def test_a_point_at_either_end_of_a_number_is_taken_off_and_flagged(weight, score):
-    # A speck read as a point, a comma or a quote: no number starts or ends with one.
-    indicators = indicator_table(9, [
-        ['产出指标', '数量指标', '养护里程', '20公里', '20公里', weight, score],
-        ['效益指标', '社会效益指标', '道路完好率', '≥95%', '96%', '45', '45']])
-    forms, flags, _ = read(page(1, project_form(indicators=indicators), title='项目支出绩效自评表'))
-    first = forms[0].indicators[0]
-    assert (first.weight, first.score) == ('45', '45')
-    stray = {f.field for f in flags if f.reason == 'unparsed' and 'taken off' in f.detail}
-    assert stray == {'indicators.0.weight', 'indicators.0.score'}
-
-
-@pytest.mark.parametrize('weight,score', [(':45', '45»'), ('V45', '45非')])
-def test_a_letter_or_mark_at_either_end_of_a_number_is_taken_off_and_flagged(weight, score):
-    # A speck or a seal's stroke read as a letter, a character or a mark beside the digits.
+@pytest.mark.parametrize('weight,score', [('45.', '.45'), ('45,', "'45"), (':45', '45»'), ('V45', '45非')])
+def test_a_mark_or_letter_at_either_end_of_a_number_is_taken_off_and_flagged(weight, score):
+    # A speck or a seal's stroke read as a point, a comma, a quote, a letter or a
+    # character beside the digits: no number starts or ends with one.
     indicators = indicator_table(9, [
         ['产出指标', '数量指标', '养护里程', '20公里', '20公里', weight, score],
         ['效益指标', '社会效益指标', '道路完好率', '≥95%', '96%', '45', '45']])
@@ -383,35 +371,31 @@ def test_a_score_cell_running_into_the_total_row_is_shared_by_position():
     assert {'indicators.1.score', 'total'} <= structure_fields(flags)
 
 
-def test_an_underscore_at_either_end_of_a_text_value_is_taken_off_and_flagged():
+@pytest.mark.parametrize('read_as, expected, flagged', [
+    # A point after a target's number, or before it: a speck read as one.
+    ([('养护里程', '20公里', '450.'), ('道路完好率', '≥95.%', '96%.')],
+     [('养护里程', '20公里', '450'), ('道路完好率', '≥95%', '96%')],
+     {'indicators.0.actual', 'indicators.1.target', 'indicators.1.actual'}),
+    ([('养护里程', '.≥98%', '.100%'), ('道路完好率', '≥95%', '96%')],
+     [('养护里程', '≥98%', '100%'), ('道路完好率', '≥95%', '96%')],
+     {'indicators.0.target', 'indicators.0.actual'}),
+    # Small, accented or lone capital letters before a number or after a unit are specks
+    # read as letters (an acronym of capitals is print); no value opens with a comma.
+    ([('，养护里程', 'é≥20公里', '20公里L'), ('道路完好率', 'PM2.5≤35', 'V96%')],
+     [('养护里程', '≥20公里', '20公里'), ('道路完好率', 'PM2.5≤35', '96%')],
+     {'indicators.0.level3', 'indicators.0.target', 'indicators.0.actual', 'indicators.1.actual'}),
     # A rule's remnant along the cell's edge read as '_': the forms print none.
-    indicators = indicator_table(9, [
-        ['产出指标', '数量指标', '_养护里程', '20公里', '20公里', '45', '45'],
-        ['效益指标', '社会效益指标', '道路完好率_', '≥95%', '96%', '45', '45']])
+    ([('_养护里程', '20公里', '20公里'), ('道路完好率_', '≥95%', '96%')],
+     [('养护里程', '20公里', '20公里'), ('道路完好率', '≥95%', '96%')],
+     {'indicators.0.level3', 'indicators.1.level3'}),
+])
+def test_marks_a_table_value_never_prints_are_taken_off_and_flagged(read_as, expected, flagged):
+    (l3a, ta, aa), (l3b, tb, ab) = read_as
+    indicators = indicator_table(9, [['产出指标', '数量指标', l3a, ta, aa, '45', '45'],
+                                     ['效益指标', '社会效益指标', l3b, tb, ab, '45', '45']])
     forms, flags, _ = read(page(1, project_form(indicators=indicators), title='项目支出绩效自评表'))
-    assert [i.level3 for i in forms[0].indicators] == ['养护里程', '道路完好率']
-    assert {f.field for f in flags if 'underscore' in f.detail} == {'indicators.0.level3', 'indicators.1.level3'}
-
-
-def test_a_point_after_a_target_number_is_taken_off_and_flagged():
-    indicators = indicator_table(9, [
-        ['产出指标', '数量指标', '养护里程', '20公里', '450.', '45', '45'],
-        ['效益指标', '社会效益指标', '道路完好率', '≥95.%', '96%.', '45', '45']])
-    forms, flags, _ = read(page(1, project_form(indicators=indicators), title='项目支出绩效自评表'))
-    assert [i.actual for i in forms[0].indicators] == ['450', '96%']
-    assert forms[0].indicators[1].target == '≥95%'
-    assert {f.field for f in flags if f.reason == 'unparsed'} >= {'indicators.0.actual', 'indicators.1.actual',
-                                                                  'indicators.1.target'}
-
-
-def test_a_point_before_a_target_number_or_comparison_is_taken_off_and_flagged():
-    indicators = indicator_table(9, [
-        ['产出指标', '数量指标', '养护里程', '.≥98%', '.100%', '45', '45'],
-        ['效益指标', '社会效益指标', '道路完好率', '≥95%', '96%', '45', '45']])
-    forms, flags, _ = read(page(1, project_form(indicators=indicators), title='项目支出绩效自评表'))
-    first = forms[0].indicators[0]
-    assert (first.target, first.actual) == ('≥98%', '100%')
-    assert {f.field for f in flags if f.reason == 'unparsed'} == {'indicators.0.target', 'indicators.0.actual'}
+    assert [(i.level3, i.target, i.actual) for i in forms[0].indicators] == expected
+    assert {f.field for f in flags if 'taken off' in f.detail} == flagged
 
 
 def test_a_funds_header_joined_to_the_empty_cell_beside_it_stands_for_the_column_under_its_text():
