@@ -511,13 +511,24 @@ class FormBuilder:
         twice-read line): a cell below the table's header that holds the label and spans
         several columns, as the total's label does and no table cell does."""
         width = anchor_header.x1 - anchor_header.x0
-        found = [c for c in self.cells if c.y0 >= anchor_header.y1 - self.touch and norm_label(label) in norm_label(c.text)
-                 and c.x1 - c.x0 > 2 * width]
-        if len(found) != 1:
+        wide = [c for c in self.cells if c.y0 >= anchor_header.y1 - self.touch and c.x1 - c.x0 > 2 * width]
+        found = [c for c in wide if norm_label(label) in norm_label(c.text)]
+        if len(found) == 1:
+            self.structure(self.template.total.key, f"{label} label read with noise around it: '{found[0].text}'",
+                           found[0])
+            return found[0], LABEL_MIN
+        # Misread itself ('忘分' under a seal or a speck): the lowest wide cell, holding
+        # a short reading that shares a character with the label, is where it stands.
+        text = norm_label(label)
+        lowest = max(wide, key=lambda c: c.y0, default=None)
+        if found or lowest is None:
             return None
-        self.structure(self.template.total.key, f"{label} label read with noise around it: '{found[0].text}'",
-                       found[0])
-        return found[0], LABEL_MIN
+        reading = norm_label(lowest.text)
+        if not reading or len(reading) > len(text) + TOTAL_LABEL_NOISE or not set(reading) & set(text):
+            return None
+        self.structure(self.template.total.key, f"{label} label read as '{lowest.text}': taken by its place "
+                                                '(the lowest row spanning the table)', lowest)
+        return lowest, LABEL_MIN
 
     def find_headers(self, labels: dict[str, str], below: float = -1e9, above: float = 1e18) -> dict:
         """Header cells for several labels at once, each cell used by one label only
@@ -1433,6 +1444,9 @@ _TABLE_VALUE_MARKS = [
 ]
 # Any text value: the forms print no underscore (a rule's remnant along the cell's edge).
 _TEXT_VALUE_MARKS = [(_UNDERSCORE_AT_END, "the underscore at its end (a rule's remnant)", FlagReason.low_confidence)]
+# A total row's label misread ('忘分' for 总分) is still one if its reading is at most
+# this many characters longer than the label and shares a character with it.
+TOTAL_LABEL_NOISE = 2
 # A category name read with at most this many characters of noise around it is the name.
 NAME_NOISE = 2
 

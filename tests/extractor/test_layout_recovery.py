@@ -357,6 +357,20 @@ def test_the_tables_label_read_into_a_category_cell_is_taken_off_and_flagged():
     assert any(f.field == 'indicators.0.level1' and 'label 绩效指标' in f.detail for f in flags)
 
 
+@pytest.mark.parametrize('read_as, found', [('忘分', True), ('4A总分二', True), ('合计', False)])
+def test_a_total_label_misread_is_found_by_its_place_and_flagged(read_as, found):
+    # The lowest row spanning the table, its short label read wrong under a speck: it
+    # is the total row when the reading shares a character with 总分 (or holds it).
+    cells = [c if c[4] != ['总分'] else c[:4] + ([read_as],) for c in project_form()]
+    forms, flags, _ = read(page(1, cells, title='项目支出绩效自评表'))
+    total = forms[0].total
+    if found:
+        assert (total.weight, total.score) == ('100', '99')
+        assert any(f.field == 'total' and f.reason == 'structure' and read_as in f.detail for f in flags)
+    else:
+        assert total is None or (total.weight, total.score) == (None, None)
+
+
 def test_a_score_cell_running_into_the_total_row_is_shared_by_position():
     # The rule between the last indicator row and the 总分 row lost under the score
     # column: one cell holds the row's score over the total's.
