@@ -174,6 +174,7 @@ class VCell:
     lines: list[TextLine]
     continued: bool = False     # on a continuation page, touching that table's top
     at_bottom: bool = False     # touching the bottom of its table (a page break may follow)
+    unread: bool = False        # holds print the recogniser read as nothing
 
     @property
     def text(self) -> str:
@@ -393,37 +394,39 @@ def split_forms(pages: list[PageResult], kinds: Optional[list[FormTemplate]] = N
     unmatched: list[Unmatched] = []
     for page in sorted(pages, key=lambda p: p.number):
         texts = {(c.table, c.cell): c.lines for c in page.cells}
+        unread = {(c.table, c.cell) for c in page.cells if c.unread}
         if not page.grid.tables:
             words = sum(len(l.text.strip()) for l in page.loose_text)
             unmatched.append(Unmatched(page.number, 'not a known form (no ruled table'
                                        + (', blank page)' if words < 4 else ')')))
             continue
-        found = []          # (table, its cells' lines, its kind or None, the lines above it)
+        found = []          # (table, its cells' lines, its kind or None, the lines above it, its unread cells)
         for t_index, table in enumerate(page.grid.tables):
             cell_lines = [texts.get((t_index, i), []) for i in range(len(table.cells))]
+            unread_cells = {i for i in range(len(table.cells)) if (t_index, i) in unread}
             previous_bottom = max([t.bbox[3] for t in page.grid.tables[:t_index]], default=0)
             above = [l for l in page.loose_text
                      if l.bbox[3] <= table.bbox[1] + 5 and l.bbox[1] >= previous_bottom]
             kind = title_kind(above, kinds) or header_kind(_short_texts(cell_lines), kinds)
-            found.append((table, cell_lines, kind, above))
+            found.append((table, cell_lines, kind, above, unread_cells))
         # The tables before the page's first titled one: the end of the form before
         # (a continued table, maybe cut into pieces by lost rules) or no known form.
         leading = []
-        for table, cell_lines, kind, _ in found:
+        for table, cell_lines, kind, _, unread_cells in found:
             if kind is not None:
                 break
-            leading.append((table, cell_lines))
+            leading.append((table, cell_lines, unread_cells))
         part = parts[-1] if parts else None
         if leading:
-            tables = [t for t, _ in leading]
-            cells_lines = [lines for _, cell_lines in leading for lines in cell_lines]
+            tables = [t for t, _, _ in leading]
+            cells_lines = [lines for _, cell_lines, _ in leading for lines in cell_lines]
             # Each line on its own too: a label in a cell the grid merged with its values.
             texts = _short_texts(cells_lines) + _short_texts([[l] for lines in cells_lines for l in lines])
             if part is not None and page.number - part.pages[-1] == 1 and _is_open(part) \
                     and (continues(part, tables) or holds_its_labels(part.template, texts)):
                 box = _span(tables)
-                for table, cell_lines in leading:
-                    _place(part, page.number, table, cell_lines, continued=True, span=box)
+                for table, cell_lines, unread_cells in leading:
+                    _place(part, page.number, table, cell_lines, continued=True, span=box, unread=unread_cells)
             else:
                 why = 'no title or header label of a known kind'
                 if part is not None and page.number - part.pages[-1] == 1 and not _is_open(part):
@@ -431,21 +434,23 @@ def split_forms(pages: list[PageResult], kinds: Optional[list[FormTemplate]] = N
                 elif part is not None and page.number - part.pages[-1] == 1:
                     why += "; its columns do not line up with the form's before it"
                 unmatched.append(Unmatched(page.number, f'not a known form ({why})'))
-        for table, cell_lines, kind, above in found[len(leading):]:
+        for table, cell_lines, kind, above, unread_cells in found[len(leading):]:
             if kind is not None:
                 part = FormPart(template=kind.template, title=kind.title or kind.template.title,
                                 year=_year(above), dpi=page.dpi)
                 parts.append(part)
             # Another table under a titled one is a piece of its form (the grid cut the
             # table where a rule was lost).
-            _place(part, page.number, table, cell_lines, continued=False)
+            _place(part, page.number, table, cell_lines, continued=False, unread=unread_cells)
     return [p for p in parts if p.cells], unmatched
 
 
 def _place(part: FormPart, page_number: int, table, cell_lines, continued: bool,
-           span: Optional[tuple[float, float]] = None, tol: Tolerances = TOLERANCES) -> None:
+           span: Optional[tuple[float, float]] = None, tol: Tolerances = TOLERANCES,
+           unread: frozenset = frozenset()) -> None:
     """Put a table's cells into the form's virtual table. `span` is the x range of the
-    page's tables that go to this form together (pieces of one continued table)."""
+    page's tables that go to this form together (pieces of one continued table);
+    `unread`: the indexes of its cells holding print read as nothing."""
     tx0, ty0, tx1, ty1 = table.bbox
     if part.frame is None:
         part.frame = (float(tx0), float(tx1))
@@ -459,13 +464,13 @@ def _place(part: FormPart, page_number: int, table, cell_lines, continued: bool,
         scale = _scale(part, tx0, tx1)
         offset = part.bottom + part.px(tol.page_gap_mm) - ty0 if part.cells else 0.0
         part.placement[page_number] = (offset, float(tx0), scale)
-    for cell, lines in zip(table.cells, cell_lines):
+    for index, (cell, lines) in enumerate(zip(table.cells, cell_lines)):
         x0, y0, x1, y1 = cell.bbox
         part.cells.append(VCell(page=page_number, bbox=list(cell.bbox),
                                 x0=fx0 + (x0 - tx0) * scale, x1=fx0 + (x1 - tx0) * scale,
                                 y0=y0 + offset, y1=y1 + offset, lines=lines,
                                 continued=continued and y0 - table.bbox[1] <= edge,
-                                at_bottom=table.bbox[3] - y1 <= edge))
+                                at_bottom=table.bbox[3] - y1 <= edge, unread=index in unread))
     part.bottom = max(part.bottom, ty1 + offset)
     if page_number not in part.pages:
         part.pages.append(page_number)
@@ -548,13 +553,42 @@ class FormBuilder:
                 score = c.label_score(label)
                 if score >= LABEL_MIN:
                     claims.append((score, key, c))
-        found, used = {}, set()
+        found, used, claimed = {}, set(), {}
         for score, key, c in sorted(claims, key=lambda x: -x[0]):
             if key in found or id(c) in used:
                 continue
             found[key] = (self.column_under_text(c), score)
+            claimed[key] = c
             used.add(id(c))
+        self.headers_read_alike = self.in_printed_order(found, claimed, labels)
         return found
+
+    def in_printed_order(self, found: dict, claimed: dict, labels: dict[str, str]) -> dict[str, str]:
+        """Two header cells of one row that read alike ('三级指标' twice, 二 read as 三 with
+        full confidence: their readings fit the two labels exchanged as well as they fit
+        their own): each could be either label, and the best-scoring claim may take the
+        wrong one, swapping two columns silently. A kind lists its columns in
+        the order the form prints them: such a pair standing out of that order is
+        swapped back. Returns {key: why} for the columns of every alike pair, whose
+        values are flagged (the header cannot tell them apart by its reading)."""
+        keys = [key for key in labels if key in found]
+        alike = {}
+        for i, a in enumerate(keys):
+            for b in keys[i + 1:]:
+                ca, cb = claimed[a], claimed[b]
+                if min(ca.y1, cb.y1) - max(ca.y0, cb.y0) <= 0.5 * min(ca.y1 - ca.y0, cb.y1 - cb.y0):
+                    continue            # not one header row
+                a_as_b, b_as_a = ca.label_score(labels[b]), cb.label_score(labels[a])
+                if min(a_as_b, b_as_a) < LABEL_MIN or \
+                        a_as_b + b_as_a < ca.label_score(labels[a]) + cb.label_score(labels[b]):
+                    continue            # told apart: their readings fit their own labels better
+                why = (f"header cells read '{ca.text}' and '{cb.text}', alike: columns {labels[a]} and "
+                       f'{labels[b]} taken in the order the form prints them')
+                alike[a] = alike[b] = why
+                if found[a][0].x0 > found[b][0].x0:
+                    found[a], found[b] = (found[b][0], b_as_a), (found[a][0], a_as_b)
+                    claimed[a], claimed[b] = cb, ca
+        return alike
 
     def column_under_text(self, head: VCell) -> VCell:
         """A header cell that runs over two or more cells below it (the rule beside its
@@ -802,9 +836,9 @@ class FormBuilder:
             value = self.snap_to_name(path, value, cells[0])
             table = self.template.table
             in_table = table is not None and path.startswith(table.key + '.')
-            for pattern, what, reason in (_TABLE_VALUE_MARKS if in_table else []) + _TEXT_VALUE_MARKS:
-                if pattern.search(value):
-                    trimmed = pattern.sub('', value)
+            for pattern, kept, what, reason in (_TABLE_VALUE_MARKS if in_table else []) + _TEXT_VALUE_MARKS:
+                trimmed = pattern.sub(kept, value)
+                if trimmed != value:
                     self.flags.append(Flag(form=self.index, field=path, reason=reason, value=trimmed,
                                            detail=f"read as '{value}': {what} was taken off",
                                            page=cells[0].page, bbox=cells[0].bbox))
@@ -817,6 +851,12 @@ class FormBuilder:
                                   '(a speck, or a 。 misread)', cells[0])
                 value = value[:-1]
         self.form.set(path, known if known is not None else value)
+        if not value and any(c.unread for c in cells):
+            # Print was found in the cell and read as nothing (a '0' with a speck
+            # beside it): not known to be empty.
+            self.flags.append(Flag(form=self.index, field=path, reason=FlagReason.missing,
+                                   detail='the cell holds print the recogniser read as nothing',
+                                   page=cells[0].page, bbox=cells[0].bbox))
         confs = [_numeric_confidence(line, text) if numeric else line.confidence
                  for line, text in zip(lines, texts)]
         main = max(cells, key=lambda c: (c.x1 - c.x0) * (c.y1 - c.y0))
@@ -1023,6 +1063,7 @@ class FormBuilder:
         numeric = {c.key: c.numeric for c in block.columns}
         end = section_end if section_end is not None else 1e18
         headers = self.find_headers(labels, above=end)
+        alike = self.headers_read_alike
         for key, found in headers.items():
             self.note_label(found, labels[key], f'{block.key}.0.{key}')
         headers = self.same_row(headers)
@@ -1047,6 +1088,8 @@ class FormBuilder:
                                                              'broken): read as one item per line', row.cell)
             for key, (head, _) in headers.items():
                 cell = self.column_cell(head.x0, head.x1, row.y0, row.y1)
+                if key in alike:
+                    self.unsure(f'{prefix}.{key}', alike[key], cell)
                 if cell is not None and cell.y0 < header_bottom - self.edge:
                     self.value_below_header(f'{prefix}.{key}', cell, row, header_bottom, numeric[key])
                     continue
@@ -1274,6 +1317,7 @@ class FormBuilder:
         labels = {c.key: c.label for c in table.columns}
         top = section_top if section_top is not None else -1e9
         headers = self.find_headers(labels, below=top)
+        alike = self.headers_read_alike
         for key, found in headers.items():
             if not columns[key].optional:
                 self.note_label(found, labels[key], f'{table.key}.0.{key}')
@@ -1318,6 +1362,7 @@ class FormBuilder:
                     self.structure(table.key, f'{len(orphans)} cell(s) under {labels[key]} belong to '
                                               'no row: rows may be lost or merged', orphans[0])
                     break
+        alike_values = []       # (key, path, cell) of the columns whose headers read alike
         for i, row in enumerate(row_cells):
             self._block_rows(table.key, Indicator)
             for key, (head, _) in headers.items():
@@ -1334,6 +1379,8 @@ class FormBuilder:
                     # that runs into it (their rule lost) is shared by position too.
                     bands = row_cells + [total[0]] if total else row_cells
                     self.set_row_column(path, cell, row, bands, key, headers, numeric=numeric)
+                if key in alike:
+                    alike_values.append((key, path, cell))
                 if (key in table.carry_down and not self.form.get(path) and i > 0 and cell is not None
                         and cell.continued):
                     # A merged cell cut by the page break: its text is on the page before.
@@ -1341,6 +1388,7 @@ class FormBuilder:
                     self.form.set(path, self.form.get(above))
                     self.form.sources[path] = self.form.sources.get(above, FieldSource())
         self._carry_across_break(row_cells, headers)
+        self.flag_alike_columns(alike, alike_values, columns)
         # A column whose header was not found has no values: each row's field says so.
         for column in missing:
             detail = f'{table.key} header not found for: {column.label}'
@@ -1350,6 +1398,23 @@ class FormBuilder:
                 self.structure(table.key, detail)
         if total:
             self._total(total[0], headers)
+
+    def flag_alike_columns(self, alike: dict[str, str], values: list, columns: dict) -> None:
+        """Flag the values of columns whose header cells read alike (in_printed_order),
+        unless what the columns hold settles which is which: a column of a fixed
+        vocabulary (二级指标's category names) whose values are mostly its names."""
+        for why in set(alike.values()):
+            keys = [key for key, reason in alike.items() if reason == why]
+            settled = False
+            for key in keys:
+                names = columns[key].names if key in columns else []
+                read = [self.form.get(path) for k, path, _ in values if k == key]
+                if names and read and sum(value in names for value in read) >= ALIKE_SETTLED * len(read):
+                    settled = True
+            if not settled:
+                for key, path, cell in values:
+                    if key in keys:
+                        self.unsure(path, why, cell)
 
     def _total(self, label: VCell, headers: dict) -> None:
         """The total row: its values under the table's columns, right of its label."""
@@ -1437,13 +1502,34 @@ _POINT_BEFORE_NUMBER = re.compile(r'^[.·•,，]+(?=[\d≥≤<>＞＜])')
 # ('é≥209人次', 'V3篇', '4份L'; an acronym such as PM2.5 is two capitals or more); no
 # value opens with a comma.
 _TABLE_VALUE_MARKS = [
-    (_POINT_AFTER_NUMBER, 'the point after the number', FlagReason.unparsed),
-    (_SPECK_LETTERS, 'letters beside the value (specks read as letters)', FlagReason.low_confidence),
-    (_COMMA_AT_START, 'the comma opening it', FlagReason.low_confidence),
-    (_POINT_BEFORE_NUMBER, 'the point before the number', FlagReason.unparsed),
+    (_POINT_AFTER_NUMBER, '', 'the point after the number', FlagReason.unparsed),
+    (_SPECK_LETTERS, '', 'letters beside the value (specks read as letters)', FlagReason.low_confidence),
+    (_COMMA_AT_START, '', 'the comma opening it', FlagReason.low_confidence),
+    (_POINT_BEFORE_NUMBER, '', 'the point before the number', FlagReason.unparsed),
 ]
-# Any text value: the forms print no underscore (a rule's remnant along the cell's edge).
-_TEXT_VALUE_MARKS = [(_UNDERSCORE_AT_END, "the underscore at its end (a rule's remnant)", FlagReason.low_confidence)]
+
+
+def _enumeration_or_speck(match: re.Match) -> str:
+    """A point after a number inside text, before a character: the mark of a numbered
+    item ('…和网费3.丰体…' after a '2.' earlier, or a first '1.') stays; any other
+    ('报告7.份', '不超过4.小时') is a speck read as a point, and goes."""
+    number, before = int(match.group(1)), match.string[:match.start()]
+    if number == 1 or any(f'{number - 1}{mark}' in before for mark in '.．、'):
+        return match.group(0)
+    return match.group(1)
+
+
+# Any text value: the forms print no underscore (a rule's remnant along the cell's
+# edge); nor a point between a number and the character after it unless it numbers an
+# item (_enumeration_or_speck).
+_TEXT_VALUE_MARKS = [
+    (_UNDERSCORE_AT_END, '', "the underscore at its end (a rule's remnant)", FlagReason.low_confidence),
+    (re.compile('(?<=[\u3400-\u9fff])(\\d+)[.．·•](?=[\u3400-\u9fff])'), _enumeration_or_speck,
+     'the point between a number and the character after it', FlagReason.unparsed),
+]
+# Two columns whose header cells read alike are told apart by what they hold when the
+# one with a fixed vocabulary has at least this share of its values among its names.
+ALIKE_SETTLED = 0.8
 # A total row's label misread ('忘分' for 总分) is still one if its reading is at most
 # this many characters longer than the label and shares a character with it.
 TOTAL_LABEL_NOISE = 2

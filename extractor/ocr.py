@@ -1159,6 +1159,8 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
         if text_line.text:
             text_line.sealed = _sealed_share(page.sealed, box)
             cells[key].lines.append(text_line)
+        elif line.ink_height >= UNREAD_PRINT * (text_height or 28 * page.dpi / 200.0):
+            cells[key].unread = True
     page_lines = [line for cell in cells for line in cell.lines]
     advance = character_advance(page_lines)
     for line in page_lines:
@@ -1169,6 +1171,11 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
             loose.append(TextLine(text=r.text, confidence=round(r.confidence, 4), bbox=list(box),
                                   min_char_confidence=round(r.min_char_confidence, 4)))
     return cells, loose
+
+
+# A line at least this share of the text height tall is print, not a speck: read as
+# nothing, its cell is marked unread (layout flags the field it leaves empty).
+UNREAD_PRINT = 0.6
 
 
 def _sealed_share(sealed: Optional[np.ndarray], box) -> Optional[float]:

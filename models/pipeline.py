@@ -101,6 +101,9 @@ class CellText(BaseModel):
     table: int
     cell: int
     lines: list[TextLine] = Field(default_factory=list)
+    # Print of a character's height found in the cell that the recogniser read as
+    # nothing: the cell is not known to be empty.
+    unread: bool = False
 
     @property
     def text(self) -> str:

@@ -371,6 +371,33 @@ def test_a_total_label_misread_is_found_by_its_place_and_flagged(read_as, found)
         assert total is None or (total.weight, total.score) == (None, None)
 
 
+@pytest.mark.parametrize('level2, settled', [(('数量指标', '社会效益指标'), True), (('数量类', '社会类'), False)])
+def test_two_header_cells_read_alike_are_taken_in_printed_order(level2, settled):
+    # 二级指标 read '三级指标' with full confidence: two cells claim the anchor's label.
+    # The best claim alone took the wrong one and swapped the columns without a flag.
+    # Taken in printed order; their values flagged unless the category column holds
+    # its names.
+    indicators = indicator_table(9, [
+        ['产出指标', level2[0], '养护里程', '20公里', '20公里', '45', '45'],
+        ['效益指标', level2[1], '道路完好率', '≥95%', '96%', '45', '45']])
+    cells = [c if c[4] != ['二级指标'] else c[:4] + (['三级指标'],) for c in project_form(indicators=indicators)]
+    forms, flags, _ = read(page(1, cells, title='项目支出绩效自评表'))
+    rows = forms[0].indicators
+    assert [(r.level2, r.level3) for r in rows] == [(level2[0], '养护里程'), (level2[1], '道路完好率')]
+    alike = {f.field for f in flags if 'alike' in f.detail}
+    assert alike == (set() if settled else {f'indicators.{i}.{k}' for i in (0, 1) for k in ('level2', 'level3')})
+
+
+def test_a_cell_holding_print_read_as_nothing_flags_its_empty_field():
+    result = page(1, project_form(), title='项目支出绩效自评表')
+    # The executed cell of the 上年结转资金 row: nothing read, print found.
+    target = next(i for i, c in enumerate(result.grid.tables[0].cells) if (c.col, c.row) == (8, 5))
+    result.cells[target].unread = True
+    forms, flags, _ = read(result)
+    assert forms[0].funds[2].executed is None
+    assert [f.field for f in flags if f.reason == 'missing' and 'read as nothing' in f.detail] == ['funds.2.executed']
+
+
 def test_a_score_cell_running_into_the_total_row_is_shared_by_position():
     # The rule between the last indicator row and the 总分 row lost under the score
     # column: one cell holds the row's score over the total's.
@@ -402,6 +429,11 @@ def test_a_score_cell_running_into_the_total_row_is_shared_by_position():
     ([('_养护里程', '20公里', '20公里'), ('道路完好率_', '≥95%', '96%')],
      [('养护里程', '20公里', '20公里'), ('道路完好率', '≥95%', '96%')],
      {'indicators.0.level3', 'indicators.1.level3'}),
+    # A speck read as a point between a number and the character after it; a decimal
+    # point between digits stays.
+    ([('养护里程', '修复不超过4.小时', '3.5小时'), ('道路完好率', '≥95%', '96%')],
+     [('养护里程', '修复不超过4小时', '3.5小时'), ('道路完好率', '≥95%', '96%')],
+     {'indicators.0.target'}),
 ])
 def test_marks_a_table_value_never_prints_are_taken_off_and_flagged(read_as, expected, flagged):
     (l3a, ta, aa), (l3b, tb, ab) = read_as

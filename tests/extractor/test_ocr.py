@@ -458,6 +458,27 @@ def test_a_worn_dash_binarised_into_a_ragged_piece_is_read_from_the_cells_gray()
     assert [(line.text, line.confidence) for line in cells[0].lines] == [('—', ocr.FAINT_DASH_CONFIDENCE)]
 
 
+def test_print_read_as_nothing_marks_its_cell_unread():
+    # A hard scan's funds cell (generated): a '0' with a speck clump close beside it,
+    # which the recogniser reads as nothing. The cell is not known to be empty.
+    from models import Cell, CleanPage, PageGrid, Table
+    folder = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'golden', 'ocr')
+    gray = cv2.imread(os.path.join(folder, 'zero_beside_speck_gray.png'), cv2.IMREAD_GRAYSCALE)
+    ink = cv2.imread(os.path.join(folder, 'zero_beside_speck_ink.png'), cv2.IMREAD_GRAYSCALE)
+    box = [17, 17, 165, 85]
+    page = CleanPage(number=1, gray=gray, ink=ink, dpi=200, angle=0.0, notes=[], measures={'text_mm': 3.048})
+    grid = PageGrid(width=gray.shape[1], height=gray.shape[0],
+                    tables=[Table(bbox=box, row_edges=[box[1], box[3]], col_edges=[box[0], box[2]],
+                                  cells=[Cell(row=0, col=0, bbox=box)])])
+    cells, _ = ocr.read_page(page, grid)
+    assert cells[0].lines == [] and cells[0].unread
+    # An empty cell is no such cell.
+    blank = CleanPage(number=1, gray=np.full_like(gray, 245), ink=np.zeros_like(ink), dpi=200, angle=0.0,
+                      notes=[], measures={'text_mm': 3.048})
+    cells, _ = ocr.read_page(blank, grid)
+    assert cells[0].lines == [] and not cells[0].unread
+
+
 def test_a_line_of_chinese_wider_than_its_reading_has_room_for_a_lost_character():
     from models import TextLine
     # A page whose lines of Chinese run 30 px a character; one line read a character short.
