@@ -802,6 +802,8 @@ class FormBuilder:
             # printed), and flagged.
             self.unsure(path, 'a line of it opens with a comma: printed there, or a speck read as one', cells[0])
         value = join_lines(texts)
+        confs = [_numeric_confidence(line, text) if numeric else line.confidence
+                 for line, text in zip(lines, texts)]
         sealed = max((line.sealed or 0.0 for line in lines), default=0.0)
         if value and sealed >= SEALED_TEXT:
             self.flags.append(Flag(form=self.index, field=path, reason=FlagReason.low_confidence, value=value,
@@ -817,7 +819,7 @@ class FormBuilder:
             # Letters and marks at its ends (':5', '20非'): a speck or a seal's stroke
             # read as one, as with points below; only off a reading the model is fairly
             # sure of ('4十r' at 0.3 is no number with a mark beside it).
-            sure = min(_numeric_confidence(line, text) for line, text in zip(lines, texts)) >= STRAY_MARK_SURE
+            sure = min(confs) >= STRAY_MARK_SURE
             trimmed = _STRAY_POINTS.sub('', _NOT_NUMBER_EDGE.sub('', value) if sure else value)
             if trimmed and reads_as_dash(trimmed):
                 trimmed = DASH
@@ -857,8 +859,6 @@ class FormBuilder:
             self.flags.append(Flag(form=self.index, field=path, reason=FlagReason.missing,
                                    detail='the cell holds print the recogniser read as nothing',
                                    page=cells[0].page, bbox=cells[0].bbox))
-        confs = [_numeric_confidence(line, text) if numeric else line.confidence
-                 for line, text in zip(lines, texts)]
         main = max(cells, key=lambda c: (c.x1 - c.x0) * (c.y1 - c.y0))
         second = None
         if any(line.disagreement is not None for line in lines):
@@ -1077,6 +1077,7 @@ class FormBuilder:
         rows = self._item_rows(header_bottom, first_x, end)
         self._check_item_rows(rows, headers, header_bottom, end)
         items = block.items
+        alike_values = []       # (key, path, cell) of the columns whose headers read alike
         for i, row in enumerate(rows):
             prefix = f'{block.key}.{i}'
             self._block_rows(block.key, FundsRow)
@@ -1089,7 +1090,7 @@ class FormBuilder:
             for key, (head, _) in headers.items():
                 cell = self.column_cell(head.x0, head.x1, row.y0, row.y1)
                 if key in alike:
-                    self.unsure(f'{prefix}.{key}', alike[key], cell)
+                    alike_values.append((key, f'{prefix}.{key}', cell))
                 if cell is not None and cell.y0 < header_bottom - self.edge:
                     self.value_below_header(f'{prefix}.{key}', cell, row, header_bottom, numeric[key])
                     continue
@@ -1105,6 +1106,7 @@ class FormBuilder:
                 self.set_row_column(f'{prefix}.{key}', cell, row, rows, key, headers, numeric=numeric[key])
                 if cell is None:
                     self.form.sources.pop(f'{prefix}.{key}', None)
+        self.flag_alike_columns(alike, alike_values, {c.key: c for c in block.columns})
 
     def _item_rows(self, top: float, first_x: float, end: float) -> list['Band']:
         """The block's item rows, one per printed item (年度资金总额 …). Found from the
@@ -1407,7 +1409,7 @@ class FormBuilder:
             keys = [key for key, reason in alike.items() if reason == why]
             settled = False
             for key in keys:
-                names = columns[key].names if key in columns else []
+                names = columns[key].names
                 read = [self.form.get(path) for k, path, _ in values if k == key]
                 if names and read and sum(value in names for value in read) >= ALIKE_SETTLED * len(read):
                     settled = True

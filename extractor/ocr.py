@@ -1098,6 +1098,7 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
     cells: list[CellText] = []
     text_mm = page.measures.get('text_mm') if page.measures else None
     text_height = text_mm * page.dpi / 25.4 if text_mm else None
+    expected = text_height or 28 * page.dpi / 200.0      # where the page has no measure
     # Only a page whose print measured faint has its line crops stretched: on a good
     # scan a crop full of bold print has no paper to measure against.
     faint_print = bool(page.measures) and page.measures.get('contrast', 1.0) < FAINT_PRINT_CONTRAST
@@ -1115,7 +1116,6 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
             faint = faint_walls(page.gray[y0:y1, x0:x1])
             walls = sorted({x - x0 for x in table.col_edges if x0 < x < x1} | set(faint))
             lines = find_lines(ink, page.dpi, text_height, cleaned=True, walls=walls, seen=faint)
-            expected = text_height or 28 * page.dpi / 200.0
             if not lines or (len(lines) == 1 and _worn_dash_piece(lines[0], expected)):
                 bar = faint_dash(gray[y0:y1, x0:x1], expected, page.dpi)
                 lines = [bar] if bar is not None else lines
@@ -1159,7 +1159,7 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
         if text_line.text:
             text_line.sealed = _sealed_share(page.sealed, box)
             cells[key].lines.append(text_line)
-        elif line.ink_height >= UNREAD_PRINT * (text_height or 28 * page.dpi / 200.0):
+        elif line.ink_height >= UNREAD_PRINT * expected:
             cells[key].unread = True
     page_lines = [line for cell in cells for line in cell.lines]
     advance = character_advance(page_lines)
