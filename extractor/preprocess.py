@@ -499,21 +499,74 @@ class CopierMarks:
     streaks: list[tuple[bool, int, int]]        # (horizontal, start, end) bands in pixels
 
 
-def wipe_streak(gray: np.ndarray, ink: np.ndarray, horizontal: bool, start: int, end: int) -> None:
-    """Paint a streak band as paper, except where print crosses it (ink just outside the
-    band on both sides): a character or a rule keeps its stroke."""
+# A streak's own shade along its line is the paper's there: taken as this percentile of
+# the line's gray (print and rules cover far less of a line that runs the whole page).
+STREAK_PAPER_PERCENTILE = 90
+
+
+def flatten_streak(gray: np.ndarray, horizontal: bool, start: int, end: int) -> None:
+    """Divide a streak band of the gray page (in place) by its own shade, line by line,
+    as even_out_light does for the paper: the streak becomes paper and the print over
+    it stays, darker than the streak by as much as it was. (Painting the band as paper
+    took the print with it: a roller's dozens of faint streaks over a page wiped its
+    text in bands.)"""
     if horizontal:
-        gray, ink = gray.T, ink.T       # views: work on columns as rows
-    size = ink.shape[1]
+        gray = gray.T                   # a view: rows are worked on as columns
+    size = gray.shape[1]
     start, end = max(0, start), min(size, end)
     if end <= start:
         return
-    before = ink[:, start - 1] > 0 if start > 0 else np.zeros(ink.shape[0], bool)
-    after = ink[:, end] > 0 if end < size else np.zeros(ink.shape[0], bool)
-    free = ~(before | after)
-    band_gray, band_ink = gray[:, start:end], ink[:, start:end]
-    band_gray[free] = 255
-    band_ink[free] = 0
+    band = gray[:, start:end]
+    shade = np.percentile(band, STREAK_PAPER_PERCENTILE, axis=0).astype(np.float32)
+    flat = band.astype(np.float32) * (255.0 / np.maximum(shade, 1.0))[None, :]
+    band[:] = np.clip(flat, 0, 255).astype(np.uint8)
+
+
+def lift_streaks(gray: np.ndarray, ink: np.ndarray, streaks: list[tuple[bool, int, int]], dpi: int) -> None:
+    """Flatten each streak band of the gray page and find the ink in it again (in
+    place); the ink outside the bands stays as it was."""
+    if not streaks:
+        return
+    for horizontal, start, end in streaks:
+        flatten_streak(gray, horizontal, start, end)
+    fresh = binarise(gray, dpi)
+    for horizontal, start, end in streaks:
+        band = (slice(max(0, start), end), slice(None)) if horizontal else (slice(None), slice(max(0, start), end))
+        ink[band] = fresh[band]
+
+
+# Lines of the page (whole columns or rows) shaded darker than the paper all along them,
+# into both margins, are a scanner's or copier's (roller and drum streaks, a fax's
+# banding): a table's rules stop short of the margins and text fills a small part of
+# any line. Looked at where the paper is darker than this after even_out_light.
+LINE_SHADE_PAPER = 250
+LINE_SHADE_MARGIN_MM = 8.0
+
+
+def flatten_line_shades(gray: np.ndarray, dpi: int) -> int:
+    """Divide every column and every row of the gray page (in place) that is shaded in
+    both margins by its own shade (STREAK_PAPER_PERCENTILE of it): streaks of any
+    darkness, even dozens side by side that no ink mask shows as lines, become paper;
+    print over them stays. Returns how many lines were flattened."""
+    margin = max(2, int(_px(dpi, LINE_SHADE_MARGIN_MM)))
+    flattened = 0
+    for view in (gray, gray.T):             # columns, then rows (a view: in place)
+        length = view.shape[0]
+        if length <= 3 * margin:
+            continue
+        ends = np.minimum(np.median(view[:margin], axis=0), np.median(view[length - margin:], axis=0))
+        lines = np.flatnonzero(ends < LINE_SHADE_PAPER)
+        if not lines.size:
+            continue
+        # Every fourth pixel along a line is plenty for its shade.
+        shade = np.percentile(view[::4, lines], STREAK_PAPER_PERCENTILE, axis=0).astype(np.float32)
+        shaded = shade < LINE_SHADE_PAPER
+        lines, shade = lines[shaded], shade[shaded]
+        if lines.size:
+            part = view[:, lines].astype(np.float32) * (255.0 / np.maximum(shade, 1.0))[None, :]
+            view[:, lines] = np.clip(part, 0, 255).astype(np.uint8)
+            flattened += int(lines.size)
+    return flattened
 
 
 def wipe(gray: np.ndarray, ink: np.ndarray, mask: np.ndarray, grow: int = 1) -> None:
@@ -866,14 +919,17 @@ def clean_page(page: Page, score_lines: Optional[LineScorer] = None,
     page = Page(number=page.number, image=image, dpi=dpi, source=page.source)
     raw, sealed = lift_stamps(page.image)
     gray = even_out_light(raw)
+    if whole_page:
+        # Margins are told by the paper's edges: a picture of a table cut out of a page
+        # has its rules running to the picture's edges.
+        flatten_line_shades(gray, page.dpi)
     ink = binarise(gray, page.dpi)
     if whole_page:
         # Borders and streaks are told by the paper's edges and margins: a picture of
         # a table cut out of a page has its frame where a page has its margins.
         marks = find_copier_marks(raw, ink, page.dpi)
+        lift_streaks(gray, ink, marks.streaks, page.dpi)
         wipe(gray, ink, marks.border, grow=2)
-        for horizontal, start, end in marks.streaks:
-            wipe_streak(gray, ink, horizontal, start, end)
     measures = measure_page(gray, ink, page.dpi)
     specks = find_specks(ink, measures, upright=False)
     speck_count = int(cv2.connectedComponents(specks, connectivity=8)[0] - 1)

@@ -140,13 +140,36 @@ def test_copier_border_and_streak_are_taken_off_without_cutting_print():
     ink = preprocess.binarise(gray, 200)
     marks = preprocess.find_copier_marks(scan, ink, 200)
     assert marks.streaks and all(not horizontal for horizontal, _, _ in marks.streaks)
+    preprocess.lift_streaks(gray, ink, marks.streaks, 200)
     preprocess.wipe(gray, ink, marks.border, grow=2)
-    for horizontal, start, end in marks.streaks:
-        preprocess.wipe_streak(gray, ink, horizontal, start, end)
     assert (ink[:, 1345:] > 0).mean() < 0.01                      # border gone
     assert (ink[50:180, 450:462] > 0).mean() < 0.01               # streak gone in the margin
     assert (ink[298:302, 450:462] > 0).any()                      # the rule it crossed is whole
     _match_golden('copier_marks.png', gray)
+
+
+def test_roller_streaks_side_by_side_become_paper_and_the_print_under_them_stays():
+    """Dozens of faint streaks across a page (a scanner's dirty rollers): they run into
+    both margins, so the whole line is flattened by its own shade; the characters and
+    rules they cross keep their ink."""
+    page = np.full((2339, 1654), 255, np.uint8)
+    page[300:1100, 150:1500] = ruled_table(width=1350, height=800, rows=(100, 300, 500, 700),
+                                           cols=(50, 600, 1300))
+    page = put_text(page, '年度资金总额 290.5925', (260, 470), size=34)
+    rng = np.random.default_rng(3)
+    scan = page.astype(np.float32)
+    for x in rng.choice(np.arange(100, 1550), 180, replace=False):    # ~1 in 8 columns shaded
+        scan[:, x:x + int(rng.integers(1, 4))] *= float(rng.uniform(0.72, 0.9))
+    scan = scan.astype(np.uint8)
+    gray = preprocess.even_out_light(scan)
+    assert preprocess.flatten_line_shades(gray, 200) > 100
+    ink = preprocess.binarise(gray, 200) > 0
+    clean_ink = preprocess.binarise(preprocess.even_out_light(page), 200) > 0
+    margin = np.zeros_like(ink)
+    margin[:250], margin[1200:] = True, True
+    assert ink[margin].mean() < 0.001                             # no streak left as ink
+    kept = (ink & clean_ink).sum() / clean_ink.sum()
+    assert kept > 0.95, f'only {kept:.1%} of the print and rules kept under the streaks'
 
 
 def test_the_orientation_model_is_installed_with_the_project():
