@@ -25,10 +25,12 @@ class PageArtifacts:
 
 
 def line_scorer(recognizer: ocr.Recognizer) -> preprocess.LineScorer:
-    """The recogniser's confidence on line crops (its fast model where it has one):
-    how preprocess tells an upside-down page without a model of its own."""
+    """The recogniser's confidence on line crops (its fast model where it has one), faint
+    crops stretched as the OCR stage stretches them for reading: how preprocess tells an
+    upside-down page without a model of its own."""
     fast = getattr(recognizer, 'fast', recognizer)
-    return lambda crops: [reading.confidence for reading in fast.recognize(crops)]
+    return lambda crops: [reading.confidence for reading in
+                          fast.recognize([ocr.stretch_contrast(crop) for crop in crops])]
 
 
 def process_page(page: Page, recognizer: Optional[ocr.Recognizer] = None,

@@ -758,6 +758,11 @@ def line_votes(gray: np.ndarray, text: np.ndarray, measures: PageMeasures,
 # recogniser's vote decide as they do without the model.
 TURN_SURE = 0.1
 FLIP_SURE = 0.15
+# Upside down or not: model votes parting by less than MODEL_OVERRULES_LINES give way to
+# the recogniser's when its two readings (as the page stands, turned half round) part
+# by more than LINES_OVERRULE_MODEL the other way.
+MODEL_OVERRULES_LINES = 0.6
+LINES_OVERRULE_MODEL = 0.2
 
 
 def quarter_turn(votes: Optional[np.ndarray], ink: np.ndarray, measures: PageMeasures,
@@ -820,13 +825,23 @@ def half_turn_needed(votes: Optional[np.ndarray], quarter: int, gray: np.ndarray
     first votes when they are sure, else its votes on the straightened page with the
     recogniser's (which is sure of upright lines, and only of those)."""
     text = text_only(ink, measures)
+    lines = None
     if votes is not None:
         # The first votes, for the two ways the turned page may now stand.
         stays, flips = {0: (0, 2), 90: (1, 3), 270: (3, 1)}[quarter]
         margin = float(votes[flips] - votes[stays])
         if abs(margin) >= FLIP_SURE:
-            return margin > 0
-    lines = line_votes(gray, text, measures, score_lines)
+            if abs(margin) >= MODEL_OVERRULES_LINES:
+                return margin > 0
+            # Short of very sure (faint print on grainy paper, where the model's squares
+            # hold more grain than print): the recogniser reading the lines plainly
+            # better the other way overrules it.
+            lines = line_votes(gray, text, measures, score_lines)
+            if lines is None or (lines[1] - lines[0] > LINES_OVERRULE_MODEL) == (margin > 0) \
+                    or abs(lines[1] - lines[0]) <= LINES_OVERRULE_MODEL:
+                return margin > 0
+            return lines[1] > lines[0]
+    lines = lines or line_votes(gray, text, measures, score_lines)
     if classify is None:
         return lines is not None and lines[1] > lines[0] + UPSIDE_DOWN_MARGIN
     again = turn_votes(gray, text, dpi, classify)
