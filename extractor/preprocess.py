@@ -928,7 +928,13 @@ def clean_page(page: Page, score_lines: Optional[LineScorer] = None,
     whole_page = is_whole_page(page)
     image, dpi = to_working_resolution(page)
     notes = [f'read at {dpi} dpi (scanned at {page.dpi})'] if dpi != page.dpi else []
-    if bilevel:
+    halftone = is_halftone(image, dpi)
+    if halftone:
+        # Dithered or screened: the paper itself is a pattern of dots, which a blur
+        # over the screen's period turns back into gray (the print stays darker).
+        image = cv2.GaussianBlur(image, (0, 0), HALFTONE_SMOOTH_MM * dpi / 25.4)
+        notes.append('a dithered (halftone) scan: smoothed back to gray')
+    elif bilevel:
         # A 1-bit scan's jagged edges: the recogniser reads anti-aliased print better.
         image = cv2.GaussianBlur(image, (0, 0), BILEVEL_SMOOTH_MM * dpi / 25.4)
     page = Page(number=page.number, image=image, dpi=dpi, source=page.source)
@@ -985,9 +991,28 @@ def clean_page(page: Page, score_lines: Optional[LineScorer] = None,
              'contrast': round(measures.contrast, 3),
              'stroke_mm': round(measures.stroke_px * 25.4 / page.dpi, 3),
              'text_mm': round(measures.text_px * 25.4 / page.dpi, 3),
-             'bilevel': bilevel}
+             'bilevel': bilevel, 'halftone': halftone}
     return CleanPage(number=page.number, gray=gray, ink=ink, dpi=page.dpi, angle=angle, notes=notes,
                      measures=stats, sealed=sealed)
+
+
+# A halftone: the paper's gray is a pattern of dots. Over a window of this size the
+# gray of the median pixel's neighbourhood varies by more than HALFTONE_GRAIN levels
+# (standard deviation; measured: dithered pages 32, every other page of the generator's
+# and augraphy's damage, grain, speckle, JPEG and 1-bit fax included, 10 at most).
+HALFTONE_WINDOW_MM = 0.6
+HALFTONE_GRAIN = 20.0
+HALFTONE_SMOOTH_MM = 0.15     # ~1.2 px at 200 dpi: past a 2-3 px dither period
+
+
+def is_halftone(image: np.ndarray, dpi: int = WORKING_DPI) -> bool:
+    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    # At full resolution: every other pixel of a 4 x 4 dither is one fixed part of it.
+    sample = gray.astype(np.float32)
+    k = max(3, int(round(HALFTONE_WINDOW_MM * dpi / 25.4))) | 1
+    mean = cv2.boxFilter(sample, -1, (k, k))
+    spread = np.sqrt(np.maximum(cv2.boxFilter(sample * sample, -1, (k, k)) - mean * mean, 0.0))
+    return float(np.median(spread[::2, ::2])) > HALFTONE_GRAIN
 
 
 def _is_bilevel(image: np.ndarray) -> bool:

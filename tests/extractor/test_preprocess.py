@@ -172,6 +172,39 @@ def test_roller_streaks_side_by_side_become_paper_and_the_print_under_them_stays
     assert kept > 0.95, f'only {kept:.1%} of the print and rules kept under the streaks'
 
 
+def _dithered(gray: np.ndarray) -> np.ndarray:
+    """Ordered (Bayer 4 x 4) dithering: every pixel black or white, the gray kept as the
+    share of black dots, as a scanner's or fax's halftone mode prints it."""
+    bayer = np.array([[0, 8, 2, 10], [12, 4, 14, 6], [3, 11, 1, 9], [15, 7, 13, 5]], np.float32)
+    h, w = gray.shape
+    limits = np.tile((bayer + 0.5) / 16.0 * 255.0, (h // 4 + 1, w // 4 + 1))[:h, :w]
+    return np.where(gray.astype(np.float32) > limits, 255, 0).astype(np.uint8)
+
+
+def test_a_dithered_scan_is_smoothed_back_to_gray_and_keeps_its_print():
+    """On grey paper dithered to dots, the paper is half dots: without smoothing them
+    back to gray every dot is ink. The decimal point and the dash stay."""
+    clean = np.full((2339, 1654), 255, np.uint8)
+    table = ruled_table(width=900, height=220, rows=(40, 180), cols=(40, 420, 620, 860))
+    for text, x in (('4.750465', 80), ('—', 500), ('100%', 680)):
+        table = put_text(table, text, (x, 92), size=34)
+    clean[400:620, 300:1200] = table
+    paper = np.where(clean > 128, 205, 40).astype(np.uint8)       # grey paper, dark print
+    scan = _dithered(paper)
+    assert preprocess.is_halftone(scan, 200) and not preprocess.is_halftone(clean, 200)
+    assert not preprocess.is_halftone(paper, 200)
+    page = preprocess.clean_page(Page(number=1, image=scan, dpi=200))
+    assert page.measures['halftone'] and any('halftone' in note for note in page.notes)
+    ink = page.ink > 0
+    print_ink = preprocess.binarise(preprocess.even_out_light(clean), 200) > 0
+    away = cv2.dilate(print_ink.astype(np.uint8), np.ones((9, 9), np.uint8)) == 0
+    assert ink[away].mean() < 0.002, 'the dots of the paper were taken for ink'
+    kept = (cv2.dilate(ink.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0)[print_ink].mean()
+    assert kept > 0.9, f'only {kept:.0%} of the print kept'
+    cell = page.gray[400 + 40:400 + 180, 300 + 40:300 + 420]
+    _match_golden('dithered_cell.png', cell)
+
+
 def test_the_orientation_model_is_installed_with_the_project():
     from extractor import ocr
     model = ocr.page_turn_model()
