@@ -84,8 +84,8 @@ def main():
     for mix in args.mixes.split(','):
         scans, results = os.path.join(args.out, mix, 'scans'), os.path.join(args.out, mix, 'results')
         subprocess.run([args.augraphy_python, os.path.join(ROOT, 'benchmarks', 'augraphy_damage.py'),
-                        clean, scans, '--mix', mix, '--seed', str(args.seed)], check=True,
-                       stdout=subprocess.DEVNULL)
+                        os.path.abspath(clean), os.path.abspath(scans), '--mix', mix, '--seed', str(args.seed)],
+                       check=True, stdout=subprocess.DEVNULL, cwd=args.out)   # augraphy leaves a cache folder in cwd
         extract(scans, results, recognizer)
         scored = subprocess.run([sys.executable, args.score_tool, results, scans],
                                 capture_output=True, text=True, check=True).stdout.splitlines()

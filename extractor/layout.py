@@ -928,13 +928,20 @@ class FormBuilder:
         """Text right of a header label: the label cell's own rest (when label and
         value share a cell) and the cells beside it, up to the next label."""
         cell = found[0]
-        rest = split_label(cell.text, label)[1] if cell.label_score(label) < LABEL_MIN else ''
+        own = cell.lines if cell.label_score(label) < LABEL_MIN else []
         beside = self.right_of(cell, stop.x0 if stop is not None else None)
         # A faint speck-read mark beside the name is left out here as set_value leaves
-        # it out (and flags it) for every other field.
-        stray = _stray_marks([line for c in beside for line in c.lines])
-        text = join_lines([rest] + [''.join(line.text for line in c.lines if all(line is not s for s in stray))
-                                    for c in beside])
+        # it out (and flags it) for every other field: in the label's own cell too,
+        # when the value shares it ('中小学校舍维修改造项目尾款' with 'J' and '4' of a
+        # photocopy's grey smudges under it).
+        # (The label's own line is no sure reading of the value beside the marks.)
+        stray = _stray_marks([line for line in own if label_score(line.text, label) < LABEL_SURE]
+                             + [line for c in beside for line in c.lines])
+
+        def kept(lines: list[TextLine]) -> str:
+            return ''.join(line.text for line in lines if all(line is not s for s in stray))
+        rest = split_label(kept(own), label)[1] if own else ''
+        text = join_lines([rest] + [kept(c.lines) for c in beside])
         # A glyph stroke in line with a rule (门's right stroke over a column rule) can
         # put a wall inside the label: its last characters then start the value.
         read = norm_label(cell.text)

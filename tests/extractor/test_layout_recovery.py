@@ -699,3 +699,18 @@ def test_a_funds_item_short_of_a_character_is_its_printed_name_unflagged():
     forms, flags, _ = read(result)
     assert forms[0].funds[1].item == '其中：当年财政拨款'
     assert not [f for f in flags if f.field == 'funds.1.item']
+
+
+def test_faint_marks_in_a_label_cell_that_holds_its_value_are_left_out_and_flagged():
+    """The rule between 项目名称 and the name lost (a photocopy's smudges over it): the
+    label cell holds the name, and the smudges under it read as 'J' and '4' with little
+    confidence. They are no part of the name."""
+    header = [(0, 0, 14, 1, ['项目名称', '中小学校舍维修改造项目尾款', 'J', '4'])] + header_cells()[2:]
+    scan = page(1, project_form(header=header), title='项目支出绩效自评表')
+    for cell in scan.cells:
+        for text_line in cell.lines:
+            if text_line.text in ('J', '4'):
+                text_line.confidence = 0.2
+    forms, flags, _ = read(scan)
+    assert forms[0].project_name == '中小学校舍维修改造项目尾款'
+    assert any(f.field == 'project_name' and 'was left out' in f.detail for f in flags)
