@@ -525,3 +525,34 @@ def test_a_half_width_comma_opening_a_wrapped_line_stays():
     speck = cell.copy()
     cv2.circle(speck, (30, 80), 2, 0, -1)
     assert not ocr.clean_cell_ink(_ink(speck), 200)[70:95, 24:44].any()
+
+
+def test_a_grey_smudge_beside_print_is_no_line_of_the_page(recognizer):
+    """A photocopy's grey smudges (or the back page showing through) read as '4' or 'J'
+    beside the print: far paler than the page's usual print, they are left out; the
+    print of the same cells stays, a pale dash too. A cell left empty by a smudge of a
+    character's height is not known to be empty."""
+    from models import Cell, CleanPage, PageGrid, Table
+    from drawing import ruled_table
+    rows = tuple(range(40, 40 + 11 * 90, 90))
+    gray = ruled_table(width=900, height=1040, rows=rows, cols=(40, 460, 860))
+    values = ['中小学校舍维修', '西城区财政局', '年度资金总额', '78.36', '72.95',
+              '其他资金', '上年结转资金', '产出指标', '数量指标', '10']
+    for i, value in enumerate(values):
+        gray = put_text(gray, value, (70, rows[i] + 8), size=30)
+    smudge = put_text(np.full_like(gray, 255), '4', (200, rows[0] + 48), size=30)   # under the print
+    smudge = put_text(smudge, 'J', (650, rows[3] + 28), size=30)                     # alone in its cell
+    mottled = (smudge < 128) & (np.random.default_rng(0).random(smudge.shape) < 0.5)   # a smudge's grain
+    gray = np.minimum(gray, np.where(mottled, 200, 255).astype(np.uint8))         # grey, not black
+    gray[rows[5] + 43:rows[5] + 46, 640:680] = 150                                  # a worn dash
+    ink = preprocess.binarise(gray, 200)
+    page = CleanPage(number=1, gray=gray, ink=ink, dpi=200, angle=0.0, notes=[], measures={'text_mm': 3.5})
+    cells = [Cell(row=r, col=c, bbox=[(40, 460)[c], rows[r], (460, 860)[c], rows[r + 1]])
+             for r in range(10) for c in range(2)]
+    grid = PageGrid(width=900, height=1040, tables=[Table(bbox=[40, 40, 860, rows[-1]], row_edges=list(rows),
+                                                           col_edges=[40, 460, 860], cells=cells)])
+    read, _ = ocr.read_page(page, grid, recognizer)
+    texts = [cell.text for cell in read]
+    assert texts[0::2] == values
+    assert texts[1::2] == ['', '', '', '', '', '—', '', '', '', '']
+    assert read[7].unread and not read[3].unread
