@@ -1002,13 +1002,18 @@ def clean_page(page: Page, score_lines: Optional[LineScorer] = None,
 # and augraphy's damage, grain, speckle, JPEG and 1-bit fax included, 10 at most).
 HALFTONE_WINDOW_MM = 0.6
 HALFTONE_GRAIN = 20.0
+HALFTONE_STRIPS = 8
 HALFTONE_SMOOTH_MM = 0.15     # ~1.2 px at 200 dpi: past a 2-3 px dither period
 
 
 def is_halftone(image: np.ndarray, dpi: int = WORKING_DPI) -> bool:
     gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-    # At full resolution: every other pixel of a 4 x 4 dither is one fixed part of it.
-    sample = gray.astype(np.float32)
+    # At full resolution (every other pixel of a 4 x 4 dither is one fixed part of it),
+    # on HALFTONE_STRIPS bands of rows spread down the page.
+    h = gray.shape[0]
+    rows = max(8, h // (4 * HALFTONE_STRIPS))
+    starts = np.linspace(0, max(0, h - rows), HALFTONE_STRIPS).astype(int)
+    sample = np.concatenate([gray[y:y + rows] for y in starts]).astype(np.float32)
     k = max(3, int(round(HALFTONE_WINDOW_MM * dpi / 25.4))) | 1
     mean = cv2.boxFilter(sample, -1, (k, k))
     spread = np.sqrt(np.maximum(cv2.boxFilter(sample * sample, -1, (k, k)) - mean * mean, 0.0))
