@@ -20,7 +20,11 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from extractor import ocr, pipeline  # noqa: E402
+sys.path.insert(0, os.path.join(ROOT, 'benchmarks'))
+
+from extractor import ocr  # noqa: E402
+from models import Document  # noqa: E402
+from residual_rate import extract as extract_full  # noqa: E402
 from tests import scangen  # noqa: E402
 
 
@@ -30,14 +34,14 @@ def score_tool_default():
 
 
 def extract(scans: str, results: str, recognizer) -> None:
-    os.makedirs(results, exist_ok=True)
-    for pdf in sorted(glob.glob(os.path.join(scans, '*.pdf'))):
-        doc, _ = pipeline.extract_file(pdf, recognizer=recognizer)
-        stem = os.path.splitext(os.path.basename(pdf))[0]
-        with open(os.path.join(results, f'{stem}.json'), 'w', encoding='utf-8') as fh:
-            json.dump(doc.contract(), fh, ensure_ascii=False)
-        with open(os.path.join(results, f'{stem}.full.json'), 'w', encoding='utf-8') as fh:
-            json.dump(doc.full(), fh, ensure_ascii=False)
+    """Each PDF's full result (RESULTS/full/X.json) and its contract (RESULTS/X.json)."""
+    full = os.path.join(results, 'full')
+    extract_full(scans, full, recognizer)
+    for path in glob.glob(os.path.join(full, '*.json')):
+        with open(path, encoding='utf-8') as fh:
+            contract = Document.from_full(json.load(fh)).contract()
+        with open(os.path.join(results, os.path.basename(path)), 'w', encoding='utf-8') as fh:
+            json.dump(contract, fh, ensure_ascii=False)
 
 
 def lost_pages(scans: str, results: str) -> list[str]:
@@ -47,7 +51,7 @@ def lost_pages(scans: str, results: str) -> list[str]:
         stem = os.path.basename(truth_path)[:-len('.truth.json')]
         with open(truth_path, encoding='utf-8') as fh:
             truth = json.load(fh)
-        with open(os.path.join(results, f'{stem}.full.json'), encoding='utf-8') as fh:
+        with open(os.path.join(results, 'full', f'{stem}.json'), encoding='utf-8') as fh:
             doc = json.load(fh)
         found = {p for form in doc['forms'] for p in form.get('pages') or []}
         grades = {q['page']: (q['grade'], q.get('reasons') or []) for q in doc.get('quality') or []}

@@ -791,6 +791,11 @@ def quarter_turn(votes: Optional[np.ndarray], ink: np.ndarray, measures: PageMea
                 # streak closed into bars, is no such evidence: measured, 2-3 times
                 # `enough` there against 14 on the page this is for.)
                 turned = False
+    elif max(across, down) >= enough and down > SIDEWAYS_SHAPE * across and down >= PLAIN_TEXT_LINES * enough:
+        # The other way round: the model sure the page is upright or upside down while
+        # plenty of lines plainly run down it (a sideways page it took for upside
+        # down, its votes for the quarters split between them).
+        turned = True
     if not turned:
         return 0
     return 90 if votes[1] >= votes[3] else 270

@@ -238,19 +238,39 @@ def test_a_page_fed_sideways_or_upside_down_comes_out_upright(turn, with_model, 
                   tolerance=0.01)
 
 
-def test_a_sure_quarter_turn_vote_yields_to_lines_that_plainly_run_across(recognizer):
-    # The model, sure of a quarter turn, is overruled when the page's text lines run
-    # across it plainly (seen on an upside-down page whose form fills little of it).
-    from extractor import pipeline
+def _a4_form_page() -> np.ndarray:
+    """An upright A4 page at 200 dpi with a small ruled table of labels."""
     page = np.full((2339, 1654), 255, np.uint8)
     table = ruled_table(width=1300, height=900, rows=(100, 200, 300, 400, 500, 600), cols=(100, 500, 900, 1200))
     for i, text in enumerate(['项目名称', '年度资金总额', '其中：当年财政拨款', '上年结转资金', '其他资金']):
         table = put_text(table, text, (120, 130 + 100 * i), size=30)
         table = put_text(table, '实际完成情况', (520, 130 + 100 * i), size=30)
     page[200:1100, 150:1450] = table
+    return page
+
+
+def test_a_sure_quarter_turn_vote_yields_to_lines_that_plainly_run_across(recognizer):
+    # The model, sure of a quarter turn, is overruled when the page's text lines run
+    # across it plainly (seen on an upside-down page whose form fills little of it).
+    from extractor import pipeline
+    page = _a4_form_page()
     sure_sideways = lambda tiles: np.array([[0.05, 0.9, 0.0, 0.05]] * len(tiles))  # noqa: E731
     clean = preprocess.clean_page(Page(number=1, image=page, dpi=200), pipeline.line_scorer(recognizer), sure_sideways)
     assert clean.measures['turned_deg'] == 0
+
+
+def test_a_sure_upside_down_vote_yields_to_lines_that_plainly_run_down(recognizer):
+    # The other way round (seen on a hard generated page): the model sure the page is
+    # upside down (its quarter votes split between 90 and 270) while its text lines
+    # plainly run down it. The page is turned a quarter, then settled upright.
+    from extractor import pipeline
+    page = _a4_form_page()
+    sideways = np.ascontiguousarray(np.rot90(page))
+    sure_upside_down = lambda tiles: np.array([[0.05, 0.06, 0.56, 0.33]] * len(tiles))  # noqa: E731
+    clean = preprocess.clean_page(Page(number=1, image=sideways, dpi=200), pipeline.line_scorer(recognizer),
+                                  sure_upside_down)
+    assert clean.measures['turned_deg'] in (90, 270)
+    assert clean.gray.shape == page.shape
 
 
 @pytest.mark.parametrize('turn', [0, 90])
