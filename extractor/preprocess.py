@@ -692,6 +692,9 @@ SURELY_UPRIGHT = 0.9
 # to look sideways, and at least this many squares of a character's height (a few
 # lines of text).
 SIDEWAYS_SHAPE = 1.3
+# Model votes for the two quarter turns that, against those for upright and upside
+# down, leave the model in doubt enough for the text's shape to overrule it.
+QUARTERS_IN_DOUBT = 0.5
 SIDEWAYS_MIN_LINES = 10
 # How many times SIDEWAYS_MIN_LINES of text running across overrule the orientation
 # model's sure quarter turn.
@@ -791,10 +794,13 @@ def quarter_turn(votes: Optional[np.ndarray], ink: np.ndarray, measures: PageMea
                 # streak closed into bars, is no such evidence: measured, 2-3 times
                 # `enough` there against 14 on the page this is for.)
                 turned = False
-    elif max(across, down) >= enough and down > SIDEWAYS_SHAPE * across and down >= PLAIN_TEXT_LINES * enough:
-        # The other way round: the model sure the page is upright or upside down while
-        # plenty of lines plainly run down it (a sideways page it took for upside
-        # down, its votes for the quarters split between them).
+    elif sideways > -QUARTERS_IN_DOUBT and max(across, down) >= enough and down > SIDEWAYS_SHAPE * across \
+            and down >= PLAIN_TEXT_LINES * enough:
+        # The other way round: the model for upright or upside down, but giving the
+        # quarters a fair share (a sideways page it took for upside down, 0.39 against
+        # 0.61), while plenty of lines plainly run down it. (A page of narrow columns
+        # of wrapped lines may look that way: the model is then all but certain, 0.05
+        # against 0.95.)
         turned = True
     if not turned:
         return 0
