@@ -467,7 +467,8 @@ def grade_page(result: PageResult, limits: QualityLimits = QualityLimits()) -> P
                           speckle_per_cm2=float(m.get('speckle_per_cm2', 0.0)),
                           contrast=float(m.get('contrast', 0.0)), stroke_mm=float(m.get('stroke_mm', 0.0)),
                           rule_continuity=float(m.get('rule_continuity', 1.0)),
-                          bilevel=bool(m.get('bilevel', False)), unsure_lines=round(unsure, 3))
+                          bilevel=bool(m.get('bilevel', False)), halftone=bool(m.get('halftone', False)),
+                          unsure_lines=round(unsure, 3))
     grade, reasons = 0, []
 
     def worse(level: int, reason: str) -> None:
@@ -498,6 +499,8 @@ def grade_page(result: PageResult, limits: QualityLimits = QualityLimits()) -> P
             worse(1, f'worn rules ({quality.rule_continuity:.0%} solid)')
     if quality.bilevel:
         worse(1, '1-bit scan')
+    if quality.halftone:
+        worse(1, 'dithered (halftone) scan')
     quality.grade, quality.reasons = GRADES[grade], reasons
     return quality
 

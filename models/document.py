@@ -172,6 +172,7 @@ class PageQuality(BaseModel):
     stroke_mm: float = 0.0            # median stroke width of the print
     rule_continuity: float = 1.0      # share of the table's lattice walls that are solid rules
     bilevel: bool = False             # a 1-bit (fax or black-and-white) scan
+    halftone: bool = False            # a dithered (halftone) scan, smoothed back to gray to be read
     unsure_lines: float = 0.0         # share of the page's text lines read with confidence < 0.9
     reasons: list[str] = Field(default_factory=list)   # what made the grade worse than good
 

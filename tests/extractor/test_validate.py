@@ -360,3 +360,15 @@ def test_a_weight_read_with_a_speck_for_a_point_is_blamed_alone_not_a_lost_row()
     assert not any(f.field == 'indicators' for f in flags)
     weight_flags = {f.field for f in flags if f.reason == 'arithmetic' and 'weights add up' in f.detail}
     assert weight_flags == {'indicators.1.weight', 'total.weight'}
+
+
+def test_a_dithered_page_is_recorded_and_graded_fair_at_best():
+    from models import Cell, PageGrid, PageResult, Table
+    table = Table(bbox=[0, 0, 100, 100], row_edges=[0, 100], col_edges=[0, 100],
+                  cells=[Cell(row=0, col=0, bbox=[0, 0, 100, 100])])
+    result = PageResult(number=1, dpi=200, grid=PageGrid(width=100, height=100, tables=[table]),
+                        measures={'contrast': 0.8, 'halftone': True})
+    quality = validate.grade_page(result)
+    assert quality.halftone and quality.grade == 'fair' and 'dithered (halftone) scan' in quality.reasons
+    result.measures['halftone'] = False
+    assert validate.grade_page(result).grade == 'good'
