@@ -224,9 +224,11 @@ def accept_rules(h_mask, v_mask, dpi: int, ink: Optional[np.ndarray] = None):
         on_rule = [_touches(rules, x, y, reach) for x, y in _ends(seg, horizontal)]
         if all(on_rule):
             return True
-        if any(on_rule) and length >= long_len and \
+        if any(on_rule) and length >= piece_len and \
                 on_broken_rule(_ends(seg, horizontal)[on_rule.index(False)], horizontal, across, across_pool):
-            return True     # a wall whose corner is lost: its free end lies on a broken rule's line
+            # A wall whose corner is lost: its free end lies on a broken rule's line (a
+            # lone 总分 row's walls are shorter than a rule, its top rule in pieces).
+            return True
         if any(on_rule) and length >= piece_len and continued(seg, horizontal, on_rule.index(False), ok):
             return True     # the end of a broken rule: an accepted rule goes on past the gap
         if length < long_len or not any(on_rule):

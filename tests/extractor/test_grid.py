@@ -259,6 +259,26 @@ def test_short_walls_of_a_lone_row_stand_on_its_rules_broken_into_pieces():
     assert x0 <= 105 and x1 >= 1295 and y0 <= 103 and y1 >= 178
 
 
+def test_walls_of_a_lone_row_lower_than_a_rule_is_long_stand_on_its_broken_top_rule():
+    # A 总分 row alone on a page (a held-out hard scan at 150 dpi), 8 mm high: its walls
+    # shorter than a rule must be, its top rule in pieces, the first too short to be a
+    # rule by itself. Each wall stands on the bottom rule and ends on the top rule's
+    # line: the row is a table.
+    page = np.full((400, 1400), 255, np.uint8)
+    page[100:103, 100:250] = 0              # top rule: a short piece, a long one, a short one
+    page[100:103, 280:1150] = 0
+    page[100:103, 1180:1300] = 0
+    page[161:164, 100:1300] = 0             # bottom rule, 8 mm below
+    for x in (100, 1100, 1200, 1297):       # left wall, inner walls, right wall
+        page[100:164, x:x + 3] = 0
+    ink = (page < 128).astype(np.uint8) * 255
+    found = grid.find_tables(CleanPage(number=1, gray=page, ink=ink, dpi=200, angle=0.0))
+    assert len(found.tables) == 1
+    x0, y0, x1, y1 = found.tables[0].bbox
+    assert x0 <= 105 and x1 >= 1295 and y0 <= 103 and y1 >= 160
+    assert found.tables[0].n_cols == 3
+
+
 def _dotted_vertical(img, x, y0, y1, dot=2, step=5):
     """Replace the wall at x between y0 and y1 with a line of dots (a thin rule on a
     1-bit fax: dots of `dot` px every `step` px, 0.4 mm gaps at 200 dpi)."""
