@@ -517,9 +517,13 @@ def flatten_streak(gray: np.ndarray, horizontal: bool, start: int, end: int) -> 
     if end <= start:
         return
     band = gray[:, start:end]
-    shade = np.percentile(band, STREAK_PAPER_PERCENTILE, axis=0).astype(np.float32)
-    flat = band.astype(np.float32) * (255.0 / np.maximum(shade, 1.0))[None, :]
-    band[:] = np.clip(flat, 0, 255).astype(np.uint8)
+    band[:] = _divided(band, np.percentile(band, STREAK_PAPER_PERCENTILE, axis=0))
+
+
+def _divided(lines: np.ndarray, shade: np.ndarray) -> np.ndarray:
+    """Columns of gray each divided by its shade, so that the shade becomes paper."""
+    flat = lines.astype(np.float32) * (255.0 / np.maximum(shade.astype(np.float32), 1.0))[None, :]
+    return np.clip(flat, 0, 255).astype(np.uint8)
 
 
 def lift_streaks(gray: np.ndarray, ink: np.ndarray, streaks: list[tuple[bool, int, int]], dpi: int) -> None:
@@ -559,12 +563,11 @@ def flatten_line_shades(gray: np.ndarray, dpi: int) -> int:
         if not lines.size:
             continue
         # Every fourth pixel along a line is plenty for its shade.
-        shade = np.percentile(view[::4, lines], STREAK_PAPER_PERCENTILE, axis=0).astype(np.float32)
+        shade = np.percentile(view[::4, lines], STREAK_PAPER_PERCENTILE, axis=0)
         shaded = shade < LINE_SHADE_PAPER
         lines, shade = lines[shaded], shade[shaded]
         if lines.size:
-            part = view[:, lines].astype(np.float32) * (255.0 / np.maximum(shade, 1.0))[None, :]
-            view[:, lines] = np.clip(part, 0, 255).astype(np.uint8)
+            view[:, lines] = _divided(view[:, lines], shade)
             flattened += int(lines.size)
     return flattened
 
@@ -836,7 +839,6 @@ def half_turn_needed(votes: Optional[np.ndarray], quarter: int, gray: np.ndarray
     first votes when they are sure, else its votes on the straightened page with the
     recogniser's (which is sure of upright lines, and only of those)."""
     text = text_only(ink, measures)
-    lines = None
     if votes is not None:
         # The first votes, for the two ways the turned page may now stand.
         stays, flips = {0: (0, 2), 90: (1, 3), 270: (3, 1)}[quarter]
@@ -848,11 +850,11 @@ def half_turn_needed(votes: Optional[np.ndarray], quarter: int, gray: np.ndarray
             # hold more grain than print): the recogniser reading the lines plainly
             # better the other way overrules it.
             lines = line_votes(gray, text, measures, score_lines)
-            if lines is None or (lines[1] - lines[0] > LINES_OVERRULE_MODEL) == (margin > 0) \
-                    or abs(lines[1] - lines[0]) <= LINES_OVERRULE_MODEL:
-                return margin > 0
-            return lines[1] > lines[0]
-    lines = lines or line_votes(gray, text, measures, score_lines)
+            turned_better = lines[1] - lines[0] if lines is not None else 0.0
+            if abs(turned_better) > LINES_OVERRULE_MODEL:
+                return turned_better > 0
+            return margin > 0
+    lines = line_votes(gray, text, measures, score_lines)
     if classify is None:
         return lines is not None and lines[1] > lines[0] + UPSIDE_DOWN_MARGIN
     again = turn_votes(gray, text, dpi, classify)
@@ -952,13 +954,11 @@ def clean_page(page: Page, score_lines: Optional[LineScorer] = None,
     raw, sealed = lift_stamps(page.image)
     gray = even_out_light(raw)
     if whole_page:
-        # Margins are told by the paper's edges: a picture of a table cut out of a page
-        # has its rules running to the picture's edges.
+        # Shades, borders and streaks are told by the paper's edges and margins: a
+        # picture of a table cut out of a page has its frame where a page has margins.
         flatten_line_shades(gray, page.dpi)
     ink = binarise(gray, page.dpi)
     if whole_page:
-        # Borders and streaks are told by the paper's edges and margins: a picture of
-        # a table cut out of a page has its frame where a page has its margins.
         marks = find_copier_marks(raw, ink, page.dpi)
         lift_streaks(gray, ink, marks.streaks, page.dpi)
         wipe(gray, ink, marks.border, grow=2)
