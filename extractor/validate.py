@@ -451,6 +451,9 @@ class QualityLimits:
     fair_unsure: float = 0.06
     rough_unsure: float = 0.15
     unreadable_unsure: float = 0.5
+    # ... counted on at least this many lines: a continuation page holding only its
+    # total row (3 values and a seal's remnants read as 4 unsure marks) says little.
+    unsure_min_lines: int = 15
 
 
 LINE_SURE = 0.9
@@ -482,9 +485,10 @@ def grade_page(result: PageResult, limits: QualityLimits = QualityLimits()) -> P
         worse(3, f'print too faint (contrast {quality.contrast:.2f})')
     elif quality.contrast and quality.contrast < limits.rough_contrast:
         worse(2, f'faint print (contrast {quality.contrast:.2f})')
-    if unsure >= limits.unreadable_unsure:
+    few = len(lines) < limits.unsure_min_lines
+    if unsure >= limits.unreadable_unsure and not few:
         worse(3, f'{unsure:.0%} of the text lines read unsure')
-    elif unsure >= limits.rough_unsure:
+    elif unsure >= limits.rough_unsure and not few:
         worse(2, f'{unsure:.0%} of the text lines read unsure')
     elif unsure >= limits.fair_unsure:
         worse(1, f'{unsure:.0%} of the text lines read unsure')

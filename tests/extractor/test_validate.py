@@ -372,3 +372,22 @@ def test_a_dithered_page_is_recorded_and_graded_fair_at_best():
     assert quality.halftone and quality.grade == 'fair' and 'dithered (halftone) scan' in quality.reasons
     result.measures['halftone'] = False
     assert validate.grade_page(result).grade == 'good'
+
+
+def test_a_few_unsure_marks_do_not_make_a_page_unreadable_many_do():
+    # A continuation page holding only its total row under a seal: 3 values read sure
+    # and 4 of the seal's remnants read unsure is no unreadable page; the same share
+    # over a full page of lines is.
+    from models import Cell, CellText, PageGrid, PageResult, Table, TextLine
+    table = Table(bbox=[0, 0, 100, 100], row_edges=[0, 100], col_edges=[0, 100],
+                  cells=[Cell(row=0, col=0, bbox=[0, 0, 100, 100])])
+
+    def page(sure: int, unsure: int) -> PageResult:
+        lines = [TextLine(text='总分', confidence=0.99, bbox=[0, 0, 10, 10])] * sure + \
+                [TextLine(text='津', confidence=0.4, bbox=[0, 0, 10, 10])] * unsure
+        return PageResult(number=2, dpi=150, grid=PageGrid(width=100, height=100, tables=[table]),
+                          cells=[CellText(table=0, cell=0, lines=lines)], measures={'contrast': 0.6})
+
+    few = validate.grade_page(page(3, 4))
+    assert few.grade == 'fair' and few.unsure_lines > 0.5
+    assert validate.grade_page(page(30, 40)).grade == 'unreadable'
