@@ -593,6 +593,26 @@ def check_pages(forms: list[Form], quality: list[PageQuality], flags: list[Flag]
     return out
 
 
+def settle_whole_form_doubt(forms: list[Form], flags: list[Flag]) -> list[Flag]:
+    """The flags with each whole-form structure flag (layout: a form stops short of its
+    total row and the page after it was turned away, so rows may be lost anywhere after
+    the last one read) narrowed to the total row where the form's rows add up to the
+    kind's usual total as read: no row with a weight was lost, the turned-away page
+    held the total row alone (a lone 总分 row whose broken rules made no table)."""
+    out = []
+    for flag in flags:
+        form = forms[flag.form] if 0 <= flag.form < len(forms) else None
+        if flag.field == '' and flag.reason == FlagReason.structure and form is not None \
+                and form.template.total is not None and rows_complete(form):
+            total = form.template.total
+            flag = flag.model_copy(update={
+                'field': total.key,
+                'detail': flag.detail + f'; its rows add up to the usual total, so no row was lost: '
+                                        f'only the {total.label} row is in doubt'})
+        out.append(flag)
+    return out
+
+
 # Structure flags on one form that, on a rough page, put its whole table in doubt.
 STRUCTURE_DOUBT = 3
 

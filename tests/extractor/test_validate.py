@@ -391,3 +391,17 @@ def test_a_few_unsure_marks_do_not_make_a_page_unreadable_many_do():
     few = validate.grade_page(page(3, 4))
     assert few.grade == 'fair' and few.unsure_lines > 0.5
     assert validate.grade_page(page(30, 40)).grade == 'unreadable'
+
+
+def test_a_form_going_on_past_a_turned_away_page_is_doubted_whole_unless_its_rows_add_up():
+    # The page after the form was turned away (a lone 总分 row whose broken rules made no
+    # table): rows may be lost anywhere, unless the weights read come to the usual 100.
+    from models import Flag, Total
+    form = clean_form()
+    form.total = Total()
+    whole = Flag(form=0, field='', reason='structure', page=2, detail='no 总分 row, and page 2 after it was turned away')
+    settled = validate.settle_whole_form_doubt([form], [whole])
+    assert [(f.field, f.reason) for f in settled] == [('total', 'structure')]
+    assert 'only the 总分 row is in doubt' in settled[0].detail
+    form.indicators = form.indicators[:-1]          # a row went with the page: 90 of 100
+    assert [f.field for f in validate.settle_whole_form_doubt([form], [whole])] == ['']
