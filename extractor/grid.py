@@ -202,22 +202,31 @@ def accept_rules(h_mask, v_mask, dpi: int, ink: Optional[np.ndarray] = None):
 
     def on_broken_rule(point, horizontal: bool, across, across_pool) -> bool:
         """Whether `point` (a stroke's free end) lies on the line of an accepted rule
-        across it: past its end by at most a gap, or on a piece of stroke in that line
-        (a rule broken into pieces, not all of them accepted yet)."""
+        across it, reached from the point over gaps of at most BROKEN_GAP_MM: straight
+        to the rule, or through pieces of stroke in its line (a rule broken into pieces,
+        not all of them accepted yet; a lone 总分 row's top rule at 150 dpi)."""
         x, y = point
         a, b, c0, c1 = (1, 3, 0, 2) if horizontal else (0, 2, 1, 3)    # along, across coords
         along, at = (y, x) if horizontal else (x, y)
-        for other in across:
-            if abs((other[c0] + other[c1]) / 2 - at) <= line_tol and \
-                    (0 <= other[a] - along <= gap_reach or 0 <= along - other[b] <= gap_reach):
+
+        def centre(seg) -> float:
+            return (seg[c0] + seg[c1]) / 2
+
+        rules = [(o[a], o[b]) for o in across if abs(centre(o) - at) <= line_tol]
+        if not rules:
+            return False
+        lines = [centre(o) for o in across]
+        pieces = [(p[a], p[b]) for p in across_pool if abs(centre(p) - at) <= line_tol
+                  and any(abs(centre(p) - line) <= line_tol for line in lines)]
+        lo = hi = along
+        while True:
+            if any(start - gap_reach <= hi and lo <= end + gap_reach for start, end in rules):
                 return True
-        lines = [(o[c0] + o[c1]) / 2 for o in across]
-        for piece in across_pool:
-            centre = (piece[c0] + piece[c1]) / 2
-            if abs(centre - at) <= line_tol and piece[a] - reach <= along <= piece[b] + reach \
-                    and any(abs(centre - line) <= line_tol for line in lines):
-                return True
-        return False
+            near = [(start, end) for start, end in pieces
+                    if start - gap_reach <= hi and lo <= end + gap_reach and (start < lo or end > hi)]
+            if not near:
+                return False
+            lo, hi = min([lo] + [s for s, _ in near]), max([hi] + [e for _, e in near])
 
     def accepted(seg, horizontal: bool, rules, pool, ok, across, across_pool) -> bool:
         length = (seg[2] - seg[0] + 1) if horizontal else (seg[3] - seg[1] + 1)

@@ -507,6 +507,28 @@ def faint_walls(gray: np.ndarray) -> list[int]:
     return [int((a + b - 1) // 2) for a, b in _runs_of(cols)]
 
 
+# What is left of a column rule broken in a cell the grid merged across it: a thin
+# stroke hanging from the cell's top or bottom rule at least STUB_TEXT text heights
+# long (a lone 总分 row's wall between 100 and 99, the rest of it lost). A character's
+# stroke touching the edge is as thin, but the texts either side of it stand too close
+# to be parted there (see _cut_at_walls).
+STUB_TEXT = 0.6
+
+
+def stub_walls(ink: np.ndarray, dpi: int, text_height: float) -> list[int]:
+    """x (in the crop) of the thin strokes hanging into a cell from its top or bottom."""
+    if ink.size == 0:
+        return []
+    h = ink.shape[0]
+    n, _labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    widest = max(2, int(round(WALL_REMNANT * dpi / 200.0)))
+    out = []
+    for x, y, w, ch, _area in stats[1:]:
+        if w <= widest and ch >= STUB_TEXT * text_height and (y == 0 or y + ch >= h):
+            out.append(int(x + w // 2))
+    return out
+
+
 def _runs_of(cols: np.ndarray) -> list[tuple[int, int]]:
     """Runs of consecutive integers as (first, last + 1)."""
     out = []
@@ -1113,7 +1135,7 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
                 continue
             ink, paint = _clean_cell(page.ink[y0:y1, x0:x1], page.dpi, text_height)
             gray[y0:y1, x0:x1][paint] = 255
-            faint = faint_walls(page.gray[y0:y1, x0:x1])
+            faint = faint_walls(page.gray[y0:y1, x0:x1]) + stub_walls(page.ink[y0:y1, x0:x1], page.dpi, expected)
             walls = sorted({x - x0 for x in table.col_edges if x0 < x < x1} | set(faint))
             lines = find_lines(ink, page.dpi, text_height, cleaned=True, walls=walls, seen=faint)
             if not lines or (len(lines) == 1 and _worn_dash_piece(lines[0], expected)):

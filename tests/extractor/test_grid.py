@@ -279,6 +279,25 @@ def test_walls_of_a_lone_row_lower_than_a_rule_is_long_stand_on_its_broken_top_r
     assert found.tables[0].n_cols == 3
 
 
+def test_a_lone_rows_wall_reaches_its_broken_top_rule_through_a_piece_too_short_to_be_a_rule():
+    # A 总分 row alone on a page (a hard scan at 150 dpi in another font), 10 mm high:
+    # its top rule's corner worn away, then a piece too short to be a rule, then long
+    # pieces; the left wall's top end is farther from the first long piece than a gap
+    # in a rule, but reaches it over the short piece. Its right wall is worn to stubs.
+    page = np.full((400, 1400), 255, np.uint8)
+    page[100:103, 167:217] = 0              # top rule: corner lost, a short piece, long ones
+    page[100:103, 270:977] = 0
+    page[100:103, 1038:1300] = 0
+    page[179:182, 100:1300] = 0             # bottom rule
+    page[100:182, 100:103] = 0              # left wall
+    page[100:135, 1297:1300] = 0            # right wall: a stub hanging from the top rule
+    ink = (page < 128).astype(np.uint8) * 255
+    found = grid.find_tables(CleanPage(number=1, gray=page, ink=ink, dpi=200, angle=0.0))
+    assert len(found.tables) == 1
+    x0, y0, x1, y1 = found.tables[0].bbox
+    assert x0 <= 105 and x1 >= 1295 and y0 <= 103 and y1 >= 178
+
+
 def _dotted_vertical(img, x, y0, y1, dot=2, step=5):
     """Replace the wall at x between y0 and y1 with a line of dots (a thin rule on a
     1-bit fax: dots of `dot` px every `step` px, 0.4 mm gaps at 200 dpi)."""

@@ -255,6 +255,24 @@ def test_texts_either_side_of_a_lost_rule_are_two_lines():
     assert len(ocr.find_lines(_ink(cell), 200)) == 1
 
 
+def test_a_stub_of_a_lost_rule_hanging_from_the_top_parts_the_texts_either_side():
+    # A lone 总分 row's wall between weight and score worn away but for a stub hanging
+    # from the top rule: '100' and '99' are two values, not '10099'.
+    cell = np.full((64, 200), 255, np.uint8)
+    cell = put_text(cell, '100', (15, 24), size=28)
+    cell = put_text(cell, '99', (110, 24), size=28)
+    cell[0:24, 89:92] = 0                            # the stub, 3 mm of the rule
+    ink = _ink(cell)
+    assert ocr.stub_walls(ink, 200, 28) == [90]
+    lines = ocr.find_lines(ink, 200, walls=[90], seen=[90])
+    assert len(lines) == 2 and lines[0].x1 <= 90 <= lines[1].x0
+    # A character's stroke touching the top does not part the line it belongs to.
+    word = put_text(np.full((40, 200), 255, np.uint8), '川中', (15, 0), size=28)
+    word = word[int(np.nonzero((word < 128).any(axis=1))[0][0]):]     # its top on the edge
+    stubs = ocr.stub_walls(_ink(word), 200, 16)
+    assert stubs and all(len(ocr.find_lines(_ink(word), 200, walls=[x], seen=[x])) == 1 for x in stubs)
+
+
 def test_a_sentence_across_a_lattice_rule_stays_one_line():
     cell = put_text(np.full((60, 600), 255, np.uint8), '引的通知》（国办发〔2017〕47号)', (10, 14), size=28)
     ink = _ink(cell)
