@@ -76,6 +76,12 @@ def quotes_pair(text: str) -> bool:
     return True
 
 
+def digits_at_a_break(lines: list[str]) -> bool:
+    """Whether a line of the cell ends with a digit and the next begins with one."""
+    kept = [line.strip() for line in lines if line.strip()]
+    return any(a[-1].isdigit() and b[0].isdigit() for a, b in zip(kept, kept[1:]))
+
+
 def number_shaped(value) -> bool:
     s = _norm(value)
     return bool(s) and bool(_NUMBER_SHAPED.match(s)) and any(c.isdigit() for c in s)
@@ -141,6 +147,13 @@ class Checker:
                 self.flag(path, FlagReason.split_number,
                           'number on several lines inside one cell: '
                           + ' + '.join(repr(l) for l in source.lines))
+            elif source and digits_at_a_break(source.lines):
+                # Wrapped text breaks between digits only inside a number or where a
+                # separator stood ('2023.08.17-' over '2024.10.17': a dash at a line's
+                # end is read as nothing): which, the lines do not tell.
+                self.flag(path, FlagReason.low_confidence,
+                          'a line break between digits (a number split, or a dash or separator '
+                          'there lost): ' + ' + '.join(repr(l) for l in source.lines))
             names = set(column.names) if column else set()
             known_name = _norm(value) in names
             if len(_norm(value)) >= 2 and not known_name and any(_norm(value) in name for name in names):

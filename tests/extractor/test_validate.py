@@ -405,3 +405,16 @@ def test_a_form_going_on_past_a_turned_away_page_is_doubted_whole_unless_its_row
     assert 'only the 总分 row is in doubt' in settled[0].detail
     form.indicators = form.indicators[:-1]          # a row went with the page: 90 of 100
     assert [f.field for f in validate.settle_whole_form_doubt([form], [whole])] == ['']
+
+
+def test_a_text_value_broken_between_digits_is_checked():
+    # A date range wrapped after its dash, the dash read as nothing: '2023.08.17' over
+    # '2024.10.17' joins to '2023.08.172024.10.17'. Text wrapped between characters is not.
+    form = clean_form()
+    form.indicators[0].actual = '2023.08.172024.10.17'
+    form.sources['indicators.0.actual'].lines = ['2023.08.17', '2024.10.17']
+    form.indicators[1].actual = '完成培训25场次'
+    form.sources['indicators.1.actual'].lines = ['完成培训25', '场次']
+    flags = validate.check_form(form, 0)
+    assert 'low_confidence' in reasons(flags, 'indicators.0.actual')
+    assert reasons(flags, 'indicators.1.actual') == set()
