@@ -36,6 +36,9 @@ _norm = normalise
 _NEVER_OPENS = '.,;:!?)]}。，、；：！？）》」』】'
 # A comma between digits that is not followed by exactly three of them.
 _ODD_COMMA = re.compile(r'\d,(?=\d)(?!\d{3}(?!\d))')
+# A list number read as a letter ('i.做好…' for '1.做好…'): a lone Latin letter and a
+# point opening the text or a sentence, Chinese after it.
+_LETTER_NUMBERING = re.compile(r'(?:^|[。；;])[A-Za-z][.．、](?=[\u3400-\u9fff])')
 _POINT_AFTER_HAN = re.compile(r"[\u3400-\u9fff。，、；：][.·•'`]")
 
 
@@ -198,6 +201,8 @@ class Checker:
                 # ('2023.08,17') it is a point misread.
                 self.flag(path, FlagReason.low_confidence, f'{value!r}: a comma inside a number that groups no '
                                                            'thousands')
+            elif value and isinstance(value, str) and _LETTER_NUMBERING.search(value):
+                self.flag(path, FlagReason.low_confidence, f'{value[:20]!r}…: a list number read as a letter?')
             elif value and isinstance(value, str) and _POINT_AFTER_HAN.search(value):
                 # Chinese text ends a sentence with 。; a point right after a character is
                 # a speck read as one, or a 。 filled in by blur.

@@ -418,3 +418,12 @@ def test_a_text_value_broken_between_digits_is_checked():
     flags = validate.check_form(form, 0)
     assert 'low_confidence' in reasons(flags, 'indicators.0.actual')
     assert reasons(flags, 'indicators.1.actual') == set()
+
+
+def test_a_list_number_read_as_a_letter_is_checked():
+    form = clean_form()
+    form.goals.expected = 'i.做好21家用户单位的日常运维。2.组织开展专题培训4场。'
+    form.goals.actual = '1.完成运维。2.完成培训。'
+    flags = validate.check_form(form, 0)
+    assert 'low_confidence' in reasons(flags, 'goals.expected')
+    assert reasons(flags, 'goals.actual') == set()
