@@ -517,7 +517,7 @@ STUB_TEXT = 0.6
 
 def stub_walls(ink: np.ndarray, dpi: int, text_height: float) -> list[int]:
     """x (in the crop) of the thin strokes hanging into a cell from its top or bottom."""
-    if ink.size == 0:
+    if ink.size == 0 or not (ink[0].any() or ink[-1].any()):
         return []
     h = ink.shape[0]
     n, _labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
