@@ -393,6 +393,38 @@ def _denoise(ink: np.ndarray, min_area: int) -> np.ndarray:
     return (keep[labels]).astype(np.uint8) * 255
 
 
+# A faint character's strokes broken into dots by the threshold (a thin ≥ before a
+# number on a faded copy, dropped as dust: '≥202万' read '202万'): on a page of faint
+# print with little speckle (BROKEN_JOIN_SPECKLE per cm², see preprocess; on grainy
+# paper the grain lies as close), pieces too small to be print, at most BROKEN_GAP px
+# (at 200 dpi) apart, BROKEN_PIECES of them or more together and together at least
+# BROKEN_SIZE text heights across, are one mark (closed across their gaps), not dust.
+BROKEN_GAP = 4
+BROKEN_PIECES = 4
+BROKEN_SIZE = 0.3
+BROKEN_JOIN_SPECKLE = 20.0
+
+
+def broken_marks(ink: np.ndarray, dust: int, text_height: float) -> np.ndarray:
+    """The dust-sized pieces of `ink` that lie together as a broken mark, closed."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    tiny = stats[:, cv2.CC_STAT_AREA] < dust
+    tiny[0] = False
+    if tiny.sum() < BROKEN_PIECES:
+        return np.zeros_like(ink)
+    pieces = tiny[labels].astype(np.uint8) * 255
+    k = BROKEN_GAP + 1
+    closed = cv2.morphologyEx(pieces, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    m, groups, boxes, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+    on = pieces > 0
+    pairs = np.unique(groups[on].astype(np.int64) * n + labels[on])
+    count = np.bincount(pairs // n, minlength=m)
+    size = np.maximum(boxes[:, cv2.CC_STAT_WIDTH], boxes[:, cv2.CC_STAT_HEIGHT])
+    keep = (count >= BROKEN_PIECES) & (size >= BROKEN_SIZE * text_height)
+    keep[0] = False
+    return (keep[groups]).astype(np.uint8) * 255
+
+
 # How far into a cell's crop (px at 200 dpi) a row or column mostly inked is taken for
 # what is left of its rule: a thick rule or a skew residue reaches a few pixels in. (A
 # sixth of the cell reached into its first text line: a row through '统一建设、统一经营、
@@ -820,7 +852,7 @@ def clean_cell_ink(ink: np.ndarray, dpi: int, text_height: Optional[float] = Non
     return _clean_cell(ink, dpi, text_height)[0]
 
 
-def _clean_cell(ink: np.ndarray, dpi: int, text_height: Optional[float] = None
+def _clean_cell(ink: np.ndarray, dpi: int, text_height: Optional[float] = None, join_broken: bool = False
                 ) -> tuple[np.ndarray, np.ndarray]:
     """(cleaned ink, mask of what to paint out of the image the recogniser reads): only
     the specks. Rule remnants and dust are left out of the line finding but not painted
@@ -828,7 +860,11 @@ def _clean_cell(ink: np.ndarray, dpi: int, text_height: Optional[float] = None
     (the tip of 力, the dot of 发), would go with them (measured: painting dust out too
     loses more characters of worn print than it saves points)."""
     scale = dpi / 200.0
-    no_dust = _denoise(_strip_rule_remnants(ink, scale), max(4, int(6 * scale * scale)))
+    stripped = _strip_rule_remnants(ink, scale)
+    dust = max(4, int(6 * scale * scale))
+    no_dust = _denoise(stripped, dust)
+    if join_broken:
+        no_dust = cv2.bitwise_or(no_dust, broken_marks(stripped, dust, text_height or 28 * scale))
     cleaned = drop_line_specks(no_dust, text_height or 28 * scale)
     # A speck's grey rim, outside the ink mask, still reads as a point: paint out a
     # pixel round it too (never over ink that stays).
@@ -1124,6 +1160,7 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
     # Only a page whose print measured faint has its line crops stretched: on a good
     # scan a crop full of bold print has no paper to measure against.
     faint_print = bool(page.measures) and page.measures.get('contrast', 1.0) < FAINT_PRINT_CONTRAST
+    join_broken = faint_print and page.measures.get('speckle_per_cm2', 0.0) < BROKEN_JOIN_SPECKLE
     # What the line finder takes out of a cell (rule remnants, specks) is painted out
     # of the image the recogniser reads too; on a copy, the stage's input stays as is.
     gray = page.gray.copy()
@@ -1133,7 +1170,7 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
             x0, y0, x1, y1 = _inset(cell.bbox, page.dpi)
             if x1 - x0 < 4 or y1 - y0 < 4:
                 continue
-            ink, paint = _clean_cell(page.ink[y0:y1, x0:x1], page.dpi, text_height)
+            ink, paint = _clean_cell(page.ink[y0:y1, x0:x1], page.dpi, text_height, join_broken)
             gray[y0:y1, x0:x1][paint] = 255
             faint = faint_walls(page.gray[y0:y1, x0:x1]) + stub_walls(page.ink[y0:y1, x0:x1], page.dpi, expected)
             walls = sorted({x - x0 for x in table.col_edges if x0 < x < x1} | set(faint))

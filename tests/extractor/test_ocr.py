@@ -255,6 +255,30 @@ def test_texts_either_side_of_a_lost_rule_are_two_lines():
     assert len(ocr.find_lines(_ink(cell), 200)) == 1
 
 
+def test_a_faint_mark_broken_into_dots_stays_in_its_line_on_a_faint_page():
+    # A thin ≥ on a faded copy falls apart into dots too small to be print; on a page of
+    # faint print they are one mark and the line starts there, not at the 2.
+    cell = put_text(np.full((60, 220), 255, np.uint8), '≥202万', (20, 14), size=28)
+    ink = _ink(cell)
+    cols = np.nonzero(ink.any(axis=0))[0]
+    start = int(cols[0])
+    glyph = ink[:, start:start + 14].copy()            # the ≥, cut into 2 x 2 dots
+    dots = np.zeros_like(glyph)
+    dots[::3, ::3] = glyph[::3, ::3]
+    dots = cv2.dilate(dots, np.ones((2, 2), np.uint8)) & glyph
+    ink[:, start:start + 14] = dots
+    rng = np.random.default_rng(3)                     # and a few lone specks
+    for y, x in zip(rng.integers(2, 58, 6), rng.integers(120, 218, 6)):
+        ink[y, x] = 255
+    joined, _ = ocr._clean_cell(ink, 200, 22, join_broken=True)
+    lines = ocr.find_lines(joined, 200, 22, cleaned=True)
+    assert len(lines) == 1 and lines[0].x0 <= start + 3
+    plain, _ = ocr._clean_cell(ink, 200, 22)
+    assert ocr.find_lines(plain, 200, 22, cleaned=True)[0].x0 > start + 8
+    # The lone specks stay dust either way.
+    assert not joined[:, 190:].any() or joined[:, 190:].sum() == plain[:, 190:].sum()
+
+
 def test_a_stub_of_a_lost_rule_hanging_from_the_top_parts_the_texts_either_side():
     # A lone 总分 row's wall between weight and score worn away but for a stub hanging
     # from the top rule: '100' and '99' are two values, not '10099'.
