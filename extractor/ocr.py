@@ -405,18 +405,16 @@ BROKEN_SIZE = 0.3
 BROKEN_JOIN_SPECKLE = 20.0
 
 
-def broken_marks(ink: np.ndarray, dust: int, text_height: float) -> np.ndarray:
-    """The dust-sized pieces of `ink` that lie together as a broken mark, closed."""
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    tiny = stats[:, cv2.CC_STAT_AREA] < dust
-    tiny[0] = False
-    if tiny.sum() < BROKEN_PIECES:
-        return np.zeros_like(ink)
-    pieces = tiny[labels].astype(np.uint8) * 255
+def broken_marks(dust: np.ndarray, text_height: float) -> np.ndarray:
+    """Of the dust `_denoise` took out of a cell, the pieces that lie together as a
+    broken mark, closed across their gaps."""
+    n, labels = cv2.connectedComponents(dust, connectivity=8)
+    if n - 1 < BROKEN_PIECES:
+        return np.zeros_like(dust)
     k = BROKEN_GAP + 1
-    closed = cv2.morphologyEx(pieces, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    closed = cv2.morphologyEx(dust, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
     m, groups, boxes, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
-    on = pieces > 0
+    on = dust > 0
     pairs = np.unique(groups[on].astype(np.int64) * n + labels[on])
     count = np.bincount(pairs // n, minlength=m)
     size = np.maximum(boxes[:, cv2.CC_STAT_WIDTH], boxes[:, cv2.CC_STAT_HEIGHT])
@@ -861,10 +859,10 @@ def _clean_cell(ink: np.ndarray, dpi: int, text_height: Optional[float] = None, 
     loses more characters of worn print than it saves points)."""
     scale = dpi / 200.0
     stripped = _strip_rule_remnants(ink, scale)
-    dust = max(4, int(6 * scale * scale))
-    no_dust = _denoise(stripped, dust)
+    no_dust = _denoise(stripped, max(4, int(6 * scale * scale)))
     if join_broken:
-        no_dust = cv2.bitwise_or(no_dust, broken_marks(stripped, dust, text_height or 28 * scale))
+        dust = cv2.bitwise_and(stripped, cv2.bitwise_not(no_dust))
+        no_dust = cv2.bitwise_or(no_dust, broken_marks(dust, text_height or 28 * scale))
     cleaned = drop_line_specks(no_dust, text_height or 28 * scale)
     # A speck's grey rim, outside the ink mask, still reads as a point: paint out a
     # pixel round it too (never over ink that stays).
