@@ -691,6 +691,10 @@ LineScorer = Callable[[Sequence[np.ndarray]], list[float]]
 UPSIDE_DOWN_MARGIN = 0.08
 # Lines read this well as they stand are upright (upside-down print never scores so).
 SURELY_UPRIGHT = 0.9
+# Lines read no better than this either way are not read at all: their vote is noise
+# (measured: a page of hollow print on textured paper, 0.14 as it stands and 0.33
+# turned; upside-down print reads 0.3-0.6 and the same upright ~0.9).
+LINES_READ = 0.4
 # Text closed top to bottom must cover this much more than closed across for the page
 # to look sideways, and at least this many squares of a character's height (a few
 # lines of text).
@@ -867,7 +871,9 @@ def half_turn_needed(votes: Optional[np.ndarray], quarter: int, gray: np.ndarray
         # Two weak votes that agree (a lone faint 总分 row: the model short of sure,
         # the recogniser reading as little either way) settle it between them.
         return margin > 0
-    return lines[1] > lines[0] + UPSIDE_DOWN_MARGIN
+    # Text read no better than noise either way (hollow print lost in a paper's
+    # texture): the recogniser's vote says nothing, and the page stays as it stands.
+    return max(lines) >= LINES_READ and lines[1] > lines[0] + UPSIDE_DOWN_MARGIN
 
 
 def _line_areas(ink: np.ndarray, measures: PageMeasures, text: Optional[np.ndarray] = None

@@ -367,3 +367,25 @@ def test_two_weak_votes_that_agree_settle_which_way_up(upside_down):
     reads = iter([0.15, 0.19] if upside_down else [0.19, 0.15])
     score_lines = lambda crops: [next(reads)] * len(crops)  # noqa: E731
     assert preprocess.half_turn_needed(None, 0, gray, ink, measures, 200, score_lines, classify) == upside_down
+
+
+@pytest.mark.parametrize('as_it_stands, turned, upside_down', [(0.14, 0.33, False), (0.45, 0.7, True)])
+def test_lines_read_no_better_than_noise_do_not_turn_a_page(as_it_stands, turned, upside_down):
+    # Hollow print on a textured paper: the model leans weakly upright, the recogniser
+    # reads nothing either way (0.14 against 0.33): the page stays as it stands. Lines
+    # it does read, plainly better turned, still turn it.
+    page = np.full((2339, 1654), 255, np.uint8)
+    row = ruled_table(width=1400, height=200, rows=(20, 100, 180), cols=(50, 1100, 1250, 1350))
+    for text, x, y in (('项目支出绩效自评总分', 400, 40), ('100', 1130, 40), ('95', 1280, 40),
+                       ('偏差原因分析及改进措施', 400, 120)):
+        row = put_text(row, text, (x, y), size=30)
+    page[200:400, 120:1520] = row
+    gray = preprocess.even_out_light(page)
+    ink = preprocess.binarise(gray, 200)
+    measures = preprocess.measure_page(gray, ink, 200)
+    lean = preprocess.FLIP_SURE * 0.6
+    votes = [0.3 + lean, 0.2, 0.3, 0.2 - lean]
+    classify = lambda tiles: np.array([votes] * len(tiles))  # noqa: E731
+    reads = iter([as_it_stands, turned])
+    score_lines = lambda crops: [next(reads)] * len(crops)  # noqa: E731
+    assert preprocess.half_turn_needed(None, 0, gray, ink, measures, 200, score_lines, classify) == upside_down
