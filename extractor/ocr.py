@@ -301,28 +301,41 @@ class CascadeRecognizer:
 
     def recognize(self, images: Sequence[np.ndarray]) -> list[Reading]:
         first = self.fast.recognize(images)
+        unsure = {i for i, r in enumerate(first)
+                  if r.confidence < self.recheck_below or _number_like(r.text)}
         # The tiny model sometimes drops or doubles a character with full confidence,
         # and which one depends on where the line sits in its crop. A second tiny pass
         # on the line set further in from the edges fails differently: where the two
-        # differ, the small model decides.
-        shifted = self.fast.recognize([_widen(image) for image in images])
-        again = [i for i, (r, s) in enumerate(zip(first, shifted))
-                 if r.confidence < self.recheck_below or _number_like(r.text)
-                 or _comparable(r.text) != _comparable(s.text)]
+        # differ, the small model decides. (Lines the small model re-reads anyway get
+        # the second pass only where their readings are to be compared.)
+        shifted = self._shifted(images, [i for i in range(len(images)) if i not in unsure])
+        again = sorted(unsure | {i for i, s in shifted.items()
+                                 if _comparable(first[i].text) != _comparable(s.text)})
         if not again:
             return first
         second = self.accurate.recognize([images[i] for i in again])
+        # A text line the small model reads otherwise: is the second tiny pass a third
+        # opinion against both?
+        compared = [i for i, reading in zip(again, second) if i not in shifted
+                    and _comparable(reading.text) != _comparable(first[i].text)
+                    and not any(ch.isdigit() for ch in first[i].text + reading.text)]
+        shifted.update(self._shifted(images, compared))
         out = list(first)
         for i, reading in zip(again, second):
-            fast, alt = _comparable(first[i].text), _comparable(shifted[i].text)
-            kept = _comparable(reading.text)
+            fast, kept = _comparable(first[i].text), _comparable(reading.text)
             if kept != fast and (any(ch.isdigit() for ch in first[i].text + reading.text)
-                                 or (fast != alt and kept != alt)):
+                                 or (fast != _comparable(shifted[i].text) and kept != _comparable(shifted[i].text))):
                 # A digit line the engines read differently, or a text line on which no
                 # two of the three readings agree: keep the small model's, and say so.
                 reading.disagreement = first[i].text
             out[i] = reading
         return out
+
+    def _shifted(self, images: Sequence[np.ndarray], which: list[int]) -> dict[int, Reading]:
+        """The tiny model's readings of those lines set further in from the crop's edges."""
+        if not which:
+            return {}
+        return dict(zip(which, self.fast.recognize([_widen(images[i]) for i in which])))
 
 
 def _widen(image: np.ndarray) -> np.ndarray:
