@@ -107,6 +107,40 @@ def test_cascade_settles_two_differing_tiny_readings_with_the_small_model():
     assert cascade.recognize([line])[0].text == '合同金额'
 
 
+class _Counted(_Scripted):
+    """A scripted recogniser that reads with a given confidence and counts the crops it
+    was asked to read, by width."""
+    def __init__(self, answers, confidence=0.999):
+        super().__init__(answers)
+        self.confidence, self.asked = confidence, []
+
+    def recognize(self, images):
+        self.asked += [img.shape[1] for img in images]
+        return [ocr.Reading(text=self.answers[(img.shape[1], img.shape[0])], confidence=self.confidence,
+                            min_char_confidence=0.9) for img in images]
+
+
+def test_cascade_reads_a_line_set_in_only_where_that_reading_is_compared():
+    line = np.full((30, 120), 255, np.uint8)
+    wide = ocr._widen(line)
+    key, wide_key = (line.shape[1], line.shape[0]), (wide.shape[1], wide.shape[0])
+    # An unsure line the small model reads alike: the second tiny pass is not needed.
+    tiny = _Counted({key: '合同金额', wide_key: '合同金'}, confidence=0.9)
+    reading = ocr.CascadeRecognizer(tiny, _Counted({key: '合同金额'})).recognize([line])[0]
+    assert reading.text == '合同金额' and reading.disagreement is None
+    assert tiny.asked == [line.shape[1]]
+    # An unsure text line the small model reads otherwise: the set-in reading is the
+    # third opinion (here it agrees with neither, so the field will be flagged).
+    tiny = _Counted({key: '同金额', wide_key: '合同金'}, confidence=0.9)
+    reading = ocr.CascadeRecognizer(tiny, _Counted({key: '合同金额'})).recognize([line])[0]
+    assert reading.text == '合同金额' and reading.disagreement == '同金额'
+    assert tiny.asked == [line.shape[1], wide.shape[1]]
+    # ... and where it agrees with the small model, no disagreement is reported.
+    tiny = _Counted({key: '同金额', wide_key: '合同金额'}, confidence=0.9)
+    reading = ocr.CascadeRecognizer(tiny, _Counted({key: '合同金额'})).recognize([line])[0]
+    assert reading.text == '合同金额' and reading.disagreement is None
+
+
 def test_specks_beside_a_line_go_but_its_punctuation_stays():
     cell = put_text(np.full((90, 700), 255, np.uint8), '完成培训。9.79', (20, 25), size=30)
     ink = _ink(cell)
