@@ -347,11 +347,8 @@ def test_a_table_with_text_and_no_seal_has_no_ring():
     assert preprocess.find_ring_seals(ink, 200) == []
 
 
-@pytest.mark.parametrize('upside_down', [True, False])
-def test_two_weak_votes_that_agree_settle_which_way_up(upside_down):
-    # A faint lone 总分 row: the model short of sure (its margin under FLIP_SURE), the
-    # recogniser reading the lines little better either way. Neither alone decides;
-    # both leaning the same way do.
+def _lone_total_row_page():
+    """(gray, ink, measures) of a page holding only a form's 总分 row and the row under it."""
     page = np.full((2339, 1654), 255, np.uint8)
     row = ruled_table(width=1400, height=200, rows=(20, 100, 180), cols=(50, 1100, 1250, 1350))
     for text, x, y in (('项目支出绩效自评总分', 400, 40), ('100', 1130, 40), ('95', 1280, 40),
@@ -361,6 +358,15 @@ def test_two_weak_votes_that_agree_settle_which_way_up(upside_down):
     gray = preprocess.even_out_light(page)
     ink = preprocess.binarise(gray, 200)
     measures = preprocess.measure_page(gray, ink, 200)
+    return gray, ink, measures
+
+
+@pytest.mark.parametrize('upside_down', [True, False])
+def test_two_weak_votes_that_agree_settle_which_way_up(upside_down):
+    # A faint lone 总分 row: the model short of sure (its margin under FLIP_SURE), the
+    # recogniser reading the lines little better either way. Neither alone decides;
+    # both leaning the same way do.
+    gray, ink, measures = _lone_total_row_page()
     lean = preprocess.FLIP_SURE * 0.9
     votes = [0.3, 0.2, 0.3 + lean, 0.2 - lean] if upside_down else [0.3 + lean, 0.2, 0.3, 0.2 - lean]
     classify = lambda tiles: np.array([votes] * len(tiles))  # noqa: E731
@@ -374,15 +380,7 @@ def test_lines_read_no_better_than_noise_do_not_turn_a_page(as_it_stands, turned
     # Hollow print on a textured paper: the model leans weakly upright, the recogniser
     # reads nothing either way (0.14 against 0.33): the page stays as it stands. Lines
     # it does read, plainly better turned, still turn it.
-    page = np.full((2339, 1654), 255, np.uint8)
-    row = ruled_table(width=1400, height=200, rows=(20, 100, 180), cols=(50, 1100, 1250, 1350))
-    for text, x, y in (('项目支出绩效自评总分', 400, 40), ('100', 1130, 40), ('95', 1280, 40),
-                       ('偏差原因分析及改进措施', 400, 120)):
-        row = put_text(row, text, (x, y), size=30)
-    page[200:400, 120:1520] = row
-    gray = preprocess.even_out_light(page)
-    ink = preprocess.binarise(gray, 200)
-    measures = preprocess.measure_page(gray, ink, 200)
+    gray, ink, measures = _lone_total_row_page()
     lean = preprocess.FLIP_SURE * 0.6
     votes = [0.3 + lean, 0.2, 0.3, 0.2 - lean]
     classify = lambda tiles: np.array([votes] * len(tiles))  # noqa: E731
