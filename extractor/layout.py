@@ -125,6 +125,18 @@ def cut_at_label(text: str, label: str) -> tuple[str, Optional[str]]:
 
 
 _ENDS_IN_DECIMALS = re.compile(r'\d\.\d*$')
+# A date wrapped between its month and its day ('2023.08.' over '17-2024.08.18', or
+# '2023.08' over '.17'): a date has two points, and neither is a speck.
+_YEAR_MONTH = re.compile(r'(?<![\d.])(?:19|20)\d\d\.(?:0?[1-9]|1[0-2])$')
+_DAY = re.compile(r'(?:0?[1-9]|[12]\d|3[01])(?!\d)')
+
+
+def _date_wraps(before: str, after: str) -> bool:
+    """`before` ends in a year and month and `after` goes on with the day (the point
+    between them on either side of the break)."""
+    if before.endswith('.') and not after.startswith('.'):
+        return bool(_YEAR_MONTH.search(before[:-1]) and _DAY.match(after))
+    return bool(after.startswith('.') and _YEAR_MONTH.search(before) and _DAY.match(after[1:]))
 
 
 # A value whose text lies this much under a seal's dense ink is checked: lifting the
@@ -142,7 +154,9 @@ def join_lines(lines: list[str]) -> Optional[str]:
     """Join a cell's wrapped lines: no space, except between two Latin words."""
     out = ''
     for line in (line.strip() for line in lines):
-        if out and line.startswith('.') and _ENDS_IN_DECIMALS.search(out):
+        if out and _date_wraps(out, line):
+            pass
+        elif out and line.startswith('.') and _ENDS_IN_DECIMALS.search(out):
             # A number wrapped after its decimal point already: a point opening the next
             # line is a speck ('94.64291' over '.9万元'), a number has one point; so is
             # one closing the line before ('33.580.' over '19').

@@ -44,6 +44,9 @@ def test_join_lines_rules():
     # a number wrapped before its point keeps it.
     assert layout.join_lines(['≤94.64291', '.9万元']) == '≤94.642919万元'
     assert layout.join_lines(['33.580.', '19']) == '33.58019'
+    # A date wrapped between month and day keeps both its points, on either side.
+    assert layout.join_lines(['2023.08.', '17-', '2024.08.', '18']) == '2023.08.17-2024.08.18'
+    assert layout.join_lines(['2023.08', '.17']) == '2023.08.17'
     assert layout.join_lines(['93.', '3']) == '93.3'
     assert layout.join_lines(['73309', '.6']) == '73309.6'
     # A point between two Chinese characters across a break is a speck; one ending the
