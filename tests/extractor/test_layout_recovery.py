@@ -434,6 +434,11 @@ def test_a_score_cell_running_into_the_total_row_is_shared_by_position():
     ([('养护里程', '修复不超过4.小时', '3.5小时'), ('道路完好率', '≥95%', '96%')],
      [('养护里程', '修复不超过4小时', '3.5小时'), ('道路完好率', '≥95%', '96%')],
      {'indicators.0.target'}),
+    # ... and at the value's start, where a count never numbers an item ('300.余人');
+    # an item's number stays ('2.道路…').
+    ([('养护里程', '300.余人', '100.个'), ('2.道路完好率', '≥95%', '96%')],
+     [('养护里程', '300余人', '100个'), ('2.道路完好率', '≥95%', '96%')],
+     {'indicators.0.target', 'indicators.0.actual'}),
 ])
 def test_marks_a_table_value_never_prints_are_taken_off_and_flagged(read_as, expected, flagged):
     (l3a, ta, aa), (l3b, tb, ab) = read_as
