@@ -859,6 +859,9 @@ class FormBuilder:
                                            detail=f"read as '{value}': {what} was taken off",
                                            page=cells[0].page, bbox=cells[0].bbox))
                     value = trimmed
+            # A dash between two numbers (a range: '2024—2026', '2023.08.17-2024.10.17')
+            # read as the character 一, which never stands between digits.
+            value = _DASH_READ_AS_ONE.sub(DASH, value)
             if _SPECK_AT_BREAK.search(value):
                 # Chinese print ends a sentence with 。, never a Latin point: a point
                 # right after the last character is a speck read as one (measured: every
@@ -1505,6 +1508,7 @@ _NOT_NUMBER_EDGE = re.compile(f'^[^{re.escape(NUMERIC_CHARS)}]{{1,2}}(?=\\d)|(?<
 _MARK_AFTER_NAME = re.compile('(?<=[\u3400-\u9fff)）”])[.。·•・,，]+$')
 # An underscore (or a rule's remnant read as one) at either end of a text value.
 _UNDERSCORE_AT_END = re.compile(r'^[_＿]+|[_＿]+$')
+_DASH_READ_AS_ONE = re.compile('(?<=\\d)一(?=\\d)')
 # A point or bullet ending a line right after a Chinese character.
 _SPECK_AT_BREAK = re.compile('[\u3400-\u9fff][.·•・]$')
 # A point (or a speck read as one) ending a value right after a digit, % or a unit.

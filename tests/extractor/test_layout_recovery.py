@@ -439,6 +439,10 @@ def test_a_score_cell_running_into_the_total_row_is_shared_by_position():
     ([('养护里程', '300.余人', '100.个'), ('2.道路完好率', '≥95%', '96%')],
      [('养护里程', '300余人', '100个'), ('2.道路完好率', '≥95%', '96%')],
      {'indicators.0.target', 'indicators.0.actual'}),
+    # A range's dash read as 一 between two numbers is the dash (nothing taken off).
+    ([('养护周期', '2023.08.17一2024.10.17', '2024一2026年'), ('道路完好率', '≥95%', '96%')],
+     [('养护周期', '2023.08.17—2024.10.17', '2024—2026年'), ('道路完好率', '≥95%', '96%')],
+     set()),
 ])
 def test_marks_a_table_value_never_prints_are_taken_off_and_flagged(read_as, expected, flagged):
     (l3a, ta, aa), (l3b, tb, ab) = read_as
