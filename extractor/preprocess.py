@@ -785,10 +785,12 @@ def quarter_turn(votes: Optional[np.ndarray], ink: np.ndarray, measures: PageMea
     sideways = float(votes[1] + votes[3] - votes[0] - votes[2])
     turned = sideways > 0
     across, down, enough = _line_areas(ink, measures, text)
-    rules_across, rules_down = rule_extents(ink, dpi) if dpi and max(across, down) < enough else (0.0, 0.0)
+    rules_across, rules_down = rule_extents(ink, dpi) if dpi else (0.0, 0.0)
     if max(rules_across, rules_down) >= RULES_SHAPE * max(min(rules_across, rules_down), 1.0):
-        # Too little text for its shape, or for the model, which read a few squares
-        # of it (a 总分 row alone under a seal): the table's rules run plainly one way.
+        # The table's rules run plainly one way, and a form's text runs along its rows:
+        # they decide, over the model, which read a few squares of a page with little
+        # text (a 总分 row alone under a seal), and over the text's shape, which speckle
+        # and shadow can fake (a lone 总分 row on a speckled page "ran down" it 35 to 1).
         turned = rules_down > rules_across
     elif abs(sideways) < TURN_SURE or turned:
         if max(across, down) >= enough:         # text enough for its shape to tell

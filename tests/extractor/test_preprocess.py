@@ -347,14 +347,17 @@ def test_a_table_with_text_and_no_seal_has_no_ring():
     assert preprocess.find_ring_seals(ink, 200) == []
 
 
-def _lone_total_row_page():
-    """(gray, ink, measures) of a page holding only a form's 总分 row and the row under it."""
+def _lone_total_row_page(draw_more=None):
+    """(gray, ink, measures) of a page holding only a form's 总分 row and the row under
+    it (and what `draw_more(page)` adds)."""
     page = np.full((2339, 1654), 255, np.uint8)
     row = ruled_table(width=1400, height=200, rows=(20, 100, 180), cols=(50, 1100, 1250, 1350))
     for text, x, y in (('项目支出绩效自评总分', 400, 40), ('100', 1130, 40), ('95', 1280, 40),
                        ('偏差原因分析及改进措施', 400, 120)):
         row = put_text(row, text, (x, y), size=30)
     page[200:400, 120:1520] = row
+    if draw_more is not None:
+        page = draw_more(page)
     gray = preprocess.even_out_light(page)
     ink = preprocess.binarise(gray, 200)
     measures = preprocess.measure_page(gray, ink, 200)
@@ -387,3 +390,20 @@ def test_lines_read_no_better_than_noise_do_not_turn_a_page(as_it_stands, turned
     reads = iter([as_it_stands, turned])
     score_lines = lambda crops: [next(reads)] * len(crops)  # noqa: E731
     assert preprocess.half_turn_needed(None, 0, gray, ink, measures, 200, score_lines, classify) == upside_down
+
+
+def test_rules_running_plainly_across_keep_a_page_upright_whatever_its_marks_look_like():
+    # A lone 总分 row on a speckled, shadowed page: the model sure of a quarter turn,
+    # and marks that close into bars running down the page (as speckle and a shadow's
+    # edge did, 35 to 1) fake text lines running down. The table's rules run plainly
+    # across: the page stays as it stands.
+    def marks_running_down(page):
+        for x in range(200, 1500, 110):
+            for y in range(700, 2100, 34):
+                page = put_text(page, '口', (x, y), size=30)
+        return page
+    gray, ink, measures = _lone_total_row_page(marks_running_down)
+    votes = np.array([0.13, 0.38, 0.13, 0.36])
+    across, down, enough = preprocess._line_areas(ink, measures)
+    assert down > preprocess.SIDEWAYS_SHAPE * across and down >= enough   # the marks "run down"
+    assert preprocess.quarter_turn(votes, ink, measures, 200) == 0
