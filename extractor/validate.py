@@ -34,6 +34,9 @@ _norm = normalise
 # A Latin point, a middle dot or a Latin quote right after a Chinese character (or after
 # 。): Chinese text ends with 。 and quotes with ‘ ’ “ ”; these are specks read as marks.
 _NEVER_OPENS = '.,;:!?)]}。，、；：！？）》」』】'
+# Units a target or result counts in (次, 年, 万元 …), any of which alone has lost its number.
+_UNITS_ALONE = {'个', '份', '次', '人', '人次', '家', '项', '场', '篇', '条', '件', '册', '期', '所', '户',
+                '台', '套', '万', '元', '万元', '亿元', '年', '月', '天', '日', '小时', '%', '‰'}
 # A comma between digits that is not followed by exactly three of them.
 _ODD_COMMA = re.compile(r'\d,(?=\d)(?!\d{3}(?!\d))')
 # A list number read as a letter ('i.做好…' for '1.做好…'): a lone Latin letter and a
@@ -207,6 +210,10 @@ class Checker:
                 # Chinese text ends a sentence with 。; a point right after a character is
                 # a speck read as one, or a 。 filled in by blur.
                 self.flag(path, FlagReason.low_confidence, f'{value!r}: a Latin mark after a Chinese character')
+            elif comparable and value and isinstance(value, str) and _norm(value) in _UNITS_ALONE:
+                # A target or result that is a unit alone counts nothing: its number was
+                # lost ('1次' read '次', a thin 1 by the cell's edge taken for a rule).
+                self.flag(path, FlagReason.low_confidence, f'{value!r}: a unit without its number')
             if column is not None and column.numeric and value and not is_dash(value) \
                     and parse_number(value) is None:
                 self.flag(path, FlagReason.unparsed, f'{value!r} is not a number, rate or dash')

@@ -427,3 +427,18 @@ def test_a_list_number_read_as_a_letter_is_checked():
     flags = validate.check_form(form, 0)
     assert 'low_confidence' in reasons(flags, 'goals.expected')
     assert reasons(flags, 'goals.actual') == set()
+
+
+def test_a_target_or_result_that_is_a_unit_alone_is_checked():
+    # '1次' read '次': a thin 1 by the cell's edge went with the rule. A unit alone
+    # counts nothing; a unit after its number, or a word, is fine.
+    form = clean_form()
+    form.indicators[0].actual = '次'
+    form.indicators[1].target = '年'
+    form.indicators[1].actual = '1年'
+    form.indicators[2].actual = '达标'
+    flags = validate.check_form(form, 0)
+    assert 'low_confidence' in reasons(flags, 'indicators.0.actual')
+    assert 'low_confidence' in reasons(flags, 'indicators.1.target')
+    assert reasons(flags, 'indicators.1.actual') == set()
+    assert reasons(flags, 'indicators.2.actual') == set()
