@@ -24,7 +24,7 @@ from typing import NamedTuple, Optional
 
 from models import FieldSource, Flag, FlagReason, Form, FundsRow, Indicator, PageResult, Total, TextLine
 from models.template import FormTemplate, templates
-from models.text import DASH, NUMERIC_CHARS, digits_from_lookalikes, looks_numeric, reads_as_dash
+from models.text import COUNT_UNIT_CHARS, DASH, NUMERIC_CHARS, digits_from_lookalikes, looks_numeric, reads_as_dash
 
 LABEL_MIN = 0.67            # fuzzy ratio for a label to count as found
 LABEL_SURE = 0.85           # below this a matched label is reported as uncertain
@@ -1536,11 +1536,6 @@ _TABLE_VALUE_MARKS = [
 ]
 
 
-# Units a count is printed with (份, 个, 人次 …; 余 as in 300余人): no item number
-# stands before one.
-_COUNT_UNITS = '个份次人家项场篇条件册期所户台套万元余'
-
-
 def _enumeration_or_speck(match: re.Match) -> str:
     """A point after a number inside text, before a character: the mark of a numbered
     item ('…和网费3.丰体…' after a '2.' earlier, or a first '1.') stays; any other
@@ -1560,7 +1555,7 @@ _TEXT_VALUE_MARKS = [
      'the point between a number and the character after it', FlagReason.unparsed),
     # ... nor at the value's start, where an item's number stays ('2.围绕…') but a
     # count does not ('300.余人', '100.个'): two digits or more, or one before a unit.
-    (re.compile(f'^(\\d{{2,}}|[2-9](?=[.．·•][{_COUNT_UNITS}]))[.．·•](?=[\u3400-\u9fff])'), r'\1',
+    (re.compile(f'^(\\d{{2,}}|[2-9](?=[.．·•][{COUNT_UNIT_CHARS}]))[.．·•](?=[\u3400-\u9fff])'), r'\1',
      'the point between a number and the character after it', FlagReason.unparsed),
 ]
 # Two columns whose header cells read alike are told apart by what they hold when the

@@ -323,8 +323,9 @@ class CascadeRecognizer:
         out = list(first)
         for i, reading in zip(again, second):
             fast, kept = _comparable(first[i].text), _comparable(reading.text)
+            alt = _comparable(shifted[i].text) if i in shifted else fast
             if kept != fast and (any(ch.isdigit() for ch in first[i].text + reading.text)
-                                 or (fast != _comparable(shifted[i].text) and kept != _comparable(shifted[i].text))):
+                                 or (fast != alt and kept != alt)):
                 # A digit line the engines read differently, or a text line on which no
                 # two of the three readings agree: keep the small model's, and say so.
                 reading.disagreement = first[i].text

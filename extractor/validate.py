@@ -12,7 +12,7 @@ from typing import NamedTuple, Optional
 
 from models import FieldSource, Flag, FlagReason, Form, PageQuality, PageResult
 from models.template import Rule
-from models.text import is_dash, normalise
+from models.text import UNITS, is_dash, normalise
 
 # The OCR confidence below which a field goes to review. Chosen with
 # benchmarks/flag_threshold.py on 60 generated forms (mild + hard, 5507 fields): at 0.97
@@ -29,14 +29,11 @@ LOW_CHAR_CONFIDENCE = 0.8
 _NUM = re.compile(r'^([+-]?)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(%?)$')
 _NUMBER_SHAPED = re.compile(
     r'^(?:[≤≥<>=＜＞≦≧约]|不少于|不超过|大于|小于)?[+-]?\d[\d,]*(?:\.\d+)?'
-    r'(?:%|‰|万元|亿元|元|万|个|家|人|次|项|套|份|台|月|年|天|小时|人次|万人次|家次|场|篇|条|件|册|期|所|户)?$')
+    r'(?:' + '|'.join(map(re.escape, UNITS)) + r')?$')
 _norm = normalise
 # A Latin point, a middle dot or a Latin quote right after a Chinese character (or after
 # 。): Chinese text ends with 。 and quotes with ‘ ’ “ ”; these are specks read as marks.
 _NEVER_OPENS = '.,;:!?)]}。，、；：！？）》」』】'
-# Units a target or result counts in (次, 年, 万元 …), any of which alone has lost its number.
-_UNITS_ALONE = {'个', '份', '次', '人', '人次', '家', '项', '场', '篇', '条', '件', '册', '期', '所', '户',
-                '台', '套', '万', '元', '万元', '亿元', '年', '月', '天', '日', '小时', '%', '‰'}
 # A comma between digits that is not followed by exactly three of them.
 _ODD_COMMA = re.compile(r'\d,(?=\d)(?!\d{3}(?!\d))')
 # A list number read as a letter ('i.做好…' for '1.做好…'): a lone Latin letter and a
@@ -210,7 +207,7 @@ class Checker:
                 # Chinese text ends a sentence with 。; a point right after a character is
                 # a speck read as one, or a 。 filled in by blur.
                 self.flag(path, FlagReason.low_confidence, f'{value!r}: a Latin mark after a Chinese character')
-            elif comparable and value and isinstance(value, str) and _norm(value) in _UNITS_ALONE:
+            elif comparable and value and isinstance(value, str) and _norm(value) in UNITS:
                 # A target or result that is a unit alone counts nothing: its number was
                 # lost ('1次' read '次', a thin 1 by the cell's edge taken for a rule).
                 self.flag(path, FlagReason.low_confidence, f'{value!r}: a unit without its number')

@@ -22,6 +22,12 @@ NUMERIC_CHARS = '0123456789.%,-—'
 # flags must see.
 NUMERIC_LOOKALIKES = {'0': 'OoＯΟ〇○Q', '1': 'lI|', '5': 'S', '8': 'B', '9': 'g',
                       '—': '一－―−‐‑‒–ー', '.': '·．', '%': '％', ',': '，'}
+# The units a target or result prints after its number ('20份', '≤12万', '100%'), and
+# of them those a count is printed with (no item number stands before one: '3.份' is a
+# speck read as a point; 余 as in '300余人').
+UNITS = ('%', '‰', '万元', '亿元', '元', '万', '个', '家', '人', '次', '项', '套', '份', '台', '月',
+         '年', '天', '小时', '人次', '万人次', '家次', '场', '篇', '条', '件', '册', '期', '所', '户')
+COUNT_UNIT_CHARS = '个份次人家项场篇条件册期所户台套万元余'
 # Glyph variants some fonts print; the contract wants the plain forms.
 GLYPH_FIXES = str.maketrans({'⩾': '≥', '⩽': '≤', '﹪': '%'})
 
