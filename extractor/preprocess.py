@@ -213,6 +213,9 @@ class PageMeasures:
     contrast: float         # print darkness against the paper (0-1)
 
 
+# A form's print keeps this far from the paper's edges (forms leave 15-25 mm; a copier's
+# marks hug the edge).
+PRINT_MARGIN_MM = 8.0
 # What the measures fall back to when a page has too little print: 0.3 mm strokes and
 # 3.5 mm characters (the forms' body text), at the page's dpi.
 DEFAULT_STROKE_MM = 0.3
@@ -324,7 +327,7 @@ class CopierMarkParams:
     # A streak is inked along this share of the page and in both margins: a form's
     # rules stop at the table, at least `margin_mm` from the paper's edge.
     streak_cover: float = 0.5
-    margin_mm: float = 8.0
+    margin_mm: float = PRINT_MARGIN_MM
 
 
 def find_copier_marks(raw_gray: np.ndarray, ink: np.ndarray, dpi: int,
@@ -816,6 +819,28 @@ def quarter_turn(votes: Optional[np.ndarray], ink: np.ndarray, measures: PageMea
     return 90 if votes[1] >= votes[3] else 270
 
 
+def inside_margins(mask: np.ndarray, dpi: int, margin_mm: float = PRINT_MARGIN_MM) -> np.ndarray:
+    """The mask with a band `margin_mm` wide along each edge of the page cleared."""
+    band = int(round(_px(dpi, margin_mm)))
+    inner = np.zeros_like(mask)
+    if 2 * band < min(mask.shape[:2]):
+        inner[band:-band, band:-band] = mask[band:-band, band:-band]
+    return inner
+
+
+def page_quarter_turn(gray: np.ndarray, ink: np.ndarray, measures: PageMeasures, dpi: int,
+                      classify: Optional[TurnClassifier], whole_page: bool = True
+                      ) -> tuple[int, Optional[np.ndarray]]:
+    """(quarter turn, the model's votes) of a page as scanned. On a whole page this is
+    judged inside its margins: a shadow's rim, a torn edge's grain and a border's remains
+    run along the paper's edges, and looked like a rule and text lines running down a
+    page holding only a 总分 row."""
+    turn_ink = inside_margins(ink, dpi) if whole_page else ink
+    text = text_only(turn_ink, measures)
+    votes = turn_votes(gray, text, dpi, classify) if classify else None
+    return quarter_turn(votes, turn_ink, measures, dpi, text), votes
+
+
 # A form's table is ruled across more than down (its rows outnumber its columns, and a
 # table cut by a page break keeps its full-width rules): rules running this many times
 # further one way than the other say which way is across.
@@ -974,9 +999,7 @@ def clean_page(page: Page, score_lines: Optional[LineScorer] = None,
     specks = find_specks(ink, measures, upright=False)
     speck_count = int(cv2.connectedComponents(specks, connectivity=8)[0] - 1)
     wipe(gray, ink, specks)
-    text = text_only(ink, measures)
-    votes = turn_votes(gray, text, page.dpi, classify_turn) if classify_turn else None
-    turned = quarter_turn(votes, ink, measures, page.dpi, text)
+    turned, votes = page_quarter_turn(gray, ink, measures, page.dpi, classify_turn, whole_page)
     if turned:
         # Sideways: turn a quarter (without the model, which quarter is settled by the
         # upside-down check).

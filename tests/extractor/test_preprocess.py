@@ -407,3 +407,19 @@ def test_rules_running_plainly_across_keep_a_page_upright_whatever_its_marks_loo
     across, down, enough = preprocess._line_areas(ink, measures)
     assert down > preprocess.SIDEWAYS_SHAPE * across and down >= enough   # the marks "run down"
     assert preprocess.quarter_turn(votes, ink, measures, 200) == 0
+
+
+
+def test_marks_along_the_paper_edge_do_not_turn_a_page_holding_a_lone_total_row():
+    # The ink of a continued page holding only its 总分 row (a rough generated scan,
+    # specks already wiped): a shadow down its left edge left its rim as a line the
+    # height of the page, and grain beside it that closes into bars running down. The
+    # model leans weakly sideways on the few squares it gets. Judged over the whole
+    # sheet the page turned 270; inside the margins, where a form prints, it stays.
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    ink = cv2.imread(os.path.join(here, 'data', 'pages', 'lone_total_row_shadowed_edge_ink.png'), 0)
+    gray = np.where(ink > 0, 187, 255).astype(np.uint8)
+    measures = preprocess.measure_page(gray, ink, 200)
+    leaning_sideways = lambda tiles: np.array([[0.305, 0.237, 0.139, 0.319]] * len(tiles))  # noqa: E731
+    assert preprocess.page_quarter_turn(gray, ink, measures, 200, leaning_sideways, whole_page=False)[0] == 270
+    assert preprocess.page_quarter_turn(gray, ink, measures, 200, leaning_sideways)[0] == 0
