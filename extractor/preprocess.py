@@ -278,6 +278,8 @@ class SpeckParams:
     alone_along: float = 1.0
     # ... within this far above or below (half a line: punctuation sits on the line).
     alone_across: float = 0.5
+    # A dash is at least this share of the text height long (the OCR stage's measure).
+    dash_text: float = 0.18
 
 
 def find_specks(ink: np.ndarray, measures: PageMeasures, params: SpeckParams = SpeckParams(),
@@ -292,9 +294,14 @@ def find_specks(ink: np.ndarray, measures: PageMeasures, params: SpeckParams = S
     w, h = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
     longest, shortest = np.maximum(w, h), np.maximum(np.minimum(w, h), 1)
     fill = stats[:, cv2.CC_STAT_AREA] / np.maximum(w * h, 1)
-    # A printed hyphen, even a small font's 6 x 3 px one, is a horizontal bar (on a
-    # blurred or worn scan a ragged one: its fill says little).
-    dash_like = (w >= 1.5 * h) & (fill >= 0.45)
+    # A printed hyphen, even a small font's 6 x 3 px one, is a bar along the line (on a
+    # blurred or worn scan a ragged one: its fill says little). On a page not yet known
+    # to be upright the line may run down it: a sideways page's dashes stand on end (as
+    # long as a dash, a fifth of the text height: a fax's doubled rows stand specks on end).
+    along = w >= 1.5 * h
+    if not upright:
+        along |= (h >= 1.5 * w) & (h >= params.dash_text * measures.text_px)
+    dash_like = along & (fill >= 0.45)
     compact = ((longest <= max(2.0, measures.stroke_px)) | (longest <= params.max_aspect * shortest)
                | ((longest <= 2 * measures.stroke_px) & ~dash_like))
     # Specks that ran together into a clump are still far smaller than a character.
