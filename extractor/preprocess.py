@@ -280,6 +280,8 @@ class SpeckParams:
     alone_across: float = 0.5
     # A dash is at least this share of the text height long (the OCR stage's measure).
     dash_text: float = 0.18
+    # ... and longer than high by at least this many strokes, however blurred.
+    fat_dash_strokes: float = 0.6
 
 
 def find_specks(ink: np.ndarray, measures: PageMeasures, params: SpeckParams = SpeckParams(),
@@ -298,9 +300,12 @@ def find_specks(ink: np.ndarray, measures: PageMeasures, params: SpeckParams = S
     # blurred or worn scan a ragged one: its fill says little). On a page not yet known
     # to be upright the line may run down it: a sideways page's dashes stand on end (as
     # long as a dash, a fifth of the text height: a fax's doubled rows stand specks on end).
-    along = w >= 1.5 * h
+    # A blurred dash is fattened by the blur at both ends and both sides alike: its
+    # length still exceeds its height by most of a stroke (10 x 7 px at a 5 px stroke).
+    fat = params.fat_dash_strokes * measures.stroke_px
+    along = (w >= 1.5 * h) | (w - h >= fat)
     if not upright:
-        along |= (h >= 1.5 * w) & (h >= params.dash_text * measures.text_px)
+        along |= ((h >= 1.5 * w) | (h - w >= fat)) & (h >= params.dash_text * measures.text_px)
     dash_like = along & (fill >= 0.45)
     compact = ((longest <= max(2.0, measures.stroke_px)) | (longest <= params.max_aspect * shortest)
                | ((longest <= 2 * measures.stroke_px) & ~dash_like))
