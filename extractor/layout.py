@@ -17,6 +17,7 @@ misread label still maps; values are the cells beside (header fields) or under
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -71,7 +72,10 @@ def _as_lookalike(text: str) -> str:
     return ''.join(_LOOKALIKE.get(ch, ch) for ch in text)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def label_score(text: str, label: str) -> float:
+    # Cached: every cell's text is scored against every label of its kind, over and
+    # over as headers, rows and continued pages are matched.
     a, b = norm_label(text), norm_label(label)
     if not a or not b:
         return 0.0

@@ -466,3 +466,12 @@ def test_marks_along_the_paper_edge_do_not_turn_a_page_holding_a_lone_total_row(
     leaning_sideways = lambda tiles: np.array([[0.305, 0.237, 0.139, 0.319]] * len(tiles))  # noqa: E731
     assert preprocess.page_quarter_turn(gray, ink, measures, 200, leaning_sideways, whole_page=False)[0] == 270
     assert preprocess.page_quarter_turn(gray, ink, measures, 200, leaning_sideways)[0] == 0
+
+
+@pytest.mark.parametrize('q', [0, 20, 50, 75, 100, 33.3])
+def test_percentiles_from_counted_gray_levels_match_numpys(q):
+    rng = np.random.default_rng(int(q * 10))
+    for size in (1, 2, 7, 200, 5000):
+        values = rng.integers(0, 256, size)
+        counts = np.bincount(values, minlength=256)
+        assert preprocess.percentile_of_counts(counts, q) == pytest.approx(float(np.percentile(values, q)))
