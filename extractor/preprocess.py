@@ -807,6 +807,8 @@ def line_votes(gray: np.ndarray, text: np.ndarray, measures: PageMeasures,
 # recogniser's vote decide as they do without the model.
 TURN_SURE = 0.1
 FLIP_SURE = 0.15
+# ... and leaning at least this much one way, a weak vote that another may confirm.
+WEAK_FLIP = 0.075
 # Upside down or not: model votes parting by less than MODEL_OVERRULES_LINES give way to
 # the recogniser's when its two readings (as the page stands, turned half round) part
 # by more than LINES_OVERRULE_MODEL the other way.
@@ -835,12 +837,16 @@ def quarter_turn(votes: Optional[np.ndarray], ink: np.ndarray, measures: PageMea
         if max(across, down) >= enough:         # text enough for its shape to tell
             if abs(sideways) < TURN_SURE:
                 turned = down > SIDEWAYS_SHAPE * across
-            elif across > SIDEWAYS_SHAPE * down and across >= PLAIN_TEXT_LINES * enough:
+            elif across > SIDEWAYS_SHAPE * down and (across >= PLAIN_TEXT_LINES * enough
+                                                     or rules_across > SIDEWAYS_SHAPE * rules_down):
                 # The model sure of a quarter turn while plenty of lines plainly run
                 # across (an upside-down page whose form fills two thirds of it): the
                 # shape wins. (On a rough page the little text found, and speckle or a
                 # streak closed into bars, is no such evidence: measured, 2-3 times
-                # `enough` there against 14 on the page this is for.)
+                # `enough` there against 14 on the page this is for.) So it does when
+                # the table's rules run across too, short of plainly (the last rows of
+                # a form on a 1-bit copy, many columns: 1.5 to 1; the model, on a
+                # shadow's dither, was sure of a quarter turn).
                 turned = False
     elif sideways > -QUARTERS_IN_DOUBT and max(across, down) >= enough and down > SIDEWAYS_SHAPE * across \
             and down >= PLAIN_TEXT_LINES * enough:
@@ -865,16 +871,28 @@ def inside_margins(mask: np.ndarray, dpi: int, margin_mm: float = PRINT_MARGIN_M
 
 
 def page_quarter_turn(gray: np.ndarray, ink: np.ndarray, measures: PageMeasures, dpi: int,
-                      classify: Optional[TurnClassifier], whole_page: bool = True
-                      ) -> tuple[int, Optional[np.ndarray]]:
+                      classify: Optional[TurnClassifier], whole_page: bool = True,
+                      streaks: Sequence[tuple[bool, int, int]] = ()) -> tuple[int, Optional[np.ndarray]]:
     """(quarter turn, the model's votes) of a page as scanned. On a whole page this is
     judged inside its margins: a shadow's rim, a torn edge's grain and a border's remains
     run along the paper's edges, and looked like a rule and text lines running down a
-    page holding only a 总分 row."""
-    turn_ink = inside_margins(ink, dpi) if whole_page else ink
+    page holding only a 总分 row. A copier's streaks ((horizontal, start, end) bands)
+    are no rules either: what is left of them on a 1-bit copy (black stays black) ran
+    down the page like three more columns' rules."""
+    turn_ink = inside_margins(ink, dpi) if whole_page else ink.copy()
+    for horizontal, start, end in streaks:
+        band = slice(max(0, start - STREAK_RIM_PX), end + STREAK_RIM_PX)
+        if horizontal:
+            turn_ink[band] = 0
+        else:
+            turn_ink[:, band] = 0
     text = text_only(turn_ink, measures)
     votes = turn_votes(gray, text, dpi, classify) if classify else None
     return quarter_turn(votes, turn_ink, measures, dpi, text), votes
+
+
+# A streak's rims, beside the band find_copier_marks gives.
+STREAK_RIM_PX = 3
 
 
 # A form's table is ruled across more than down (its rows outnumber its columns, and a
@@ -930,9 +948,11 @@ def half_turn_needed(votes: Optional[np.ndarray], quarter: int, gray: np.ndarray
         return False
     if abs(margin) >= FLIP_SURE or lines is None:
         return margin > 0
-    if (margin > 0) == (lines[1] > lines[0]) and margin != 0:
+    if (margin > 0) == (lines[1] > lines[0]) and abs(margin) >= WEAK_FLIP:
         # Two weak votes that agree (a lone faint 总分 row: the model short of sure,
-        # the recogniser reading as little either way) settle it between them.
+        # the recogniser reading as little either way) settle it between them. (A model
+        # parting the two ways by a hundredth casts no vote: a lone 总分 row on grainy
+        # paper, 0.165 against 0.175, was turned upside down with the recogniser's noise.)
         return margin > 0
     # Text read no better than noise either way (hollow print lost in a paper's
     # texture): the recogniser's vote says nothing, and the page stays as it stands.
@@ -1027,15 +1047,17 @@ def clean_page(page: Page, score_lines: Optional[LineScorer] = None,
         # picture of a table cut out of a page has its frame where a page has margins.
         flatten_line_shades(gray, page.dpi)
     ink = binarise(gray, page.dpi)
+    streaks: list[tuple[bool, int, int]] = []
     if whole_page:
         marks = find_copier_marks(raw, ink, page.dpi)
         lift_streaks(gray, ink, marks.streaks, page.dpi)
         wipe(gray, ink, marks.border, grow=2)
+        streaks = marks.streaks
     measures = measure_page(gray, ink, page.dpi)
     specks = find_specks(ink, measures, upright=False)
     speck_count = int(cv2.connectedComponents(specks, connectivity=8)[0] - 1)
     wipe(gray, ink, specks)
-    turned, votes = page_quarter_turn(gray, ink, measures, page.dpi, classify_turn, whole_page)
+    turned, votes = page_quarter_turn(gray, ink, measures, page.dpi, classify_turn, whole_page, streaks)
     if turned:
         # Sideways: turn a quarter (without the model, which quarter is settled by the
         # upside-down check).

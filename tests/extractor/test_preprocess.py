@@ -421,6 +421,17 @@ def test_two_weak_votes_that_agree_settle_which_way_up(upside_down):
     assert preprocess.half_turn_needed(None, 0, gray, ink, measures, 200, score_lines, classify) == upside_down
 
 
+def test_a_model_parting_the_ways_by_a_hair_casts_no_vote():
+    # A lone 总分 row on grainy paper: the model 0.165 upright against 0.175 upside
+    # down, the recogniser reading noise either way (0.13 against 0.32). No vote: the
+    # page stays as it stands.
+    gray, ink, measures = _lone_total_row_page()
+    classify = lambda tiles: np.array([[0.165, 0.367, 0.175, 0.293]] * len(tiles))  # noqa: E731
+    reads = iter([0.13, 0.32])
+    score_lines = lambda crops: [next(reads)] * len(crops)  # noqa: E731
+    assert not preprocess.half_turn_needed(None, 0, gray, ink, measures, 200, score_lines, classify)
+
+
 @pytest.mark.parametrize('as_it_stands, turned, upside_down', [(0.14, 0.33, False), (0.45, 0.7, True)])
 def test_lines_read_no_better_than_noise_do_not_turn_a_page(as_it_stands, turned, upside_down):
     # Hollow print on a textured paper: the model leans weakly upright, the recogniser
@@ -475,3 +486,28 @@ def test_percentiles_from_counted_gray_levels_match_numpys(q):
         values = rng.integers(0, 256, size)
         counts = np.bincount(values, minlength=256)
         assert preprocess.percentile_of_counts(counts, q) == pytest.approx(float(np.percentile(values, q)))
+
+
+def test_streak_remains_are_no_rules_and_rules_across_back_text_across():
+    # The last rows of a form on a 1-bit copy: many columns, so the table's own rules
+    # run across only 1.5 to 1; three copier streaks down the whole page (black stays
+    # black on a 1-bit copy: lifting them leaves them) ran down it like more columns'
+    # rules. The model, on a shadow's dither, is sure of a quarter turn. The streaks
+    # known and left out, rules and text both run across: the page stays.
+    page = np.full((2339, 1654), 255, np.uint8)
+    table = ruled_table(width=1400, height=260, rows=(20, 100, 180, 250),
+                        cols=(20, 150, 280, 450, 650, 850, 1050, 1200, 1380))
+    for x, y, text in ((470, 40, '项目预算控制数'), (870, 40, '≤30.91万元'), (1070, 40, '29.14万元'),
+                       (170, 120, '满意度指'), (300, 120, '服务对象满意'), (470, 120, '参会人员满意度'),
+                       (870, 120, '≥98%'), (1070, 120, '98%'), (600, 200, '总分'), (1100, 200, '100')):
+        table = put_text(table, text, (x, y), size=28)
+    page[60:320, 120:1520] = table
+    for x in (498, 845, 1510):
+        page[:, x:x + 2] = 0
+    gray = preprocess.even_out_light(page)
+    ink = preprocess.binarise(gray, 200)
+    measures = preprocess.measure_page(gray, ink, 200)
+    sure_sideways = lambda tiles: np.array([[0.159, 0.321, 0.187, 0.334]] * len(tiles))  # noqa: E731
+    streaks = [(False, 497, 501), (False, 844, 848), (False, 1509, 1513)]
+    assert preprocess.page_quarter_turn(gray, ink, measures, 200, sure_sideways)[0] == 270
+    assert preprocess.page_quarter_turn(gray, ink, measures, 200, sure_sideways, streaks=streaks)[0] == 0
