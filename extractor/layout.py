@@ -1251,6 +1251,19 @@ class FormBuilder:
                 out.append(c)
         return out
 
+    def anchor_run_into_first_row(self, head: VCell, header_bottom: float, rows: list) -> Optional[Band]:
+        """The first row, when its name cell (三级指标) ran into the anchor's header (the
+        rule under the header broken): the header cell reaches down past the header row
+        to where the next row starts and holds lines below the header's level, the
+        first row's name (a lost row took the whole table's trust with it)."""
+        below = head.y1 - header_bottom
+        if below < 2 * self.edge or any(r.y0 < head.y1 - self.edge for r in rows):
+            return None
+        lines = [l for l in head.lines if head.line_yc(l) > header_bottom + self.edge]
+        if not lines:
+            return None
+        return Band(header_bottom, head.y1, head, lines)
+
     def split_anchor_rows(self, anchors: list[VCell], value_heads: list[VCell]) -> list:
         """Anchor cells (三级指标) that stand beside two or more rows of value cells lost
         the rule under a name: each becomes one row per value row (a Band of the same
@@ -1384,6 +1397,9 @@ class FormBuilder:
             [c.key for c in table.columns if not c.numeric and not c.optional and c.key != anchor
              and c.key not in table.carry_down]
         row_cells = self.split_anchor_rows(row_cells, [headers[k][0] for k in filled if k in headers])
+        first = self.anchor_run_into_first_row(head, header_bottom, row_cells)
+        if first is not None:
+            row_cells.insert(0, first)
         self.table_rows = row_cells
         for key in filled:
             if key in headers:
@@ -1402,7 +1418,11 @@ class FormBuilder:
                     cell = self.column_cell(head.x0, head.x1, row.y0, row.y1)
                 numeric = columns[key].numeric
                 path = f'{table.key}.{i}.{key}'
-                if key in table.carry_down:
+                if row is first and key == anchor:
+                    self.set_value(path, [cell], numeric=numeric, lines=row.lines)
+                    self.structure(path, "the row's name runs into its header (a rule is missing or "
+                                         'broken): the lines below the header were taken', cell)
+                elif key in table.carry_down:
                     self.set_column(path, cell, key, headers, numeric=numeric)   # merged on purpose
                 else:
                     # The total row's band counts among the rows: a last row's cell

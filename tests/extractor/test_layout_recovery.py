@@ -398,6 +398,22 @@ def test_a_cell_holding_print_read_as_nothing_flags_its_empty_field():
     assert [f.field for f in flags if f.reason == 'missing' and 'read as nothing' in f.detail] == ['funds.2.executed']
 
 
+def test_a_first_row_name_run_into_its_header_keeps_its_row():
+    # The rule under 三级指标 broken: its header cell runs down into the first row and
+    # holds the header over the row's name. The row is kept (its values stand in cells
+    # of their own), its name is the line below the header, flagged; the table is not.
+    indicators = indicator_table(9, [
+        ['产出指标', '数量指标', '养护里程', '20公里', '20公里', '45', '45'],
+        ['效益指标', '社会效益指标', '道路完好率', '≥95%', '96%', '45', '45']])
+    indicators = [c for c in indicators if not (c[0] == 5 and c[1] in (9, 10))]
+    indicators.append((5, 9, 7, 11, ['三级指标', '养护里程']))
+    forms, flags, _ = read(page(1, project_form(indicators=indicators), title='项目支出绩效自评表'))
+    assert [(i.level3, i.target, i.weight) for i in forms[0].indicators] == \
+        [('养护里程', '20公里', '45'), ('道路完好率', '≥95%', '45')]
+    assert 'indicators.0.level3' in structure_fields(flags)
+    assert 'indicators' not in structure_fields(flags)
+
+
 def test_a_score_cell_running_into_the_total_row_is_shared_by_position():
     # The rule between the last indicator row and the 总分 row lost under the score
     # column: one cell holds the row's score over the total's.
