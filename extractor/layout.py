@@ -898,6 +898,11 @@ class FormBuilder:
         column = self.template.column(path)
         if column is None or not column.names or value in column.names:
             return value
+        if reads_as_dash(value):
+            # The column prints a category in every row: a dash there is a speck clump
+            # or a rule's piece read as one (the merged cell's name lost), never print.
+            self.unsure(path, f"read as '{value}': a dash where the column prints a category name", cell)
+            return value
         text = value.replace(' ', '')
         inside = [name for name in column.names if name in text]
         if not inside:
@@ -1546,10 +1551,12 @@ _SPECK_LETTERS = re.compile(f'^(?:{_SMALL_LETTERS}|[A-Z])(?=[\\d≥≤<>＞＜])
 _COMMA_AT_START = re.compile('^[,，、]+(?=[\u3400-\u9fff])')
 # A point (or a speck read as one) opening a value before its number or comparison.
 _POINT_BEFORE_NUMBER = re.compile(r'^[.·•,，]+(?=[\d≥≤<>＞＜])')
+# ... or between the comparison and its number ('≥.90%').
+_POINT_AFTER_COMPARISON = re.compile(r'(?<=[≥≤<>＞＜])[.·•,，]+(?=\d)')
 # Marks a target or result never prints, each a speck (a seal's stroke, a rule's
 # remnant) read as one: (where, what the flag says was taken off, the flag's reason).
 # A target is no sentence: no point after its number ('450.', '83%.', '85.%') nor
-# before it ('.≥98%'); small, accented or lone capital letters beside it are specks
+# before it ('.≥98%', '≥.90%'); small, accented or lone capital letters beside it are specks
 # ('é≥209人次', 'V3篇', '4份L'; an acronym such as PM2.5 is two capitals or more); no
 # value opens with a comma.
 _TABLE_VALUE_MARKS = [
@@ -1557,6 +1564,7 @@ _TABLE_VALUE_MARKS = [
     (_SPECK_LETTERS, '', 'letters beside the value (specks read as letters)', FlagReason.low_confidence),
     (_COMMA_AT_START, '', 'the comma opening it', FlagReason.low_confidence),
     (_POINT_BEFORE_NUMBER, '', 'the point before the number', FlagReason.unparsed),
+    (_POINT_AFTER_COMPARISON, '', 'the point between the comparison and its number', FlagReason.unparsed),
 ]
 
 

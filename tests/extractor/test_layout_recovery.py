@@ -414,6 +414,17 @@ def test_a_first_row_name_run_into_its_header_keeps_its_row():
     assert 'indicators' not in structure_fields(flags)
 
 
+def test_a_dash_read_where_a_category_name_stands_is_flagged():
+    # A speck in an empty-looking category cell read as a dash (the name itself lost):
+    # the column prints a category in every row, never a dash.
+    indicators = indicator_table(9, [
+        ['产出指标', '数量指标', '养护里程', '20公里', '20公里', '45', '45'],
+        ['—', '社会效益指标', '道路完好率', '≥95%', '96%', '45', '45']])
+    forms, flags, _ = read(page(1, project_form(indicators=indicators), title='项目支出绩效自评表'))
+    assert forms[0].indicators[1].level1 == '—'
+    assert any(f.field == 'indicators.1.level1' and f.reason == 'low_confidence' for f in flags)
+
+
 def test_a_score_cell_running_into_the_total_row_is_shared_by_position():
     # The rule between the last indicator row and the 总分 row lost under the score
     # column: one cell holds the row's score over the total's.
@@ -435,6 +446,10 @@ def test_a_score_cell_running_into_the_total_row_is_shared_by_position():
      {'indicators.0.actual', 'indicators.1.target', 'indicators.1.actual'}),
     ([('养护里程', '.≥98%', '.100%'), ('道路完好率', '≥95%', '96%')],
      [('养护里程', '≥98%', '100%'), ('道路完好率', '≥95%', '96%')],
+     {'indicators.0.target', 'indicators.0.actual'}),
+    # ... or between its comparison and the number.
+    ([('养护里程', '≥.90%', '≤·40万'), ('道路完好率', '≥95%', '96%')],
+     [('养护里程', '≥90%', '≤40万'), ('道路完好率', '≥95%', '96%')],
      {'indicators.0.target', 'indicators.0.actual'}),
     # Small, accented or lone capital letters before a number or after a unit are specks
     # read as letters (an acronym of capitals is print); no value opens with a comma.
