@@ -320,12 +320,12 @@ def find_specks(ink: np.ndarray, measures: PageMeasures, params: SpeckParams = S
     w, h = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
     longest, shortest = np.maximum(w, h), np.maximum(np.minimum(w, h), 1)
     fill = stats[:, cv2.CC_STAT_AREA] / np.maximum(w * h, 1)
-    # A printed hyphen, even a small font's 6 x 3 px one, is a bar along the line (on a
-    # blurred or worn scan a ragged one: its fill says little). On a page not yet known
-    # to be upright the line may run down it: a sideways page's dashes stand on end (as
-    # long as a dash, a fifth of the text height: a fax's doubled rows stand specks on end).
-    # A blurred dash is fattened by the blur at both ends and both sides alike: its
-    # length still exceeds its height by most of a stroke (10 x 7 px at a 5 px stroke).
+    # A printed hyphen, even a small font's 6 x 3 px one, is a bar along the line: on a
+    # blurred or worn scan a ragged one (its fill says little), and a fat one (the blur
+    # widens it at both ends and both sides alike, so its length still exceeds its
+    # height by most of a stroke: 10 x 7 px at a 5 px stroke). On a page not yet known
+    # to be upright the line may run down it, and a sideways page's dashes stand on end
+    # (as long as a dash, at least: a fax's doubled rows stand single specks on end).
     fat = params.fat_dash_strokes * measures.stroke_px
     along = (w >= 1.5 * h) | (w - h >= fat)
     if not upright:
@@ -861,6 +861,10 @@ def quarter_turn(votes: Optional[np.ndarray], ink: np.ndarray, measures: PageMea
     return 90 if votes[1] >= votes[3] else 270
 
 
+# A streak's rims, beside the band find_copier_marks gives.
+STREAK_RIM_PX = 3
+
+
 def inside_margins(mask: np.ndarray, dpi: int, margin_mm: float = PRINT_MARGIN_MM) -> np.ndarray:
     """The mask with a band `margin_mm` wide along each edge of the page cleared."""
     band = int(round(_px(dpi, margin_mm)))
@@ -889,10 +893,6 @@ def page_quarter_turn(gray: np.ndarray, ink: np.ndarray, measures: PageMeasures,
     text = text_only(turn_ink, measures)
     votes = turn_votes(gray, text, dpi, classify) if classify else None
     return quarter_turn(votes, turn_ink, measures, dpi, text), votes
-
-
-# A streak's rims, beside the band find_copier_marks gives.
-STREAK_RIM_PX = 3
 
 
 # A form's table is ruled across more than down (its rows outnumber its columns, and a
