@@ -606,8 +606,15 @@ def check_pages(forms: list[Form], quality: list[PageQuality], flags: list[Flag]
             # cells matched with doubt carry their own flags.
             doubted = [b for b in blocks if b in lost or (not complete and any(
                 f.reason == FlagReason.structure and (f.field == b or f.field.startswith(b + '.')) for f in mine))]
-            if not doubted and form.template.table:
-                doubted = [form.template.table.key]
+            table = form.template.table
+            total = form.template.total
+            if table and total and total.key in lost and not complete and table.key not in doubted:
+                # No total row, and the rows read do not come to the usual total: the
+                # rows lost with it were the table's last (a rough 1-bit page lost its
+                # last two rows and its 总分 row, no field left to flag).
+                doubted.append(table.key)
+            if not doubted and table:
+                doubted = [table.key]
             for block in doubted or ['']:
                 out.append(Flag(form=index, field=block, reason=FlagReason.page_quality, page=rough[0].page,
                                 detail=f'rough page ({"; ".join(rough[0].reasons)}) and {why}: rows may be '

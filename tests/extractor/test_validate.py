@@ -261,6 +261,21 @@ def test_a_lost_total_keeps_its_doubt_off_rows_whose_weights_come_to_100():
     assert sorted(blocks) == ['indicators', 'total']
 
 
+def test_a_lost_total_with_rows_short_of_100_puts_the_table_in_doubt_without_other_doubt():
+    # A rough 1-bit page lost its last two rows and its 总分 row; the rows read hold no
+    # doubtful cell. Their weights short of the usual 100, the rows lost with the total
+    # row are the table's last: the table goes to review, not only the total.
+    from models import Flag, PageQuality
+    form = clean_form()
+    form.total.weight = form.total.score = None
+    lost = [Flag(form=0, field='total', reason='missing', detail='no 总分 row')]
+    rough = [PageQuality(page=1, grade='rough', reasons=['45% of the text lines read unsure'])]
+    assert [f.field for f in validate.check_pages([form], rough, lost) if f.reason == 'page_quality'] == ['total']
+    form.indicators.pop()
+    blocks = [f.field for f in validate.check_pages([form], rough, lost) if f.reason == 'page_quality']
+    assert sorted(blocks) == ['indicators', 'total']
+
+
 @pytest.mark.parametrize('value,flagged', [
     ('2023.08,17-2024.10.17', True),    # a point misread as a comma
     ('1,234.5万元', False), ('完成5个,2个在建', False),
