@@ -4,8 +4,12 @@ the generator's own (tests/scangen/damage.py), for measuring on damage we did no
 Runs under an interpreter that has augraphy and img2pdf (a venv of its own: augraphy
 installs opencv-python, which must not sit beside the project's opencv-python-headless):
 
-    python3 -m venv /tmp/augvenv && /tmp/augvenv/bin/pip install augraphy img2pdf
+    python3 -m venv /tmp/augvenv && /tmp/augvenv/bin/pip install augraphy img2pdf \
+        'numba==0.60.0' 'numpy==2.0.2' 'opencv-python==4.11.0.86'
     /tmp/augvenv/bin/python benchmarks/augraphy_damage.py CLEAN_DIR OUT_DIR --mix office --seed 1717
+
+(The pins: with numba 0.68 and numpy 2.4, as pip picked on 2026-11-30, augraphy 8.2.6's
+BadPhotoCopy noise fails numba's type inference and the office mix stops.)
 
 CLEAN_DIR holds PDFs and truth files of `python -m tests.scangen --level clean`; OUT_DIR
 gets every PDF's pages damaged (200 dpi, gray) and its truth copied. benchmarks/
