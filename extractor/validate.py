@@ -227,10 +227,19 @@ class Checker:
         paths = t.header_keys + ([f'{t.pair.key}.{c.key}' for c in t.pair.fields] if t.pair else [])
         for path in paths:
             value = _norm(self.form.get(path))
+            source = self.form.sources.get(path)
+            lines = {_norm(line) for line in source.lines} if source else set()
             for label in labels:
-                if _norm(label) in value and value != _norm(label):
-                    self.flag(path, FlagReason.structure, f'the value holds the label {_norm(label)}: '
+                name = _norm(label)
+                if name in value and value != name:
+                    self.flag(path, FlagReason.structure, f'the value holds the label {name}: '
                                                          'a neighbouring cell ran into it')
+                    break
+                # The label wrapped in its narrow cell, its halves lines of their own
+                # round the neighbour's value ('…信息化局' / '实施' / '…促进中心' / '单位').
+                if any(name[:k] in lines and name[k:] in lines for k in range(2, len(name) - 1)):
+                    self.flag(path, FlagReason.structure, f'the value holds the label {name} wrapped over two '
+                                                         'lines: a neighbouring cell ran into it')
                     break
 
     def blocks(self) -> None:

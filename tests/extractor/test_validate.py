@@ -457,3 +457,18 @@ def test_a_target_or_result_that_is_a_unit_alone_is_checked():
     assert 'low_confidence' in reasons(flags, 'indicators.1.target')
     assert reasons(flags, 'indicators.1.actual') == set()
     assert reasons(flags, 'indicators.2.actual') == set()
+
+
+def test_a_header_value_holding_a_label_wrapped_over_two_lines_is_flagged():
+    # Lost column rules merged the department's cell with the implementing unit's label
+    # (wrapped: 实施 / 单位) and value: its lines read value, 实施, value, 单位.
+    from models import FieldSource
+    form = clean_form()
+    lines = ['丰台区科学技术和信息化局', '实施', '丰台区科技创新促进中心', '单位']
+    form.department = ''.join(lines)
+    form.sources['department'] = FieldSource(page=1, lines=lines)
+    assert 'structure' in reasons(validate.check_form(form, 0), 'department')
+    # A value whose lines merely share characters with a label is not flagged.
+    form = clean_form()
+    form.sources['department'] = FieldSource(page=1, lines=['科技局'])
+    assert 'structure' not in reasons(validate.check_form(form, 0), 'department')
