@@ -86,6 +86,12 @@ def read(*pages):
     return layout.read_forms(list(pages))
 
 
+def read_rows(rows):
+    """(forms, flags) of a one-page form whose indicator table holds `rows`."""
+    forms, flags, _ = read(page(1, project_form(indicators=indicator_table(9, rows)), title='项目支出绩效自评表'))
+    return forms, flags
+
+
 def structure_fields(flags):
     return {f.field for f in flags if f.reason == 'structure'}
 
@@ -262,10 +268,9 @@ def test_a_header_not_read_is_taken_by_its_place_between_the_others():
 def test_a_mark_or_letter_at_either_end_of_a_number_is_taken_off_and_flagged(weight, score):
     # A speck or a seal's stroke read as a point, a comma, a quote, a letter or a
     # character beside the digits: no number starts or ends with one.
-    indicators = indicator_table(9, [
+    forms, flags = read_rows([
         ['产出指标', '数量指标', '养护里程', '20公里', '20公里', weight, score],
         ['效益指标', '社会效益指标', '道路完好率', '≥95%', '96%', '45', '45']])
-    forms, flags, _ = read(page(1, project_form(indicators=indicators), title='项目支出绩效自评表'))
     first = forms[0].indicators[0]
     assert (first.weight, first.score) == ('45', '45')
     stray = {f.field for f in flags if f.reason == 'unparsed' and 'taken off' in f.detail}
@@ -328,11 +333,10 @@ def test_a_total_label_sharing_its_cell_with_the_values_gives_each_column_its_pi
 
 
 def test_a_category_name_with_noise_is_the_name_but_a_printed_variant_stays():
-    indicators = indicator_table(9, [
+    forms, flags = read_rows([
         ['2产出指标', '数量指标', '养护里程', '20公里', '20公里', '45—', '45'],
         ['效益指标', '服务对象满意度标', '道路完好率', '≥95%', '96%', '5', '5'],
         ['效益指标', '由时效指标', '按时完成', '≤12月', '12月', '5', '5']])
-    forms, flags, _ = read(page(1, project_form(indicators=indicators), title='项目支出绩效自评表'))
     rows = forms[0].indicators
     # Flagged as a reading in doubt (not the table's shape: no doubt about its rows).
     assert rows[0].level1 == '产出指标'
@@ -348,10 +352,9 @@ def test_a_category_name_with_noise_is_the_name_but_a_printed_variant_stays():
 def test_the_tables_label_read_into_a_category_cell_is_taken_off_and_flagged():
     # The rule between the merged 绩效指标 cell and the 一级指标 column lost: the label is
     # read into the category's cell. Any other four characters of noise stay.
-    indicators = indicator_table(9, [
+    forms, flags = read_rows([
         ['产出指标绩效指标', '数量指标', '养护里程', '20公里', '20公里', '45', '45'],
         ['效益指标项目资金', '社会效益指标', '道路完好率', '≥95%', '96%', '45', '45']])
-    forms, flags, _ = read(page(1, project_form(indicators=indicators), title='项目支出绩效自评表'))
     rows = forms[0].indicators
     assert (rows[0].level1, rows[1].level1) == ('产出指标', '效益指标项目资金')
     assert any(f.field == 'indicators.0.level1' and 'label 绩效指标' in f.detail for f in flags)
@@ -417,10 +420,9 @@ def test_a_first_row_name_run_into_its_header_keeps_its_row():
 def test_a_dash_read_where_a_category_name_stands_is_flagged():
     # A speck in an empty-looking category cell read as a dash (the name itself lost):
     # the column prints a category in every row, never a dash.
-    indicators = indicator_table(9, [
+    forms, flags = read_rows([
         ['产出指标', '数量指标', '养护里程', '20公里', '20公里', '45', '45'],
         ['—', '社会效益指标', '道路完好率', '≥95%', '96%', '45', '45']])
-    forms, flags, _ = read(page(1, project_form(indicators=indicators), title='项目支出绩效自评表'))
     assert forms[0].indicators[1].level1 == '—'
     assert any(f.field == 'indicators.1.level1' and f.reason == 'low_confidence' for f in flags)
 
@@ -531,10 +533,9 @@ def test_two_header_labels_in_one_cell_with_remnants_read_above_them():
 
 
 def test_a_point_after_the_last_chinese_character_is_taken_off_and_flagged():
-    indicators = indicator_table(9, [
+    forms, flags = read_rows([
         ['产出指标', '数量指标', '养护里程.', '20公里', '20公里', '45', '45'],
         ['效益指标', '社会效益指标', '道路完好率', '≥95%', '96%', '45', '45']])
-    forms, flags, _ = read(page(1, project_form(indicators=indicators), title='项目支出绩效自评表'))
     assert forms[0].indicators[0].level3 == '养护里程'
     assert any(f.field == 'indicators.0.level3' and f.reason == 'low_confidence' and 'taken off' in f.detail
                for f in flags)
