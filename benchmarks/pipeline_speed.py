@@ -60,9 +60,12 @@ def main():
     totals = {'ingest': 0.0, 'preprocess': 0.0, 'grid': 0.0, 'ocr': 0.0}
     results, images, lines = [], [], 0
     wall = time.perf_counter()
+    # Pages come as the pipeline takes them (extract_file): the next one renders while
+    # this one is worked on, and 'ingest' is the time spent waiting for it.
+    pages = ingest.iter_pages(args.pdf, args.dpi)
     for number in range(1, n + 1):
         t = time.perf_counter()
-        page = ingest.load_page(args.pdf, number, args.dpi)
+        page = next(pages)
         totals['ingest'] += time.perf_counter() - t
         images.append(page.image)
         result = pipeline.process_page(page, recognizer)
@@ -70,6 +73,7 @@ def main():
             totals[key] += value
         lines += sum(len(c.lines) for c in result.cells) + len(result.loose_text)
         results.append(result)
+    pages.close()
     t = time.perf_counter()
     forms, _ = layout.build_forms(results)
     totals['layout'] = time.perf_counter() - t

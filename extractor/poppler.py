@@ -13,7 +13,9 @@ import re
 import shutil
 import signal
 import subprocess
+import threading
 from dataclasses import dataclass, field
+from typing import Optional
 
 
 class ToolError(Exception):
@@ -35,9 +37,33 @@ def _kill_group(process: subprocess.Popen) -> None:
         pass
 
 
-def run_tool(args: list[str], timeout: float, memory_bytes: int = 0) -> bytes:
+class Running:
+    """A handle on a tool run from another thread (a page rendered ahead): `kill()`
+    stops it, whether it has started yet or not."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._process: Optional[subprocess.Popen] = None
+        self.killed = False
+
+    def attach(self, process: subprocess.Popen) -> None:
+        with self._lock:
+            self._process = process
+            if self.killed:
+                _kill_group(process)
+
+    def kill(self) -> None:
+        with self._lock:
+            self.killed = True
+            if self._process is not None and self._process.returncode is None:
+                _kill_group(self._process)
+
+
+def run_tool(args: list[str], timeout: float, memory_bytes: int = 0,
+             running: Optional[Running] = None) -> bytes:
     """stdout of `args`; ToolTimeout past `timeout` s, ToolError on a non-zero exit.
-    `memory_bytes` caps the tool's address space (0: no cap)."""
+    `memory_bytes` caps the tool's address space (0: no cap); `running`, when given,
+    is told the process so that another thread can kill it."""
     if shutil.which(args[0]) is None:
         raise ToolMissing(f'{args[0]} is not installed (poppler-utils)')
     command = list(args)
@@ -51,6 +77,8 @@ def run_tool(args: list[str], timeout: float, memory_bytes: int = 0) -> bytes:
         command = ['prlimit', *limits, '--', *command]
     process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, start_new_session=True)
+    if running is not None:
+        running.attach(process)
     try:
         out, err = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -99,8 +127,9 @@ def pdf_info(path: str, first: int, last: int, timeout: float) -> PdfInfo:
     return PdfInfo(pages=int(pages.group(1)) if pages else 0, encrypted=encrypted, sizes=sizes)
 
 
-def render_page(path: str, number: int, dpi: int, timeout: float, memory_bytes: int) -> bytes:
+def render_page(path: str, number: int, dpi: int, timeout: float, memory_bytes: int,
+                running: Optional[Running] = None) -> bytes:
     """Page `number` as PPM bytes (what pdf2image also asks pdftoppm for)."""
     return run_tool(['pdftoppm', '-r', str(dpi), '-f', str(number), '-l', str(number),
                      _file_argument(path)],
-                    timeout, memory_bytes)
+                    timeout, memory_bytes, running)

@@ -1,5 +1,6 @@
 import io
 import os
+import time
 
 import numpy as np
 import pytest

@@ -84,10 +84,9 @@ def many_pages_pdf(count: int) -> bytes:
         b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>'])
 
 
-def render_bomb_pdf(depth: int = 8, fan: int = 12) -> bytes:
-    """A few KB: form XObject k draws form k+1 `fan` times, the last draws a square:
-    fan**depth squares to render."""
-    first = 5
+def _bomb_forms(first: int, depth: int, fan: int) -> list[bytes]:
+    """Form XObjects numbered from `first`: form k draws form k+1 `fan` times, the last
+    draws a square (fan**depth squares to render)."""
     forms = []
     for level in range(depth):
         if level == depth - 1:
@@ -97,7 +96,25 @@ def render_bomb_pdf(depth: int = 8, fan: int = 12) -> bytes:
             resources = b'<< /XObject << /X %d 0 R >> >>' % (first + level + 1)
         forms.append(_stream(body, b'/Type /XObject /Subtype /Form /BBox [0 0 600 850] '
                                    b'/Resources %s ' % resources))
-    return one_page_pdf(595, 842, b'q /X Do Q', b'<< /XObject << /X 5 0 R >> >>', forms)
+    return forms
+
+
+def render_bomb_pdf(depth: int = 8, fan: int = 12) -> bytes:
+    """A few KB of nested form XObjects: fan**depth squares to render."""
+    return one_page_pdf(595, 842, b'q /X Do Q', b'<< /XObject << /X 5 0 R >> >>', _bomb_forms(5, depth, fan))
+
+
+def blank_then_bomb_pdf(depth: int = 8, fan: int = 12) -> bytes:
+    """Page 1 blank (renders at once), page 2 the render bomb."""
+    return pdf_bytes([
+        b'<< /Type /Catalog /Pages 2 0 R >>',
+        b'<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 2 >>',
+        b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 5 0 R /Resources << >> >>',
+        b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 6 0 R '
+        b'/Resources << /XObject << /X 7 0 R >> >> >>',
+        _stream(b''),
+        _stream(b'q /X Do Q'),
+        *_bomb_forms(7, depth, fan)])
 
 
 def huge_image_pdf(side: int = 60000) -> bytes:
