@@ -174,6 +174,55 @@ def test_an_exception_mid_render_kills_pdftoppm(tmp_path, monkeypatch):
     assert corpus.poppler_processes(tmp_path) == []
 
 
+def test_the_next_page_renders_while_the_caller_works(tmp_path, monkeypatch):
+    """Page 2's pdftoppm is running by the time page 1 reaches the caller."""
+    path = tmp_path / 'three.pdf'
+    _pdf_from_images(path, [np.full((800, 600), value, np.uint8) for value in (0, 100, 200)])
+    started = []
+    render = ingest.poppler.render_page
+
+    def recording_render(path, number, *args):
+        started.append(number)
+        return render(path, number, *args)
+    monkeypatch.setattr(ingest.poppler, 'render_page', recording_render)
+    pages = ingest.iter_pages(str(path))
+    first = next(pages)
+    for _ in range(100):                # the thread starts the render at once
+        if 2 in started:
+            break
+        time.sleep(0.01)
+    assert first.number == 1 and started == [1, 2]
+    assert [(p.number, int(p.image.mean())) for p in pages] == [(2, 100), (3, 200)]
+
+
+def test_stopping_after_a_page_kills_the_render_ahead(tmp_path, monkeypatch):
+    """A caller that stops (an error on page 1, Ctrl-C, closing the iterator) leaves no
+    pdftoppm rendering page 2, here a render bomb that would run to its time limit."""
+    monkeypatch.setattr(ingest, '_limits', ingest.Limits(render_seconds=60))
+    path = tmp_path / 'blank-then-bomb.pdf'
+    path.write_bytes(corpus.blank_then_bomb_pdf())
+    pages = ingest.iter_pages(str(path))
+    assert next(pages).number == 1
+    for _ in range(100):
+        if corpus.poppler_processes(tmp_path):
+            break
+        time.sleep(0.02)
+    assert corpus.poppler_processes(tmp_path), 'page 2 was not rendering ahead'
+    pages.close()
+    assert corpus.poppler_processes(tmp_path) == []
+
+
+def test_a_page_that_fails_ahead_fails_when_reached(tmp_path, short_limits):
+    """Page 2's error surfaces when the caller asks for page 2, after page 1 came out."""
+    path = tmp_path / 'blank-then-bomb.pdf'
+    path.write_bytes(corpus.blank_then_bomb_pdf())
+    pages = ingest.iter_pages(str(path))
+    assert next(pages).number == 1
+    with pytest.raises(ingest.IngestError, match='page 2 took longer than 3 s to render'):
+        next(pages)
+    assert corpus.poppler_processes(tmp_path) == []
+
+
 def test_a_late_tiff_page_is_read_without_decoding_the_ones_before(tmp_path):
     path = tmp_path / 'long.tiff'
     frames = [Image.new('L', (600, 400), value) for value in range(0, 250, 10)]
