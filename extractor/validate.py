@@ -576,23 +576,39 @@ def check_pages(forms: list[Form], quality: list[PageQuality], flags: list[Flag]
         mine = [f for f in flags if f.form == index]
         # The funds rows under the total print a dash for weight and score; on a worn
         # page a faint dash is lost more often than a cell is left blank, and on any
-        # page a small hyphen alone in its cell can go as a speck (or under a seal):
-        # empty beside a dash in the same row, or between dashes in its column, it was
-        # printed (a row left blank at the block's end is as printed).
+        # page a small hyphen alone in its cell can go as a speck (or under a seal), or
+        # fade past finding with the print's thin strokes: empty beside a dash in the
+        # same row, between dashes in its column, in a row holding values (measured:
+        # every row printed with values prints its dashes), or after such a row lost
+        # all of its dashes, it was printed (a row left blank at the block's end is as
+        # printed otherwise).
         block = form.template.rows
         dashed = [c.key for c in block.columns if c.dash_after_first] if block else []
+        valued = [c.key for c in block.columns if c.numeric and not c.dash_after_first] if block else []
         n_rows = len(form.get(block.key) or []) if block else 0
+        lost_dash = False
         for row in range(1, n_rows):
             beside_dash = any(is_dash(form.get(f'{block.key}.{row}.{key}')) for key in dashed)
+            with_values = any(form.get(f'{block.key}.{row}.{key}') not in (None, '') and
+                              not is_dash(form.get(f'{block.key}.{row}.{key}')) for key in valued)
             for key in dashed:
                 path = f'{block.key}.{row}.{key}'
                 between_dashes = 1 < row < n_rows - 1 and all(is_dash(form.get(f'{block.key}.{other}.{key}'))
                                                               for other in (row - 1, row + 1))
-                if form.get(path) in (None, '') and (worn or beside_dash or between_dashes) \
-                        and not any(f.field == path for f in mine):
+                if form.get(path) not in (None, ''):
+                    continue
+                why = f'on a {worn[0].grade} page' if worn else \
+                    'beside a dash in its row' if beside_dash else \
+                    'between dashes in its column' if between_dashes else \
+                    'in a row holding values' if with_values else \
+                    'below a row that lost its dashes' if lost_dash else None
+                if why is None:
+                    continue
+                # A row with values and none of its dashes: this print loses dashes
+                # (faded past finding), and a blank row after it may have lost its own.
+                lost_dash = lost_dash or with_values and not beside_dash
+                if not any(f.field == path for f in mine):
                     source = form.sources.get(path) or FieldSource()
-                    why = f'on a {worn[0].grade} page' if worn else \
-                        'beside a dash in its row' if beside_dash else 'between dashes in its column'
                     out.append(Flag(form=index, field=path, value=None, reason=FlagReason.missing,
                                     page=source.page or (worn[0].page if worn else None), bbox=source.bbox,
                                     detail=f'empty {why} where the form prints a dash'))

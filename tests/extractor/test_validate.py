@@ -170,6 +170,25 @@ def test_a_dash_lost_on_a_worn_page_or_beside_a_dash_is_flagged_missing():
     assert [(f.field, f.reason) for f in good] == [('funds.2.weight', 'missing'), ('funds.2.score', 'missing')]
 
 
+def test_dashes_faded_from_a_row_with_values_are_flagged_and_the_blank_rows_below():
+    """Thin light print loses its dashes on a page that reads well otherwise: a row
+    printed with values prints its dashes, so its empty dash cells are flagged, and
+    the blank rows below it may have lost theirs too."""
+    from extractor import validate
+    from models import Form, FundsRow, PageQuality
+    form = Form(year='2024', pages=[1], project_name='p', department='d', implementing_unit='u',
+                funds=[FundsRow(item='年度资金总额', initial_budget='829.01', weight='10', execution_rate='87.4%',
+                                score='9'),
+                       FundsRow(item='其中：当年财政拨款', initial_budget='829.01', execution_rate='87.4%'),
+                       FundsRow(item='上年结转资金'), FundsRow(item='其他资金')])
+    good = [PageQuality(page=1, grade='good')]
+    assert [f.field for f in validate.check_pages([form], good, []) if f.reason == 'missing'] == [
+        'funds.1.weight', 'funds.1.score', 'funds.2.weight', 'funds.2.score', 'funds.3.weight', 'funds.3.score']
+    # The row with values kept its dashes: the blank rows below are as printed.
+    form.funds[1].weight = form.funds[1].score = '—'
+    assert not [f for f in validate.check_pages([form], good, []) if f.reason == 'missing']
+
+
 def test_a_rough_page_with_doubtful_cells_flags_their_block_unless_its_rows_add_up():
     from models import Flag, PageQuality
     form = clean_form()
