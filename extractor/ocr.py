@@ -865,24 +865,61 @@ def clean_cell_ink(ink: np.ndarray, dpi: int, text_height: Optional[float] = Non
 
 
 def _clean_cell(ink: np.ndarray, dpi: int, text_height: Optional[float] = None, join_broken: bool = False
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """(cleaned ink, mask of what to paint out of the image the recogniser reads): only
-    the specks. Rule remnants and dust are left out of the line finding but not painted
-    out: a character's stroke that touches the cell's edge, or the thin end of a stroke
-    (the tip of 力, the dot of 发), would go with them (measured: painting dust out too
-    loses more characters of worn print than it saves points)."""
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(cleaned ink, mask of what to paint out of the image the recogniser reads, the
+    dust taken out): only the specks are painted. Rule remnants and dust are left out
+    of the line finding but not painted out: a character's stroke that touches the
+    cell's edge, or the thin end of a stroke (the tip of 力, the dot of 发), would go
+    with them (measured: painting dust out too loses more characters of worn print
+    than it saves points)."""
     scale = dpi / 200.0
     stripped = _strip_rule_remnants(ink, scale)
     no_dust = _denoise(stripped, max(4, int(6 * scale * scale)))
+    dust = cv2.bitwise_and(stripped, cv2.bitwise_not(no_dust))
     if join_broken:
-        dust = cv2.bitwise_and(stripped, cv2.bitwise_not(no_dust))
         no_dust = cv2.bitwise_or(no_dust, broken_marks(dust, text_height or 28 * scale))
     cleaned = drop_line_specks(no_dust, text_height or 28 * scale)
     # A speck's grey rim, outside the ink mask, still reads as a point: paint out a
     # pixel round it too (never over ink that stays).
     dropped = ((no_dust > 0) & (cleaned == 0)).astype(np.uint8)
     rim = cv2.dilate(dropped, np.ones((3, 3), np.uint8)) > 0
-    return cleaned, rim & (ink == 0) | (dropped > 0)
+    return cleaned, rim & (ink == 0) | (dropped > 0), dust
+
+
+# A 。 of faint print broken by the threshold into dots each too small to be print
+# (dust), right after its line's last character: the line is made to reach over it, so
+# that the recogniser sees the mark whole (cut at the crop's edge it read as nothing:
+# '要求完成' for '要求完成。'). At least BROKEN_RING_PIECES pieces, together RING_SIZE
+# text heights across, starting within RING_GAP text heights of the line's end, in the
+# lower half of the line, with paper at their middle (a ring, not a clump of toner).
+BROKEN_RING_PIECES = 3
+RING_SIZE = (0.12, 0.4)
+RING_GAP = 0.3
+
+
+def broken_ring_end(dust: np.ndarray, line: 'LineBox', expected: float) -> Optional[int]:
+    """Where a 。 broken into dust after `line` ends (x in the cell's crop), or None."""
+    x0 = line.x1
+    x1 = min(dust.shape[1], int(line.x1 + (RING_GAP + RING_SIZE[1]) * expected) + 1)
+    y0 = line.y0 + (line.y1 - line.y0) // 2
+    y1 = min(dust.shape[0], int(line.y1 + 0.15 * expected) + 1)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return None
+    region = dust[y0:y1, x0:x1]
+    n = cv2.connectedComponents(region, connectivity=8)[0] - 1
+    if n < BROKEN_RING_PIECES:
+        return None
+    ys, xs = np.nonzero(region)
+    left, right, top, bottom = xs.min(), xs.max(), ys.min(), ys.max()
+    size = max(right - left + 1, bottom - top + 1)
+    if not RING_SIZE[0] * expected <= size <= RING_SIZE[1] * expected or left > RING_GAP * expected:
+        return None
+    # Paper at the middle: the middle third of the pieces' box holds no ink.
+    w, h = right - left + 1, bottom - top + 1
+    middle = region[top + h // 3: bottom + 1 - h // 3, left + w // 3: right + 1 - w // 3]
+    if middle.size and middle.any():
+        return None
+    return int(x0 + right + 1)
 
 
 def find_lines(ink: np.ndarray, dpi: int, text_height: Optional[float] = None,
@@ -1182,7 +1219,7 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
             x0, y0, x1, y1 = _inset(cell.bbox, page.dpi)
             if x1 - x0 < 4 or y1 - y0 < 4:
                 continue
-            ink, paint = _clean_cell(page.ink[y0:y1, x0:x1], page.dpi, text_height, join_broken)
+            ink, paint, dust = _clean_cell(page.ink[y0:y1, x0:x1], page.dpi, text_height, join_broken)
             gray[y0:y1, x0:x1][paint] = 255
             faint = faint_walls(page.gray[y0:y1, x0:x1]) + stub_walls(page.ink[y0:y1, x0:x1], page.dpi, expected)
             walls = sorted({x - x0 for x in table.col_edges if x0 < x < x1} | set(faint))
@@ -1192,6 +1229,10 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
                 lines = [bar] if bar is not None else lines
             elif len(lines) == 1 and lines[0].is_dash:
                 lines[0].off_middle = _off_middle(lines[0], x1 - x0, y1 - y0)
+            for line in lines:
+                ring_end = None if line.is_dash else broken_ring_end(dust, line, expected)
+                if ring_end is not None:
+                    line.x1 = ring_end
             for line in lines:
                 jobs.append((len(cells) - 1, (x0, y0, x1, y1), line))
     loose_jobs = []

@@ -270,7 +270,7 @@ def test_a_dropped_speck_is_painted_out_with_its_grey_rim():
     ink = _ink(cell)
     x0, y0, x1, y1 = _line_box(ink)
     at = (x1 + 6, (y0 + y1) // 2)                      # mid-height: no quote, no point
-    _cleaned, paint = ocr._clean_cell(ink.copy() | cv2.circle(np.zeros_like(ink), at, 2, 255, -1), 200)
+    _cleaned, paint, _dust = ocr._clean_cell(ink.copy() | cv2.circle(np.zeros_like(ink), at, 2, 255, -1), 200)
     speck = cv2.circle(np.zeros_like(ink), at, 3, 255, -1) > 0
     assert paint[speck].mean() > 0.9 and not paint[ink > 0].any()
 
@@ -304,10 +304,10 @@ def test_a_faint_mark_broken_into_dots_stays_in_its_line_on_a_faint_page():
     rng = np.random.default_rng(3)                     # and a few lone specks
     for y, x in zip(rng.integers(2, 58, 6), rng.integers(120, 218, 6)):
         ink[y, x] = 255
-    joined, _ = ocr._clean_cell(ink, 200, 22, join_broken=True)
+    joined, _, _ = ocr._clean_cell(ink, 200, 22, join_broken=True)
     lines = ocr.find_lines(joined, 200, 22, cleaned=True)
     assert len(lines) == 1 and lines[0].x0 <= start + 3
-    plain, _ = ocr._clean_cell(ink, 200, 22)
+    plain, _, _ = ocr._clean_cell(ink, 200, 22)
     assert ocr.find_lines(plain, 200, 22, cleaned=True)[0].x0 > start + 8
     # The lone specks stay dust either way.
     assert not joined[:, 190:].any() or joined[:, 190:].sum() == plain[:, 190:].sum()
@@ -388,6 +388,24 @@ def _golden_ink(name: str) -> np.ndarray:
     """A cell's ink mask cut from a generated scan (tests/golden/ocr/)."""
     path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'golden', 'ocr', name)
     return cv2.imread(path, cv2.IMREAD_GRAYSCALE)
+
+
+def test_a_full_stop_broken_into_dust_is_inside_its_line():
+    # Golden input: an indicator cell's ink from a generated scan damaged by augraphy
+    # (28 px text), '数据准确，按' over '要求完成。'. The 。 of the faint print fell apart
+    # into dots too small to be print: the line ended at 成, the crop cut the ring in
+    # half, and the value was read without its 。 (silent).
+    ink = _golden_ink('broken_full_stop_ink.png')
+    cleaned, _paint, dust = ocr._clean_cell(ink, 200, 28)
+    first, last = ocr.find_lines(cleaned, 200, 28, cleaned=True)
+    assert ocr.broken_ring_end(dust, first, 28) is None
+    end = ocr.broken_ring_end(dust, last, 28)
+    assert end is not None and last.x1 + 6 <= end <= last.x1 + 14
+    # A clump of toner dots there, inked at its middle, is no 。.
+    clump = np.zeros_like(dust)
+    for y, x in [(88, 146), (88, 149), (91, 146), (91, 149), (89, 147), (90, 148)]:
+        clump[y, x] = 255
+    assert ocr.broken_ring_end(clump, last, 28) is None
 
 
 def test_a_comma_after_a_closing_bracket_stays():
