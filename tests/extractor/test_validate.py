@@ -189,6 +189,20 @@ def test_dashes_faded_from_a_row_with_values_are_flagged_and_the_blank_rows_belo
     assert not [f for f in validate.check_pages([form], good, []) if f.reason == 'missing']
 
 
+def test_a_letter_shaped_like_a_digit_beside_digits_is_checked():
+    # Worn digits read as letters, confidently: '1人' as 'i人', '20份' as '2Q份'.
+    form = clean_form()
+    form.indicators[0].target = 'i人'
+    form.indicators[0].actual = '2Q份'
+    form.indicators[1].target = 'PM2.5浓度≤35'          # letters of a word, not a digit's stand-in
+    form.indicators[1].actual = 'ISO9001认证'
+    flags = validate.check_form(form, 0)
+    assert 'low_confidence' in reasons(flags, 'indicators.0.target')
+    assert 'low_confidence' in reasons(flags, 'indicators.0.actual')
+    assert reasons(flags, 'indicators.1.target') == set()
+    assert reasons(flags, 'indicators.1.actual') == set()
+
+
 def test_a_rough_page_with_doubtful_cells_flags_their_block_unless_its_rows_add_up():
     from models import Flag, PageQuality
     form = clean_form()
