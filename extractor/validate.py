@@ -260,6 +260,24 @@ class Checker:
             self.flag(t.table.key, FlagReason.missing, f'no {t.table.key} rows found')
         if t.total and self.form.get(t.total.key) is None:
             self.flag(t.total.key, FlagReason.missing, f'no {t.total.label} row: the form looks cut off')
+        self.lone_money_dashes()
+
+    def lone_money_dashes(self) -> None:
+        """A dash alone among a row's amounts (the others blank or numbers): a speck or
+        a rule's piece read as one. Amounts are numbers or blank on these forms (none
+        of the seeds' or generated truths' is a dash); a row printing dashes for its
+        amounts prints them in every amount cell."""
+        block = self.template.rows
+        if not block:
+            return
+        money = [c.key for c in block.columns if c.kind == 'money']
+        for row in range(len(self.form.get(block.key) or [])):
+            values = {key: self.form.get(f'{block.key}.{row}.{key}') for key in money}
+            dashes = [key for key, value in values.items() if is_dash(value)]
+            if dashes and len(dashes) < len(money):
+                for key in dashes:
+                    self.flag(f'{block.key}.{row}.{key}', FlagReason.low_confidence,
+                              'a dash alone among the row\'s amounts: a speck read as one?')
 
     # ---------------------------------------------------------------- rules
     def rules(self) -> None:

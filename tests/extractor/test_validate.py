@@ -203,6 +203,16 @@ def test_a_letter_shaped_like_a_digit_beside_digits_is_checked():
     assert reasons(flags, 'indicators.1.actual') == set()
 
 
+def test_a_dash_alone_among_a_rows_amounts_is_checked():
+    # A speck in the blank 上年结转资金 row read as a dash under 年初预算数.
+    form = clean_form()
+    form.funds[2].initial_budget = '—'
+    assert 'low_confidence' in reasons(validate.check_form(form, 0), 'funds.2.initial_budget')
+    # A row printing dashes for its amounts prints them in every amount cell.
+    form.funds[2].annual_budget = form.funds[2].executed = '—'
+    assert reasons(validate.check_form(form, 0), 'funds.2.initial_budget') == set()
+
+
 def test_a_rough_page_with_doubtful_cells_flags_their_block_unless_its_rows_add_up():
     from models import Flag, PageQuality
     form = clean_form()
