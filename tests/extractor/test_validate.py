@@ -213,6 +213,21 @@ def test_a_dash_alone_among_a_rows_amounts_is_checked():
     assert reasons(validate.check_form(form, 0), 'funds.2.initial_budget') == set()
 
 
+def test_weights_and_scores_their_sums_vouch_for_lose_the_recognisers_doubt():
+    form = clean_form()
+    for path in ('indicators.1.weight', 'indicators.1.score', 'indicators.1.target', 'total.score'):
+        form.sources[path].confidence = 0.6
+    doubt = {f.field for f in validate.settle_confirmed_numbers([form], validate.check_form(form, 0))
+             if f.reason == 'low_confidence'}
+    # The rows add up to the totals: only the target (no sum checks it) stays in doubt.
+    assert doubt == {'indicators.1.target'}
+    # A score misread: its sum no longer holds, and it vouches for none of its numbers.
+    form.indicators[2].score = '38'
+    flags = validate.settle_confirmed_numbers([form], validate.check_form(form, 0))
+    assert {'indicators.1.score', 'total.score'} <= {f.field for f in flags if f.reason == 'low_confidence'}
+    assert 'indicators.1.weight' not in {f.field for f in flags if f.reason == 'low_confidence'}
+
+
 def test_a_rough_page_with_doubtful_cells_flags_their_block_unless_its_rows_add_up():
     from models import Flag, PageQuality
     form = clean_form()
