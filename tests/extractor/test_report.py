@@ -1,7 +1,7 @@
 """The batch report counts fields and flagged fields the way a reviewer sees them, and
 estimates what is left from the measured silent error rate."""
 from extractor import report
-from models import Document, Flag, FlagReason, Form, FundsRow, Indicator, PageQuality, Source, Total
+from models import Document, FieldSource, Flag, FlagReason, Form, FundsRow, Indicator, PageQuality, Source, Total
 from models.report import BatchReport
 
 
@@ -60,6 +60,16 @@ def test_a_form_that_starts_on_an_unreadable_page_counts_as_lost_whole():
     second = len(doc.forms[1].field_paths())
     assert report.lost_fields(doc, 0) == report.FIELDS_PER_FORM and report.lost_fields(doc, 1) == 0
     assert summary.residual_errors == round(report.FIELDS_PER_FORM + second * report.RESIDUAL_RATE['unreadable'], 2)
+
+
+def test_a_name_read_sure_enough_off_an_unreadable_page_ties_its_form():
+    # A garbled name read at 0.3 was still matched to its record; one at 0.14 was not.
+    doc = make_document([Flag(form=0, field='', reason=FlagReason.page_quality, detail='page too rough')])
+    doc.quality = [PageQuality(page=1, grade='unreadable')]
+    doc.forms[0].sources['project_name'] = FieldSource(page=1, bbox=[0, 0, 10, 10], confidence=0.3)
+    assert report.lost_fields(doc, 0) == 0
+    doc.forms[0].sources['project_name'] = FieldSource(page=1, bbox=[0, 0, 10, 10], confidence=0.14)
+    assert report.lost_fields(doc, 0) == report.FIELDS_PER_FORM
 
 
 def test_table_lists_failures_and_totals():
