@@ -1326,12 +1326,22 @@ class FormBuilder:
         """Two text cells under their headers (预期目标 / 实际完成情况)."""
         pair = self.template.pair
         end = section_end if section_end is not None else 1e18
+        # A header and its text in one cell (the rule under the header lost): the cell
+        # whose first line reads as the header holds the text under it.
         heads = [self.find(f.label, above=end - self.slack) for f in pair.fields]
+        merged = [self.header_over_text(f.label, end) if head is None or len(head[0].lines) > 1 else None
+                  for f, head in zip(pair.fields, heads)]
+        heads = [(own, LABEL_MIN) if own is not None else head for head, own in zip(heads, merged)]
         if not all(heads) and label is not None:
             self._pair_without_headers(label[0], end)
             return
-        for column, head in zip(pair.fields, heads):
+        for column, head, own in zip(pair.fields, heads, merged):
             path = f'{pair.key}.{column.key}'
+            if own is not None:
+                self.set_value(path, [own], lines=own.lines[1:])
+                self.structure(path, f'{pair.label} header {column.label} and its text in one cell (the rule '
+                                     'under the header lost)', own)
+                continue
             if not head:
                 self.structure(path, f'{pair.label} header {column.label} not found')
                 continue
@@ -1339,6 +1349,23 @@ class FormBuilder:
             cells = [c for c in self.cells if c.y0 >= h.y1 - self.edge and c.y1 <= end + self.edge
                      and min(c.x1, h.x1) - max(c.x0, h.x0) > 0.5 * (h.x1 - h.x0)]
             self.set_value(path, sorted(cells, key=lambda c: c.y0))
+
+    def header_over_text(self, label: str, end: float) -> Optional[VCell]:
+        """The one cell above `end` whose first line reads as `label` and that holds
+        more lines under it, none of them another header of the pair (headers merged
+        side by side are no header over its text); None otherwise."""
+        others = [f.label for f in self.template.pair.fields if f.label != label]
+        found = [c for c in self.cells if c.y1 <= end + self.edge and len(c.lines) > 1
+                 and label_score(c.lines[0].text, label) >= LABEL_MIN
+                 and not any(label_score(line.text, other) >= LABEL_MIN for line in c.lines[1:] for other in others)]
+        if len(found) != 1:
+            return None
+        # With text below it in its column, the cell is the header with marks under it
+        # (a seal's strokes read as '男'), and the text is below as usual.
+        head = found[0]
+        below = [c for c in self.cells if c.text and c.y0 >= head.y1 - self.edge and c.y1 <= end + self.edge
+                 and min(c.x1, head.x1) - max(c.x0, head.x0) > 0.5 * (head.x1 - head.x0)]
+        return None if below else head
 
     def _pair_without_headers(self, label: VCell, end: float) -> None:
         """The pair's headers were not found (merged away with a lost rule): the values

@@ -64,14 +64,17 @@ def header_cells(name_label='项目名称', name=('道路养护',), dept_label='
             (6, 1, 8, 2, ['实施单位']), (8, 1, 14, 2, list(unit))]
 
 
-def project_form(header=None, funds=None, indicators=None, total=True):
+GOALS = [(0, 7, 2, 9, ['年度总体目标']), (2, 7, 8, 8, ['预期目标']), (8, 7, 14, 8, ['实际完成情况']),
+         (2, 8, 8, 9, ['完成养护']), (8, 8, 14, 9, ['已完成'])]
+
+
+def project_form(header=None, funds=None, indicators=None, total=True, goals=None):
     header = header or header_cells()
     funds = funds or (funds_row(3, '年度资金总额', ['100', '100', '90', '10', '90%', '9'])
                       + funds_row(4, '其中：当年财政拨款', ['100', '100', '90', '—', '90%', '—'])
                       + funds_row(5, '上年结转资金', ['', '', '', '—', '', '—'])
                       + funds_row(6, '其他资金', ['', '', '', '—', '', '—']))
-    goals = [(0, 7, 2, 9, ['年度总体目标']), (2, 7, 8, 8, ['预期目标']), (8, 7, 14, 8, ['实际完成情况']),
-             (2, 8, 8, 9, ['完成养护']), (8, 8, 14, 9, ['已完成'])]
+    goals = goals or GOALS
     indicators = indicators or indicator_table(9, [
         ['产出指标', '数量指标', '养护里程', '20公里', '20公里', '45', '45'],
         ['效益指标', '社会效益指标', '道路完好率', '≥95%', '96%', '45', '45']])
@@ -132,6 +135,15 @@ def test_value_cell_beside_two_rows_is_shared_out_by_position():
     forms, flags, _ = read(page(1, project_form(indicators=indicators), title='项目支出绩效自评表'))
     assert [i.weight for i in forms[0].indicators] == ['45', '45']
     assert {'indicators.0.weight', 'indicators.1.weight'} <= structure_fields(flags)
+
+
+def test_a_goal_header_merged_with_its_text_gives_the_text_under_it():
+    # The rule under 预期目标 lost: header and goal text in one cell.
+    goals = [(0, 7, 2, 9, ['年度总体目标']), (2, 7, 8, 9, ['预期目标', '完成养护']),
+             (8, 7, 14, 8, ['实际完成情况']), (8, 8, 14, 9, ['已完成'])]
+    forms, flags, _ = read(page(1, project_form(goals=goals), title='项目支出绩效自评表'))
+    assert (forms[0].goals.expected, forms[0].goals.actual) == ('完成养护', '已完成')
+    assert 'goals.expected' in structure_fields(flags) and 'goals.actual' not in structure_fields(flags)
 
 
 def test_two_items_in_one_cell_become_two_rows():
