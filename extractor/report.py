@@ -76,9 +76,10 @@ def lost_fields(document: Document, index: int) -> int:
     unreadable_start = any(q.page == pages[0] and q.grade == 'unreadable' for q in document.quality)
     header = form.template.header
     nameless = bool(header) and not (form.get(header[0].key) or '').strip()
-    if header and unreadable_start and not nameless:
-        source = form.sources.get(header[0].key)
-        unreadable_start = source is None or source.confidence is None or source.confidence < NAME_TIES
+    if unreadable_start and not nameless:
+        source = form.sources.get(header[0].key) if header else None
+        named_surely = source is not None and (source.confidence or 0.0) >= NAME_TIES
+        unreadable_start = not named_surely
     if not (unreadable_start or nameless):
         return 0
     return max(len(form.field_paths()), FIELDS_PER_FORM)
