@@ -576,6 +576,38 @@ def lift_streaks(gray: np.ndarray, ink: np.ndarray, streaks: list[tuple[bool, in
     for horizontal, start, end in streaks:
         band = (slice(max(0, start), end), slice(None)) if horizontal else (slice(None), slice(max(0, start), end))
         ink[band] = fresh[band]
+        wipe_streak_line(gray[band], ink[band], horizontal, dpi)
+
+
+# A streak as dark as print (a 1-bit scan's, broken here and there by the scanner's
+# noise) keeps no shade of its own to be divided by: what of it still runs along its band
+# this long, gaps up to STREAK_GAP_MM bridged, is painted as paper. No shade tells a
+# table rule under it from it on such a page, so that rule goes with it; rules and
+# strokes across it lose the streak's width, which the grid bridges and the recogniser
+# reads through. (Left, it ran through the title and both margins as a column rule and
+# made the whole page one table.)
+STREAK_RUN_MM = 40.0
+STREAK_GAP_MM = 1.0
+
+
+def wipe_streak_line(gray: np.ndarray, ink: np.ndarray, horizontal: bool, dpi: int) -> None:
+    """Paint as paper (in place, on views of one streak band) the ink that runs along
+    the band for STREAK_RUN_MM or more."""
+    if horizontal:
+        gray, ink = gray.T, ink.T           # views: the streak runs down the columns
+    run = int(round(_px(dpi, STREAK_RUN_MM)))
+    if ink.shape[0] < run or not ink.any():
+        return
+    on = (ink > 0).astype(np.uint8)
+    gap = max(3, int(round(_px(dpi, STREAK_GAP_MM))))
+    bridged = cv2.morphologyEx(on, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, gap)))
+    line = cv2.morphologyEx(bridged, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, run)))
+    if not line.any():
+        return
+    # The streak's ragged edge, a pixel either side, goes with it.
+    line = cv2.dilate(line, np.ones((1, 3), np.uint8)) & on
+    gray[line > 0] = 255
+    ink[line > 0] = 0
 
 
 # Lines of the page (whole columns or rows) shaded darker than the paper all along them,

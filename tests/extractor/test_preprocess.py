@@ -191,6 +191,30 @@ def test_copier_border_and_streak_are_taken_off_without_cutting_print():
     _match_golden('copier_marks.png', gray)
 
 
+def test_a_1bit_streak_broken_by_noise_is_wiped_and_the_table_keeps_its_rules():
+    """A 1-bit scan's streak: as black as the print and broken here and there, so no
+    shade of its own lifts it. It runs into both margins; it goes, the rules it crosses
+    keep their ink on both sides of it, and a column rule beside it stays."""
+    page = np.full((2339, 1654), 255, np.uint8)
+    page[300:1100, 150:1500] = ruled_table(width=1350, height=800, rows=(100, 300, 500, 700),
+                                           cols=(50, 600, 1300))
+    page = put_text(page, '年度资金总额 290.5925', (260, 470), size=34)
+    scan = page.copy()
+    rng = np.random.default_rng(5)
+    streak = rng.random(2339) > 0.2                 # 80% of its length black
+    scan[streak, 1000:1003] = 0
+    gray = preprocess.even_out_light(scan)
+    ink = preprocess.binarise(gray, 200)
+    marks = preprocess.find_copier_marks(scan, ink, 200)
+    assert [(h, s <= 1000, e >= 1003) for h, s, e in marks.streaks] == [(False, True, True)]
+    preprocess.lift_streaks(gray, ink, marks.streaks, 200)
+    assert (ink[:, 995:1008] > 0).mean() < 0.01                     # the streak is gone
+    for y in (400, 600, 800, 1000):                                 # rules across it stay
+        rule = ink[y - 6:y + 7, 960:1040].max(axis=0) > 0
+        assert rule[:35].all() and rule[-35:].all()
+    assert (ink[400:1000, 745:755] > 0).any(axis=1).mean() > 0.99   # column rule beside it
+
+
 def test_roller_streaks_side_by_side_become_paper_and_the_print_under_them_stays():
     """Dozens of faint streaks across a page (a scanner's dirty rollers): they run into
     both margins, so the whole line is flattened by its own shade; the characters and
