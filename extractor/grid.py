@@ -545,17 +545,59 @@ def _open_edges(v_cov, h_cov):
     return edges
 
 
-def _spans(h_mask, v_mask, rows: list[int], cols: list[int], band: int) -> tuple[list[Cell], float]:
+# An open lattice edge "cuts print" where print crosses its line over PRINT_CUT_MM or
+# more of it in all: ink on the line (within PRINT_CUT_REACH px) and PRINT_CUT_OFF_MM off
+# it on both sides, as the strokes of a line of text running across it have (a worn
+# rule's remnants lie along the line only; print beside a rule lies on one side of it).
+PRINT_CUT_MM = 0.5
+PRINT_CUT_REACH = 1
+PRINT_CUT_OFF_MM = 0.8
+
+
+def _crossing(ink: np.ndarray, horizontal: bool, at: int, start: int, end: int, off: int) -> int:
+    """How many pixels of [start, end) along the line at `at` have ink on the line and
+    `off` px off it on both sides."""
+    if end - start <= 0:
+        return 0
+    if not horizontal:
+        ink = ink.T
+    if at - off < 0 or at + off >= ink.shape[0]:
+        return 0
+
+    def inked(y: int) -> np.ndarray:
+        return (ink[max(0, y - PRINT_CUT_REACH):y + PRINT_CUT_REACH + 1, start:end] > 0).any(axis=0)
+    return int((inked(at) & inked(at - off) & inked(at + off)).sum())
+
+
+def _spans(h_mask, v_mask, rows: list[int], cols: list[int], band: int,
+           ink: Optional[np.ndarray] = None, dpi: int = 200) -> tuple[list[Cell], float]:
     """Merge lattice cells not separated by a rule; return rectangular cells.
 
     Merged cells must be rectangles with no rule inside. Where opening every wall-less
     edge gives a group that is not one, or one a sound rule runs into, the culprit is
     usually a break in a rule: the open edges on that rule's line, and those where the
     rule runs on at both sides, are closed again first; only what is still not a
-    rectangle is grown to its bounding box."""
+    rectangle is grown to its bounding box. With the page's `ink`, of two ways to close
+    a group into rectangles the one that cuts no line of print is taken (a rule is
+    never printed across text)."""
     n_rows, n_cols = len(rows) - 1, len(cols) - 1
     v_cov, h_cov = _edge_coverage(h_mask, v_mask, rows, cols, band)
     edges = _open_edges(v_cov, h_cov)
+    text, cut_off, cut_length = None, 0, 0
+    if ink is not None:
+        cut_off = max(PRINT_CUT_REACH + 2, _mm(dpi, PRINT_CUT_OFF_MM))
+        cut_length = max(3, _mm(dpi, PRINT_CUT_MM))
+        rules = cv2.dilate(cv2.bitwise_or(h_mask, v_mask), np.ones((2 * band + 1, 2 * band + 1), np.uint8))
+        text = cv2.bitwise_and(ink, cv2.bitwise_not(rules))
+
+    def cuts_print(ra, ca, rb, cb) -> bool:
+        if text is None:
+            return False
+        if rb > ra:         # the wall below (ra, ca)
+            crossing = _crossing(text, True, rows[rb], cols[ca] + band, cols[ca + 1] - band, cut_off)
+        else:
+            crossing = _crossing(text, False, cols[cb], rows[ra] + band, rows[ra + 1] - band, cut_off)
+        return crossing >= cut_length
 
     def group(use) -> _Groups:
         groups = _Groups(n_rows * n_cols)
@@ -582,23 +624,42 @@ def _spans(h_mask, v_mask, rows: list[int], cols: list[int], band: int) -> tuple
     def closes(ra, ca, rb, cb, wall_rows, wall_cols) -> bool:
         return (rb > ra and ra in wall_rows) or (cb > ca and ca in wall_cols)
 
-    def closed_pieces(members: set, wall_rows, wall_cols, kept) -> Optional[int]:
-        """How many open edges of a group closing the given rule lines closes, when
-        every piece left is a rectangle; None when one is not."""
-        pieces, closed = _Groups(n_rows * n_cols), 0
+    def closed_pieces(members: set, wall_rows, wall_cols, kept) -> Optional[tuple[int, int]]:
+        """(how many of the edges it closes cut print, how many it closes) when
+        closing the given rule lines in a group leaves every piece a rectangle; None
+        when one is not."""
+        pieces, closed, cut = _Groups(n_rows * n_cols), 0, 0
         for (ra, ca), (rb, cb), bridge in edges:
             a, b = ra * n_cols + ca, rb * n_cols + cb
             if a not in members or b not in members or not kept(ra, ca, rb, cb, bridge):
                 continue
             if bridge or closes(ra, ca, rb, cb, wall_rows, wall_cols):
                 closed += 1
+                cut += cuts_print(ra, ca, rb, cb)
             else:
                 pieces.union(a, b)
         boxes = pieces.boxes(n_cols)
         for root, (r0, c0, r1, c1, n) in boxes.items():
             if root in members and n != (r1 - r0 + 1) * (c1 - c0 + 1):
                 return None
-        return closed
+        return cut, closed
+
+    def step_lines(members: set, r0, c0, r1, c1) -> tuple[set, set]:
+        """The lattice lines inside a group's box along which a sound rule bounds the
+        group at one place while the group runs across the line at another: an
+        L-shaped group whose step is a rule broken beside it (the rule under the goal
+        text lost over the header cells under it)."""
+        def member(r, c):
+            return r * n_cols + c in members
+        rows_ = {r for r in range(r0, r1)
+                 if any(member(r, c) and member(r + 1, c) for c in range(c0, c1 + 1))
+                 and any(member(r, c) != member(r + 1, c) and h_cov[r][c] >= WALL_COVERAGE
+                         for c in range(c0, c1 + 1))}
+        cols_ = {c for c in range(c0, c1)
+                 if any(member(r, c) and member(r, c + 1) for r in range(r0, r1 + 1))
+                 and any(member(r, c) != member(r, c + 1) and v_cov[r][c] >= WALL_COVERAGE
+                         for r in range(r0, r1 + 1))}
+        return rows_, cols_
 
     def repaired(groups: _Groups, through: bool, kept):
         """The groups again, with the open edges of ragged groups closed on the lines
@@ -617,14 +678,31 @@ def _spans(h_mask, v_mask, rows: list[int], cols: list[int], band: int) -> tuple
         for root in ragged:
             wall_rows, wall_cols = walls[root]
             chosen[root] = (wall_rows, wall_cols)
-            if through or not (wall_rows and wall_cols):
+            if through:
                 continue
             members = {i for i in range(n_rows * n_cols) if groups.find(i) == root}
-            options = [(closed_pieces(members, *option, kept), k, option)
-                       for k, option in enumerate(((wall_rows, set()), (set(), wall_cols)))]
-            options = [o for o in options if o[0] is not None]
-            if options:
-                chosen[root] = min(options)[2]
+
+            def best(candidates):
+                options = [(closed_pieces(members, *option, kept), k, option)
+                           for k, option in enumerate(candidates) if option[0] or option[1]]
+                options = [o for o in options if o[0] is not None]
+                return min(options) if options else None
+            found = best([(wall_rows, set()), (set(), wall_cols)] if wall_rows and wall_cols
+                         else [(wall_rows, wall_cols)])
+            if text is not None and (found is None or found[0][0]):
+                # Every way of closing the rules that run into the group cuts a line
+                # of print (or none leaves rectangles): the group's own edge may run on
+                # as a rule inside its box (an L-shaped group whose step is a rule
+                # broken beside it: the rule under the goal text lost over the header
+                # cells below it). Closing along that rule is tried as well.
+                step_rows, step_cols = step_lines(members, *boxes[root][:4])
+                candidates = [(wall_rows, set()), (set(), wall_cols),
+                              (wall_rows | step_rows, set()), (set(), wall_cols | step_cols)]
+                stepped = best(candidates)
+                if stepped is not None and (stepped[0] < found[0] if found is not None else not stepped[0][0]):
+                    found = stepped
+            if found is not None:
+                chosen[root] = found[2]
 
         def keep(ra, ca, rb, cb, bridge) -> bool:
             if not kept(ra, ca, rb, cb, bridge):
@@ -747,7 +825,7 @@ def find_tables(page: CleanPage) -> PageGrid:
         cols = _drop_close(cols, _mm(dpi, 1.5))
         if len(rows) < 2 or len(cols) < 2:
             return None
-        cells, coverage = _spans(h_rules, v_rules, rows, cols, band)
+        cells, coverage = _spans(h_rules, v_rules, rows, cols, band, ink, dpi)
         return (Table(bbox=[cols[0], rows[0], cols[-1], rows[-1]], row_edges=rows,
                       col_edges=cols, cells=cells), round(coverage, 3))
 

@@ -743,17 +743,29 @@ class FormBuilder:
                 self.structure(f'{self.template.table.key}.0.{column.key}',
                                f"header {column.label} taken by its place (read '{cell.text}')", cell)
 
-    def same_row(self, headers: dict, anchor: Optional[str] = None) -> dict:
+    def same_row(self, headers: dict, anchor: Optional[str] = None, label: str = '') -> dict:
         """Keep the header cells level with the anchor (or with most of them): a label
-        matched elsewhere in the table is a misreading, not a header."""
+        matched elsewhere in the table is a misreading, not a header. The anchor's
+        level is that of its `label`'s line when the anchor cell holds more print (the
+        rule above the header row lost: the header joined to the goal text above it)."""
         if not headers:
             return headers
         if anchor is None or anchor not in headers:
             ys = sorted((h[0].y0 + h[0].y1) / 2 for h in headers.values())
             centre = ys[len(ys) // 2]
         else:
-            centre = (headers[anchor][0].y0 + headers[anchor][0].y1) / 2
+            centre = self.label_level(headers[anchor][0], label)
         return {k: h for k, h in headers.items() if h[0].y0 - self.edge <= centre <= h[0].y1 + self.edge}
+
+    @staticmethod
+    def label_level(cell: VCell, label: str) -> float:
+        """The centre (virtual y) of the line of `cell` that reads as `label` when the
+        cell holds other lines as well, else the cell's centre."""
+        if label and len(cell.lines) > 1 and cell.label_score(label) < LABEL_MIN:
+            lines = [line for line in cell.lines if label_score(line.text, label) >= LABEL_SURE]
+            if len(lines) == 1:
+                return cell.line_yc(lines[0])
+        return cell.yc
 
     def structure(self, path: str, detail: str, cell: Optional[VCell] = None, confidence=None):
         self.flags.append(Flag(form=self.index, field=path, reason=FlagReason.structure,
@@ -1329,6 +1341,11 @@ class FormBuilder:
         # A header and its text in one cell (the rule under the header lost): the cell
         # whose first line reads as the header holds the text under it.
         heads = [self.find(f.label, above=end - self.slack) for f in pair.fields]
+        if not all(heads):
+            # The two headers side by side in one cell (the rule between them lost):
+            # one piece of it per header.
+            pieces = self.find_headers({f.key: f.label for f in pair.fields}, above=end - self.slack)
+            heads = [pieces.get(f.key) or head for f, head in zip(pair.fields, heads)]
         merged = [self.header_over_text(f.label, end) if head is None or len(head[0].lines) > 1 else None
                   for f, head in zip(pair.fields, heads)]
         heads = [(own, LABEL_MIN) if own is not None else head for head, own in zip(heads, merged)]
@@ -1409,7 +1426,7 @@ class FormBuilder:
         if anchor not in headers:
             self.structure(table.key, f'{table.key} header {labels[anchor]} not found')
             return
-        headers = self.same_row(headers, anchor=anchor)
+        headers = self.same_row(headers, anchor=anchor, label=labels[anchor])
         self.headers_by_place(headers, table.columns)
         missing = [c for c in table.columns if c.key not in headers and not c.optional]
         total_row = self.template.total

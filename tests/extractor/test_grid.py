@@ -189,6 +189,24 @@ def test_a_wide_cell_whose_bottom_rule_is_worn_at_one_end_is_not_cut_by_the_rule
     assert spans[(2, 3)] == (1, 1)
 
 
+def test_goal_text_joined_to_a_header_cell_through_a_lost_rule_is_cut_along_that_rule_not_across_its_text():
+    # The goal text over the whole table, the indicator header row under it; the rule
+    # between them lost over the header's wide cell (三级指标 over two lattice columns),
+    # so the goal cell and that header cell join in an L. Cutting along the column
+    # rules that run up from below would leave rectangles too, but would cut the goal
+    # text's lines; the rule's own line cuts no print.
+    img = ruled_table(width=1100, height=560, rows=(100, 300, 360, 460), cols=(100, 250, 400, 550, 700, 1000),
+                      merged={(0, 0, 'r'), (0, 1, 'r'), (0, 2, 'r'), (0, 3, 'r'), (1, 2, 'r')})
+    for k, y in enumerate((125, 175, 225)):
+        img = put_text(img, '根据国家和北京市相关要求，为做好梯度培育工作，开展评价'[k:k + 24], (110, y), size=34)
+    for x, label in ((110, '一级指标'), (260, '二级指标'), (480, '三级指标'), (720, '年度指标值')):
+        img = put_text(img, label, (x, 312), size=30)
+    img[294:307, 402:698] = 255                     # the rule under the goal text, lost
+    spans = {(c.row, c.col): (c.rowspan, c.colspan) for c in _grid_of(img).tables[0].cells}
+    assert spans[(0, 0)] == (1, 5)
+    assert [spans[(1, c)] for c in (0, 1, 2, 4)] == [(1, 1), (1, 1), (1, 2), (1, 1)]
+
+
 def test_a_rule_that_fades_out_short_of_its_far_wall_is_kept_where_it_crosses_rules():
     # A column rule from the table's top, through two row rules, that fades out 20 mm
     # before the bottom wall: the rows it crosses keep their wall.

@@ -146,6 +146,30 @@ def test_a_goal_header_merged_with_its_text_gives_the_text_under_it():
     assert 'goals.expected' in structure_fields(flags) and 'goals.actual' not in structure_fields(flags)
 
 
+def test_goal_headers_side_by_side_in_one_cell_each_give_the_text_under_them():
+    # The rule between 预期目标 and 实际完成情况 lost: both headers read as one line.
+    goals = [(0, 7, 2, 9, ['年度总体目标']), (2, 7, 14, 8, ['预期目标实际完成情况']),
+             (2, 8, 8, 9, ['完成养护']), (8, 8, 14, 9, ['已完成'])]
+    forms, flags, _ = read(page(1, project_form(goals=goals), title='项目支出绩效自评表'))
+    assert (forms[0].goals.expected, forms[0].goals.actual) == ('完成养护', '已完成')
+    assert not {f for f in structure_fields(flags) if f.startswith('goals')}
+
+
+def test_an_indicator_header_joined_to_the_goal_text_above_it_keeps_the_header_row():
+    # The rule between the goal text and the 三级指标 header lost: one cell holds the
+    # end of the goal text and the header under it; the other headers stand level
+    # with the header's line, not with that tall cell's middle.
+    rows = [['产出指标', '数量指标', '养护里程', '20公里', '20公里', '45', '45'],
+            ['效益指标', '社会效益指标', '道路完好率', '≥95%', '96%', '45', '45']]
+    indicators = [c for c in indicator_table(11, rows) if c[4] != ['三级指标']]
+    indicators.append((5, 8, 7, 12, ['完成道路', '养护工作', '三级指标']))
+    goals = [(0, 7, 2, 11, ['年度总体目标']), (2, 7, 8, 8, ['预期目标']), (8, 7, 14, 8, ['实际完成情况']),
+             (2, 8, 5, 11, ['完成']), (7, 8, 8, 11, []), (8, 8, 14, 11, ['已完成'])]
+    forms, flags, _ = read(page(1, project_form(goals=goals, indicators=indicators), title='项目支出绩效自评表'))
+    assert [(i.level1, i.level3, i.weight, i.score) for i in forms[0].indicators] == \
+        [('产出指标', '养护里程', '45', '45'), ('效益指标', '道路完好率', '45', '45')]
+
+
 def test_two_items_in_one_cell_become_two_rows():
     funds = (funds_row(3, '年度资金总额', ['100', '100', '90', '10', '90%', '9'])
              + funds_row(4, '其中：当年财政拨款', ['100', '100', '90', '—', '90%', '—']))
