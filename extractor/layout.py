@@ -49,6 +49,7 @@ class Tolerances:
     page_gap_mm: float = 2.5     # gap between stacked pages in the virtual table
     column_mm: float = 1.5       # a continued table's column rule on the form's
     continuation_match: float = 0.6   # share of its inner column rules that must line up
+    header_min_mm: float = 4.0   # the narrowest a column's header cell is (分值: ~10 mm)
 
 
 TOLERANCES = Tolerances()
@@ -729,8 +730,11 @@ class FormBuilder:
             if not before or not after:
                 continue
             left, right = before[-1].x1, after[0].x0
+            # A sliver cell (a stray stroke beside a rule parted it off, a speck in
+            # it read as 'X') is no column's header.
             between = sorted((c for c in self.cells if id(c) not in taken
                               and c.x0 >= left - self.slack and c.x1 <= right + self.slack
+                              and c.x1 - c.x0 >= self.part.px(TOLERANCES.header_min_mm)
                               and min(c.y1, y1) - max(c.y0, y0) > 0.5 * (y1 - y0)), key=lambda c: c.x0)
             if len(between) != len(run):
                 between = [c for c in between if c.text]

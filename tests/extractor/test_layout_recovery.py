@@ -300,6 +300,14 @@ def test_a_header_not_read_is_taken_by_its_place_between_the_others():
     assert any(f.field == 'indicators.0.actual' and 'taken by its place' in f.detail for f in flags)
 
 
+def test_a_sliver_cell_beside_an_unread_header_is_not_taken_for_it():
+    # A stray stroke beside the rule parted off a sliver of the 实际完成值 header cell
+    # (a speck in it read as 'X'); the header under a seal read as noise.
+    forms, flags, _ = _with_indicator_headers((9,), [(9, 9, 9.25, 10, ['X']), (9.25, 9, 11, 10, ["实际成值ou'Y"])])
+    assert [i.actual for i in forms[0].indicators] == ['20公里', '96%']
+    assert any(f.field == 'indicators.0.actual' and 'taken by its place' in f.detail for f in flags)
+
+
 @pytest.mark.parametrize('weight,score', [('45.', '.45'), ('45,', "'45"), (':45', '45»'), ('V45', '45非')])
 def test_a_mark_or_letter_at_either_end_of_a_number_is_taken_off_and_flagged(weight, score):
     # A speck or a seal's stroke read as a point, a comma, a quote, a letter or a
