@@ -396,6 +396,7 @@ class LineBox:
     is_dash: bool = False
     faint: bool = False     # found under the page's ink threshold (a worn dash)
     off_middle: bool = False    # a lone dash away from its cell's middle (or a speck)
+    on_rule: bool = False       # a stroke on a lost rule's line kept as a wrapped '1'
 
 
 def _denoise(ink: np.ndarray, min_area: int) -> np.ndarray:
@@ -961,7 +962,14 @@ def find_lines(ink: np.ndarray, dpi: int, text_height: Optional[float] = None,
             lines.append(LineBox(x0, y0, x1, y1, ink_height=y1 - y0))
     # What is left of a column rule lost through the cell: a thin upright stroke on
     # the rule's line, read as '1' in an empty cell otherwise.
-    lines = [line for line in lines if not _rule_stub(line, walls, scale)]
+    kept = []
+    for line in lines:
+        if _rule_stub(line, walls, scale):
+            if not _wrapped_under(line, lines, expected, ink.shape[0]):
+                continue
+            line.on_rule = True         # a '1' only if read so under a number (read_page)
+        kept.append(line)
+    lines = kept
     if len(lines) > 1:
         bar = lone_dash(ink, expected)
         if bar is not None:
@@ -996,6 +1004,34 @@ def _rule_stub(line: 'LineBox', walls: Sequence[int], scale: float) -> bool:
     if not walls or w > RULE_STUB_WIDTH * scale or h < RULE_STUB_ASPECT * w:
         return False
     return any(line.x0 - RULE_STUB_REACH * scale <= x <= line.x1 + RULE_STUB_REACH * scale for x in walls)
+
+
+# A line ends at most this many text heights above the next line of its cell.
+WRAP_GAP = 0.6
+
+
+def _wrapped_under(stub: 'LineBox', lines: Sequence['LineBox'], expected: float, height: int) -> bool:
+    """Whether a stroke on a lost column rule's line is the last character of a number
+    wrapped onto a line of its own ('49.02548' over '1', centred on the rule's line):
+    a character's height, clear of the cell's top and bottom as print stands, with a
+    wider line of the cell ending just above it. A rule's remnant runs to the cell's
+    edge or stands alone."""
+    if not 0.5 * expected <= stub.y1 - stub.y0 <= 1.2 * expected \
+            or not _off_cell_edge(stub.y0, stub.y1, height, expected):
+        return False
+    return any(line is not stub and line.y1 <= stub.y0 + 1 and stub.y0 - line.y1 <= WRAP_GAP * expected
+               and line.x1 - line.x0 > 2 * (stub.x1 - stub.x0) and line.x0 <= stub.x1 and stub.x0 <= line.x1
+               for line in lines)
+
+
+def _wrapped_one(reading, above: Sequence[TextLine]) -> bool:
+    """Whether a stroke kept on a lost rule's line (see _wrapped_under) was read as a
+    '1' under a line of its cell ending in a digit: the last digit of a wrapped number."""
+    return bool(above) and above[-1].text.strip()[-1:].isdigit() \
+        and (reading.numeric or reading.text or '').strip() in WRAPPED_ONE
+
+
+WRAPPED_ONE = ('1', 'l', 'I', '|')
 
 
 def _dash_shaped(w: int, h: int, expected: float) -> bool:
@@ -1266,6 +1302,9 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
                                  numeric_confidence=sure, min_char_confidence=sure)
         else:
             r = next(cell_readings)
+            if line.on_rule and not _wrapped_one(r, cells[key].lines):
+                next(pale_at)
+                continue            # the lost rule's remnant after all
             if next(pale_at) and r.confidence < PALE_LINE_SURE:
                 # Grey smudges of a copy, bleed-through from the back: no print of this
                 # page. The cell is not known to be empty when the mark had a

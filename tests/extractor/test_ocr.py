@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from extractor import ocr, preprocess
+from models import TextLine
 
 from drawing import put_text, text_line
 
@@ -510,6 +511,30 @@ def test_a_stub_of_a_lost_column_rule_is_no_line_but_a_one_beside_it_is():
     # The same stroke well off the rule's line is print (a '1').
     lines = ocr.find_lines(_ink(cell), 200, 29.0, walls=[60])
     assert len(lines) == 1
+
+
+def test_a_one_wrapped_under_a_number_on_a_lost_rules_line_is_kept():
+    # A funds cell spanning a column line of the table below: '49.02548' over its last
+    # digit '1', centred, and the centre on that line. The '1' is the number's, not the
+    # rule's: it is a character's height, clear of the cell's edges, just under a line.
+    cell = np.full((84, 140), 255, np.uint8)
+    cell = put_text(cell, '49.02548', (12, 8), size=28)
+    cell[43:63, 70:73] = 0                      # a sans-serif '1': one upright stroke
+    x = 71
+    lines = ocr.find_lines(_ink(cell), 200, 28.0, walls=[x])
+    assert len(lines) == 2 and lines[1].x0 <= x <= lines[1].x1
+    assert lines[1].on_rule and not lines[0].on_rule
+    # Alone in its cell, the same stroke is the rule's remnant.
+    alone = cell.copy()
+    alone[:40] = 255
+    assert ocr.find_lines(_ink(alone), 200, 28.0, walls=[x]) == []
+    # Kept, it stays only when read as '1' under a line ending in a digit (under a
+    # header's 得分 it is the rule's remnant after all).
+    reading = ocr.Reading(text='1', confidence=0.99, min_char_confidence=0.99)
+    number, header = TextLine(text='49.02548', confidence=1.0, bbox=[0, 0, 1, 1]), \
+        TextLine(text='得分', confidence=1.0, bbox=[0, 0, 1, 1])
+    assert ocr._wrapped_one(reading, [number]) and not ocr._wrapped_one(reading, [header])
+    assert not ocr._wrapped_one(ocr.Reading(text='丨分', confidence=0.9, min_char_confidence=0.9), [number])
 
 
 def _worn_dash_cell(darkness, seed=3):
