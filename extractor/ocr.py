@@ -183,6 +183,11 @@ def page_turn_model() -> Optional[PageTurnModel]:
 BARRED_GLYPH_CHANCE = 0.02
 
 
+# A line crop is padded to the next multiple of this many pixels (at the model's 48 px
+# height) before recognition.
+WIDTH_STEP = 32
+
+
 class PPOCRRecognizer:
     """PP-OCR text-line recognition (CTC) on onnxruntime, batched."""
 
@@ -269,10 +274,21 @@ class PPOCRRecognizer:
     def recognize(self, images: Sequence[np.ndarray]) -> list[Reading]:
         results: list[Optional[Reading]] = [None] * len(images)
         ratios = [img.shape[1] / max(img.shape[0], 1) for img in images]
-        order = np.argsort(ratios)
-        for start in range(0, len(order), self.batch_size):
-            batch = order[start:start + self.batch_size]
-            width = min(self.max_width, max(self.min_width, int(math.ceil(self.height * max(ratios[i] for i in batch)))))
+        # Each line is padded to its own width step, and batched with lines of the same
+        # step: its reading does not depend on which other lines the page holds (padded
+        # to the widest of its batch, a line read differently when one line more or less
+        # on the page moved the batches' bounds).
+        widths = [min(self.max_width, max(self.min_width, WIDTH_STEP * int(math.ceil(self.height * r / WIDTH_STEP))))
+                  for r in ratios]
+        order = sorted(range(len(images)), key=lambda i: (widths[i], ratios[i]))
+        batches = []
+        for i in order:
+            if batches and widths[batches[-1][0]] == widths[i] and len(batches[-1]) < self.batch_size:
+                batches[-1].append(i)
+            else:
+                batches.append([i])
+        for batch in batches:
+            width = widths[batch[0]]
             tensor = np.stack([self._prepare(images[i], width) for i in batch])
             probs = self.session.run(None, {self.input_name: tensor})[0]
             for row, i in enumerate(batch):

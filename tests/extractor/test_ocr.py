@@ -340,6 +340,19 @@ def test_a_sentence_across_a_lattice_rule_stays_one_line():
         assert len(ocr.find_lines(ink, 200, walls=[wall])) == 1, wall
 
 
+def test_a_lines_reading_does_not_depend_on_the_other_lines_of_the_page():
+    # Lines batched with lines of other widths were padded to the widest of their
+    # batch: one line more on the page moved the batches and changed other readings.
+    model = ocr.PPOCRRecognizer()
+    line = text_line('得分', 28)
+    others = [text_line(t, 28) for t in ('2', '100%', '≥95%', '得分', '86.4', '年度资金总额', '1', '20', '49.02548')]
+    alone = model.recognize([line])[0]
+    for k in range(len(others) + 1):
+        among = model.recognize(others[:k] + [line])[-1]
+        assert (among.text, among.confidence, among.min_char_confidence) == \
+            (alone.text, alone.confidence, alone.min_char_confidence), k
+
+
 def test_a_bare_greater_than_the_model_half_believes_barred_gets_a_barred_reading():
     model = ocr.PPOCRRecognizer()
     ids = [model.index[c] for c in '>85%']
