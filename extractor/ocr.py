@@ -1178,6 +1178,29 @@ STRETCH_BELOW = 170
 # A page whose print stands less than this far off its paper (preprocess measures it,
 # 0-1) is one whose crops get stretched.
 FAINT_PRINT_CONTRAST = 0.55
+# The page's ink threshold (preprocess.binarise): a pixel INK_LOCAL_C levels darker
+# than its neighbourhood's mean, and darker than INK_PAPER_CUT. On a page of faint
+# print both scale with its contrast (down to FAINT_INK_LOCAL_C and a cut
+# FAINT_INK_PAPER_MARGIN under white): contrast 0.32 gives 7 and 238.
+INK_LOCAL_C = 12
+INK_PAPER_CUT = 225
+FAINT_INK_LOCAL_C = 6
+FAINT_INK_PAPER_MARGIN = 17
+# ... on clean paper only, fewer specks than this a cm² (preprocess counts them):
+# augraphy's office copies 0.005-0.06; on a page of faint print with 0.5 specks a cm²
+# or more the lower threshold took the noise round the print into its lines.
+FAINT_INK_SPECKLE = 0.25
+
+
+def faint_ink(gray: np.ndarray, dpi: int, contrast: float) -> np.ndarray:
+    """Ink mask (255) of a page of faint print, its threshold scaled to the print's
+    contrast so that thin strokes stay with the characters they belong to."""
+    share = min(1.0, max(0.0, contrast) / FAINT_PRINT_CONTRAST)
+    local_c = max(FAINT_INK_LOCAL_C, int(round(INK_LOCAL_C * share)))
+    cut = 255 - max(FAINT_INK_PAPER_MARGIN, int(round((255 - INK_PAPER_CUT) * share)))
+    block = max(15, int(dpi * 0.15)) | 1
+    local = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, local_c)
+    return cv2.bitwise_and(local, (gray < cut).astype(np.uint8) * 255)
 
 
 def stretch_contrast(crop: np.ndarray) -> np.ndarray:
@@ -1262,6 +1285,14 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
     # scan a crop full of bold print has no paper to measure against.
     faint_print = bool(page.measures) and page.measures.get('contrast', 1.0) < FAINT_PRINT_CONTRAST
     join_broken = faint_print and page.measures.get('speckle_per_cm2', 0.0) < BROKEN_JOIN_SPECKLE
+    # Lines are found on ink taken as the page's print is: faint print's thin strokes
+    # lie under the page's ink threshold, and a character cut down to its darkest
+    # stroke ('丰' to its upright) falls off its line.
+    # (Not on a speckled page: there the lower threshold takes the specks' grey rims
+    # into lines.)
+    speckled = page.measures.get('speckle_per_cm2', 0.0) >= FAINT_INK_SPECKLE if page.measures else True
+    line_ink = faint_ink(page.gray, page.dpi, page.measures['contrast']) if faint_print and not speckled \
+        else page.ink
     # What the line finder takes out of a cell (rule remnants, specks) is painted out
     # of the image the recogniser reads too; on a copy, the stage's input stays as is.
     gray = page.gray.copy()
@@ -1271,9 +1302,9 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
             x0, y0, x1, y1 = _inset(cell.bbox, page.dpi)
             if x1 - x0 < 4 or y1 - y0 < 4:
                 continue
-            ink, paint, dust = _clean_cell(page.ink[y0:y1, x0:x1], page.dpi, text_height, join_broken)
+            ink, paint, dust = _clean_cell(line_ink[y0:y1, x0:x1], page.dpi, text_height, join_broken)
             gray[y0:y1, x0:x1][paint] = 255
-            faint = faint_walls(page.gray[y0:y1, x0:x1]) + stub_walls(page.ink[y0:y1, x0:x1], page.dpi, expected)
+            faint = faint_walls(page.gray[y0:y1, x0:x1]) + stub_walls(line_ink[y0:y1, x0:x1], page.dpi, expected)
             walls = sorted({x - x0 for x in table.col_edges if x0 < x < x1} | set(faint))
             lines = find_lines(ink, page.dpi, text_height, cleaned=True, walls=walls, seen=faint)
             if not lines or (len(lines) == 1 and _worn_dash_piece(lines[0], expected)):

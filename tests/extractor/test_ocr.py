@@ -550,6 +550,22 @@ def test_a_one_wrapped_under_a_number_on_a_lost_rules_line_is_kept():
     assert not ocr._wrapped_one(ocr.Reading(text='丨分', confidence=0.9, min_char_confidence=0.9), [number])
 
 
+def test_faint_print_keeps_the_thin_strokes_of_its_first_character():
+    # The project name cell of an augraphy office copy (print contrast 0.32): at the
+    # page's ink threshold '丰' keeps only its upright and falls off the line, which
+    # then starts at '台'; taken at a threshold scaled to the print, the line starts
+    # at '丰'.
+    gray = _golden_ink('faint_name_cell.png')           # the cell's gray, not its ink
+
+    def line_starts(ink):
+        cleaned = ocr._clean_cell(ink, 200, 22.0, True)[0]
+        return [line.x0 for line in ocr.find_lines(cleaned, 200, 22.0, cleaned=True)]
+    assert line_starts(preprocess.binarise(gray, 200))[0] > 40
+    assert line_starts(ocr.faint_ink(gray, 200, 0.32)) == [11]
+    # On a page of print at full contrast, the threshold is the page's own.
+    assert (ocr.faint_ink(gray, 200, 0.9) == preprocess.binarise(gray, 200)).all()
+
+
 def _worn_dash_cell(darkness, seed=3):
     """A cell's gray (paper 250, scanner grain) with an em dash `darkness` levels
     darker than the paper, broken in two by a worn patch (0 darkness: no dash)."""
