@@ -259,6 +259,10 @@ class FormPart:
     # Per page: (y offset, table x0, x scale) of its first table, so further tables of
     # the same page keep their place relative to it.
     placement: dict[int, tuple[float, float, float]] = field(default_factory=dict)
+    # The text lines over the form's first table (title, year, and a first row whose
+    # rules were lost), on page `above_page`.
+    above: list[TextLine] = field(default_factory=list)
+    above_page: int = 0
 
     def px(self, mm: float) -> float:
         return mm * self.dpi / 25.4
@@ -456,7 +460,7 @@ def split_forms(pages: list[PageResult], kinds: Optional[list[FormTemplate]] = N
         for table, cell_lines, kind, above, unread_cells in found[len(leading):]:
             if kind is not None:
                 part = FormPart(template=kind.template, title=kind.title or kind.template.title,
-                                year=_year(above), dpi=page.dpi)
+                                year=_year(above), dpi=page.dpi, above=above, above_page=page.number)
                 parts.append(part)
             # Another table under a titled one is a piece of its form (the grid cut the
             # table where a rule was lost).
@@ -965,6 +969,31 @@ class FormBuilder:
         if cells:
             self.form.set(path, text or None)
 
+    def header_above(self, label: str) -> Optional[tuple[str, VCell]]:
+        """(value, a cell of the line) when a line of text over the form's table starts
+        with `label` and the value follows it on that line (or stands in the next line
+        to its right): the table's first row left out of the table, its rules lost."""
+        for line in self.part.above:
+            # The label alone on its line, or starting it.
+            score, rest = (1.0, '') if label_score(line.text, label) >= LABEL_SURE else split_label(line.text, label)
+            if not score:
+                continue
+            lines = [line]
+            if not rest:
+                beside = sorted((other for other in self.part.above if other is not line
+                                 and other.bbox[0] >= line.bbox[2]
+                                 and min(other.bbox[3], line.bbox[3]) - max(other.bbox[1], line.bbox[1])
+                                 > 0.5 * (line.bbox[3] - line.bbox[1])), key=lambda l: l.bbox[0])
+                if not beside:
+                    continue
+                rest, lines = beside[0].text.strip(), [line, beside[0]]
+            box = [min(l.bbox[0] for l in lines), min(l.bbox[1] for l in lines),
+                   max(l.bbox[2] for l in lines), max(l.bbox[3] for l in lines)]
+            cell = VCell(page=self.part.above_page, bbox=box, x0=box[0], y0=box[1], x1=box[2], y1=box[3],
+                         lines=lines)
+            return rest, cell
+        return None
+
     def header_value(self, found, label: str, path: str,
                      stop: Optional[VCell] = None) -> tuple[Optional[str], list[VCell]]:
         """Text right of a header label: the label cell's own rest (when label and
@@ -1074,8 +1103,13 @@ class FormBuilder:
         for i, h in enumerate(header):
             hit = found[h.key]
             if not hit:
+                over = None if h.key in cut else self.header_above(h.label)
                 if h.key in cut:
                     self.set_text(h.key, *cut[h.key])
+                elif over is not None:
+                    self.set_text(h.key, over[0], [over[1]])
+                    self.structure(h.key, f'label {h.label} and its value stand over the table (the rules '
+                                          'round them lost): read from the text there', over[1])
                 else:
                     self.structure(h.key, f'label {h.label} not found')
                 continue

@@ -170,6 +170,21 @@ def test_an_indicator_header_joined_to_the_goal_text_above_it_keeps_the_header_r
         [('产出指标', '养护里程', '45', '45'), ('效益指标', '道路完好率', '45', '45')]
 
 
+def test_a_first_row_left_out_of_the_table_is_read_from_the_text_over_it():
+    # The rules round the 项目名称 row lost: the grid's table starts at 主管部门, the
+    # name row is text over it (label and name read as one line, or as two).
+    for texts in (['项目名称道路养护'], ['项目名称', '道路养护']):
+        cells = [c for c in project_form() if c[1] != 0]
+        result = page(1, cells, title='项目支出绩效自评表')
+        for k, text in enumerate(texts):
+            x0 = 104 + 200 * k
+            result.loose_text.append(line(text, x0, x0 + 30 * len(text), 200 - 20))
+        forms, flags, _ = read(result)
+        assert forms[0].project_name == '道路养护' and forms[0].department == '区城管委'
+        assert any(f.field == 'project_name' and f.reason == 'structure' and 'over the table' in f.detail
+                   for f in flags)
+
+
 def test_two_items_in_one_cell_become_two_rows():
     funds = (funds_row(3, '年度资金总额', ['100', '100', '90', '10', '90%', '9'])
              + funds_row(4, '其中：当年财政拨款', ['100', '100', '90', '—', '90%', '—']))
