@@ -1285,11 +1285,10 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
     # scan a crop full of bold print has no paper to measure against.
     faint_print = bool(page.measures) and page.measures.get('contrast', 1.0) < FAINT_PRINT_CONTRAST
     join_broken = faint_print and page.measures.get('speckle_per_cm2', 0.0) < BROKEN_JOIN_SPECKLE
-    # Lines are found on ink taken as the page's print is: faint print's thin strokes
-    # lie under the page's ink threshold, and a character cut down to its darkest
-    # stroke ('丰' to its upright) falls off its line.
-    # (Not on a speckled page: there the lower threshold takes the specks' grey rims
-    # into lines.)
+    # On faint print on clean paper, lines are found on ink thresholded to the print:
+    # its thin strokes lie under the page's ink threshold, and a character cut down to
+    # its darkest stroke ('丰' to its upright) falls off its line. (On speckled paper
+    # the lower threshold takes the specks' grey rims into lines.)
     speckled = page.measures.get('speckle_per_cm2', 0.0) >= FAINT_INK_SPECKLE if page.measures else True
     line_ink = faint_ink(page.gray, page.dpi, page.measures['contrast']) if faint_print and not speckled \
         else page.ink
