@@ -189,18 +189,26 @@ def test_dashes_faded_from_a_row_with_values_are_flagged_and_the_blank_rows_belo
     assert not [f for f in validate.check_pages([form], good, []) if f.reason == 'missing']
 
 
+def indicator_reasons(values: dict) -> dict:
+    """The flag reasons of each indicator field ('0.target') a clean form is given a
+    value for."""
+    form = clean_form()
+    for path, value in values.items():
+        row, key = path.split('.')
+        setattr(form.indicators[int(row)], key, value)
+    flags = validate.check_form(form, 0)
+    return {path: reasons(flags, f'indicators.{path}') for path in values}
+
+
 def test_a_letter_shaped_like_a_digit_beside_digits_is_checked():
     # Worn digits read as letters, confidently: '1人' as 'i人', '20份' as '2Q份'.
-    form = clean_form()
-    form.indicators[0].target = 'i人'
-    form.indicators[0].actual = '2Q份'
-    form.indicators[1].target = 'PM2.5浓度≤35'          # letters of a word, not a digit's stand-in
-    form.indicators[1].actual = 'ISO9001认证'
-    flags = validate.check_form(form, 0)
-    assert 'low_confidence' in reasons(flags, 'indicators.0.target')
-    assert 'low_confidence' in reasons(flags, 'indicators.0.actual')
-    assert reasons(flags, 'indicators.1.target') == set()
-    assert reasons(flags, 'indicators.1.actual') == set()
+    got = indicator_reasons({'0.target': 'i人', '0.actual': '2Q份',
+                             '1.target': 'PM2.5浓度≤35',       # letters of a word, not a digit's stand-in
+                             '1.actual': 'ISO9001认证'})
+    assert 'low_confidence' in got['0.target']
+    assert 'low_confidence' in got['0.actual']
+    assert got['1.target'] == set()
+    assert got['1.actual'] == set()
 
 
 def test_a_dash_alone_among_a_rows_amounts_is_checked():
@@ -505,16 +513,11 @@ def test_a_list_number_read_as_a_letter_is_checked():
 def test_a_target_or_result_that_is_a_unit_alone_is_checked():
     # '1次' read '次': a thin 1 by the cell's edge went with the rule. A unit alone
     # counts nothing; a unit after its number, or a word, is fine.
-    form = clean_form()
-    form.indicators[0].actual = '次'
-    form.indicators[1].target = '年'
-    form.indicators[1].actual = '1年'
-    form.indicators[2].actual = '达标'
-    flags = validate.check_form(form, 0)
-    assert 'low_confidence' in reasons(flags, 'indicators.0.actual')
-    assert 'low_confidence' in reasons(flags, 'indicators.1.target')
-    assert reasons(flags, 'indicators.1.actual') == set()
-    assert reasons(flags, 'indicators.2.actual') == set()
+    got = indicator_reasons({'0.actual': '次', '1.target': '年', '1.actual': '1年', '2.actual': '达标'})
+    assert 'low_confidence' in got['0.actual']
+    assert 'low_confidence' in got['1.target']
+    assert got['1.actual'] == set()
+    assert got['2.actual'] == set()
 
 
 def test_a_header_value_holding_a_label_wrapped_over_two_lines_is_flagged():
