@@ -994,13 +994,29 @@ class FormBuilder:
             return rest, cell
         return None
 
-    def header_value(self, found, label: str, path: str,
-                     stop: Optional[VCell] = None) -> tuple[Optional[str], list[VCell]]:
+    def stacked_level(self, cell: VCell, label: str, labels: list[str]) -> Optional[float]:
+        """The level (virtual y) of `label`'s line when `cell` holds two or more of the
+        header `labels`, each on a line of its own (label cells one over the other,
+        the rule between them lost); None for a cell of one label."""
+        if len(cell.lines) < 2:
+            return None
+        own = [line for line in cell.lines if label_score(line.text, label) >= LABEL_SURE]
+        others = [other for other in labels if other != label
+                  and any(label_score(line.text, other) >= LABEL_SURE for line in cell.lines)]
+        return cell.line_yc(own[0]) if len(own) == 1 and others else None
+
+    def header_value(self, found, label: str, path: str, stop: Optional[VCell] = None,
+                     level: Optional[float] = None) -> tuple[Optional[str], list[VCell]]:
         """Text right of a header label: the label cell's own rest (when label and
-        value share a cell) and the cells beside it, up to the next label."""
+        value share a cell) and the cells beside it, up to the next label. With
+        `level` (the label's line in a cell of stacked labels) only the lines and
+        cells level with it: what lies between the labels is the lost rule's marks."""
         cell = found[0]
         own = cell.lines if cell.label_score(label) < LABEL_MIN else []
         beside = self.right_of(cell, stop.x0 if stop is not None else None)
+        if level is not None:
+            own = [line for line in cell.lines if line.bbox[1] <= level - cell.y0 + cell.bbox[1] <= line.bbox[3]]
+            beside = [c for c in beside if c.y0 - self.edge <= level <= c.y1 + self.edge]
         # A faint speck-read mark beside the name is left out here as set_value leaves
         # it out (and flags it) for every other field: in the label's own cell too,
         # when the value shares it ('中小学校舍维修改造项目尾款' with 'J' and '4' of a
@@ -1011,7 +1027,8 @@ class FormBuilder:
 
         def kept(lines: list[TextLine]) -> str:
             return ''.join(line.text for line in lines if all(line is not s for s in stray))
-        rest = split_label(kept(own), label)[1] if own else ''
+        own_text = kept(own)
+        rest = split_label(own_text, label)[1] if own and label_score(own_text, label) < LABEL_SURE else ''
         text = join_lines([rest] + [kept(c.lines) for c in beside])
         # A glyph stroke in line with a rule (门's right stroke over a column rule) can
         # put a wall inside the label: its last characters then start the value.
@@ -1090,11 +1107,15 @@ class FormBuilder:
         A label not found may sit inside the value before it (merged cells): it is cut
         out there."""
         header = self.template.header
+        labels = [h.label for h in header]
         found: dict[str, Optional[tuple[VCell, float]]] = {}
         used: set[int] = set()
         for h in header:
-            hit = self.find(h.label, prefix=True)
-            if hit and id(hit[0]) in used:
+            # Two label cells whose rule between them was lost are one cell holding
+            # both labels, each on its line: the later label is found there too.
+            stacked = [f for f in found.values() if f and self.stacked_level(f[0], h.label, labels) is not None]
+            hit = (stacked[0][0], 1.0) if stacked else self.find(h.label, prefix=True)
+            if hit and id(hit[0]) in used and not stacked:
                 hit = None          # the cell is an earlier label's
             found[h.key] = hit
             if hit:
@@ -1115,11 +1136,13 @@ class FormBuilder:
                 continue
             self.note_label(hit, h.label, h.key)
             cell = hit[0]
+            level = self.stacked_level(cell, h.label, labels)
             right = [f[0] for f in found.values() if f and f[0] is not cell and f[0].x0 >= cell.x1 - self.slack
-                     and min(f[0].y1, cell.y1) - max(f[0].y0, cell.y0) > 0.5 * min(f[0].y1 - f[0].y0,
-                                                                                  cell.y1 - cell.y0)]
+                     and (min(f[0].y1, cell.y1) - max(f[0].y0, cell.y0) > 0.5 * min(f[0].y1 - f[0].y0,
+                                                                                   cell.y1 - cell.y0)
+                          if level is None else f[0].y0 - self.edge <= level <= f[0].y1 + self.edge)]
             stop = min(right, key=lambda c: c.x0) if right else None
-            text, cells = self.header_value(hit, h.label, h.key, stop=stop)
+            text, cells = self.header_value(hit, h.label, h.key, stop=stop, level=level)
             for later in header[i + 1:]:
                 if found[later.key] is None and later.key not in cut and text:
                     before, after = cut_at_label(text, later.label)

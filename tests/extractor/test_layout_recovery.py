@@ -814,3 +814,13 @@ def test_faint_marks_in_a_label_cell_that_holds_its_value_are_left_out_and_flagg
     forms, flags, _ = read(scan)
     assert forms[0].project_name == '中小学校舍维修改造项目尾款'
     assert any(f.field == 'project_name' and 'was left out' in f.detail for f in flags)
+
+
+def test_two_label_cells_joined_by_a_lost_rule_each_read_the_value_level_with_them():
+    # The rule between 项目名称 and 主管部门 lost: one cell holds both labels, the
+    # rule's remnants read as '一1' between them; each value is the cell level with its label.
+    header = [(0, 0, 2, 2, ['项目名称', '一1', '主管部门']), (2, 0, 14, 1, ['道路养护']),
+              (2, 1, 6, 2, ['区城管委']), (6, 1, 8, 2, ['实施单位']), (8, 1, 14, 2, ['区环卫中心'])]
+    forms, flags, _ = read(page(1, project_form(header=header), title='项目支出绩效自评表'))
+    form = forms[0]
+    assert (form.project_name, form.department, form.implementing_unit) == ('道路养护', '区城管委', '区环卫中心')
