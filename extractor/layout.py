@@ -29,6 +29,9 @@ from models.text import COUNT_UNIT_CHARS, DASH, NUMERIC_CHARS, digits_from_looka
 
 LABEL_MIN = 0.67            # fuzzy ratio for a label to count as found
 LABEL_SURE = 0.85           # below this a matched label is reported as uncertain
+# A header label in its printed place (the first column, in print order) read this
+# much like the label: half its characters ('项南之称', '通名称' for 项目名称).
+PLACE_LABEL_MIN = 0.45
 HEADER_SURE = 0.8           # a header label read this well starts a form of its kind
 # A title line names a kind when it holds the kind's title with at most this share of
 # its characters misread (one in a 9-character title), and fewer than any other kind's.
@@ -1005,18 +1008,53 @@ class FormBuilder:
                   and any(label_score(line.text, other) >= LABEL_SURE for line in cell.lines)]
         return cell.line_yc(own[0]) if len(own) == 1 and others else None
 
+    def header_label_by_place(self, index: int, found: dict, used: set[int]
+                              ) -> Optional[tuple[VCell, TextLine, float]]:
+        """(cell, line, score) for header label `index` read too poorly to be found by
+        its text ('项南之称' for 项目名称 on a 1-bit copy): a cell of the table's first
+        column, over the form's first block, with a line reading partly as the label,
+        below the cells of the header labels printed before it and above those after."""
+        template = self.template
+        header = template.header
+        # The first block starts at its label or at its column headers, whichever is read.
+        block_labels = ((template.rows.labels + [c.label for c in template.rows.columns] if template.rows else [])
+                        + ([template.pair.label] if template.pair else [])
+                        + ([template.table.label] if template.table else []))
+        tops = [hit[0].y0 for hit in (self.find(label) for label in block_labels) if hit]
+        if not tops or not self.cells:
+            return None
+        left, bottom = min(c.x0 for c in self.cells), min(tops)
+        after = [found[h.key][0].y0 for h in header[:index] if found[h.key]]
+        before = [found[h.key][0].y1 for h in header[index + 1:] if found[h.key]]
+        low, high = max(after, default=-1e18), min(before + [bottom + self.edge])
+        best = None
+        for c in self.cells:
+            if id(c) in used or c.x0 > left + self.slack or c.y0 < low - self.edge or c.y1 > high:
+                continue
+            for line in c.lines:
+                score = label_score(line.text, header[index].label)
+                if score >= PLACE_LABEL_MIN and (best is None or score > best[2]):
+                    best = (c, line, score)
+        return best
+
     def header_value(self, found, label: str, path: str, stop: Optional[VCell] = None,
-                     level: Optional[float] = None) -> tuple[Optional[str], list[VCell]]:
+                     level: Optional[float] = None, label_line: Optional[TextLine] = None
+                     ) -> tuple[Optional[str], list[VCell]]:
         """Text right of a header label: the label cell's own rest (when label and
         value share a cell) and the cells beside it, up to the next label. With
         `level` (the label's line in a cell of stacked labels) only the lines and
-        cells level with it: what lies between the labels is the lost rule's marks."""
+        cells level with it: what lies between the labels is the lost rule's marks.
+        `label_line`: the line taken for the label by its place (its own rest is the
+        cell's other lines level with it)."""
         cell = found[0]
         own = cell.lines if cell.label_score(label) < LABEL_MIN else []
         beside = self.right_of(cell, stop.x0 if stop is not None else None)
         if level is not None:
             own = [line for line in cell.lines if line.bbox[1] <= level - cell.y0 + cell.bbox[1] <= line.bbox[3]]
             beside = [c for c in beside if c.y0 - self.edge <= level <= c.y1 + self.edge]
+        if label_line is not None:
+            own = [line for line in own if line is not label_line]
+            beside = [c for c in beside if all(line is not label_line for line in c.lines)]
         # A faint speck-read mark beside the name is left out here as set_value leaves
         # it out (and flags it) for every other field: in the label's own cell too,
         # when the value shares it ('中小学校舍维修改造项目尾款' with 'J' and '4' of a
@@ -1028,7 +1066,10 @@ class FormBuilder:
         def kept(lines: list[TextLine]) -> str:
             return ''.join(line.text for line in lines if all(line is not s for s in stray))
         own_text = kept(own)
-        rest = split_label(own_text, label)[1] if own and label_score(own_text, label) < LABEL_SURE else ''
+        if label_line is not None:
+            rest = own_text
+        else:
+            rest = split_label(own_text, label)[1] if own and label_score(own_text, label) < LABEL_SURE else ''
         text = join_lines([rest] + [kept(c.lines) for c in beside])
         # A glyph stroke in line with a rule (门's right stroke over a column rule) can
         # put a wall inside the label: its last characters then start the value.
@@ -1120,6 +1161,16 @@ class FormBuilder:
             found[h.key] = hit
             if hit:
                 used.add(id(hit[0]))
+        placed: dict[str, TextLine] = {}
+        for i, h in enumerate(header):
+            if found[h.key] is None:
+                by_place = self.header_label_by_place(i, found, used)
+                if by_place is not None:
+                    cell, line, score = by_place
+                    found[h.key], placed[h.key] = (cell, score), line
+                    used.add(id(cell))
+                    self.structure(h.key, f"label {h.label} read as '{line.text}': taken by its place "
+                                          'in the first column', cell, round(score, 3))
         cut: dict[str, tuple[str, list[VCell]]] = {}
         for i, h in enumerate(header):
             hit = found[h.key]
@@ -1134,15 +1185,19 @@ class FormBuilder:
                 else:
                     self.structure(h.key, f'label {h.label} not found')
                 continue
-            self.note_label(hit, h.label, h.key)
+            if h.key not in placed:
+                self.note_label(hit, h.label, h.key)
             cell = hit[0]
             level = self.stacked_level(cell, h.label, labels)
+            if h.key in placed:
+                level = cell.line_yc(placed[h.key])
             right = [f[0] for f in found.values() if f and f[0] is not cell and f[0].x0 >= cell.x1 - self.slack
                      and (min(f[0].y1, cell.y1) - max(f[0].y0, cell.y0) > 0.5 * min(f[0].y1 - f[0].y0,
                                                                                    cell.y1 - cell.y0)
                           if level is None else f[0].y0 - self.edge <= level <= f[0].y1 + self.edge)]
             stop = min(right, key=lambda c: c.x0) if right else None
-            text, cells = self.header_value(hit, h.label, h.key, stop=stop, level=level)
+            text, cells = self.header_value(hit, h.label, h.key, stop=stop, level=level,
+                                            label_line=placed.get(h.key))
             for later in header[i + 1:]:
                 if found[later.key] is None and later.key not in cut and text:
                     before, after = cut_at_label(text, later.label)

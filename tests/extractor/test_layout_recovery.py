@@ -824,3 +824,25 @@ def test_two_label_cells_joined_by_a_lost_rule_each_read_the_value_level_with_th
     forms, flags, _ = read(page(1, project_form(header=header), title='项目支出绩效自评表'))
     form = forms[0]
     assert (form.project_name, form.department, form.implementing_unit) == ('道路养护', '区城管委', '区环卫中心')
+
+
+@pytest.mark.parametrize('name_label', ['项南之称', '通名称'])
+def test_a_header_label_read_too_poorly_to_match_is_taken_by_its_place_and_flagged(name_label):
+    # Half the label's characters read (a 1-bit copy): the first column's cell over the
+    # funds block, in the label's printed order, is taken for it.
+    forms, flags, _ = read(page(1, project_form(header=header_cells(name_label=name_label)),
+                                title='项目支出绩效自评表'))
+    assert forms[0].project_name == '道路养护'
+    assert 'project_name' in structure_fields(flags)
+
+
+def test_a_header_label_by_place_shares_its_cell_with_the_value():
+    # The rule between label and value lost too: one cell, the two lines side by side.
+    header = header_cells()
+    header[0:2] = [(0, 0, 14, 1, ['通名称'])]
+    scan = page(1, project_form(header=header), title='项目支出绩效自评表')
+    x0, y0, _, y1 = scan.grid.tables[0].cells[0].bbox
+    scan.cells[0].lines = [line('通名称', x0, x0 + 160, (y0 + y1) / 2), line('道路养护', x0 + 400, x0 + 600, (y0 + y1) / 2)]
+    forms, flags, _ = read(scan)
+    assert forms[0].project_name == '道路养护' and forms[0].department == '区城管委'
+    assert 'project_name' in structure_fields(flags)
