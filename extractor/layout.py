@@ -929,6 +929,12 @@ class FormBuilder:
         text = value.replace(' ', '')
         inside = [name for name in column.names if name in text]
         if not inside:
+            # A rule's remnant or a speck read as a mark between the name's characters
+            # ('数-量指标'): the Chinese characters alone are the name.
+            chinese = ''.join(ch for ch in text if _is_cjk(ch))
+            if chinese != text and chinese in column.names:
+                self.unsure(path, f"read as '{value}': the marks inside the name {chinese} were taken off", cell)
+                return chinese
             return value
         name = max(inside, key=len)
         noise = text.replace(name, '', 1)

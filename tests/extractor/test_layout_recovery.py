@@ -846,3 +846,11 @@ def test_a_header_label_by_place_shares_its_cell_with_the_value():
     forms, flags, _ = read(scan)
     assert forms[0].project_name == '道路养护' and forms[0].department == '区城管委'
     assert 'project_name' in structure_fields(flags)
+
+
+def test_a_mark_read_inside_a_category_name_is_taken_out_and_flagged():
+    forms, flags = read_rows([
+        ['产出指标', '数-量指标', '养护里程', '20公里', '20公里', '45', '45'],
+        ['效益指标', '社会效益指标', '道路完好率', '≥95%', '96%', '45', '45']])
+    assert forms[0].indicators[0].level2 == '数量指标'
+    assert any(f.field == 'indicators.0.level2' and f.reason == 'low_confidence' for f in flags)
