@@ -2,8 +2,13 @@
 the same PP-OCR models, plain full-page OCR (text detection + recognition) for scale.
 
     python benchmarks/pipeline_speed.py [PDF] [--dpi 200] [--pages N] [--no-fullpage] [--engine E]
+                                        [--jobs N]
 
 Prints seconds per page for each stage, the total, peak RSS, and the full-page OCR time.
+With --jobs N it prints, after the one-process run, the same pages' wall clock a page
+when N worker processes (one OCR thread each, as the queue's workers and `extract
+--jobs`) share them out page by page (each loads the page itself, as a page task does),
+clocked from all workers ready to the last page done.
 Default input: the bundled demo scan (samples/demo.pdf).
 """
 import argparse
@@ -41,6 +46,34 @@ def full_page_ocr(images):
     return (time.perf_counter() - start) / len(images), lines
 
 
+def _page_worker(pdf: str, dpi: int, pages: list[int], engine, barrier, done) -> None:
+    os.environ['EXTRACTOR_OCR_THREADS'] = '1'
+    recognizer = ocr.make_recognizer(engine) if engine else ocr.default_recognizer()
+    recognizer.recognize([__import__('numpy').full((48, 200), 255, 'uint8')])      # warm up
+    barrier.wait()
+    for number in pages:
+        pipeline.process_page(ingest.load_page(pdf, number, dpi), recognizer)
+    done.put(time.perf_counter())
+
+
+def shared_out(pdf: str, dpi: int, n: int, jobs: int, engine) -> float:
+    """Wall clock a page of pages 1..n shared out page by page to `jobs` processes."""
+    import multiprocessing
+    context = multiprocessing.get_context('spawn')
+    barrier, done = context.Barrier(jobs + 1), context.Queue()
+    workers = [context.Process(target=_page_worker,
+                               args=(pdf, dpi, list(range(1 + k, n + 1, jobs)), engine, barrier, done))
+               for k in range(jobs)]
+    for worker in workers:
+        worker.start()
+    barrier.wait()
+    start = time.perf_counter()
+    end = max(done.get() for _ in workers)
+    for worker in workers:
+        worker.join()
+    return (end - start) / n
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('pdf', nargs='?', default=os.path.join(ROOT, 'samples', 'demo.pdf'))
@@ -50,6 +83,8 @@ def main():
     ap.add_argument('--engine', default=None,
                     help='cascade (default), tiny or small: tiny alone vs cascade is the cost of '
                          'the second reading of digit lines')
+    ap.add_argument('--jobs', type=int, default=0,
+                    help='also time the pages shared out to N worker processes, one OCR thread each')
     args = ap.parse_args()
 
     recognizer = ocr.make_recognizer(args.engine) if args.engine else ocr.default_recognizer()
@@ -90,6 +125,9 @@ def main():
     per_page = wall / n
     print(f'{"total":<12} {per_page:8.3f}   (wall clock, all stages)')
     print(f'peak RSS     {peak_rss_mb():8.0f} MB')
+    if args.jobs:
+        print(f'{args.jobs} worker processes, pages shared out: '
+              f'{shared_out(args.pdf, args.dpi, n, args.jobs, args.engine):.3f} s/page (wall clock)')
     if not args.no_fullpage:
         full, full_lines = full_page_ocr(images)
         print(f'full-page PP-OCR det+rec: {full:.3f} s/page ({full_lines} lines) -> pipeline is '
