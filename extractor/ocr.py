@@ -12,6 +12,7 @@ ships inside the `rapidocr` wheel (no download at run time).
 """
 from __future__ import annotations
 
+import difflib
 import importlib.util
 import math
 import os
@@ -413,6 +414,7 @@ class LineBox:
     faint: bool = False     # found under the page's ink threshold (a worn dash)
     off_middle: bool = False    # a lone dash away from its cell's middle (or a speck)
     on_rule: bool = False       # a stroke on a lost rule's line kept as a wrapped '1'
+    band: Optional[int] = None  # the tall band it was cut out of, with the others cut from it
 
 
 def _denoise(ink: np.ndarray, min_area: int) -> np.ndarray:
@@ -967,15 +969,16 @@ def find_lines(ink: np.ndarray, dpi: int, text_height: Optional[float] = None,
                 continue
         merged.append([y0, y1])
     profile = ink.sum(axis=1)
-    split: list[tuple[int, int]] = []
-    for y0, y1 in merged:
-        split.extend(_split_tall_band(profile, y0, y1, expected))
+    split: list[tuple[int, int, Optional[int]]] = []
+    for k, (y0, y1) in enumerate(merged):
+        pieces = _split_tall_band(profile, y0, y1, expected)
+        split.extend((a, b, k if len(pieces) > 1 else None) for a, b in pieces)
     lines = []
     shown = ruled_walls(ink, walls, scale, seen)
-    for y0, y1 in split:
+    for y0, y1, tall in split:
         band, cuts = _cut_at_walls(ink[y0:y1], shown, scale)
         for x0, x1 in _text_extent(band, scale, cuts):
-            lines.append(LineBox(x0, y0, x1, y1, ink_height=y1 - y0))
+            lines.append(LineBox(x0, y0, x1, y1, ink_height=y1 - y0, band=tall))
     # What is left of a column rule lost through the cell: a thin upright stroke on
     # the rule's line, read as '1' in an empty cell otherwise.
     kept = []
@@ -1341,6 +1344,9 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
     cell_readings = iter(readings[:len(crops)])
     pale = pale_lines(page.gray, page.ink, [box for _key, box, line in metas if not line.is_dash])
     pale_at = iter(pale)
+    halves: dict[tuple[int, int], list[TextLine]] = {}     # lines read off one tall band
+    rejoined: dict[int, tuple[int, TextLine]] = {}          # lines made of two such halves
+    regions = {key: region for key, region, _line in jobs}
     for key, box, line in metas:
         if line.is_dash:
             sure = FAINT_DASH_CONFIDENCE if line.faint or line.off_middle else 0.99
@@ -1362,11 +1368,29 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
                                  numeric=r.numeric, numeric_confidence=round(r.numeric_confidence or 0, 4),
                                  min_char_confidence=round(r.min_char_confidence, 4),
                                  disagreement=r.disagreement, barred=r.barred)
+        if text_line.text and line.band is not None:
+            twin = _twin_half(halves.setdefault((key, line.band), []), text_line)
+            if twin is not None:
+                # The band was one line with marks over and under it, cut in two: each
+                # half read the whole line. One line over both halves, read again whole
+                # below (the surer half's reading until then).
+                kept = text_line if text_line.confidence > twin.confidence else twin
+                kept.bbox = [min(twin.bbox[0], box[0]), min(twin.bbox[1], box[1]),
+                             max(twin.bbox[2], box[2]), max(twin.bbox[3], box[3])]
+                kept.sealed = _sealed_share(page.sealed, kept.bbox)
+                at = next(i for i, other in enumerate(cells[key].lines) if other is twin)
+                cells[key].lines[at] = kept
+                halves[(key, line.band)] = [kept if other is twin else other for other in halves[(key, line.band)]]
+                rejoined.pop(id(twin), None)
+                rejoined[id(kept)] = (key, kept)
+                continue
+            halves[(key, line.band)].append(text_line)
         if text_line.text:
             text_line.sealed = _sealed_share(page.sealed, box)
             cells[key].lines.append(text_line)
         elif line.ink_height >= UNREAD_PRINT * expected:
             cells[key].unread = True
+    _read_whole(rejoined.values(), regions, gray, faint_print, recognizer, cells)
     page_lines = [line for cell in cells for line in cell.lines]
     advance = character_advance(page_lines)
     for line in page_lines:
@@ -1377,6 +1401,53 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
             loose.append(TextLine(text=r.text, confidence=round(r.confidence, 4), bbox=list(box),
                                   min_char_confidence=round(r.min_char_confidence, 4)))
     return cells, loose
+
+
+# Two lines cut out of one tall band, one over the other, that read alike (this
+# similarity, at least HALF_READ_CHARS characters each, lengths within a quarter) are
+# its two halves each read as the whole: a half holds enough of each character for the
+# recogniser, which then misreads some ('主管部门' and '王官部门').
+HALF_READ_ALIKE = 0.5
+HALF_READ_CHARS = 3
+
+
+def _read_whole(rejoined, regions: dict, gray: np.ndarray, faint_print: bool, recognizer: Recognizer,
+                cells: list[CellText]) -> None:
+    """Read each line made of two halves again over its whole box; the whole reading
+    replaces the halves' when surer."""
+    rejoined = list(rejoined)
+    if not rejoined:
+        return
+    crops = []
+    for key, line in rejoined:
+        rx0, ry0, _, _ = regions[key]
+        x0, y0, x1, y1 = line.bbox
+        crop, _ = _line_crop(gray, regions[key], LineBox(x0 - rx0, y0 - ry0, x1 - rx0, y1 - ry0, ink_height=y1 - y0))
+        crops.append(stretch_contrast(crop) if faint_print else crop)
+    for (key, line), r in zip(rejoined, recognizer.recognize(crops)):
+        if r.text and r.confidence > line.confidence:
+            whole = TextLine(text=r.text, confidence=round(r.confidence, 4), bbox=list(line.bbox),
+                             numeric=r.numeric, numeric_confidence=round(r.numeric_confidence or 0, 4),
+                             min_char_confidence=round(r.min_char_confidence, 4),
+                             disagreement=r.disagreement, barred=r.barred, sealed=line.sealed)
+            lines = cells[key].lines
+            lines[next(i for i, other in enumerate(lines) if other is line)] = whole
+
+
+def _twin_half(others: list[TextLine], line: TextLine) -> Optional[TextLine]:
+    """The line read off the same tall band, over or under `line`, that reads alike."""
+    text = _comparable(line.text)
+    if len(text) < HALF_READ_CHARS:
+        return None
+    for other in others:
+        overlap = min(other.bbox[2], line.bbox[2]) - max(other.bbox[0], line.bbox[0])
+        if overlap <= 0.5 * min(other.bbox[2] - other.bbox[0], line.bbox[2] - line.bbox[0]):
+            continue
+        alike = _comparable(other.text)
+        if len(alike) >= HALF_READ_CHARS and abs(len(alike) - len(text)) <= max(1, len(text) // 4) and \
+                difflib.SequenceMatcher(None, text, alike, autojunk=False).ratio() >= HALF_READ_ALIKE:
+            return other
+    return None
 
 
 # A line at least this share of the text height tall is print, not a speck: read as

@@ -704,3 +704,33 @@ def test_a_grey_smudge_beside_print_is_no_line_of_the_page(recognizer):
     assert texts[0::2] == values
     assert texts[1::2] == ['', '', '', '', '', '—', '', '', '', '']
     assert read[7].unread and not read[3].unread
+
+
+def test_a_line_made_tall_by_grain_over_and_under_it_is_read_once(recognizer):
+    # An office copy on textured paper (augraphy, faint print): grain over and under the
+    # project name made its band two lines tall; cut in two, each half read the whole
+    # name, each with a character wrong ('…竞建…' and '朝阳区其层…'). One line over both
+    # halves, read whole.
+    from models import Cell, CleanPage, PageGrid, Table
+    folder = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'golden', 'ocr')
+    gray = cv2.imread(os.path.join(folder, 'grain_name_cell_gray.png'), cv2.IMREAD_GRAYSCALE)
+    ink = cv2.imread(os.path.join(folder, 'grain_name_cell_ink.png'), cv2.IMREAD_GRAYSCALE)
+    box = [10, 10, 1090, 77]
+    page = CleanPage(number=1, gray=gray, ink=ink, dpi=200, angle=0.0, notes=[],
+                     measures={'text_mm': 3.429, 'contrast': 0.325, 'speckle_per_cm2': 5.63})
+    grid = PageGrid(width=gray.shape[1], height=gray.shape[0],
+                    tables=[Table(bbox=box, row_edges=[box[1], box[3]], col_edges=[box[0], box[2]],
+                                  cells=[Cell(row=0, col=0, bbox=box)])])
+    cells, _ = ocr.read_page(page, grid, recognizer)
+    names = [line for line in cells[0].lines if any('\u4e00' <= ch <= '\u9fff' for ch in line.text)]
+    assert [line.text for line in names] == ['朝阳区基层党组织党建活动项目']
+    # Its box covers both halves (the grain's own readings beside it are layout's to judge).
+    assert names[0].bbox[3] - names[0].bbox[1] > 1.5 * 28
+
+
+def test_two_lines_of_a_tall_band_that_read_differently_stay_two():
+    half = lambda text, y0: TextLine(text=text, confidence=0.9, bbox=[0, y0, 300, y0 + 28])
+    upper = half('按照市委组织部', 0)
+    assert ocr._twin_half([upper], half('市财政局通知', 28)) is None
+    assert ocr._twin_half([upper], half('按照市委组纸部', 28)) is upper
+    assert ocr._twin_half([half('100', 0)], half('98', 28)) is None
