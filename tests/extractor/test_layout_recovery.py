@@ -476,14 +476,19 @@ def test_a_first_row_name_run_into_its_header_keeps_its_row():
     assert 'indicators' not in structure_fields(flags)
 
 
-def test_a_dash_read_where_a_category_name_stands_is_flagged():
+@pytest.mark.parametrize('level1, level2, field, value', [
     # A speck in an empty-looking category cell read as a dash (the name itself lost):
-    # the column prints a category in every row, never a dash.
+    # the column prints a category in every row, never a dash. Kept as read, flagged.
+    ('—', '社会效益指标', 'level1', '—'),
+    # A rule's remnant read as a mark between a name's characters: taken out, flagged.
+    ('效益指标', '社会-效益指标', 'level2', '社会效益指标'),
+])
+def test_a_category_read_with_a_mark_is_flagged(level1, level2, field, value):
     forms, flags = read_rows([
         ['产出指标', '数量指标', '养护里程', '20公里', '20公里', '45', '45'],
-        ['—', '社会效益指标', '道路完好率', '≥95%', '96%', '45', '45']])
-    assert forms[0].indicators[1].level1 == '—'
-    assert any(f.field == 'indicators.1.level1' and f.reason == 'low_confidence' for f in flags)
+        [level1, level2, '道路完好率', '≥95%', '96%', '45', '45']])
+    assert getattr(forms[0].indicators[1], field) == value
+    assert any(f.field == f'indicators.1.{field}' and f.reason == 'low_confidence' for f in flags)
 
 
 def test_a_score_cell_running_into_the_total_row_is_shared_by_position():
@@ -846,11 +851,3 @@ def test_a_header_label_by_place_shares_its_cell_with_the_value():
     forms, flags, _ = read(scan)
     assert forms[0].project_name == '道路养护' and forms[0].department == '区城管委'
     assert 'project_name' in structure_fields(flags)
-
-
-def test_a_mark_read_inside_a_category_name_is_taken_out_and_flagged():
-    forms, flags = read_rows([
-        ['产出指标', '数-量指标', '养护里程', '20公里', '20公里', '45', '45'],
-        ['效益指标', '社会效益指标', '道路完好率', '≥95%', '96%', '45', '45']])
-    assert forms[0].indicators[0].level2 == '数量指标'
-    assert any(f.field == 'indicators.0.level2' and f.reason == 'low_confidence' for f in flags)
