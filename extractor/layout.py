@@ -32,6 +32,11 @@ LABEL_SURE = 0.85           # below this a matched label is reported as uncertai
 # A header label in its printed place (the first column, in print order) read this
 # much like the label: half its characters ('项南之称', '通名称' for 项目名称).
 PLACE_LABEL_MIN = 0.45
+# The form's first row left out of the table (its rules lost) stands this close over
+# the table (the year line ~13 mm over it); its value clear of the label's column, which
+# takes this share of the table's width at most.
+FIRST_ROW_OVER_MM = 6.0
+FIRST_ROW_LABEL_SHARE = 0.15
 HEADER_SURE = 0.8           # a header label read this well starts a form of its kind
 # A title line names a kind when it holds the kind's title with at most this share of
 # its characters misread (one in a 9-character title), and fewer than any other kind's.
@@ -1043,6 +1048,25 @@ class FormBuilder:
                     best = (c, line, score)
         return best
 
+    def first_value_over_table(self) -> Optional[VCell]:
+        """The first row left out of the table with its label unread ('0980' for 项目名称):
+        the line standing just over the table (within FIRST_ROW_OVER_MM), clear of the
+        label's column, holding Chinese; None when there is no one such line."""
+        if not self.cells or not self.part.above:
+            return None
+        top = min(c.y0 for c in self.cells)
+        left, right = min(c.x0 for c in self.cells), max(c.x1 for c in self.cells)
+        reach = self.part.px(FIRST_ROW_OVER_MM)
+        lines = [line for line in self.part.above
+                 if top - reach <= line.bbox[3] <= top + self.edge
+                 and line.bbox[0] >= left + FIRST_ROW_LABEL_SHARE * (right - left)
+                 and sum(_is_cjk(ch) for ch in line.text) >= 2]
+        if len(lines) != 1:
+            return None
+        box = lines[0].bbox
+        return VCell(page=self.part.above_page, bbox=list(box), x0=box[0], y0=box[1], x1=box[2], y1=box[3],
+                     lines=lines)
+
     def header_value(self, found, label: str, path: str, stop: Optional[VCell] = None,
                      level: Optional[float] = None, label_line: Optional[TextLine] = None
                      ) -> tuple[Optional[str], list[VCell]]:
@@ -1182,12 +1206,17 @@ class FormBuilder:
             hit = found[h.key]
             if not hit:
                 over = None if h.key in cut else self.header_above(h.label)
+                beside = self.first_value_over_table() if over is None and i == 0 and h.key not in cut else None
                 if h.key in cut:
                     self.set_text(h.key, *cut[h.key])
                 elif over is not None:
                     self.set_text(h.key, over[0], [over[1]])
                     self.structure(h.key, f'label {h.label} and its value stand over the table (the rules '
                                           'round them lost): read from the text there', over[1])
+                elif beside is not None:
+                    self.set_text(h.key, beside.text, [beside])
+                    self.structure(h.key, f'label {h.label} not read; its value taken from the line over the '
+                                          'table where the first row stands (its rules lost)', beside)
                 else:
                     self.structure(h.key, f'label {h.label} not found')
                 continue

@@ -185,6 +185,21 @@ def test_a_first_row_left_out_of_the_table_is_read_from_the_text_over_it():
                    for f in flags)
 
 
+def test_a_first_row_left_out_of_the_table_with_its_label_unread_gives_the_line_over_the_table():
+    # As above, and the label read as '0980': the one line of Chinese standing just over
+    # the table, clear of the label's column, is the name (flagged); the title and the
+    # year further up are not.
+    cells = [c for c in project_form() if c[1] != 0]
+    result = page(1, cells, title='项目支出绩效自评表')
+    result.grid.tables[0].bbox[1] = 200 + ROW                   # the table starts at 主管部门
+    result.loose_text += [line('(2024年度)', 500, 700, 140), line('0980', 104, 204, 220),
+                          line('道路养护', 304, 424, 220)]
+    forms, flags, _ = read(result)
+    assert forms[0].project_name == '道路养护' and forms[0].department == '区城管委'
+    assert any(f.field == 'project_name' and f.reason == 'structure' and 'over the table' in f.detail
+               for f in flags)
+
+
 def test_two_items_in_one_cell_become_two_rows():
     funds = (funds_row(3, '年度资金总额', ['100', '100', '90', '10', '90%', '9'])
              + funds_row(4, '其中：当年财政拨款', ['100', '100', '90', '—', '90%', '—']))
