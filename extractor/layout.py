@@ -1514,9 +1514,21 @@ class FormBuilder:
                 self.structure(path, f'{pair.label} header {column.label} not found')
                 continue
             h = head[0]
-            cells = [c for c in self.cells if c.y0 >= h.y1 - self.edge and c.y1 <= end + self.edge
-                     and min(c.x1, h.x1) - max(c.x0, h.x0) > 0.5 * (h.x1 - h.x0)]
-            self.set_value(path, sorted(cells, key=lambda c: c.y0))
+            cells = sorted((c for c in self.cells if c.y0 >= h.y1 - self.edge and c.y1 <= end + self.edge
+                            and min(c.x1, h.x1) - max(c.x0, h.x0) > 0.5 * (h.x1 - h.x0)), key=lambda c: c.y0)
+            # A text cell under both headers (the rule between the two texts lost): its
+            # lines go each to the header it stands under, as a table's do, flagged (read
+            # as one, the two texts came out interleaved in both fields).
+            both = {f.key: hd for f, hd in zip(pair.fields, heads) if hd}
+            shared = [c for c in cells if len(both) > 1 and len(self.column_lines(c, column.key, both)[0]) < len(c.lines)]
+            if shared:
+                lines = [line for c in cells for line in (self.column_lines(c, column.key, both)[0]
+                                                          if c in shared else c.lines)]
+                self.set_value(path, cells, lines=lines)
+                self.structure(path, f'{pair.label}: one text cell under both headers (the rule between them '
+                                     f'lost); its lines taken by the header each stands under', shared[0])
+                continue
+            self.set_value(path, cells)
 
     def header_over_text(self, label: str, end: float) -> Optional[VCell]:
         """The one cell above `end` whose first line reads as `label` and that holds

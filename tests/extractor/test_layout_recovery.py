@@ -866,3 +866,18 @@ def test_a_header_label_by_place_shares_its_cell_with_the_value():
     forms, flags, _ = read(scan)
     assert forms[0].project_name == '道路养护' and forms[0].department == '区城管委'
     assert 'project_name' in structure_fields(flags)
+
+
+def test_one_goal_text_cell_under_both_headers_gives_each_header_its_lines_flagged():
+    # The rule between the two goal texts lost: one cell under 预期目标 and 实际完成情况,
+    # each text's lines standing under its own header (read as one, they interleaved).
+    goals = GOALS[:3] + [(2, 8, 14, 9, ['x'])]
+    scan = page(1, project_form(goals=goals), title='项目支出绩效自评表')
+    index = next(i for i, c in enumerate(scan.grid.tables[0].cells) if c.bbox[0] == 100 + 2 * 80 and c.bbox[1] == 200 + 8 * ROW)
+    x0, y0, _, _ = scan.grid.tables[0].cells[index].bbox
+    scan.cells[index].lines = [line('完成养护任务', x0 + 20, x0 + 400, y0 + 12), line('已完成养护', x0 + 500, x0 + 900, y0 + 12),
+                               line('里程20公里', x0 + 20, x0 + 400, y0 + 28), line('96%完好', x0 + 500, x0 + 900, y0 + 28)]
+    forms, flags, _ = read(scan)
+    assert forms[0].goals.expected == '完成养护任务里程20公里'
+    assert forms[0].goals.actual == '已完成养护96%完好'
+    assert {'goals.expected', 'goals.actual'} <= structure_fields(flags)
