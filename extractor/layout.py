@@ -1001,12 +1001,14 @@ class FormBuilder:
                 if not beside:
                     continue
                 rest, lines = beside[0].text.strip(), [line, beside[0]]
-            box = [min(l.bbox[0] for l in lines), min(l.bbox[1] for l in lines),
-                   max(l.bbox[2] for l in lines), max(l.bbox[3] for l in lines)]
-            cell = VCell(page=self.part.above_page, bbox=box, x0=box[0], y0=box[1], x1=box[2], y1=box[3],
-                         lines=lines)
-            return rest, cell
+            return rest, self.cell_over_table(lines)
         return None
+
+    def cell_over_table(self, lines: list[TextLine]) -> VCell:
+        """A cell round lines of the text over the form's table."""
+        box = [min(l.bbox[0] for l in lines), min(l.bbox[1] for l in lines),
+               max(l.bbox[2] for l in lines), max(l.bbox[3] for l in lines)]
+        return VCell(page=self.part.above_page, bbox=box, x0=box[0], y0=box[1], x1=box[2], y1=box[3], lines=lines)
 
     def stacked_level(self, cell: VCell, label: str, labels: list[str]) -> Optional[float]:
         """The level (virtual y) of `label`'s line when `cell` holds two or more of the
@@ -1061,11 +1063,7 @@ class FormBuilder:
                  if top - reach <= line.bbox[3] <= top + self.edge
                  and line.bbox[0] >= left + FIRST_ROW_LABEL_SHARE * (right - left)
                  and sum(_is_cjk(ch) for ch in line.text) >= 2]
-        if len(lines) != 1:
-            return None
-        box = lines[0].bbox
-        return VCell(page=self.part.above_page, bbox=list(box), x0=box[0], y0=box[1], x1=box[2], y1=box[3],
-                     lines=lines)
+        return self.cell_over_table(lines) if len(lines) == 1 else None
 
     def header_value(self, found, label: str, path: str, stop: Optional[VCell] = None,
                      level: Optional[float] = None, label_line: Optional[TextLine] = None
@@ -1223,9 +1221,7 @@ class FormBuilder:
             if h.key not in placed:
                 self.note_label(hit, h.label, h.key)
             cell = hit[0]
-            level = self.stacked_level(cell, h.label, labels)
-            if h.key in placed:
-                level = cell.line_yc(placed[h.key])
+            level = cell.line_yc(placed[h.key]) if h.key in placed else self.stacked_level(cell, h.label, labels)
             right = [f[0] for f in found.values() if f and f[0] is not cell and f[0].x0 >= cell.x1 - self.slack
                      and (min(f[0].y1, cell.y1) - max(f[0].y0, cell.y0) > 0.5 * min(f[0].y1 - f[0].y0,
                                                                                    cell.y1 - cell.y0)
@@ -1520,15 +1516,12 @@ class FormBuilder:
             # lines go each to the header it stands under, as a table's do, flagged (read
             # as one, the two texts came out interleaved in both fields).
             both = {f.key: hd for f, hd in zip(pair.fields, heads) if hd}
-            shared = [c for c in cells if len(both) > 1 and len(self.column_lines(c, column.key, both)[0]) < len(c.lines)]
+            picked = [self.column_lines(c, column.key, both)[0] if len(both) > 1 else c.lines for c in cells]
+            shared = [c for c, lines in zip(cells, picked) if len(lines) < len(c.lines)]
+            self.set_value(path, cells, lines=[line for lines in picked for line in lines])
             if shared:
-                lines = [line for c in cells for line in (self.column_lines(c, column.key, both)[0]
-                                                          if c in shared else c.lines)]
-                self.set_value(path, cells, lines=lines)
                 self.structure(path, f'{pair.label}: one text cell under both headers (the rule between them '
                                      f'lost); its lines taken by the header each stands under', shared[0])
-                continue
-            self.set_value(path, cells)
 
     def header_over_text(self, label: str, end: float) -> Optional[VCell]:
         """The one cell above `end` whose first line reads as `label` and that holds

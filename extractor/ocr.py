@@ -1364,10 +1364,7 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
                 if line.ink_height >= UNREAD_PRINT * expected:
                     cells[key].unread = True
                 continue
-            text_line = TextLine(text=r.text, confidence=round(r.confidence, 4), bbox=list(box),
-                                 numeric=r.numeric, numeric_confidence=round(r.numeric_confidence or 0, 4),
-                                 min_char_confidence=round(r.min_char_confidence, 4),
-                                 disagreement=r.disagreement, barred=r.barred)
+            text_line = _text_line(r, box)
         if text_line.text and line.band is not None:
             twin = _twin_half(halves.setdefault((key, line.band), []), text_line)
             if twin is not None:
@@ -1411,6 +1408,14 @@ HALF_READ_ALIKE = 0.5
 HALF_READ_CHARS = 3
 
 
+def _text_line(reading: Reading, box) -> TextLine:
+    """A cell's text line from the recogniser's reading of it."""
+    return TextLine(text=reading.text, confidence=round(reading.confidence, 4), bbox=list(box),
+                    numeric=reading.numeric, numeric_confidence=round(reading.numeric_confidence or 0, 4),
+                    min_char_confidence=round(reading.min_char_confidence, 4),
+                    disagreement=reading.disagreement, barred=reading.barred)
+
+
 def _read_whole(rejoined, regions: dict, gray: np.ndarray, faint_print: bool, recognizer: Recognizer,
                 cells: list[CellText]) -> None:
     """Read each line made of two halves again over its whole box; the whole reading
@@ -1426,10 +1431,8 @@ def _read_whole(rejoined, regions: dict, gray: np.ndarray, faint_print: bool, re
         crops.append(stretch_contrast(crop) if faint_print else crop)
     for (key, line), r in zip(rejoined, recognizer.recognize(crops)):
         if r.text and r.confidence > line.confidence:
-            whole = TextLine(text=r.text, confidence=round(r.confidence, 4), bbox=list(line.bbox),
-                             numeric=r.numeric, numeric_confidence=round(r.numeric_confidence or 0, 4),
-                             min_char_confidence=round(r.min_char_confidence, 4),
-                             disagreement=r.disagreement, barred=r.barred, sealed=line.sealed)
+            whole = _text_line(r, line.bbox)
+            whole.sealed = line.sealed
             lines = cells[key].lines
             lines[next(i for i, other in enumerate(lines) if other is line)] = whole
 
