@@ -759,7 +759,7 @@ def _bridged(h_rules: np.ndarray, h_segs, dpi: int) -> np.ndarray:
 
 def _longest_bridged(h_segs, dpi: int) -> int:
     """The longest horizontal run of collinear rule pieces at most BROKEN_GAP_MM apart
-    (what _bridged joins), end to end."""
+    (what _bridged joins), end to end. Vertical pieces given as (y0, x0, y1, x1)."""
     tol, reach = _mm(dpi, 1.0), _mm(dpi, BROKEN_GAP_MM)
     longest = 0
     by_x = sorted(h_segs, key=lambda seg: seg[0])
@@ -785,6 +785,37 @@ def _table_regions(h_mask, v_mask, dpi: int) -> list[list[int]]:
         if w >= min_side and h >= _mm(dpi, 6):
             regions.append([int(x), int(y), int(x + w - 1), int(y + h - 1)])
     return regions
+
+
+# Two rule networks whose boxes overlap by this share of the smaller one are one table
+# whose rules broke apart (a frame's corner or a section's rules worn away): the tables
+# of a form stand apart.
+REGION_OVERLAP = 0.1
+
+
+def _merge_overlapping(regions: list[list[int]]) -> list[list[int]]:
+    """Regions whose boxes overlap (REGION_OVERLAP of the smaller) as their union:
+    tables on a page stand apart, so overlapping rule networks are pieces of one table
+    (its top rows joined to the rest only through a lost wall). Read as two, both
+    tables held the rows they share."""
+    merged = [list(r) for r in regions]
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(merged)):
+            for j in range(i + 1, len(merged)):
+                a, b = merged[i], merged[j]
+                w = min(a[2], b[2]) - max(a[0], b[0])
+                h = min(a[3], b[3]) - max(a[1], b[1])
+                smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+                if w > 0 and h > 0 and w * h >= REGION_OVERLAP * smaller:
+                    merged[i] = [min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])]
+                    del merged[j]
+                    changed = True
+                    break
+            if changed:
+                break
+    return merged
 
 
 def find_tables(page: CleanPage) -> PageGrid:
@@ -830,7 +861,7 @@ def find_tables(page: CleanPage) -> PageGrid:
                       col_edges=cols, cells=cells), round(coverage, 3))
 
     plain = _table_regions(h_rules, v_rules, dpi)
-    for region in _table_regions(_bridged(h_rules, h_segs, dpi), v_rules, dpi):
+    for region in _merge_overlapping(_table_regions(_bridged(h_rules, h_segs, dpi), v_rules, dpi)):
         found = table_in(*region)
         if found is not None:
             tables.append(found)
@@ -872,9 +903,15 @@ def _framed(h_segs, v_segs, box, ink: np.ndarray, dpi: int) -> bool:
     # A rule broken in places runs across as far as its bridged pieces do.
     longest_h = _longest_bridged(h_segs, dpi)
     v_lengths = [s[3] - s[1] + 1 for s in v_segs]
-    # Walls: one running most of the height, or (a short table whose outer walls are
-    # worn away, its inner ones broken at every row rule) several running a row each.
-    walled = max(v_lengths) >= 0.6 * height or sum(n >= 0.4 * height for n in v_lengths) >= ROW_WALLS
+    # Walls: one running most of the height (faint ink breaks a tall table's walls
+    # between its sections: pieces each a sure rule, bridged as the rules across are;
+    # shorter pieces bridged would make walls of speckle), or (a short table whose
+    # outer walls are worn away, its inner ones broken at every row rule) several
+    # running a row each.
+    sure = _mm(dpi, SURE_RULE_MM)
+    longest_v = max(max(v_lengths), _longest_bridged(
+        [[s[1], s[0], s[3], s[2]] for s in v_segs if s[3] - s[1] + 1 >= sure], dpi))
+    walled = longest_v >= 0.6 * height or sum(n >= 0.4 * height for n in v_lengths) >= ROW_WALLS
     if longest_h < 0.6 * width or not walled:
         return False
     if height < _mm(dpi, 12):

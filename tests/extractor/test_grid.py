@@ -348,3 +348,39 @@ def test_wrapped_text_stacked_in_a_merged_cell_makes_no_dotted_wall():
         img = put_text(img, "中中中中中中中中中", (408, y), size=28)
     t = _grid_of(img).tables[0]
     assert _cell_at(t, 550, 350).bbox == [400, 200, 700, 500]
+
+
+def _golden_page_ink(name: str) -> CleanPage:
+    """A whole page's ink mask, cleaned, from a generated rough scan (tests/golden/grid/)."""
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'golden', 'grid', name)
+    ink = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
+    return CleanPage(number=1, gray=255 - ink, ink=ink, dpi=200)
+
+
+def test_a_tall_tables_walls_broken_between_its_sections_still_frame_it():
+    # Faint ink broke every wall of a three-section form where the sections meet (the
+    # left frame stops at the goals block, the others run a section or two each): no
+    # piece runs most of the table's height. Bridged as the rules across are, they do.
+    found = grid.find_tables(_golden_page_ink('walls_broken_between_sections_ink.png'))
+    assert len(found.tables) == 1
+    x0, y0, x1, y1 = found.tables[0].bbox
+    assert y0 < 260 and y1 > 1980 and x0 < 190 and x1 > 1470
+    assert found.tables[0].n_rows >= 12
+
+
+def test_top_rows_joined_to_the_table_only_through_a_lost_wall_are_one_table_with_it():
+    # The name rows' rules and the right of the funds block make one rule network, the
+    # rest of the form (its left frame lost up there) another: their boxes overlap,
+    # and each read as a table held the rows they share.
+    found = grid.find_tables(_golden_page_ink('top_rows_apart_from_the_rest_ink.png'))
+    assert len(found.tables) == 1
+    x0, y0, x1, y1 = found.tables[0].bbox
+    assert y0 < 320 and y1 > 1900
+
+
+def test_overlapping_rule_networks_merge_and_apart_ones_do_not():
+    regions = [[100, 100, 500, 300], [80, 250, 520, 900], [600, 100, 900, 300], [100, 1000, 500, 1100]]
+    assert sorted(grid._merge_overlapping(regions)) == [[80, 100, 520, 900], [100, 1000, 500, 1100],
+                                                        [600, 100, 900, 300]]
+    # A corner touching is no overlap.
+    assert len(grid._merge_overlapping([[0, 0, 100, 100], [95, 95, 300, 300]])) == 2
