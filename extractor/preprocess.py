@@ -147,6 +147,36 @@ def binarise(gray: np.ndarray, dpi: int) -> np.ndarray:
     return cv2.bitwise_and(local, not_paper)
 
 
+# An ink component more inked than this over its box, and wider and taller than a
+# skew segment, is a blob (a table's rules ink a few percent of its box).
+SKEW_BLOB_INKED = 0.2
+
+
+# A rule has paper beside it: a segment with ink this often at SKEW_SIDE_PX (at half
+# scale: ~0.75 mm) on either side runs through grain (a shadow's ragged edge), not on a line.
+SKEW_SIDE_INK = 0.3
+SKEW_SIDE_PX = 3
+SKEW_SIDE_SAMPLES = 16
+
+
+def _side_ink(mask: np.ndarray, segments: np.ndarray, offset: float) -> np.ndarray:
+    """Per segment (x0, y0, x1, y1), the inked share of points `offset` px either side."""
+    if not len(segments):
+        return np.zeros(0)
+    p0, p1 = segments[:, :2].astype(np.float32), segments[:, 2:].astype(np.float32)
+    d = p1 - p0
+    normal = np.stack([-d[:, 1], d[:, 0]], axis=1) / np.maximum(np.hypot(d[:, 0], d[:, 1]), 1)[:, None]
+    t = np.linspace(0.05, 0.95, SKEW_SIDE_SAMPLES, dtype=np.float32)[None, :, None]
+    along = p0[:, None, :] + t * d[:, None, :]
+    h, w = mask.shape
+    inked = []
+    for side in (-offset, offset):
+        pts = np.rint(along + side * normal[:, None, :]).astype(int)
+        xs, ys = np.clip(pts[..., 0], 0, w - 1), np.clip(pts[..., 1], 0, h - 1)
+        inked.append(mask[ys, xs] > 0)
+    return np.concatenate(inked, axis=1).mean(axis=1)
+
+
 def measure_skew(ink: np.ndarray, dpi: int) -> float:
     """Skew in degrees (positive = counter-clockwise content) from long straight
     segments, horizontal and vertical alike, weighted by their length."""
@@ -157,7 +187,13 @@ def measure_skew(ink: np.ndarray, dpi: int) -> float:
     # Only ink reaching a quarter of a segment's length can lie on one: characters and
     # specks out, the Hough transform (most of this stage's time) has half the ink to vote.
     n, labels, stats, _ = cv2.connectedComponentsWithStats(small, connectivity=8)
-    reach = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]) >= min_len // 4
+    width, height = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    reach = np.maximum(width, height) >= min_len // 4
+    # A blob as wide as tall and densely inked (a copier's shadow or dark border, dithered)
+    # is no line: its ragged edge and grain vote for any angle.
+    blob = (np.minimum(width, height) >= min_len) & \
+        (stats[:, cv2.CC_STAT_AREA] > SKEW_BLOB_INKED * width * height)
+    reach &= ~blob
     reach[0] = False
     small = np.where(reach[labels], 255, 0).astype(np.uint8)
     # Coarse angles (0.25°) are enough: refine_skew sharpens the estimate.
@@ -165,8 +201,10 @@ def measure_skew(ink: np.ndarray, dpi: int) -> float:
                                minLineLength=min_len, maxLineGap=max(3, int(dpi * scale * 0.02)))
     if segments is None:
         return 0.0
+    segments = segments.reshape(-1, 4)
+    segments = segments[_side_ink(small, segments, SKEW_SIDE_PX) <= SKEW_SIDE_INK]
     angles, weights = [], []
-    for x0, y0, x1, y1 in segments.reshape(-1, 4):
+    for x0, y0, x1, y1 in segments:
         dx, dy = float(x1 - x0), float(y1 - y0)
         length = math.hypot(dx, dy)
         angle = math.degrees(math.atan2(dy, dx))

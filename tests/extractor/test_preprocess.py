@@ -20,6 +20,25 @@ def test_skew_is_measured_from_rules(angle):
     assert clean.angle == pytest.approx(angle, abs=0.12)
 
 
+def test_a_copiers_dithered_shadow_does_not_set_the_skew():
+    # A dark band of toner grain down the left of a photocopy, its edge ragged and
+    # slanting: the grain and the edge make Hough segments at every angle, outweighing
+    # a short table's rules. The rules' angle is the skew.
+    page = np.full((2339, 1654), 255, np.uint8)
+    page[100:700, 150:1500] = ruled_table(width=1350, height=600, rows=(20, 150, 300, 450, 580),
+                                          cols=(20, 400, 800, 1200, 1330))
+    angle = 1.5
+    page = cv2.warpAffine(page, cv2.getRotationMatrix2D((827, 1170), -angle, 1.0), (1654, 2339),
+                          borderValue=255)
+    rng = np.random.default_rng(5)
+    ys, xs = np.mgrid[0:2339, 0:1654]
+    shadow_edge = 500 - (ys - 800) * np.tan(np.radians(8))      # the band widens downward
+    darkness = np.clip((shadow_edge - xs) / 250.0, 0, 0.9) * (ys > 800)
+    page[rng.random(page.shape) < darkness] = 0
+    clean = preprocess.clean_page(Page(number=1, image=page, dpi=200))
+    assert clean.angle == pytest.approx(angle, abs=0.3)
+
+
 def test_red_and_blue_stamps_fade_but_black_print_stays():
     gray = put_text(ruled_table(), '丰台区科学技术和信息化局', (110, 230))
     bgr = cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
