@@ -1026,7 +1026,9 @@ class FormBuilder:
         """(cell, line, score) for header label `index` read too poorly to be found by
         its text ('项南之称' for 项目名称 on a 1-bit copy): a cell of the table's first
         column, over the form's first block, with a line reading partly as the label,
-        below the cells of the header labels printed before it and above those after."""
+        below the cells of the header labels printed before it and above those after;
+        or, none reading so, the first such cell when nothing in it was read at all
+        (line None, score 0)."""
         template = self.template
         header = template.header
         # The first block starts at its label or at its column headers, whichever is read.
@@ -1041,13 +1043,17 @@ class FormBuilder:
         before = [found[h.key][0].y1 for h in header[index + 1:] if found[h.key]]
         low, high = max(after, default=-1e18), min(before + [bottom + self.edge])
         best = None
-        for c in self.cells:
-            if id(c) in used or c.x0 > left + self.slack or c.y0 < low - self.edge or c.y1 > high:
-                continue
+        column = sorted((c for c in self.cells if id(c) not in used and c.x0 <= left + self.slack
+                         and c.y0 >= low - self.edge and c.y1 <= high), key=lambda c: c.y0)
+        for c in column:
             for line in c.lines:
                 score = label_score(line.text, header[index].label)
                 if score >= PLACE_LABEL_MIN and (best is None or score > best[2]):
                     best = (c, line, score)
+        if best is None and column and not column[0].lines and any(c.text for c in self.right_of(column[0])):
+            # Nothing of the label left to read (faint print on a 1-bit copy): the first
+            # blank cell of the column in its place, a value beside it.
+            return column[0], None, 0.0
         return best
 
     def first_value_over_table(self) -> Optional[VCell]:
@@ -1189,7 +1195,7 @@ class FormBuilder:
             found[h.key] = hit
             if hit:
                 used.add(id(hit[0]))
-        placed: dict[str, TextLine] = {}
+        placed: dict[str, Optional[TextLine]] = {}     # label taken by its place: its line
         for i, h in enumerate(header):
             if found[h.key] is None:
                 by_place = self.header_label_by_place(i, found, used)
@@ -1197,8 +1203,9 @@ class FormBuilder:
                     cell, line, score = by_place
                     found[h.key], placed[h.key] = (cell, score), line
                     used.add(id(cell))
-                    self.structure(h.key, f"label {h.label} read as '{line.text}': taken by its place "
-                                          'in the first column', cell, round(score, 3))
+                    read = f"read as '{line.text}'" if line is not None else 'not read at all'
+                    self.structure(h.key, f'label {h.label} {read}: taken by its place in the first column',
+                                   cell, round(score, 3))
         cut: dict[str, tuple[str, list[VCell]]] = {}
         for i, h in enumerate(header):
             hit = found[h.key]
@@ -1221,7 +1228,8 @@ class FormBuilder:
             if h.key not in placed:
                 self.note_label(hit, h.label, h.key)
             cell = hit[0]
-            level = cell.line_yc(placed[h.key]) if h.key in placed else self.stacked_level(cell, h.label, labels)
+            level = cell.line_yc(placed[h.key]) if placed.get(h.key) is not None \
+                else self.stacked_level(cell, h.label, labels)
             right = [f[0] for f in found.values() if f and f[0] is not cell and f[0].x0 >= cell.x1 - self.slack
                      and (min(f[0].y1, cell.y1) - max(f[0].y0, cell.y0) > 0.5 * min(f[0].y1 - f[0].y0,
                                                                                    cell.y1 - cell.y0)

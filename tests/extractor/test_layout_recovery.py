@@ -856,6 +856,23 @@ def test_a_header_label_read_too_poorly_to_match_is_taken_by_its_place_and_flagg
     assert 'project_name' in structure_fields(flags)
 
 
+def test_header_labels_with_nothing_read_are_taken_by_their_place_and_flagged():
+    # Faint print on a 1-bit copy: not a stroke of 项目名称 or 主管部门 left to read,
+    # the values beside them legible. Each blank cell of the first column, in the
+    # labels' printed order, is taken for its label.
+    header = [(0, 0, 2, 1, []), (2, 0, 14, 1, ['系统测评服务']),
+              (0, 1, 2, 2, []), (2, 1, 6, 2, ['区科信局']), (6, 1, 8, 2, ['实施单位']), (8, 1, 14, 2, ['区科信局'])]
+    forms, flags, _ = read(page(1, project_form(header=header), title='项目支出绩效自评表'))
+    assert (forms[0].project_name, forms[0].department) == ('系统测评服务', '区科信局')
+    assert {'project_name', 'department'} <= structure_fields(flags)
+
+
+def test_a_blank_first_column_cell_with_nothing_beside_it_is_no_label():
+    header = [(0, 0, 2, 1, []), (2, 0, 14, 1, [])] + header_cells()[2:]
+    forms, flags, _ = read(page(1, project_form(header=header), title='项目支出绩效自评表'))
+    assert not forms[0].project_name and forms[0].department == '区城管委'
+
+
 def test_a_header_label_by_place_shares_its_cell_with_the_value():
     # The rule between label and value lost too: one cell, the two lines side by side.
     header = header_cells()
