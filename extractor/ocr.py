@@ -1390,6 +1390,8 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
     _read_whole(rejoined.values(), regions, gray, faint_print, recognizer, cells)
     page_lines = [line for cell in cells for line in cell.lines]
     advance = character_advance(page_lines)
+    _read_closing_marks(cells, regions, gray, faint_print, recognizer, advance,
+                        page.measures.get('speckle_per_cm2', 0.0) if page.measures else 0.0, page.gray)
     for line in page_lines:
         line.room_for = room_for(line, advance)
     loose = []
@@ -1435,6 +1437,86 @@ def _read_whole(rejoined, regions: dict, gray: np.ndarray, faint_print: bool, re
             whole.sealed = line.sealed
             lines = cells[key].lines
             lines[next(i for i, other in enumerate(lines) if other is line)] = whole
+
+
+# The fast model drops a line's closing mark (the 。 after its last character, a small
+# round blot at the baseline) with full confidence, and a crop set further in keeps it
+# dropped; the small model reads it. A line of text ending in a Chinese character is
+# read again by the small model when its box runs CLOSING_MARK_ROOM characters past
+# what was read (the mark inside it), or, on a page with few specks (under
+# CLOSING_MARK_SPECKLE a cm²), when print stands just after it low in its band (a faint
+# mark the page's threshold left out of the line): its crop then reaches that far. The
+# line takes the small model's reading where that is the same text with one closing
+# mark after it.
+CLOSING_MARK_ROOM = 0.3
+CLOSING_MARKS = '。，、；：'     # full width: a '.' read after Chinese is a speck
+CLOSING_MARK_REACH = 0.7        # characters past the box looked at
+CLOSING_MARK_SPECKLE = 1.0
+CLOSING_MARK_PIXELS = 4         # pixels there, darker than CLOSING_MARK_DARKNESS of the way
+CLOSING_MARK_DARKNESS = 0.35    # from the line's paper to its print, that make a mark
+# What a character not of full width (digit, Latin letter, point) takes of the width of
+# one of Chinese.
+HALF_WIDTH_SHARE = 0.55
+
+
+def _width_in_characters(text: str) -> float:
+    return sum(1.0 if _full_width(ch) else HALF_WIDTH_SHARE for ch in text)
+
+
+def _mark_after(gray: np.ndarray, region, line: TextLine, reach: int) -> bool:
+    """Print just after the line's box, in the lower part of its band (a 。 is a thin
+    ring, lighter than the strokes)."""
+    x0, y0, x1, y1 = line.bbox
+    h = y1 - y0
+    wx0, wx1 = x1 + 1, min(region[2], x1 + reach)
+    wy0, wy1 = y0 + int(0.4 * h), min(region[3], y1 + max(1, h // 10))
+    if wx1 - wx0 < 2 or wy1 <= wy0:
+        return False
+    own = gray[y0:y1, x0:x1]
+    if own.size == 0:
+        return False
+    ink, paper = np.percentile(own, (2, 90))
+    if paper - ink < 20:
+        return False
+    return int((gray[wy0:wy1, wx0:wx1] < paper - CLOSING_MARK_DARKNESS * (paper - ink)).sum()) >= CLOSING_MARK_PIXELS
+
+
+def _read_closing_marks(cells: list[CellText], regions: dict, gray: np.ndarray, faint_print: bool,
+                        recognizer: Recognizer, advance: Optional[float], speckle: float,
+                        original: Optional[np.ndarray] = None) -> None:
+    """Lines of text ending in a Chinese character with a mark left unread after it,
+    read again by the small model: a closing mark it reads after the same text is the
+    line's. `gray` is the page the lines were read on (what the line finder took out
+    painted as paper), `original` the page before that: a faint mark left out of the
+    line's ink went as dust, and is looked for and read there."""
+    small = getattr(recognizer, 'accurate', None)
+    if not advance or small is None:
+        return
+    reach = int(round(CLOSING_MARK_REACH * advance))
+    jobs = []
+    for key, cell in enumerate(cells):
+        if key not in regions:
+            continue
+        for line in cell.lines:
+            if not line.text or not '\u3400' <= line.text[-1] <= '\u9fff':
+                continue
+            x0, y0, x1, y1 = line.bbox
+            if (x1 - x0) / advance >= _width_in_characters(line.text) + CLOSING_MARK_ROOM:
+                jobs.append((key, line, x1, gray))
+            elif original is not None and speckle < CLOSING_MARK_SPECKLE \
+                    and _mark_after(original, regions[key], line, reach):
+                jobs.append((key, line, min(regions[key][2], x1 + reach), original))
+    if not jobs:
+        return
+    crops = []
+    for key, line, right, image in jobs:
+        rx0, ry0, _, _ = regions[key]
+        x0, y0, _, y1 = line.bbox
+        crop, _ = _line_crop(image, regions[key], LineBox(x0 - rx0, y0 - ry0, right - rx0, y1 - ry0, ink_height=y1 - y0))
+        crops.append(stretch_contrast(crop) if faint_print else crop)
+    for (_key, line, _right, _image), r in zip(jobs, small.recognize(crops)):
+        if len(r.text) == len(line.text) + 1 and r.text.startswith(line.text) and r.text[-1] in CLOSING_MARKS:
+            line.text = r.text
 
 
 def _twin_half(others: list[TextLine], line: TextLine) -> Optional[TextLine]:
