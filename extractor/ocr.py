@@ -1390,9 +1390,8 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
     _read_whole(rejoined.values(), regions, gray, faint_print, recognizer, cells)
     page_lines = [line for cell in cells for line in cell.lines]
     advance = character_advance(page_lines)
-    speckle = page.measures.get('speckle_per_cm2', 0.0) if page.measures else 0.0
-    _read_closing_marks(cells, regions, gray, faint_print, recognizer, advance, speckle, page.gray)
-    _read_faint_beside_numbers(cells, regions, page.gray, faint_print, recognizer, advance, speckle)
+    _read_closing_marks(cells, regions, gray, faint_print, recognizer, advance,
+                        page.measures.get('speckle_per_cm2', 0.0) if page.measures else 0.0, page.gray)
     for line in page_lines:
         line.room_for = room_for(line, advance)
     loose = []
@@ -1419,15 +1418,6 @@ def _text_line(reading: Reading, box) -> TextLine:
                     disagreement=reading.disagreement, barred=reading.barred)
 
 
-def _span_crop(image: np.ndarray, region, box, faint_print: bool) -> np.ndarray:
-    """The crop of a line read again over `box` (page coordinates) inside its cell's
-    region, stretched as the first reading's was."""
-    rx0, ry0, _, _ = region
-    x0, y0, x1, y1 = box
-    crop, _ = _line_crop(image, region, LineBox(x0 - rx0, y0 - ry0, x1 - rx0, y1 - ry0, ink_height=y1 - y0))
-    return stretch_contrast(crop) if faint_print else crop
-
-
 def _read_whole(rejoined, regions: dict, gray: np.ndarray, faint_print: bool, recognizer: Recognizer,
                 cells: list[CellText]) -> None:
     """Read each line made of two halves again over its whole box; the whole reading
@@ -1435,7 +1425,12 @@ def _read_whole(rejoined, regions: dict, gray: np.ndarray, faint_print: bool, re
     rejoined = list(rejoined)
     if not rejoined:
         return
-    crops = [_span_crop(gray, regions[key], line.bbox, faint_print) for key, line in rejoined]
+    crops = []
+    for key, line in rejoined:
+        rx0, ry0, _, _ = regions[key]
+        x0, y0, x1, y1 = line.bbox
+        crop, _ = _line_crop(gray, regions[key], LineBox(x0 - rx0, y0 - ry0, x1 - rx0, y1 - ry0, ink_height=y1 - y0))
+        crops.append(stretch_contrast(crop) if faint_print else crop)
     for (key, line), r in zip(rejoined, recognizer.recognize(crops)):
         if r.text and r.confidence > line.confidence:
             whole = _text_line(r, line.bbox)
@@ -1468,16 +1463,13 @@ def _width_in_characters(text: str) -> float:
     return sum(1.0 if _full_width(ch) else HALF_WIDTH_SHARE for ch in text)
 
 
-def _print_beside(gray: np.ndarray, region, line: TextLine, reach: int, before: bool = False,
-                  low: float = 0.4) -> bool:
-    """Print just after (or `before`) the line's box, from `low` of its band's height
-    down (a 。 sits low; a faint digit takes the band): pixels darker than
-    CLOSING_MARK_DARKNESS of the way from the line's paper to its print (a 。 is a
-    thin ring, lighter than the strokes), at least CLOSING_MARK_PIXELS of them."""
+def _mark_after(gray: np.ndarray, region, line: TextLine, reach: int) -> bool:
+    """Print just after the line's box, in the lower part of its band (a 。 is a thin
+    ring, lighter than the strokes)."""
     x0, y0, x1, y1 = line.bbox
     h = y1 - y0
-    wx0, wx1 = (max(region[0], x0 - reach), x0 - 1) if before else (x1 + 1, min(region[2], x1 + reach))
-    wy0, wy1 = y0 + int(low * h), min(region[3], y1 + max(1, h // 10))
+    wx0, wx1 = x1 + 1, min(region[2], x1 + reach)
+    wy0, wy1 = y0 + int(0.4 * h), min(region[3], y1 + max(1, h // 10))
     if wx1 - wx0 < 2 or wy1 <= wy0:
         return False
     own = gray[y0:y1, x0:x1]
@@ -1512,59 +1504,19 @@ def _read_closing_marks(cells: list[CellText], regions: dict, gray: np.ndarray, 
             if (x1 - x0) / advance >= _width_in_characters(line.text) + CLOSING_MARK_ROOM:
                 jobs.append((key, line, x1, gray))
             elif original is not None and speckle < CLOSING_MARK_SPECKLE \
-                    and _print_beside(original, regions[key], line, reach):
+                    and _mark_after(original, regions[key], line, reach):
                 jobs.append((key, line, min(regions[key][2], x1 + reach), original))
     if not jobs:
         return
-    crops = [_span_crop(image, regions[key], [line.bbox[0], line.bbox[1], right, line.bbox[3]], faint_print)
-             for key, line, right, image in jobs]
+    crops = []
+    for key, line, right, image in jobs:
+        rx0, ry0, _, _ = regions[key]
+        x0, y0, _, y1 = line.bbox
+        crop, _ = _line_crop(image, regions[key], LineBox(x0 - rx0, y0 - ry0, right - rx0, y1 - ry0, ink_height=y1 - y0))
+        crops.append(stretch_contrast(crop) if faint_print else crop)
     for (_key, line, _right, _image), r in zip(jobs, small.recognize(crops)):
         if len(r.text) == len(line.text) + 1 and r.text.startswith(line.text) and r.text[-1] in CLOSING_MARKS:
             line.text = r.text
-
-
-# On faint print a number's thin first or last character ('2' of '25', '≥' of '≥90%')
-# breaks into dust under the page's threshold and the line's box leaves it out; read
-# without it, '25' is '5' with full confidence. A number-like line (on a page with few
-# specks) with print just beside its box in its band is read again by the small model
-# over FAINT_DIGIT_REACH characters more on that side; a reading that holds the first
-# and adds only digits, a per cent or a comparison is the line's, kept with the first as
-# a second reading (flagged: the added characters were faint).
-FAINT_DIGIT_REACH = 1.2
-FAINT_DIGIT_ADDS = set('0123456789%％≥≤<>＞＜')     # a point or dash at a number's end is a speck
-
-
-def _read_faint_beside_numbers(cells: list[CellText], regions: dict, original: np.ndarray, faint_print: bool,
-                               recognizer: Recognizer, advance: Optional[float], speckle: float) -> None:
-    """Number-like lines with faint print beside them read again wider by the small model."""
-    small = getattr(recognizer, 'accurate', None)
-    if not advance or small is None or speckle >= CLOSING_MARK_SPECKLE:
-        return
-    reach = int(round(FAINT_DIGIT_REACH * advance))
-    jobs = []
-    for key, cell in enumerate(cells):
-        if key not in regions:
-            continue
-        for line in cell.lines:
-            if not _number_like(line.text) or line.disagreement is not None:
-                continue
-            before = _print_beside(original, regions[key], line, reach, before=True, low=0.15)
-            after = _print_beside(original, regions[key], line, reach, low=0.15)
-            if before or after:
-                x0, _, x1, _ = line.bbox
-                rx0, _, rx1, _ = regions[key]
-                jobs.append((key, line, max(rx0, x0 - reach) if before else x0, min(rx1, x1 + reach) if after else x1))
-    if not jobs:
-        return
-    crops = [_span_crop(original, regions[key], [left, line.bbox[1], right, line.bbox[3]], faint_print)
-             for key, line, left, right in jobs]
-    for (_key, line, _left, _right), r in zip(jobs, small.recognize(crops)):
-        at = r.text.find(line.text)
-        added = r.text[:at] + r.text[at + len(line.text):] if at >= 0 else ''
-        if at >= 0 and added and all(ch in FAINT_DIGIT_ADDS for ch in added):
-            line.disagreement = line.text
-            line.text = r.text
-            line.numeric = r.numeric
 
 
 def _twin_half(others: list[TextLine], line: TextLine) -> Optional[TextLine]:

@@ -780,27 +780,3 @@ def test_a_faint_closing_stop_left_out_of_the_lines_ink_is_read_where_the_page_h
     assert read(0.07) == '号码浪费等问题。'
     # On a speckled page a speck just after a line is no mark to read.
     assert read(5.0) == '号码浪费等问题'
-
-
-def _faint_first_digit_read(crop, speckle=0.25):
-    from models.pipeline import CellText
-    cells = [CellText(table=0, cell=0, lines=[TextLine(text='5', confidence=0.99, bbox=[66, 14, 75, 29], numeric='5')])]
-    ocr._read_faint_beside_numbers(cells, {0: (0, 0, crop.shape[1], crop.shape[0])}, crop, True,
-                                   ocr.default_recognizer(), advance=24.0, speckle=speckle)
-    return cells[0].lines[0]
-
-
-def test_a_faint_first_digit_left_out_of_a_numbers_box_is_read_and_the_first_reading_kept():
-    # An office copy's faint print: the thin '2' of '25' broke into dust under the page's
-    # threshold, the line's box held the '5' alone, read with full confidence.
-    line = _faint_first_digit_read(_golden_gray('faint_first_digit_cell_gray.png'))
-    assert (line.text, line.disagreement) == ('25', '5')
-
-
-def test_a_number_with_nothing_beside_it_or_on_a_speckled_page_keeps_its_reading():
-    crop = _golden_gray('faint_first_digit_cell_gray.png')
-    assert _faint_first_digit_read(crop, speckle=5.0).text == '5'
-    crop = crop.copy()
-    crop[:, 30:64] = 255            # no '2'
-    line = _faint_first_digit_read(crop)
-    assert (line.text, line.disagreement) == ('5', None)
