@@ -940,6 +940,15 @@ class FormBuilder:
             if chinese != text and chinese in column.names:
                 self.unsure(path, f"read as '{value}': the marks inside the name {chinese} were taken off", cell)
                 return chinese
+            # One character misread in a name ('质星指标', '户出指标'), read with full
+            # confidence: the one name it is a character off; flagged. (Off two names
+            # alike, '数' or '质' in '?量指标', it stays as read, flagged.)
+            near = [name for name in column.names if len(name) == len(text)
+                    and sum(a != b for a, b in zip(name, text)) == 1]
+            if near:
+                self.unsure(path, f"read as '{value}': a character off the name "
+                                  f"{' or '.join(near)} of the column", cell)
+                return near[0] if len(near) == 1 else value
             return value
         name = max(inside, key=len)
         noise = text.replace(name, '', 1)

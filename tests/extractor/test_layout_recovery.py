@@ -423,6 +423,20 @@ def test_a_category_name_with_noise_is_the_name_but_a_printed_variant_stays():
     assert any(f.field == 'indicators.2.level2' and f.reason == 'low_confidence' for f in flags)
 
 
+def test_a_category_name_with_one_character_misread_is_the_name_it_is_one_off_flagged():
+    # 量 read 星 and 产 read 户 with full confidence; '?量指标' is a character off both
+    # 数量指标 and 质量指标: it stays as read, flagged.
+    forms, flags = read_rows([
+        ['户出指标', '质星指标', '养护里程', '20公里', '20公里', '45', '45'],
+        ['效益指标', '时效指标', '按时完成', '≤12月', '12月', '5', '5'],
+        ['效益指标', '丈量指标', '道路完好率', '≥95%', '96%', '50', '50']])
+    rows = forms[0].indicators
+    assert (rows[0].level1, rows[0].level2, rows[2].level2) == ('产出指标', '质量指标', '丈量指标')
+    unsure = {f.field for f in flags if f.reason == 'low_confidence'}
+    assert {'indicators.0.level1', 'indicators.0.level2', 'indicators.2.level2'} <= unsure
+    assert 'indicators.1.level2' not in unsure
+
+
 def test_the_tables_label_read_into_a_category_cell_is_taken_off_and_flagged():
     # The rule between the merged 绩效指标 cell and the 一级指标 column lost: the label is
     # read into the category's cell. Any other four characters of noise stay.
