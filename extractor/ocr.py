@@ -1454,6 +1454,7 @@ CLOSING_MARK_REACH = 0.7        # characters past the box looked at
 CLOSING_MARK_SPECKLE = 1.0
 CLOSING_MARK_PIXELS = 4         # pixels there, darker than CLOSING_MARK_DARKNESS of the way
 CLOSING_MARK_DARKNESS = 0.35    # from the line's paper to its print, that make a mark
+CLOSING_MARK_TOP = 0.4          # of the band's height: paper over a closing mark
 # What a character not of full width (digit, Latin letter, point) takes of the width of
 # one of Chinese.
 HALF_WIDTH_SHARE = 0.55
@@ -1481,6 +1482,19 @@ def _mark_after(gray: np.ndarray, region, line: TextLine, reach: int) -> bool:
     return int((gray[wy0:wy1, wx0:wx1] < paper - CLOSING_MARK_DARKNESS * (paper - ink)).sum()) >= CLOSING_MARK_PIXELS
 
 
+def _low_mark_at_end(gray: np.ndarray, line: TextLine, width: int) -> bool:
+    """The box's last `width` px hold print low in the band only (a 。 sits at the
+    baseline): the top CLOSING_MARK_TOP of the band there is paper. Specks glued to a
+    rough page's lines widen their boxes anywhere."""
+    x0, y0, x1, y1 = line.bbox
+    own = gray[y0:y1, x0:x1]
+    if own.size == 0 or width < 1:
+        return False
+    ink, paper = np.percentile(own, (2, 90))
+    top = gray[y0:y0 + max(1, int(CLOSING_MARK_TOP * (y1 - y0))), max(x0, x1 - width):x1]
+    return not bool((top < paper - CLOSING_MARK_DARKNESS * (paper - ink)).any())
+
+
 def _read_closing_marks(cells: list[CellText], regions: dict, gray: np.ndarray, faint_print: bool,
                         recognizer: Recognizer, advance: Optional[float], speckle: float,
                         original: Optional[np.ndarray] = None) -> None:
@@ -1501,7 +1515,8 @@ def _read_closing_marks(cells: list[CellText], regions: dict, gray: np.ndarray, 
             if not line.text or not '\u3400' <= line.text[-1] <= '\u9fff':
                 continue
             x0, y0, x1, y1 = line.bbox
-            if (x1 - x0) / advance >= _width_in_characters(line.text) + CLOSING_MARK_ROOM:
+            room = (x1 - x0) / advance - _width_in_characters(line.text)
+            if room >= CLOSING_MARK_ROOM and _low_mark_at_end(gray, line, int(room * advance)):
                 jobs.append((key, line, x1, gray))
             elif original is not None and speckle < CLOSING_MARK_SPECKLE \
                     and _mark_after(original, regions[key], line, reach):
