@@ -1418,6 +1418,15 @@ def _text_line(reading: Reading, box) -> TextLine:
                     disagreement=reading.disagreement, barred=reading.barred)
 
 
+def _span_crop(image: np.ndarray, region, box, faint_print: bool) -> np.ndarray:
+    """The crop of a line read again over `box` (page coordinates) inside its cell's
+    region, stretched as the first reading's was."""
+    rx0, ry0, _, _ = region
+    x0, y0, x1, y1 = box
+    crop, _ = _line_crop(image, region, LineBox(x0 - rx0, y0 - ry0, x1 - rx0, y1 - ry0, ink_height=y1 - y0))
+    return stretch_contrast(crop) if faint_print else crop
+
+
 def _read_whole(rejoined, regions: dict, gray: np.ndarray, faint_print: bool, recognizer: Recognizer,
                 cells: list[CellText]) -> None:
     """Read each line made of two halves again over its whole box; the whole reading
@@ -1425,12 +1434,7 @@ def _read_whole(rejoined, regions: dict, gray: np.ndarray, faint_print: bool, re
     rejoined = list(rejoined)
     if not rejoined:
         return
-    crops = []
-    for key, line in rejoined:
-        rx0, ry0, _, _ = regions[key]
-        x0, y0, x1, y1 = line.bbox
-        crop, _ = _line_crop(gray, regions[key], LineBox(x0 - rx0, y0 - ry0, x1 - rx0, y1 - ry0, ink_height=y1 - y0))
-        crops.append(stretch_contrast(crop) if faint_print else crop)
+    crops = [_span_crop(gray, regions[key], line.bbox, faint_print) for key, line in rejoined]
     for (key, line), r in zip(rejoined, recognizer.recognize(crops)):
         if r.text and r.confidence > line.confidence:
             whole = _text_line(r, line.bbox)
@@ -1464,22 +1468,28 @@ def _width_in_characters(text: str) -> float:
     return sum(1.0 if _full_width(ch) else HALF_WIDTH_SHARE for ch in text)
 
 
+def _mark_cut(gray: np.ndarray, line: TextLine) -> Optional[float]:
+    """The gray level under which a pixel near the line is print of a mark:
+    CLOSING_MARK_DARKNESS of the way from the line's paper to its print (a 。 is a thin
+    ring, lighter than the strokes); None when the line holds no print to measure."""
+    x0, y0, x1, y1 = line.bbox
+    own = gray[y0:y1, x0:x1]
+    if own.size == 0:
+        return None
+    ink, paper = np.percentile(own, (2, 90))
+    return None if paper - ink < 20 else float(paper - CLOSING_MARK_DARKNESS * (paper - ink))
+
+
 def _mark_after(gray: np.ndarray, region, line: TextLine, reach: int) -> bool:
-    """Print just after the line's box, in the lower part of its band (a 。 is a thin
-    ring, lighter than the strokes)."""
+    """Print just after the line's box, in the lower part of its band."""
     x0, y0, x1, y1 = line.bbox
     h = y1 - y0
     wx0, wx1 = x1 + 1, min(region[2], x1 + reach)
     wy0, wy1 = y0 + int(0.4 * h), min(region[3], y1 + max(1, h // 10))
-    if wx1 - wx0 < 2 or wy1 <= wy0:
+    cut = _mark_cut(gray, line)
+    if wx1 - wx0 < 2 or wy1 <= wy0 or cut is None:
         return False
-    own = gray[y0:y1, x0:x1]
-    if own.size == 0:
-        return False
-    ink, paper = np.percentile(own, (2, 90))
-    if paper - ink < 20:
-        return False
-    return int((gray[wy0:wy1, wx0:wx1] < paper - CLOSING_MARK_DARKNESS * (paper - ink)).sum()) >= CLOSING_MARK_PIXELS
+    return int((gray[wy0:wy1, wx0:wx1] < cut).sum()) >= CLOSING_MARK_PIXELS
 
 
 def _low_mark_at_end(gray: np.ndarray, line: TextLine, width: int) -> bool:
@@ -1487,12 +1497,11 @@ def _low_mark_at_end(gray: np.ndarray, line: TextLine, width: int) -> bool:
     baseline): the top CLOSING_MARK_TOP of the band there is paper. Specks glued to a
     rough page's lines widen their boxes anywhere."""
     x0, y0, x1, y1 = line.bbox
-    own = gray[y0:y1, x0:x1]
-    if own.size == 0 or width < 1:
+    cut = _mark_cut(gray, line)
+    if cut is None or width < 1:
         return False
-    ink, paper = np.percentile(own, (2, 90))
     top = gray[y0:y0 + max(1, int(CLOSING_MARK_TOP * (y1 - y0))), max(x0, x1 - width):x1]
-    return not bool((top < paper - CLOSING_MARK_DARKNESS * (paper - ink)).any())
+    return not bool((top < cut).any())
 
 
 def _read_closing_marks(cells: list[CellText], regions: dict, gray: np.ndarray, faint_print: bool,
@@ -1523,12 +1532,8 @@ def _read_closing_marks(cells: list[CellText], regions: dict, gray: np.ndarray, 
                 jobs.append((key, line, min(regions[key][2], x1 + reach), original))
     if not jobs:
         return
-    crops = []
-    for key, line, right, image in jobs:
-        rx0, ry0, _, _ = regions[key]
-        x0, y0, _, y1 = line.bbox
-        crop, _ = _line_crop(image, regions[key], LineBox(x0 - rx0, y0 - ry0, right - rx0, y1 - ry0, ink_height=y1 - y0))
-        crops.append(stretch_contrast(crop) if faint_print else crop)
+    crops = [_span_crop(image, regions[key], [line.bbox[0], line.bbox[1], right, line.bbox[3]], faint_print)
+             for key, line, right, image in jobs]
     for (_key, line, _right, _image), r in zip(jobs, small.recognize(crops)):
         if len(r.text) == len(line.text) + 1 and r.text.startswith(line.text) and r.text[-1] in CLOSING_MARKS:
             line.text = r.text
