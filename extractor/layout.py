@@ -817,6 +817,8 @@ class FormBuilder:
             stray += [line for line in _marks_beside_number(lines) if all(line is not s for s in stray)]
         if stray:
             lines = [line for line in lines if all(line is not s for s in stray)]
+        if stray and known is None:
+            # (A printed name matched off the rest stands whatever the mark was.)
             self.unsure(path, 'a faint mark beside the value, read as '
                               + ', '.join(repr(line.text) for line in stray) + ', was left out', cells[0])
         for line in lines if known is None else []:

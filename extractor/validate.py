@@ -165,7 +165,9 @@ class Checker:
                           'a line break between digits (a number split, or a dash or separator '
                           'there lost): ' + ' + '.join(repr(l) for l in source.lines))
             names = set(column.names) if column else set()
-            known_name = _norm(value) in names
+            # A printed name (a category, a funds item) is read off a fixed list: once
+            # the reading is that name, how sure the recogniser was of it says nothing.
+            known_name = _norm(value) in {_norm(name) for name in self.template.printed_names(path)}
             if len(_norm(value)) >= 2 and not known_name and any(_norm(value) in name for name in names):
                 # Part of a category name ('度指' of 满意度指标): a merged cell read in part.
                 self.flag(path, FlagReason.structure, f'{value!r} looks like a category name cut short')
@@ -177,7 +179,8 @@ class Checker:
             if source and source.confidence is not None and source.confidence < LOW_CONFIDENCE and value \
                     and not known_name:
                 self.flag(path, FlagReason.low_confidence, f'OCR confidence {source.confidence:.2f}')
-            elif source and source.second_reading is not None and _norm(source.second_reading) != _norm(value):
+            elif source and source.second_reading is not None and _norm(source.second_reading) != _norm(value) \
+                    and not (known_name and _norm(value) in _norm(source.second_reading)):
                 self.flag(path, FlagReason.low_confidence,
                           f'two OCR engines disagree: {value!r} vs {source.second_reading!r}')
             elif source and source.min_char_confidence is not None and value and not known_name \

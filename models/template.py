@@ -159,6 +159,17 @@ class FormTemplate(BaseModel):
             return next((c for c in self.pair.fields if c.key == leaf), None)
         return None
 
+    def printed_names(self, path: str) -> list[str]:
+        """The names a field may print, when it has a fixed vocabulary: a column's
+        category names, or a rows block's item labels (年度资金总额 …)."""
+        column = self.column(path)
+        if column is not None:
+            return list(column.names)
+        parts = path.split('.')
+        if self.rows and len(parts) == 3 and parts[0] == self.rows.key and parts[2] == self.rows.item_key:
+            return self.rows.items
+        return []
+
     def is_comparison(self, path: str) -> bool:
         """Whether the field is a free-text value of the table's rows (a target or a
         result, '≥95%', '按时完成'): not a number, a category name or the row's anchor."""

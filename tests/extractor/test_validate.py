@@ -109,16 +109,23 @@ def test_total_with_one_unreadable_part(unreadable, total, flagged):
     assert ('arithmetic' in reasons(flags, 'total.score')) == flagged
 
 
-def test_low_confidence_on_a_category_name():
-    """A level-1/2 cell that reads as a whole category name is not sent to review for its
-    score alone; garbled text in the same cell is."""
+def test_low_confidence_on_a_printed_name():
+    """A level-1/2 cell or a funds item that reads as a whole printed name is not sent
+    to review for its score alone, nor for a second reading that holds the name with a
+    speck beside it; garbled text in the same cell is, and so is a second reading of
+    another name."""
     form = clean_form()
-    form.sources['indicators.0.level2'].confidence = 0.90
-    form.sources['indicators.1.level2'].confidence = 0.90
+    for path in ('indicators.0.level2', 'indicators.1.level2', 'funds.1.item', 'funds.2.item'):
+        form.sources[path].confidence = 0.90
     form.set('indicators.1.level2', '数量指木')
+    form.set('funds.2.item', '上年结转资仝')
+    form.sources['funds.0.item'].second_reading = '年度资金总额.'
+    form.sources['indicators.2.level2'].second_reading = '质量指标'
     flags = validate.check_form(form, 0)
-    assert reasons(flags, 'indicators.0.level2') == set()
-    assert 'low_confidence' in reasons(flags, 'indicators.1.level2')
+    for printed in ('indicators.0.level2', 'funds.0.item', 'funds.1.item'):
+        assert reasons(flags, printed) == set()
+    for garbled in ('indicators.1.level2', 'funds.2.item', 'indicators.2.level2'):
+        assert 'low_confidence' in reasons(flags, garbled)
 
 
 def test_header_cells_that_ran_together_are_structure_flags():
