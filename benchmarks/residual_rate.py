@@ -8,15 +8,19 @@ Makes generated scans (tests/scangen), extracts them, scores each document with 
 project's scorer score.py (--score-tool PATH or EXTRACTOR_SCORE_TOOLS=DIR; without it the
 benchmark says so and exits 0). Prints:
 
-1. per page grade (a form takes its worst page's grade, extractor/validate.grade_page):
-   unflagged fields and the silent error rate per unflagged field fitted over the
-   documents: the numbers to put in extractor/report.RESIDUAL_RATE;
+1. the silent error rate per unflagged field, fitted over the documents as a rate per
+   unit of the share of unsure text lines on the form's worst page (the number to put
+   in extractor/report.RESIDUAL_PER_UNSURE) and, for reference, per page grade (a form
+   takes its worst page's grade, extractor/validate.grade_page: report.RESIDUAL_RATE,
+   used for results stored without page grades); both on the forms the scorer matched
+   and the report does not count as lost whole;
 2. per level: the silent errors the batch report predicts (extractor/report.py, with the
-   rates it holds now) against those measured, and their ratio.
+   rates it holds now, and the forms it counts as lost whole) against those measured,
+   and their ratio.
 
-Silent errors are counted per document exactly as score.py does (a row or a form the
-output lost counts as silent too), so the rates are fitted over documents rather than
-counted per grade.
+Silent errors are counted per document exactly as score.py does (a row the output lost
+counts as silent too), so the rates are fitted over documents rather than counted per
+field.
 """
 import argparse
 import glob
@@ -65,35 +69,47 @@ def tally(scorer, scans: str, results: str, rows: list, level: str) -> None:
             truth = json.load(fh)
         with open(os.path.join(results, f'{stem}.json'), encoding='utf-8') as fh:
             document = Document.from_full(json.load(fh))
-        counts, _details = scorer.score_document(document.contract(), truth)
+        counts, details = scorer.score_document(document.contract(), truth)
         flagged = report.flagged_paths(document)
-        unflagged = defaultdict(int)
+        unflagged = defaultdict(float)
+        lost = [report.lost_fields(document, index) for index in range(len(document.forms))]
         for index, form in enumerate(document.forms):
+            if lost[index]:
+                continue            # predicted apart, as lost whole
             grade = report.form_grade(document, index) or 'unreadable'
-            unflagged[grade] += sum(1 for p in form.field_paths() if (index, p) not in flagged)
+            fields = sum(1 for p in form.field_paths() if (index, p) not in flagged)
+            unflagged[grade] += fields
+            unflagged['all'] += fields
+            unflagged['x unsure'] += fields * (report.form_unsure(document, index) or 0.0)
         unflagged['unreadable pages'] = sum(q.grade == 'unreadable' for q in document.quality)
-        lost = sum(report.lost_fields(document, index) for index in range(len(document.forms)))
+        # The fields of forms the scorer matched to none of the output's: lost whole.
+        in_lost_forms = sum(1 for d in details if d['missing'])
         rows.append({'level': level, 'unflagged': dict(unflagged), 'fields': counts['fields'],
-                     'silent': counts['wrong'] - counts['caught'], 'lost': lost,
+                     'silent': counts['wrong'] - counts['caught'], 'lost': sum(lost),
+                     'silent_in_kept_forms': counts['wrong'] - counts['caught'] - in_lost_forms,
+                     'in_lost_forms': in_lost_forms,
                      'predicted': report.document_report(document).residual_errors})
 
 
-def fit_rates(rows: list, iterations: int = 2000) -> dict:
-    """Non-negative least squares of silent errors on unflagged fields per grade, over
-    the documents (coordinate descent: four unknowns)."""
-    grades = list(report.GRADES) + ['unreadable pages']
+def fit_rates(rows: list, grades: list, iterations: int = 3000) -> dict:
+    """Poisson maximum likelihood of the silent errors per document as a sum of rates
+    times the given counts of unflagged fields (per grade, or all and all times their
+    share of unsure lines): silent errors are rare counts, a handful a document, which
+    least squares would fit to the few documents with the most. Non-negative rates,
+    by the EM update for a linear Poisson model."""
+    # Forms lost whole are another matter (report.lost_fields predicts those the report
+    # can tell): the rates are fitted to the silent errors in the forms the scorer
+    # matched, on the unflagged fields of the forms not predicted lost.
     x = [[r['unflagged'].get(g, 0) for g in grades] for r in rows]
-    # The forms counted as lost whole (report.lost_fields) are predicted apart.
-    y = [max(0, r['silent'] - r['lost']) for r in rows]
+    y = [r['silent_in_kept_forms'] for r in rows]
+    used = [k for k in range(len(grades)) if any(row[k] for row in x)]
     rate = [0.0] * len(grades)
+    for k in used:
+        rate[k] = (sum(y) or 1) / sum(sum(row[j] for j in used) for row in x)
     for _ in range(iterations):
-        for k in range(len(grades)):
-            col = [row[k] for row in x]
-            denom = sum(v * v for v in col)
-            if not denom:
-                continue
-            resid = [yi - sum(row[j] * rate[j] for j in range(len(grades)) if j != k) for row, yi in zip(x, y)]
-            rate[k] = max(0.0, sum(c * r for c, r in zip(col, resid)) / denom)
+        mu = [sum(row[j] * rate[j] for j in used) for row in x]
+        rate = [rate[k] * sum(row[k] * yi / m for row, yi, m in zip(x, y, mu) if m > 0) / sum(row[k] for row in x)
+                if k in used else 0.0 for k in range(len(grades))]
     return dict(zip(grades, rate))
 
 
@@ -123,15 +139,25 @@ def main():
             scangen.generate(scans, forms=args.forms, level=level, seed=args.seed, per_pdf=args.per_pdf)
             extract(scans, results, recognizer)
         tally(scorer, scans, results, rows, level)
-    fitted = fit_rates(rows)
-    print('silent errors per unflagged field by page grade (a form takes its worst page\'s grade),')
-    print('fitted over the documents (non-negative least squares)')
+    print(f'forms lost whole: {sum(r["in_lost_forms"] for r in rows)} fields of forms the scorer matched to no '
+          f'output form, {sum(r["lost"] for r in rows)} predicted (report.lost_fields)')
+    # Proportional to the share of unsure lines, without a base rate: with one, the
+    # rough documents (within a level, their silent errors do not follow the share)
+    # set the base to five times mild's measured rate.
+    fitted = fit_rates(rows, ['x unsure'])
+    print('silent errors per unflagged field, fitted over the documents (Poisson maximum likelihood)')
+    print(f'as a rate per unit of the share of unsure lines on the form\'s worst page: '
+          f'{fitted["x unsure"]:.4f} (report now {report.RESIDUAL_PER_UNSURE:.4f})')
+    print()
+    fitted = fit_rates(rows, list(report.GRADES) + ['unreadable pages'])
+    print('for reference, per page grade (a form takes its worst page\'s grade; the report uses')
+    print('these only for results stored without page grades)')
     print(f'{"grade":<11} {"unflagged":>9} {"fitted rate":>11}  report now')
     for grade in report.GRADES:
         n = sum(r['unflagged'].get(grade, 0) for r in rows)
-        print(f'{grade:<11} {n:>9} {fitted[grade]:>11.5f}  {report.RESIDUAL_RATE[grade]:.5f}')
+        print(f'{grade:<11} {n:>9.0f} {fitted[grade]:>11.5f}  {report.RESIDUAL_RATE[grade]:.5f}')
     n = sum(r['unflagged'].get('unreadable pages', 0) for r in rows)
-    print(f'{"per unreadable page, forms lost whole apart":<42} pages {n}: {fitted["unreadable pages"]:.2f} '
+    print(f'{"per unreadable page, forms lost whole apart":<42} pages {n:.0f}: {fitted["unreadable pages"]:.2f} '
           f'(report: forms that start on one count {report.FIELDS_PER_FORM}+ fields lost)')
     print()
     print('predicted (batch report as it is now) against measured silent errors, per level')

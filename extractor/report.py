@@ -3,12 +3,13 @@ and an estimate of the wrong values left among the fields nobody is asked to che
 
 The estimate is, per form, its unflagged fields times the silent error rate (wrong and
 not flagged, per unflagged field) measured by benchmarks/residual_rate.py on generated
-scans of every damage level, for forms of the same page grade: how readable the form's
-pages measured (speckle, contrast, rule continuity, share of unsure lines; see
-extractor.validate.grade_page). A form takes the grade of its worst page.
+scans of every damage level, as it grows with the share of text lines the recogniser
+was unsure of on the form's worst page (see extractor.validate.grade_page), and the
+fields of forms nothing ties to their record (lost_fields).
 """
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from typing import Iterable, Optional
 
@@ -16,19 +17,20 @@ from models import Document
 from models.report import BatchReport, DocumentReport
 
 GRADES = ('good', 'fair', 'rough', 'unreadable')
-# Silent errors per unflagged field by page grade, from benchmarks/residual_rate.py over
-# generated clean, mild, hard and rough scans (tuning seeds 8312 and 9101, 30 forms a
-# level, 2026-11-29, fifth round), and the forms lost whole: a form that starts on an
-# unreadable page cannot be tied to its record (its header is read there), so its fields
-# count as lost (lost_fields); once those are counted apart, the fit gives nothing more
-# per unreadable page (0.00 on seed 8312's 9). Least squares over the documents: good
-# 0.00004, fair 0, rough 0.005; so few silent errors (4 on clean, mild and hard of both
-# seeds, 12 on the rough level's readable forms) leave that fit loose, so the rates are
-# set between it and the last round's: good 0.0002, fair 0.0003, rough 0.002. Every
-# field read on an unreadable page is flagged already.
-# Session 13 (tuning sets 9494 mild, hard, rough; 6464 and 2468 hard, rough): 1 silent
-# error on each hard set against 2.4-2.8 predicted, and 2 on the rough set's readable
-# forms for ~2300 unflagged: rough set to 0.001.
+# Silent errors per unflagged field: RESIDUAL_PER_UNSURE for each unit of the share of
+# text lines the recogniser was unsure of on the form's worst page
+# (validate.grade_page's unsure_lines). Fitted by benchmarks/residual_rate.py (Poisson
+# maximum likelihood over the documents: 0.0256) on the tuning sets of session 17: rough
+# 9494, 2468, 5309, 6464, 6271, 8123, hard and mild 9494. Per page grade instead (the
+# rates below), the
+# rough grade's rate was 0.000 on hard 9494's rough pages and 0.001 to 0.005 on the
+# rough sets' readable forms: a page graded rough for its speckle alone reads as well as
+# a fair one, and the grade could not tell them apart. The share of unsure lines did,
+# within a factor of 2 on every one of the seven sets.
+RESIDUAL_PER_UNSURE = 0.026
+# Forms of results stored before their pages were graded (no share of unsure lines):
+# per grade, from the fifth to sixteenth rounds (tuning seeds 8312, 9101, 9494, 6464,
+# 2468): good 0.0002, fair 0.0003, rough 0.001.
 RESIDUAL_RATE = {'good': 0.0002, 'fair': 0.0003, 'rough': 0.001, 'unreadable': 0.0}
 # A form of the project kind holds about this many fields (3086 in the 30 forms of seed
 # 8312): what a form that starts on an unreadable page loses (see lost_fields).
@@ -39,6 +41,16 @@ FIELDS_PER_FORM = 100
 # ('上00代收务年费Y.11:eLta7う?') were lost to the scorer's matching; the 5 named at
 # 0.30 to 0.99, garbled in part or not, were matched.
 NAME_TIES = 0.2
+# ... unless the name holds what no project name prints: lower-case Latin letters, kana
+# and marks such as '?' or '■' (specks and broken strokes read as letters), or is the
+# form's year line ('(2021年度)', read where the name's row was lost). Measured on the
+# rough tuning sets (9494, 2468, 5309, 6464, 6271): of 20 forms starting on an
+# unreadable page, 10 were lost to the scorer's matching; 3 of those had a name read at
+# 0.25 to 0.89 ('上00年费Y.TT:Lt.a7う?', '41110102F他化药in点台区…', '(2021年度)'), and
+# none of the 10 matched ones had such marks. Names print Chinese, digits, upper-case
+# Latin ('5G', 'PPP') and the marks below.
+NAME_MARKS = re.compile(r'[^\u3400-\u9fff0-9A-Z“”‘’、，：；（）()《》〈〉—\-·]')
+YEAR_LINE = re.compile(r'^\W*(19|20)\d\d\s*年度?\W*$')
 # Results stored before pages were graded: a document with more than this share of its
 # fields flagged is taken as rough, else as good.
 ROUGH_FLAG_SHARE = 0.12
@@ -63,11 +75,34 @@ def form_grade(document: Document, index: int) -> Optional[str]:
     return max(found, key=GRADES.index) if found else None
 
 
+def garbled_name(name: str) -> bool:
+    """A name that cannot be a project's (NAME_MARKS, YEAR_LINE): what was read off
+    the page is not its name."""
+    text = re.sub(r'\s+', '', name)
+    return bool(NAME_MARKS.search(text) or YEAR_LINE.match(text))
+
+
+def form_unsure(document: Document, index: int) -> Optional[float]:
+    """The highest share of unsure text lines among the form's graded pages (None when
+    none was graded)."""
+    unsure = {q.page: q.unsure_lines for q in document.quality}
+    found = [unsure[p] for p in document.forms[index].pages if p in unsure]
+    return max(found) if found else None
+
+
+def residual_rate(document: Document, index: int, fallback: str) -> float:
+    """Silent errors expected per unflagged field of the form."""
+    unsure = form_unsure(document, index)
+    if unsure is None:
+        return RESIDUAL_RATE[form_grade(document, index) or fallback]
+    return RESIDUAL_PER_UNSURE * unsure
+
+
 def lost_fields(document: Document, index: int) -> int:
     """The fields of a form nothing ties to its record, counted as lost whether flagged
     or not: one whose name went unread (its kind's first header field empty: a 1-bit
     fax page graded rough loses it too), or read off an unreadable page at under
-    NAME_TIES (the header is read from the form's first page). At least
+    NAME_TIES or garbled (the header is read from the form's first page). At least
     FIELDS_PER_FORM: such a page hides rows too. 0 for any other form."""
     form = document.forms[index]
     pages = form.pages
@@ -78,7 +113,8 @@ def lost_fields(document: Document, index: int) -> int:
     nameless = bool(header) and not (form.get(header[0].key) or '').strip()
     if unreadable_start and not nameless:
         source = form.sources.get(header[0].key) if header else None
-        named_surely = source is not None and (source.confidence or 0.0) >= NAME_TIES
+        named_surely = source is not None and (source.confidence or 0.0) >= NAME_TIES \
+            and not garbled_name(form.get(header[0].key) or '')
         unreadable_start = not named_surely
     if not (unreadable_start or nameless):
         return 0
@@ -99,7 +135,7 @@ def document_report(document: Document) -> DocumentReport:
         grade = form_grade(document, index) or fallback
         grades.append(grade)
         unflagged = sum(1 for path in form.field_paths() if (index, path) not in flagged)
-        residual += unflagged * RESIDUAL_RATE[grade]
+        residual += unflagged * residual_rate(document, index, fallback)
         residual += lost_fields(document, index)
     unflagged_total = fields - len(flagged)
     worst = max(grades, key=GRADES.index) if grades else fallback

@@ -1,5 +1,7 @@
 """The batch report counts fields and flagged fields the way a reviewer sees them, and
 estimates what is left from the measured silent error rate."""
+import pytest
+
 from extractor import report
 from models import Document, FieldSource, Flag, FlagReason, Form, FundsRow, Indicator, PageQuality, Source, Total
 from models.report import BatchReport
@@ -31,15 +33,19 @@ def test_fields_flagged_by_reason_and_prefix_flags():
     assert summary.residual_errors == round(unflagged * report.RESIDUAL_RATE['rough'], 2)
 
 
-def test_the_estimate_follows_the_grade_of_each_forms_pages():
+def test_the_estimate_follows_the_unsure_lines_of_each_forms_worst_page():
+    # The grade does not set the rate: a page graded rough for its speckle alone reads as
+    # well as a fair one. How many of its lines the recogniser was unsure of does.
     doc = make_document([])
-    doc.forms.append(doc.forms[0].model_copy(update={'pages': [2]}))
-    doc.quality = [PageQuality(page=1, grade='good'), PageQuality(page=2, grade='rough')]
+    doc.forms.append(doc.forms[0].model_copy(update={'pages': [2, 3]}))
+    doc.quality = [PageQuality(page=1, grade='good', unsure_lines=0.02),
+                   PageQuality(page=2, grade='rough', unsure_lines=0.05),
+                   PageQuality(page=3, grade='fair', unsure_lines=0.2)]
     summary = report.document_report(doc)
     per_form = len(doc.forms[0].field_paths())
-    expected = per_form * (report.RESIDUAL_RATE['good'] + report.RESIDUAL_RATE['rough'])
+    expected = per_form * report.RESIDUAL_PER_UNSURE * (0.02 + 0.2)
     assert summary.residual_errors == round(expected, 2)
-    assert summary.scan_quality == 'rough' and summary.page_grades == {1: 'good', 2: 'rough'}
+    assert summary.scan_quality == 'rough' and summary.page_grades == {1: 'good', 2: 'rough', 3: 'fair'}
 
 
 def test_a_heavily_flagged_document_takes_the_rough_scan_rate():
@@ -66,10 +72,27 @@ def test_a_name_read_sure_enough_off_an_unreadable_page_ties_its_form():
     # A garbled name read at 0.3 was still matched to its record; one at 0.14 was not.
     doc = make_document([Flag(form=0, field='', reason=FlagReason.page_quality, detail='page too rough')])
     doc.quality = [PageQuality(page=1, grade='unreadable')]
+    doc.forms[0].project_name = '政宇经济创新究展作目'
     doc.forms[0].sources['project_name'] = FieldSource(page=1, bbox=[0, 0, 10, 10], confidence=0.3)
     assert report.lost_fields(doc, 0) == 0
     doc.forms[0].sources['project_name'] = FieldSource(page=1, bbox=[0, 0, 10, 10], confidence=0.14)
     assert report.lost_fields(doc, 0) == report.FIELDS_PER_FORM
+
+
+@pytest.mark.parametrize('name,ties', [
+    ('政字经济创新发展项目1', True),                 # a character or a digit misread
+    ('5G网络PPP项目（二期）', True),
+    ('上00年费Y.TT:Lt.a7う?', False),                # specks read as letters and kana
+    ('41110102F他化药in点台区科学技术和信息化局', False),
+    ('(2021年度)', False),                          # the year line, the name's row lost
+])
+def test_a_garbled_name_off_an_unreadable_page_ties_nothing(name, ties):
+    # However sure the recogniser was of it.
+    doc = make_document([Flag(form=0, field='', reason=FlagReason.page_quality, detail='page too rough')])
+    doc.quality = [PageQuality(page=1, grade='unreadable')]
+    doc.forms[0].project_name = name
+    doc.forms[0].sources['project_name'] = FieldSource(page=1, bbox=[0, 0, 10, 10], confidence=0.9)
+    assert report.lost_fields(doc, 0) == (0 if ties else report.FIELDS_PER_FORM)
 
 
 def test_table_lists_failures_and_totals():
