@@ -25,7 +25,8 @@ from typing import NamedTuple, Optional
 
 from models import FieldSource, Flag, FlagReason, Form, FundsRow, Indicator, PageResult, Total, TextLine
 from models.template import FormTemplate, templates
-from models.text import COUNT_UNIT_CHARS, DASH, NUMERIC_CHARS, digits_from_lookalikes, looks_numeric, reads_as_dash
+from models.text import (COUNT_UNIT_CHARS, DASH, NUMERIC_CHARS, digits_from_lookalikes, is_dash, looks_numeric,
+                         reads_as_dash)
 
 LABEL_MIN = 0.67            # fuzzy ratio for a label to count as found
 LABEL_SURE = 0.85           # below this a matched label is reported as uncertain
@@ -882,6 +883,16 @@ class FormBuilder:
                                               f"{'start' if value[0] != trimmed[0] else 'end'} was taken off",
                                        page=cells[0].page, bbox=cells[0].bbox))
                 value = trimmed
+            elif not any(ch.isdigit() for ch in value) and not reads_as_dash(value):
+                # No digit at all where the column holds numbers ('Sn', '久赛显台', 'yu'):
+                # specks in an empty cell, or print worn past reading. No value; the
+                # field is flagged with what was read (on the rough tuning sets of
+                # session 17, 41 such cells were empty and 50 held a number or a dash).
+                self.flags.append(Flag(form=self.index, field=path, reason=FlagReason.unparsed, value=None,
+                                       detail=f"read as '{value}': no digit in it, where the column holds "
+                                              'numbers: left empty',
+                                       page=cells[0].page, bbox=cells[0].bbox))
+                value = None
         elif value:
             value = self.snap_to_name(path, value, cells[0])
             table = self.template.table
@@ -1318,6 +1329,25 @@ class FormBuilder:
                 if cell is None:
                     self.form.sources.pop(f'{prefix}.{key}', None)
         self.flag_alike_columns(alike, alike_values, {c.key: c for c in block.columns})
+        self.fill_worn_dashes(len(rows))
+
+    def fill_worn_dashes(self, n_rows: int) -> None:
+        """A dash column's cell below the block's first row (分值, 得分) left empty
+        while the other dash column of its row reads a dash: the form prints a dash in
+        both (on the rough tuning sets of session 17, 29 of 29 such cells printed one;
+        a row left blank has neither), this one worn past reading. Taken as the dash,
+        flagged."""
+        block = self.template.rows
+        dashed = [c.key for c in block.columns if c.dash_after_first]
+        for row in range(1, n_rows):
+            for key in dashed:
+                path = f'{block.key}.{row}.{key}'
+                if self.form.get(path) not in (None, ''):
+                    continue
+                if any(is_dash(self.form.get(f'{block.key}.{row}.{other}')) for other in dashed if other != key):
+                    self.form.set(path, DASH)
+                    self.unsure(path, 'empty beside a dash in its row, where the form prints a dash in both: '
+                                      'taken as a dash worn past reading')
 
     def _item_rows(self, top: float, first_x: float, end: float) -> list['Band']:
         """The block's item rows, one per printed item (年度资金总额 …). Found from the

@@ -366,6 +366,41 @@ def test_a_line_without_digits_beside_a_number_in_its_cell_is_left_out_and_flagg
     assert left_out == {'indicators.0.weight', 'indicators.0.score'}
 
 
+def test_a_reading_with_no_digit_in_a_number_column_is_left_empty_and_flagged():
+    # Specks in an empty cell read as letters, or print worn past reading: no value.
+    funds = (funds_row(3, '年度资金总额', ['100', '100', '90', '10', '90%', '9'])
+             + funds_row(4, '其中：当年财政拨款', ['100', '100', '90', '—', '90%', '—'])
+             + funds_row(5, '上年结转资金', ['Sn', '', '', '—', '', '—'])
+             + funds_row(6, '其他资金', ['', '久赛显台', '', '—', '', '—']))
+    forms, flags, _ = read(page(1, project_form(funds=funds), title='项目支出绩效自评表'))
+    form = forms[0]
+    assert form.funds[2].initial_budget is None and form.funds[3].annual_budget is None
+    assert form.funds[1].weight == '—'
+    empty = {f.field for f in flags if f.reason == 'unparsed' and 'no digit' in f.detail}
+    assert empty == {'funds.2.initial_budget', 'funds.3.annual_budget'}
+
+
+@pytest.mark.parametrize('weight,score,filled', [
+    ('—', '', True),          # the score's dash worn away beside the weight's
+    ('', '—', True),
+    ('土', '—', True),        # a worn dash read as a character: no digit, then empty
+    ('', '', False),          # a row left blank keeps both empty
+])
+def test_a_dash_column_left_empty_beside_a_dash_in_its_row_takes_the_dash(weight, score, filled):
+    funds = (funds_row(3, '年度资金总额', ['100', '100', '90', '10', '90%', '9'])
+             + funds_row(4, '其中：当年财政拨款', ['100', '100', '90', weight, '90%', score])
+             + funds_row(5, '上年结转资金', ['', '', '', '—', '', '—'])
+             + funds_row(6, '其他资金', ['', '', '', '—', '', '—']))
+    forms, flags, _ = read(page(1, project_form(funds=funds), title='项目支出绩效自评表'))
+    row = forms[0].funds[1]
+    taken = {f.field for f in flags if 'worn past reading' in f.detail}
+    if filled:
+        assert (row.weight, row.score) == ('—', '—')
+        assert taken == {'funds.1.weight' if score == '—' else 'funds.1.score'}
+    else:
+        assert (row.weight, row.score) == (None, None) and not taken
+
+
 def test_a_bare_greater_than_read_where_the_model_saw_a_faint_bar_is_written_barred_and_flagged():
     result = page(1, project_form(), title='项目支出绩效自评表')
     target = next(c for c in result.cells if c.lines and c.lines[0].text == '≥95%')
