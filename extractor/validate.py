@@ -518,13 +518,18 @@ class QualityLimits:
 
 
 LINE_SURE = 0.9
+# A line at least this much under a seal's ink reads the seal's own lettering or print
+# through it: how unsure the recogniser was of it says nothing of the page's print (two
+# seals over a continuation page's one row made it 'unreadable'). Such values carry their
+# own flag (the layout's sealed-text check).
+SEALED_LINE = 0.5
 GRADES = ('good', 'fair', 'rough', 'unreadable')
 
 
 def grade_page(result: PageResult, limits: QualityLimits = QualityLimits()) -> PageQuality:
     """The page's quality record from what preprocess, grid and OCR measured on it."""
     m = result.measures
-    lines = [line for cell in result.cells for line in cell.lines]
+    lines = [line for cell in result.cells for line in cell.lines if (line.sealed or 0.0) < SEALED_LINE]
     unsure = (sum(line.confidence < LINE_SURE for line in lines) / len(lines)) if lines else 0.0
     quality = PageQuality(page=result.number, turned_deg=int(m.get('turned_deg', 0)),
                           skew_deg=float(m.get('skew_deg', result.angle)),

@@ -479,6 +479,12 @@ def test_a_few_unsure_marks_do_not_make_a_page_unreadable_many_do():
     few = validate.grade_page(page(3, 4))
     assert few.grade == 'fair' and few.unsure_lines > 0.5
     assert validate.grade_page(page(30, 40)).grade == 'unreadable'
+    # Lines under a seal's ink (its lettering, print read through it) say nothing of
+    # the page's print: two seals over a page of sure print leave it good.
+    sealed = page(30, 0)
+    sealed.cells[0].lines += [TextLine(text='财务专用章', confidence=0.4, bbox=[0, 0, 10, 10], sealed=1.0)] * 40
+    quality = validate.grade_page(sealed)
+    assert quality.grade == 'good' and quality.unsure_lines == 0.0
 
 
 def test_a_form_going_on_past_a_turned_away_page_is_doubted_whole_unless_its_rows_add_up():
