@@ -455,6 +455,7 @@ class LineBox:
     faint: bool = False     # found under the page's ink threshold (a worn dash)
     off_middle: bool = False    # a lone dash away from its cell's middle (or a speck)
     on_rule: bool = False       # a stroke on a lost rule's line kept as a wrapped '1'
+    speck_sized: bool = False   # a lone dash no longer than a speck clump, on speckled paper
     band: Optional[int] = None  # the tall band it was cut out of, with the others cut from it
 
 
@@ -1172,6 +1173,15 @@ def faint_dash(gray: np.ndarray, expected: float, dpi: int) -> Optional[LineBox]
     return bar
 
 
+# A lone dash shorter than SHORT_DASH text heights on paper with SHORT_DASH_SPECKLE
+# specks a cm² or more is read with FAINT_DASH_CONFIDENCE: the forms print em dashes
+# (0.7-1.2 text heights on the tuning scans), and a speck clump blurred to 9 x 6 px is
+# as bar-shaped as a worn hyphen (four lone specks in empty deviation cells read as
+# sure dashes on the rough tuning sets of session 17).
+SHORT_DASH = 0.5
+SHORT_DASH_SPECKLE = 1.5
+
+
 def _worn_dash_piece(line: LineBox, expected: float) -> bool:
     """A lone line of a dash's shape that find_lines did not take for one (a worn dash
     binarised into ragged pieces, filling little of its box): the recogniser reads such
@@ -1339,6 +1349,7 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
     # What the line finder takes out of a cell (rule remnants, specks) is painted out
     # of the image the recogniser reads too; on a copy, the stage's input stays as is.
     gray = page.gray.copy()
+    speckled_paper = bool(page.measures) and page.measures.get('speckle_per_cm2', 0.0) >= SHORT_DASH_SPECKLE
     for t_index, table in enumerate(grid.tables):
         for c_index, cell in enumerate(table.cells):
             cells.append(CellText(table=t_index, cell=c_index))
@@ -1355,6 +1366,7 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
                 lines = [bar] if bar is not None else lines
             elif len(lines) == 1 and lines[0].is_dash:
                 lines[0].off_middle = _off_middle(lines[0], x1 - x0, y1 - y0)
+                lines[0].speck_sized = speckled_paper and lines[0].x1 - lines[0].x0 < SHORT_DASH * expected
             for line in lines:
                 ring_end = None if line.is_dash else broken_ring_end(dust, line, expected)
                 if ring_end is not None:
@@ -1390,7 +1402,7 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
     regions = {key: region for key, region, _line in jobs}
     for key, box, line in metas:
         if line.is_dash:
-            sure = FAINT_DASH_CONFIDENCE if line.faint or line.off_middle else 0.99
+            sure = FAINT_DASH_CONFIDENCE if line.faint or line.off_middle or line.speck_sized else 0.99
             text_line = TextLine(text=DASH, confidence=sure, bbox=list(box), numeric=DASH,
                                  numeric_confidence=sure, min_char_confidence=sure)
         else:

@@ -26,6 +26,8 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, Field
 
+from models.text import DASH
+
 # A column's kind says how its values are read and checked: text as read; money, rate,
 # weight and score are numbers (or a printed dash). Money fields are the ones review
 # asks to be typed twice.
@@ -161,12 +163,16 @@ class FormTemplate(BaseModel):
 
     def printed_names(self, path: str) -> list[str]:
         """The names a field may print, when it has a fixed vocabulary: a column's
-        category names, or a rows block's item labels (年度资金总额 …)."""
+        category names, a rows block's item labels (年度资金总额 …), or the dash a
+        rows block prints under its first row in a dash_after_first column."""
         column = self.column(path)
-        if column is not None:
-            return list(column.names)
         parts = path.split('.')
-        if self.rows and len(parts) == 3 and parts[0] == self.rows.key and parts[2] == self.rows.item_key:
+        in_rows = self.rows is not None and len(parts) == 3 and parts[0] == self.rows.key
+        if column is not None:
+            if in_rows and column.dash_after_first and parts[1].isdigit() and int(parts[1]) >= 1:
+                return [DASH]
+            return list(column.names)
+        if in_rows and parts[2] == self.rows.item_key:
             return self.rows.items
         return []
 

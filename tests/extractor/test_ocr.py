@@ -811,3 +811,26 @@ def test_a_speck_between_characters_at_their_own_advance_is_dropped():
     frames = np.array([3, 7, 12, 16, 20, 24, 28])      # a character's room between 力 and 增
     out = ocr.marks_in_slots(chars, frames, confs)
     assert ''.join(chars) == '活力，增强区域' and out[2] == ocr.MARK_GUESS_CONFIDENCE
+
+
+def test_a_lone_speck_shaped_like_a_short_hyphen_on_speckled_paper_is_an_unsure_dash():
+    # A rough scan's empty deviation cell (generated, 65 specks a cm²): one speck
+    # clump blurred to 9 x 6 px, as bar-shaped as a worn hyphen. The forms print em
+    # dashes; a bar that short on speckled paper is read unsurely (so flagged), and
+    # surely where the paper is clean.
+    from models import Cell, CleanPage, PageGrid, Table
+    folder = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'golden', 'ocr')
+    gray = cv2.imread(os.path.join(folder, 'speck_in_empty_cell_gray.png'), cv2.IMREAD_GRAYSCALE)
+    ink = cv2.imread(os.path.join(folder, 'speck_in_empty_cell_ink.png'), cv2.IMREAD_GRAYSCALE)
+    box = [17, 17, gray.shape[1] - 17, gray.shape[0] - 17]
+    grid = PageGrid(width=gray.shape[1], height=gray.shape[0],
+                    tables=[Table(bbox=box, row_edges=[box[1], box[3]], col_edges=[box[0], box[2]],
+                                  cells=[Cell(row=0, col=0, bbox=box)])])
+
+    def read(speckle):
+        page = CleanPage(number=1, gray=gray, ink=ink, dpi=200, angle=0.0, notes=[],
+                         measures={'text_mm': 3.937, 'speckle_per_cm2': speckle, 'contrast': 0.6})
+        cells, _ = ocr.read_page(page, grid)
+        return [(line.text, line.confidence) for line in cells[0].lines]
+    assert read(65.0) == [('—', ocr.FAINT_DASH_CONFIDENCE)]
+    assert read(0.1) == [('—', 0.99)]

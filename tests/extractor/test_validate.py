@@ -128,6 +128,19 @@ def test_low_confidence_on_a_printed_name():
         assert 'low_confidence' in reasons(flags, garbled)
 
 
+def test_an_unsure_dash_is_flagged_where_the_form_does_not_print_one():
+    # A short bar on speckled paper is read unsurely: under the funds block's first row
+    # its dash columns print a dash (a worn one is no doubt), a deviation note does not.
+    form = clean_form()
+    form.sources['funds.1.weight'].confidence = 0.6
+    form.set('indicators.0.deviation_note', '—')
+    form.sources['indicators.0.deviation_note'] = FieldSource(page=1, bbox=[0, 0, 10, 10], confidence=0.6,
+                                                              lines=['—'])
+    flags = validate.check_form(form, 0)
+    assert reasons(flags, 'funds.1.weight') == set()
+    assert 'low_confidence' in reasons(flags, 'indicators.0.deviation_note')
+
+
 def test_header_cells_that_ran_together_are_structure_flags():
     form = clean_form()
     form.project_name = '专精特新企业梯度培育西城区商务局实施单位西城区商务服务中心'
