@@ -178,10 +178,12 @@ def test_a_dash_lost_on_a_worn_page_or_beside_a_dash_is_flagged_missing():
     worn = validate.check_pages([form], [PageQuality(page=1, grade='fair')], [])
     assert [(f.field, f.reason) for f in worn] == [('funds.1.weight', 'missing'), ('funds.2.weight', 'missing'),
                                                    ('funds.2.score', 'missing')]
-    # On a good page only the one beside a dash: a small hyphen alone in its cell can
-    # go as a speck; a row left blank throughout is as printed.
+    # On a good page too: a small hyphen alone in its cell can go as a speck, and the
+    # published forms print dashes in their blank rows as well.
     good = validate.check_pages([form], [PageQuality(page=1, grade='good')], [])
-    assert [(f.field, f.reason) for f in good] == [('funds.1.weight', 'missing')]
+    assert [(f.field, f.reason) for f in good] == [('funds.1.weight', 'missing'), ('funds.2.weight', 'missing'),
+                                                   ('funds.2.score', 'missing')]
+    assert [f.detail for f in good][1:] == ['empty in a blank row where the form prints a dash'] * 2
     # Nor a row between two that print dashes (a seal over it took them).
     form.funds[1].weight = '—'
     form.funds.insert(2, FundsRow(item='上年结转资金', weight=None, score=None))
@@ -204,8 +206,14 @@ def test_dashes_faded_from_a_row_with_values_are_flagged_and_the_blank_rows_belo
     good = [PageQuality(page=1, grade='good')]
     assert [f.field for f in validate.check_pages([form], good, []) if f.reason == 'missing'] == [
         'funds.1.weight', 'funds.1.score', 'funds.2.weight', 'funds.2.score', 'funds.3.weight', 'funds.3.score']
-    # The row with values kept its dashes: the blank rows below are as printed.
+    # The row with values kept its dashes: the blank rows below are flagged as blank
+    # rows (the published forms print dashes there), and nothing is flagged once they
+    # show theirs.
     form.funds[1].weight = form.funds[1].score = '—'
+    missing = [f for f in validate.check_pages([form], good, []) if f.reason == 'missing']
+    assert {f.detail for f in missing} == {'empty in a blank row where the form prints a dash'}
+    for row in form.funds[2:]:
+        row.weight = row.score = '—'
     assert not [f for f in validate.check_pages([form], good, []) if f.reason == 'missing']
 
 
