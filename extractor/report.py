@@ -22,11 +22,10 @@ GRADES = ('good', 'fair', 'rough', 'unreadable')
 # (validate.grade_page's unsure_lines). Fitted by benchmarks/residual_rate.py (Poisson
 # maximum likelihood over the documents: 0.0302) on the tuning sets of session 17: rough
 # 9494, 2468, 5309, 6464, 6271, 8123, hard and mild 9494. Per page grade instead (the
-# rates below), the
-# rough grade's rate was 0.000 on hard 9494's rough pages and 0.001 to 0.005 on the
-# rough sets' readable forms: a page graded rough for its speckle alone reads as well as
-# a fair one, and the grade could not tell them apart. The share of unsure lines did,
-# within a factor of 2 on every one of the seven sets.
+# rates below), the rough grade's rate was 0.000 on hard 9494's rough pages and 0.001 to
+# 0.005 on the rough sets' readable forms: a page graded rough for its speckle alone
+# reads as well as a fair one, and the grade could not tell them apart. The share of
+# unsure lines did: predicted / measured 0.53 to 1.73 on each of the eight sets.
 RESIDUAL_PER_UNSURE = 0.030
 # Forms of results stored before their pages were graded (no share of unsure lines):
 # per grade, from the fifth to sixteenth rounds (tuning seeds 8312, 9101, 9494, 6464,
