@@ -818,12 +818,65 @@ def _merge_overlapping(regions: list[list[int]]) -> list[list[int]]:
     return merged
 
 
+# A rule's end piece, cut off from the rest by a gap that ruling_masks' closing bridged,
+# no longer than END_PIECE_TEXT text heights and with print beside it on both sides
+# along END_PIECE_SIDE_INK of its length (from END_PIECE_NEAR_MM to END_PIECE_FAR_MM
+# off), is a character's stroke standing on the rule's line, not the rule: the upright
+# of 术 in a value cell, over the column wall of the rows below, made a wall through
+# the text (on a clean scan; its character was then taken off as the wall's remnant).
+# A wall keeps paper beside it; a worn one's pieces stand beside print on one side at
+# most.
+END_PIECE_TEXT = 1.5
+END_PIECE_SIDE_INK = 0.5
+END_PIECE_NEAR_MM = 0.25
+END_PIECE_FAR_MM = 1.5
+
+
+def _trim_text_ends(segs, horizontal: bool, ink: np.ndarray, dpi: int, text_px: float) -> list:
+    """The rule segments with any end piece that is a character's stroke (see
+    END_PIECE_TEXT) cut off."""
+    image = ink.T if horizontal else ink         # rules run down the image's rows
+    near, far = max(2, _mm(dpi, END_PIECE_NEAR_MM)), max(3, _mm(dpi, END_PIECE_FAR_MM))
+    longest = END_PIECE_TEXT * text_px
+    out = []
+    for seg in segs:
+        x0, y0, x1, y1 = (seg[1], seg[0], seg[3], seg[2]) if horizontal else seg
+        runs = _runs((image[y0:y1 + 1, x0:x1 + 1] > 0).any(axis=1))
+
+        def stroke(run) -> bool:
+            """A short piece with print beside it on both sides."""
+            a, b = y0 + run[0], y0 + run[1]
+            if b - a + 1 > longest:
+                return False
+            sides = [image[a:b + 1, max(0, x0 - far):max(0, x0 - near + 1)], image[a:b + 1, x1 + near:x1 + far + 1]]
+            return all(side.size and float((side > 0).any(axis=1).mean()) >= END_PIECE_SIDE_INK for side in sides)
+        top, bottom = y0, y1
+        if len(runs) >= 2 and stroke(runs[0]):
+            top = y0 + runs[1][0]
+        if len(runs) >= 2 and stroke(runs[-1]):
+            bottom = y0 + runs[-2][1]
+        if top >= bottom:
+            top, bottom = y0, y1
+        out.append([top, x0, bottom, x1] if horizontal else [x0, top, x1, bottom])
+    return out
+
+
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) of each run of True, inclusive."""
+    edges = np.diff(np.concatenate([[0], flags.astype(np.int8), [0]]))
+    starts, ends = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0] - 1
+    return list(zip(starts.tolist(), ends.tolist()))
+
+
 def find_tables(page: CleanPage) -> PageGrid:
     ink, dpi = page.ink, page.dpi
     h_mask, v_mask = ruling_masks(ink, dpi)
     h_segs, v_segs, h_rules, v_rules = accept_rules(h_mask, v_mask, dpi, ink)
     text_mm = (page.measures or {}).get('text_mm') or DEFAULT_TEXT_MM
     text_px = text_mm * dpi / 25.4
+    v_segs = _trim_text_ends(v_segs, False, ink, dpi, text_px)
+    h_segs = _trim_text_ends(h_segs, True, ink, dpi, text_px)
+    h_rules, v_rules = _paint(h_mask.shape, h_segs, h_mask), _paint(v_mask.shape, v_segs, v_mask)
     dotted_v, dotted_v_mask = dotted_walls(ink, dpi, h_rules, v_rules, False, text_px)
     dotted_h, dotted_h_mask = dotted_walls(ink, dpi, v_rules, h_rules, True, text_px)
     h_segs, v_segs = h_segs + dotted_h, v_segs + dotted_v

@@ -384,3 +384,15 @@ def test_overlapping_rule_networks_merge_and_apart_ones_do_not():
                                                         [600, 100, 900, 300]]
     # A corner touching is no overlap.
     assert len(grid._merge_overlapping([[0, 0, 100, 100], [95, 95, 300, 300]])) == 2
+
+
+def test_a_characters_upright_over_a_column_wall_below_is_no_wall_through_the_text():
+    # A value cell across a column whose wall the rows below carry: the upright of a
+    # character (术) stands on that wall's line, 2 mm over its top, and the rule mask's
+    # closing bridged the two. A stroke with print on both sides is no wall: the cell
+    # stays whole (before, the wall ran up through the text and took the 术 with it).
+    img = ruled_table(cols=(100, 400, 700), merged={(0, 0, 'r')})
+    img = put_text(img, '科学技术和信息', (281, 152), size=34)       # 术's upright on x = 400
+    t = _grid_of(img).tables[0]
+    assert _cell_at(t, 250, 150).bbox == [100, 100, 700, 200]
+    assert _cell_at(t, 250, 250).bbox == [100, 200, 400, 300]
