@@ -171,8 +171,9 @@ def format_report(report: BatchReport) -> str:
     total += ''.join(f' {sum(d.by_reason.get(r, 0) for d in done):>{len(r)}}' for r in reasons)
     lines += ['-' * len(head), total + f' {"":>10} {report.residual_errors:>6.1f}']
     lines.append(f'~left: wrong values expected among the {report.fields - report.flagged_fields} '
-                 'unflagged fields (silent error rate measured on generated scans for the grade of the '
-                 'worst page: good, fair, rough or unreadable; see extractor/report.py)')
+                 'unflagged fields (silent error rate measured on generated scans, growing with the share '
+                 "of unsure text lines on each form's worst page; forms nothing ties to their record count "
+                 'whole; see extractor/report.py)')
     return '\n'.join(lines)
 
 
