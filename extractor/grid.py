@@ -332,10 +332,8 @@ def dotted_walls(ink: np.ndarray, dpi: int, across_rules: np.ndarray, known: np.
 def _pieces_along(inked: np.ndarray, axis: int) -> tuple[int, int]:
     """(how many runs of ink, the longest run's length) along a stroke's box, a pixel
     of ink anywhere across it counting (`axis`: the axis across the stroke)."""
-    along = inked.any(axis=axis).astype(np.int8)
-    steps = np.diff(np.concatenate([[0], along, [0]]))
-    starts, ends = np.flatnonzero(steps == 1), np.flatnonzero(steps == -1)
-    return len(starts), int((ends - starts).max()) if len(starts) else 0
+    runs = _runs(inked.any(axis=axis))
+    return len(runs), max((end - start + 1 for start, end in runs), default=0)
 
 
 def _on_a_known_line(seg, horizontal: bool, known: np.ndarray, reach: int) -> bool:
@@ -874,9 +872,12 @@ def find_tables(page: CleanPage) -> PageGrid:
     h_segs, v_segs, h_rules, v_rules = accept_rules(h_mask, v_mask, dpi, ink)
     text_mm = (page.measures or {}).get('text_mm') or DEFAULT_TEXT_MM
     text_px = text_mm * dpi / 25.4
-    v_segs = _trim_text_ends(v_segs, False, ink, dpi, text_px)
-    h_segs = _trim_text_ends(h_segs, True, ink, dpi, text_px)
-    h_rules, v_rules = _paint(h_mask.shape, h_segs, h_mask), _paint(v_mask.shape, v_segs, v_mask)
+    trimmed_v = _trim_text_ends(v_segs, False, ink, dpi, text_px)
+    trimmed_h = _trim_text_ends(h_segs, True, ink, dpi, text_px)
+    if trimmed_v != v_segs:
+        v_segs, v_rules = trimmed_v, _paint(v_mask.shape, trimmed_v, v_mask)
+    if trimmed_h != h_segs:
+        h_segs, h_rules = trimmed_h, _paint(h_mask.shape, trimmed_h, h_mask)
     dotted_v, dotted_v_mask = dotted_walls(ink, dpi, h_rules, v_rules, False, text_px)
     dotted_h, dotted_h_mask = dotted_walls(ink, dpi, v_rules, h_rules, True, text_px)
     h_segs, v_segs = h_segs + dotted_h, v_segs + dotted_v

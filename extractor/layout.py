@@ -1338,7 +1338,7 @@ class FormBuilder:
         a row left blank has neither), this one worn past reading. Taken as the dash,
         flagged."""
         block = self.template.rows
-        dashed = [c.key for c in block.columns if c.dash_after_first]
+        dashed = block.dash_columns
         for row in range(1, n_rows):
             for key in dashed:
                 path = f'{block.key}.{row}.{key}'

@@ -620,7 +620,7 @@ def check_pages(forms: list[Form], quality: list[PageQuality], flags: list[Flag]
         # dashes (the generator leaves 6% of them without; a light copy's faint dashes
         # were lost unflagged from blank rows on a page graded good).
         block = form.template.rows
-        dashed = [c.key for c in block.columns if c.dash_after_first] if block else []
+        dashed = block.dash_columns if block else []
         valued = [c.key for c in block.columns if c.numeric and not c.dash_after_first] if block else []
         n_rows = len(form.get(block.key) or []) if block else 0
         lost_dash = False

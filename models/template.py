@@ -67,6 +67,11 @@ class RowsBlock(BaseModel):
     sequences: list[list[str]]
 
     @property
+    def dash_columns(self) -> list[str]:
+        """The columns that print a dash under the block's first row (分值, 得分)."""
+        return [c.key for c in self.columns if c.dash_after_first]
+
+    @property
     def items(self) -> list[str]:
         seen: list[str] = []
         for sequence in self.sequences:
