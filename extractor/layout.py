@@ -827,6 +827,11 @@ class FormBuilder:
                 self.unsure(path, f"the line '{line.text}' is wide enough for {line.room_for} characters, "
                                   f'{len(line.text)} were read: one may have been lost', cells[0])
                 break
+        for line in lines if known is None and not numeric else []:
+            if line.runner_up:
+                self.unsure(path, f"'{line.text}': with one character changed to the recogniser's runner-up "
+                                  f"it reads '{line.runner_up}', likelier words", cells[0])
+                break
         texts, barred = [], []
         comparison = self.template.is_comparison(path)
         for line in lines:

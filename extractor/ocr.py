@@ -23,6 +23,7 @@ from typing import Optional, Protocol, Sequence
 import cv2
 import numpy as np
 
+from extractor import words
 from extractor.shapes import components_with_holes
 from models import CellText, CleanPage, PageGrid, TextLine
 from models.text import DASH, GLYPH_FIXES, NUMERIC_CHARS, NUMERIC_LOOKALIKES
@@ -116,6 +117,9 @@ class Reading:
     # The text with a bare > or < read as ≥ or ≤ where the model gave those at least
     # BARRED_GLYPH_CHANCE (None: no such glyph). Which to keep is the layout's call.
     barred: Optional[str] = None
+    # The text with one Chinese character changed to one of the model's runners-up for
+    # it, where that reads as likelier words than the reading (None: no such change).
+    runner_up: Optional[str] = None
 
 
 class Recognizer(Protocol):
@@ -222,6 +226,15 @@ def page_turn_model() -> Optional[PageTurnModel]:
 # the barred reading when the model gave it at least this.
 BARRED_GLYPH_CHANCE = 0.02
 
+# A Chinese character's runners-up (its likeliest other characters: a worn 义 was the
+# third, after 又) are weighed against it when the model gave them at least this
+# chance (clean print: 1e-5 and less; a worn 支 read 复: 0.15) ...
+RUNNERS_UP = 3
+RUNNER_UP_CHANCE = 1e-3
+# ... and reported when, the words' odds (extractor.words) times the model's, one is
+# more likely than the reading by at least this much (natural log).
+RUNNER_UP_GAIN = 0.0
+
 
 # A line crop is padded to the next multiple of this many pixels (at the model's 48 px
 # height) before recognition.
@@ -313,6 +326,47 @@ class PPOCRRecognizer:
         keep &= best != 0
         return tidy_text(''.join(self.charset[i] for i in best[keep]).strip())
 
+    def _runner_up(self, probs: np.ndarray) -> Optional[str]:
+        """The greedy reading with the one Chinese character changed to one of its
+        runners-up (the RUNNERS_UP likeliest other characters over the frames of its
+        run) that most raises the odds of the line as words times the model's odds;
+        None when no change is likelier than the reading."""
+        model = words.word_model()
+        if model is None:
+            return None
+        best = probs.argmax(axis=1)
+        starts = np.ones(len(best), dtype=bool)
+        starts[1:] = best[1:] != best[:-1]
+        kept = np.nonzero(starts & (best != 0))[0]
+        chars = [self.charset[i] for i in best[kept]]
+        first = probs[np.arange(len(best)), best]
+        ends = np.append(np.nonzero(starts)[0][1:], len(best))
+        doubted = []
+        for k, frame in enumerate(kept):
+            end = int(ends[np.searchsorted(ends, frame, side='right')])
+            # (A character the model gave all but all its chance has no runner-up.)
+            if _is_han(chars[k]) and float(first[frame:end].min()) <= 1.0 - RUNNER_UP_CHANCE:
+                doubted.append((k, frame, end))
+        if not doubted:
+            return None
+        marks_in_slots(chars, kept, np.ones(len(chars)))
+        change, most = None, RUNNER_UP_GAIN
+        for k, frame, end in doubted:
+            others = probs[frame:end].max(axis=0)
+            others[[0, best[frame]]] = 0.0
+            for other in np.argpartition(others, -RUNNERS_UP)[-RUNNERS_UP:]:
+                chance, text = float(others[other]), self.charset[other]
+                if chance < RUNNER_UP_CHANCE or not _is_han(text):
+                    continue
+                gain = (words.word_gain(model, chars, k, text) + math.log(chance)
+                        - math.log(max(float(first[frame:end].max()), 1e-9)))
+                if gain > most:
+                    change, most = (k, text), gain
+        if change is None:
+            return None
+        chars[change[0]] = change[1]
+        return tidy_text(''.join(chars).strip())
+
     def recognize(self, images: Sequence[np.ndarray]) -> list[Reading]:
         results: list[Optional[Reading]] = [None] * len(images)
         ratios = [img.shape[1] / max(img.shape[0], 1) for img in images]
@@ -338,7 +392,8 @@ class PPOCRRecognizer:
                 numeric, n_conf, _ = self._decode(probs[row], self.numeric_ids)
                 results[i] = Reading(text=tidy_text(text), confidence=conf,
                                      min_char_confidence=low, numeric=numeric,
-                                     numeric_confidence=n_conf, barred=self._barred(probs[row]))
+                                     numeric_confidence=n_conf, barred=self._barred(probs[row]),
+                                     runner_up=self._runner_up(probs[row]))
         return [r for r in results]
 
 
@@ -1468,7 +1523,8 @@ def _text_line(reading: Reading, box) -> TextLine:
     return TextLine(text=reading.text, confidence=round(reading.confidence, 4), bbox=list(box),
                     numeric=reading.numeric, numeric_confidence=round(reading.numeric_confidence or 0, 4),
                     min_char_confidence=round(reading.min_char_confidence, 4),
-                    disagreement=reading.disagreement, barred=reading.barred)
+                    disagreement=reading.disagreement, barred=reading.barred,
+                    runner_up=reading.runner_up)
 
 
 def _span_crop(image: np.ndarray, region, box, faint_print: bool) -> np.ndarray:
@@ -1590,6 +1646,8 @@ def _read_closing_marks(cells: list[CellText], regions: dict, gray: np.ndarray, 
     for (_key, line, _right, _image), r in zip(jobs, small.recognize(crops)):
         if len(r.text) == len(line.text) + 1 and r.text.startswith(line.text) and r.text[-1] in CLOSING_MARKS:
             line.text = r.text
+            if line.runner_up:
+                line.runner_up += r.text[-1]
 
 
 def _twin_half(others: list[TextLine], line: TextLine) -> Optional[TextLine]:

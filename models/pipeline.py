@@ -95,6 +95,9 @@ class TextLine(BaseModel):
     # How many characters the line's width holds, when clearly more than were read (a
     # line of Chinese: the recogniser lost one); None otherwise.
     room_for: Optional[int] = None
+    # The text with one Chinese character changed to one of the recogniser's runners-up
+    # for it, where that reads as likelier words (阶段性 for 价段性); None otherwise.
+    runner_up: Optional[str] = None
 
 
 class CellText(BaseModel):

@@ -942,3 +942,13 @@ def test_one_goal_text_cell_under_both_headers_gives_each_header_its_lines_flagg
     assert forms[0].goals.expected == '完成养护任务里程20公里'
     assert forms[0].goals.actual == '已完成养护96%完好'
     assert {'goals.expected', 'goals.actual'} <= structure_fields(flags)
+
+
+def test_a_reading_whose_runner_up_makes_likelier_words_is_flagged_with_it():
+    result = page(1, project_form(), title='项目支出绩效自评表')
+    name = next(c for c in result.cells if c.lines and c.lines[0].text == '养护里程')
+    name.lines[0].runner_up = '养护历程'
+    forms, flags, _ = read(result)
+    assert forms[0].indicators[0].level3 == '养护里程'      # the reading stands
+    assert any(f.field == 'indicators.0.level3' and f.reason == 'low_confidence' and '养护历程' in f.detail
+               for f in flags)

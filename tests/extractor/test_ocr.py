@@ -834,3 +834,34 @@ def test_a_lone_speck_shaped_like_a_short_hyphen_on_speckled_paper_is_an_unsure_
         return [(line.text, line.confidence) for line in cells[0].lines]
     assert read(65.0) == [('—', ocr.FAINT_DASH_CONFIDENCE)]
     assert read(0.1) == [('—', 0.99)]
+
+
+def _probs_for(model, text: str, doubts: dict) -> np.ndarray:
+    """CTC frames reading `text` (a blank between characters); doubts: {position:
+    (runner-up, its chance)}."""
+    probs = np.zeros((2 * len(text), len(model.charset)), np.float32)
+    probs[:, 0] = 1.0
+    for k, ch in enumerate(text):
+        frame = 2 * k + 1
+        probs[frame, 0], probs[frame, model.index[ch]] = 0.0, 1.0
+        if k in doubts:
+            other, chance = doubts[k]
+            probs[frame, model.index[ch]], probs[frame, model.index[other]] = 1.0 - chance, chance
+    return probs
+
+
+def test_a_characters_runner_up_that_makes_likelier_words_is_given_beside_the_reading():
+    model = ocr.PPOCRRecognizer()
+    # The small model read 阶 as 价 at 0.995, with 阶 second at 0.003.
+    probs = _probs_for(model, '形成价段性成果', {2: ('阶', 0.003)})
+    assert model._decode(probs)[0] == '形成价段性成果'
+    assert model._runner_up(probs) == '形成阶段性成果'
+    # A runner-up at clean print's chances is not weighed at all ...
+    assert model._runner_up(_probs_for(model, '形成价段性成果', {2: ('阶', 1e-5)})) is None
+    # ... nor one that makes worse words than the first (a place name kept).
+    assert model._runner_up(_probs_for(model, '丰台区', {0: ('车', 0.02)})) is None
+    # A runner-up behind another (a worn 义: 又 first, 义 second) is weighed too.
+    probs = _probs_for(model, '顺文区', {1: ('又', 0.012)})
+    probs[3, model.index['义']] = 0.010
+    probs[3, model.index['文']] -= 0.010
+    assert model._runner_up(probs) == '顺义区'
