@@ -262,6 +262,7 @@ class FormPart:
     pages: list[int] = field(default_factory=list)
     cells: list[VCell] = field(default_factory=list)
     year: Optional[str] = None
+    year_line: Optional[TextLine] = None            # the line the year was read off
     frame: Optional[tuple[float, float]] = None    # x0, x1 of the first table
     bottom: float = 0.0
     dpi: int = 200
@@ -354,12 +355,13 @@ def header_kind(texts: list[str], kinds: list[FormTemplate]) -> Optional[KindMat
     return None
 
 
-def _year(lines: list[TextLine]) -> Optional[str]:
+def _year(lines: list[TextLine]) -> tuple[Optional[str], Optional[TextLine]]:
+    """The form's year and the line it was read off (the title's year line)."""
     for line in lines:
         m = re.search(r'(20\d\d|19\d\d)\s*年', unicodedata.normalize('NFKC', line.text))
         if m:
-            return m.group(1)
-    return None
+            return m.group(1), line
+    return None, None
 
 
 def _short_texts(cell_lines: list[list[TextLine]]) -> list[str]:
@@ -468,8 +470,10 @@ def split_forms(pages: list[PageResult], kinds: Optional[list[FormTemplate]] = N
                 unmatched.append(Unmatched(page.number, f'not a known form ({why})'))
         for table, cell_lines, kind, above, unread_cells in found[len(leading):]:
             if kind is not None:
+                year, year_line = _year(above)
                 part = FormPart(template=kind.template, title=kind.title or kind.template.title,
-                                year=_year(above), dpi=page.dpi, above=above, above_page=page.number)
+                                year=year, year_line=year_line, dpi=page.dpi, above=above,
+                                above_page=page.number)
                 parts.append(part)
             # Another table under a titled one is a piece of its form (the grid cut the
             # table where a rule was lost).
@@ -520,6 +524,15 @@ class FormBuilder:
         self.cells = sorted(part.cells, key=lambda c: (round(c.y0), c.x0))
         self.form = Form(schema=part.template.schema_id, title=part.title or part.template.title,
                          year=part.year, pages=sorted(part.pages))
+        if part.year_line is not None:
+            # The year is a number read off a text line: how sure the recogniser was
+            # of its least sure character is on record, as for any field. (Not the
+            # line's mean: brackets and 年度 around the year, read less surely, would
+            # flag a year read well.)
+            line = part.year_line
+            self.form.sources['year'] = FieldSource(
+                page=part.above_page, bbox=list(line.bbox),
+                min_char_confidence=line.min_char_confidence, lines=[line.text])
         self.flags: list[Flag] = []
         self.index = form_index
         self.touch = part.px(TOLERANCES.touch_mm)

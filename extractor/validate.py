@@ -185,7 +185,10 @@ class Checker:
                           f'two OCR engines disagree: {value!r} vs {source.second_reading!r}')
             elif source and source.min_char_confidence is not None and value and not known_name \
                     and source.min_char_confidence < LOW_CHAR_CONFIDENCE \
-                    and not (column is not None and column.numeric) and not number_shaped(value):
+                    and not (column is not None and column.numeric) \
+                    and (path == 'year' or not number_shaped(value)):
+                # (A number in a cell is judged on the line as a whole, read with the
+                # number decoder; the year is read off the title's text line.)
                 self.flag(path, FlagReason.low_confidence,
                           f'a character read with confidence {source.min_char_confidence:.2f}')
             elif comparable and value and _norm(value)[:1] in '<>':

@@ -952,3 +952,18 @@ def test_a_reading_whose_runner_up_makes_likelier_words_is_flagged_with_it():
     assert forms[0].indicators[0].level3 == '养护里程'      # the reading stands
     assert any(f.field == 'indicators.0.level3' and f.reason == 'low_confidence' and '养护历程' in f.detail
                for f in flags)
+
+
+@pytest.mark.parametrize('least_sure, flagged', [(0.5, True), (0.99, False)])
+def test_a_year_read_with_an_unsure_digit_is_flagged(least_sure, flagged):
+    # A worn 4 read as 1 ('2021' for '2024') with the digit's confidence at 0.50 was
+    # wrong and unflagged: the year had no record of how it was read.
+    from extractor import validate
+    result = page(1, project_form(), title='项目支出绩效自评表')
+    result.loose_text.append(TextLine(text='（2021年度）', confidence=0.92, min_char_confidence=least_sure,
+                                      bbox=[600, 150, 800, 170]))
+    forms, flags, _ = read(result)
+    assert forms[0].year == '2021' and forms[0].sources['year'].bbox == [600, 150, 800, 170]
+    year_flags = [f for f in validate.check_forms(forms) if f.field == 'year']
+    assert bool(year_flags) == flagged
+    assert all(f.reason == 'low_confidence' for f in year_flags)
