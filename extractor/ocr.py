@@ -340,13 +340,18 @@ class PPOCRRecognizer:
         kept = np.nonzero(starts & (best != 0))[0]
         chars = [self.charset[i] for i in best[kept]]
         first = probs[np.arange(len(best)), best]
-        ends = np.append(np.nonzero(starts)[0][1:], len(best))
+        # (A character the model gave all but all its chance has no runner-up: most
+        # lines have no character left to weigh.)
+        run_starts = np.nonzero(starts)[0]
+        least = np.minimum.reduceat(first, run_starts)
+        unsure_runs = set(run_starts[least <= 1.0 - RUNNER_UP_CHANCE].tolist())
+        if not unsure_runs.intersection(kept.tolist()):
+            return None
+        ends = np.append(run_starts[1:], len(best))
         doubted = []
         for k, frame in enumerate(kept):
-            end = int(ends[np.searchsorted(ends, frame, side='right')])
-            # (A character the model gave all but all its chance has no runner-up.)
-            if _is_han(chars[k]) and float(first[frame:end].min()) <= 1.0 - RUNNER_UP_CHANCE:
-                doubted.append((k, frame, end))
+            if int(frame) in unsure_runs and _is_han(chars[k]):
+                doubted.append((k, frame, int(ends[np.searchsorted(ends, frame, side='right')])))
         if not doubted:
             return None
         marks_in_slots(chars, kept, np.ones(len(chars)))

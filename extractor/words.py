@@ -77,8 +77,10 @@ class WordModel:
         at = np.minimum(np.searchsorted(words, query), len(words) - 1)
         return np.where(words[at] == query, self.logps[length][at], np.nan)
 
+    @lru_cache(maxsize=4096)
     def run_score(self, run: str) -> float:
-        """Log-probability of the run's best split into words."""
+        """Log-probability of the run's best split into words (a line's run is scored
+        once for each of its characters' runners-up: cached)."""
         n = len(run)
         # word[length][start]: the word run[start:start + length] as looked up.
         word = {length: self.lookup([run[i:i + length] for i in range(n - length + 1)], length)
