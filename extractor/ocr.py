@@ -1155,10 +1155,15 @@ def _wrapped_one(reading, above: Sequence[TextLine]) -> bool:
 WRAPPED_ONE = ('1', 'l', 'I', '|')
 
 
+# A dash is at most this many text heights high and at least this many long.
+DASH_MAX_HEIGHT = 0.3
+DASH_MIN_LENGTH = 0.18
+
+
 def _dash_shaped(w: int, h: int, expected: float) -> bool:
     # Dashes come as em dash, full-width minus or a short hyphen (about 2:1; in a
     # small font only 6 x 3 px at 200 dpi, which the recogniser calls '1', 'D' or '6').
-    return h <= 0.3 * expected and w >= DASH_ASPECT * h and w >= 0.18 * expected
+    return h <= DASH_MAX_HEIGHT * expected and w >= DASH_ASPECT * h and w >= DASH_MIN_LENGTH * expected
 
 
 def lone_dash(ink: np.ndarray, expected: float) -> Optional[LineBox]:
@@ -1231,6 +1236,24 @@ def faint_dash(gray: np.ndarray, expected: float, dpi: int) -> Optional[LineBox]
         return None
     bar.faint = True
     return bar
+
+
+def wiped_dash(specks: np.ndarray, expected: float) -> Optional[LineBox]:
+    """In a cell left empty: a small font's hyphen that preprocess wiped as a speck
+    (8 x 5 px at 200 dpi, once blurred as compact as a toner clump), when one speck of
+    a dash's shape stood in the cell's middle. Read with FAINT_DASH_CONFIDENCE."""
+    if specks.size == 0 or not specks.any():
+        return None
+    n, _labels, stats, _ = cv2.connectedComponentsWithStats(specks, connectivity=8)
+    h, w = specks.shape
+    bars = []
+    for x, y, bw, bh, _area in stats[1:]:
+        box = LineBox(int(x), int(y), int(x + bw), int(y + bh), ink_height=int(bh), is_dash=True, faint=True)
+        # (Blurred, it is no longer twice as long as high: longer than high is kept.)
+        if bw >= bh and bw >= DASH_MIN_LENGTH * expected and bh <= DASH_MAX_HEIGHT * expected \
+                and not _off_middle(box, w, h):
+            bars.append(box)
+    return bars[0] if len(bars) == 1 else None
 
 
 # A lone dash shorter than SHORT_DASH text heights on paper with SHORT_DASH_SPECKLE
@@ -1423,6 +1446,9 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
             lines = find_lines(ink, page.dpi, text_height, cleaned=True, walls=walls, seen=faint)
             if not lines or (len(lines) == 1 and _worn_dash_piece(lines[0], expected)):
                 bar = faint_dash(gray[y0:y1, x0:x1], expected, page.dpi)
+                lines = [bar] if bar is not None else lines
+            if not lines and page.specks is not None and not speckled_paper:
+                bar = wiped_dash(page.specks[y0:y1, x0:x1], expected)
                 lines = [bar] if bar is not None else lines
             elif len(lines) == 1 and lines[0].is_dash:
                 lines[0].off_middle = _off_middle(lines[0], x1 - x0, y1 - y0)

@@ -1148,7 +1148,7 @@ def clean_page(page: Page, score_lines: Optional[LineScorer] = None,
     # Upside down or not is read on straight lines (a half turn and the skew commute).
     if half_turn_needed(votes, turned, gray, ink, measures, page.dpi, score_lines, classify_turn):
         turned = (turned + 180) % 360
-        gray, ink = turn(gray, 180), turn(ink, 180)
+        gray, ink, specks = turn(gray, 180), turn(ink, 180), turn(specks, 180)
         sealed = turn(sealed, 180) if sealed is not None else None
     if turned:
         notes.insert(0, f'turned {turned} degrees to read upright')
@@ -1163,7 +1163,7 @@ def clean_page(page: Page, score_lines: Optional[LineScorer] = None,
              'text_mm': round(measures.text_px * 25.4 / page.dpi, 3),
              'bilevel': bilevel, 'halftone': halftone}
     return CleanPage(number=page.number, gray=gray, ink=ink, dpi=page.dpi, angle=angle, notes=notes,
-                     measures=stats, sealed=sealed)
+                     measures=stats, sealed=sealed, specks=specks)
 
 
 # A halftone: the paper's gray is a pattern of dots. Over a window of this size the

@@ -41,6 +41,9 @@ class CleanPage:
     # Where a seal's ink lay dense (255), in the cleaned page's pixels: print under it
     # may have gone with the seal. None when the page had no seal.
     sealed: Optional[np.ndarray] = None
+    # The specks wiped off the straightened page (255), in its pixels: a printed hyphen
+    # of a small font is as small, and a cell left empty by its loss is checked here.
+    specks: Optional[np.ndarray] = None
 
 
 class Cell(BaseModel):

@@ -865,3 +865,19 @@ def test_a_characters_runner_up_that_makes_likelier_words_is_given_beside_the_re
     probs[3, model.index['义']] = 0.010
     probs[3, model.index['文']] -= 0.010
     assert model._runner_up(probs) == '顺义区'
+
+
+def test_a_small_hyphen_wiped_as_a_speck_in_an_empty_cells_middle_is_read_as_an_unsure_dash():
+    # A small font's hyphen, blurred to 7 x 5 px at 200 dpi, is as compact as a toner
+    # clump: preprocess wiped it, and the execution rate of a blank funds row was lost.
+    specks = np.zeros((80, 160), np.uint8)
+    specks[38:43, 77:84] = 255
+    bar = ocr.wiped_dash(specks, expected=28)
+    assert bar is not None and bar.is_dash and bar.faint
+    assert (bar.x0, bar.x1) == (77, 84)
+    # A speck away from the middle, or one standing on end, is a speck.
+    off = np.zeros_like(specks)
+    off[10:15, 20:27] = 255
+    tall = np.zeros_like(specks)
+    tall[36:43, 79:84] = 255
+    assert ocr.wiped_dash(off, 28) is None and ocr.wiped_dash(tall, 28) is None
