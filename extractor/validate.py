@@ -175,6 +175,11 @@ class Checker:
                 # A category name and more in one cell ('产出指标绩效指标', two rows'
                 # names): the rule to a neighbouring cell was lost.
                 self.flag(path, FlagReason.structure, f'{value!r} holds a category name and more')
+            elif names and _norm(value) and not known_name:
+                # A column that prints one of a few names (the 2024 publication: all
+                # 426 of its category cells) read as something else: the table's label
+                # 绩效指标 where 效益指标 stood, noise round a name left in place.
+                self.flag(path, FlagReason.low_confidence, f'{value!r} is none of the names the column prints')
             comparable = self.template.is_comparison(path)
             if source and source.confidence is not None and source.confidence < LOW_CONFIDENCE and value \
                     and not known_name:

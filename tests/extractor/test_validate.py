@@ -567,3 +567,15 @@ def test_a_header_value_holding_a_label_wrapped_over_two_lines_is_flagged():
     form = clean_form()
     form.sources['department'] = FieldSource(page=1, lines=['科技局'])
     assert 'structure' not in reasons(validate.check_form(form, 0), 'department')
+
+
+
+def test_a_category_cell_reading_none_of_the_columns_names_is_flagged():
+    # The table's label 绩效指标 read where 效益指标 stood (hard kinds seed 307): a
+    # column that prints one of four names holds none of them.
+    form = clean_form()
+    form.indicators[2].level1 = '绩效指标'
+    flags = validate.check_form(form, 0)
+    assert reasons(flags, 'indicators.2.level1') == {'low_confidence'}
+    assert any('none of the names' in f.detail for f in flags if f.field == 'indicators.2.level1')
+    assert not reasons(flags, 'indicators.1.level1')
