@@ -843,7 +843,7 @@ class FormBuilder:
         for line in lines if known is None and not numeric else []:
             if line.runner_up:
                 self.unsure(path, f"'{line.text}': with one character changed to the recogniser's runner-up "
-                                  f"it reads '{line.runner_up}', likelier words", cells[0])
+                                  f"it reads '{line.runner_up}'", cells[0])
                 break
         texts, barred = [], []
         comparison = self.template.is_comparison(path)

@@ -881,3 +881,13 @@ def test_a_small_hyphen_wiped_as_a_speck_in_an_empty_cells_middle_is_read_as_an_
     tall = np.zeros_like(specks)
     tall[36:43, 79:84] = 255
     assert ocr.wiped_dash(off, 28) is None and ocr.wiped_dash(tall, 28) is None
+
+
+def test_a_sentence_mark_whose_runner_up_is_another_mark_is_given_beside_the_reading():
+    model = ocr.PPOCRRecognizer()
+    # The small model read '管理，严格' as '管理：严格' at 0.80, with '，' at 0.14.
+    probs = _probs_for(model, '管理：严格', {2: ('，', 0.14)})
+    assert model._runner_up(probs) == '管理，严格'
+    # A mark read surely, or with only its half-width twin second, stands.
+    assert model._runner_up(_probs_for(model, '管理：严格', {2: ('，', 0.02)})) is None
+    assert model._runner_up(_probs_for(model, '管理，严格', {2: (',', 0.3)})) is None
