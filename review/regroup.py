@@ -70,8 +70,9 @@ def read_form(results: dict[int, PageResult], numbers: list[int], index: int,
             kind, above = _kind(page, t_index, cell_lines, kinds)
             if part is None:
                 template = kind.template if kind is not None else template_for(schema or DEFAULT_SCHEMA)
+                year, year_line = layout._year(above)
                 part = layout.FormPart(template=template, title=(kind.title if kind is not None else '') or template.title,
-                                       year=layout._year(above), dpi=page.dpi)
+                                       year=year, year_line=year_line, dpi=page.dpi, above_page=number)
                 layout._place(part, number, table, cell_lines, continued=False)
             else:
                 layout._place(part, number, table, cell_lines,
