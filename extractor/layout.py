@@ -526,13 +526,13 @@ class FormBuilder:
                          year=part.year, pages=sorted(part.pages))
         if part.year_line is not None:
             # The year is a number read off a text line: how sure the recogniser was
-            # of its least sure character is on record, as for any field. (Not the
-            # line's mean: brackets and 年度 around the year, read less surely, would
-            # flag a year read well.)
+            # of its least sure digit is on record, as a character's is for any field.
+            # (Not the line's mean or least sure character: brackets and 年度 round the
+            # year, read less surely, flagged a year read well.)
             line = part.year_line
+            sure = line.min_digit_confidence if line.min_digit_confidence is not None else line.min_char_confidence
             self.form.sources['year'] = FieldSource(
-                page=part.above_page, bbox=list(line.bbox),
-                min_char_confidence=line.min_char_confidence, lines=[line.text])
+                page=part.above_page, bbox=list(line.bbox), min_char_confidence=sure, lines=[line.text])
         self.flags: list[Flag] = []
         self.index = form_index
         self.touch = part.px(TOLERANCES.touch_mm)

@@ -121,6 +121,9 @@ class Reading:
     # The text with one Chinese character changed to one of the model's runners-up for
     # it, where that reads as likelier words than the reading (None: no such change).
     runner_up: Optional[str] = None
+    # The confidence of the least sure digit (None: no digit read): a year read off a
+    # title line is judged by its digits, not by the brackets round it.
+    min_digit_confidence: Optional[float] = None
 
 
 class Recognizer(Protocol):
@@ -387,6 +390,15 @@ class PPOCRRecognizer:
         chars[change[0]] = change[1]
         return tidy_text(''.join(chars).strip())
 
+    def _least_sure_digit(self, probs: np.ndarray) -> Optional[float]:
+        """The greedy reading's least confidence on a digit; None without digits."""
+        best = probs.argmax(axis=1)
+        keep = np.ones(len(best), dtype=bool)
+        keep[1:] = best[1:] != best[:-1]
+        frames = np.nonzero(keep & (best != 0))[0]
+        digits = [f for f in frames if self.charset[best[f]].isdigit()]
+        return round(float(min(probs[f, best[f]] for f in digits)), 4) if digits else None
+
     def recognize(self, images: Sequence[np.ndarray]) -> list[Reading]:
         results: list[Optional[Reading]] = [None] * len(images)
         ratios = [img.shape[1] / max(img.shape[0], 1) for img in images]
@@ -413,7 +425,8 @@ class PPOCRRecognizer:
                 results[i] = Reading(text=tidy_text(text), confidence=conf,
                                      min_char_confidence=low, numeric=numeric,
                                      numeric_confidence=n_conf, barred=self._barred(probs[row]),
-                                     runner_up=self._runner_up(probs[row]))
+                                     runner_up=self._runner_up(probs[row]),
+                                     min_digit_confidence=self._least_sure_digit(probs[row]))
         return [r for r in results]
 
 
@@ -1552,7 +1565,8 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
     for box, r in zip(loose_metas, readings[len(crops):]):
         if r.text:
             loose.append(TextLine(text=r.text, confidence=round(r.confidence, 4), bbox=list(box),
-                                  min_char_confidence=round(r.min_char_confidence, 4)))
+                                  min_char_confidence=round(r.min_char_confidence, 4),
+                                  min_digit_confidence=r.min_digit_confidence))
     return cells, loose
 
 

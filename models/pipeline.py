@@ -101,6 +101,9 @@ class TextLine(BaseModel):
     # The text with one Chinese character changed to one of the recogniser's runners-up
     # for it, where that reads as likelier words (阶段性 for 价段性); None otherwise.
     runner_up: Optional[str] = None
+    # The least sure digit's confidence (None: no digit read; set on text outside
+    # tables, where the year is read).
+    min_digit_confidence: Optional[float] = None
 
 
 class CellText(BaseModel):

@@ -891,3 +891,11 @@ def test_a_sentence_mark_whose_runner_up_is_another_mark_is_given_beside_the_rea
     # A mark read surely, or with only its half-width twin second, stands.
     assert model._runner_up(_probs_for(model, '管理：严格', {2: ('，', 0.02)})) is None
     assert model._runner_up(_probs_for(model, '管理，严格', {2: (',', 0.3)})) is None
+
+
+def test_the_least_sure_digit_of_a_line_is_measured_apart_from_its_other_characters():
+    model = ocr.PPOCRRecognizer()
+    probs = _probs_for(model, '(2021年度)', {0: ('（', 0.4), 4: ('4', 0.34)})
+    assert model._least_sure_digit(probs) == pytest.approx(0.66, abs=1e-3)
+    assert model._least_sure_digit(_probs_for(model, '(2024年度)', {0: ('（', 0.4)})) == 1.0
+    assert model._least_sure_digit(_probs_for(model, '项目', {})) is None
