@@ -295,15 +295,19 @@ class PPOCRRecognizer:
         out[:, :, :new_w] = plane[None, :, :]
         return out
 
-    def _decode(self, probs: np.ndarray, ids: Optional[np.ndarray] = None) -> tuple[str, float, float]:
+    def _decode(self, probs: np.ndarray, ids: Optional[np.ndarray] = None,
+                best: Optional[np.ndarray] = None) -> tuple[str, float, float]:
+        """Greedy CTC reading (text, mean and least confidence of its characters);
+        with `ids`, over the numeric classes only. `best`: probs.argmax(axis=1) when the
+        caller has it (the line's other readings start from it too)."""
         if ids is not None:
             sub = np.stack([probs[:, group].sum(axis=1) for group in self.numeric_groups], axis=1)
             best = sub.argmax(axis=1)
             conf = sub.max(axis=1)
             best = ids[best]
         else:
-            best = probs.argmax(axis=1)
-            conf = probs.max(axis=1)
+            best = probs.argmax(axis=1) if best is None else best
+            conf = probs[np.arange(len(best)), best]
         keep = np.ones(len(best), dtype=bool)
         keep[1:] = best[1:] != best[:-1]
         keep &= best != 0
@@ -315,10 +319,10 @@ class PPOCRRecognizer:
             confs = marks_in_slots(chars, np.nonzero(keep)[0], confs)
         return ''.join(chars).strip(), float(confs.mean()), float(confs.min())
 
-    def _barred(self, probs: np.ndarray) -> Optional[str]:
+    def _barred(self, probs: np.ndarray, best: Optional[np.ndarray] = None) -> Optional[str]:
         """The greedy reading with each bare > or < whose barred glyph (≥, ≤) got at
         least BARRED_GLYPH_CHANCE in its frames written barred; None when none did."""
-        best = probs.argmax(axis=1)
+        best = probs.argmax(axis=1) if best is None else best
         swapped = False
         for plain, barred in (('>', '≥'), ('<', '≤')):
             p, b = self.index.get(plain), self.index.get(barred)
@@ -335,7 +339,7 @@ class PPOCRRecognizer:
         keep &= best != 0
         return tidy_text(''.join(self.charset[i] for i in best[keep]).strip())
 
-    def _runner_up(self, probs: np.ndarray) -> Optional[str]:
+    def _runner_up(self, probs: np.ndarray, best: Optional[np.ndarray] = None) -> Optional[str]:
         """The greedy reading with the one Chinese character changed to one of its
         runners-up (the RUNNERS_UP likeliest other characters over the frames of its
         run) that most raises the odds of the line as words times the model's odds;
@@ -343,7 +347,7 @@ class PPOCRRecognizer:
         model = words.word_model()
         if model is None:
             return None
-        best = probs.argmax(axis=1)
+        best = probs.argmax(axis=1) if best is None else best
         starts = np.ones(len(best), dtype=bool)
         starts[1:] = best[1:] != best[:-1]
         kept = np.nonzero(starts & (best != 0))[0]
@@ -390,9 +394,9 @@ class PPOCRRecognizer:
         chars[change[0]] = change[1]
         return tidy_text(''.join(chars).strip())
 
-    def _least_sure_digit(self, probs: np.ndarray) -> Optional[float]:
+    def _least_sure_digit(self, probs: np.ndarray, best: Optional[np.ndarray] = None) -> Optional[float]:
         """The greedy reading's least confidence on a digit; None without digits."""
-        best = probs.argmax(axis=1)
+        best = probs.argmax(axis=1) if best is None else best
         keep = np.ones(len(best), dtype=bool)
         keep[1:] = best[1:] != best[:-1]
         frames = np.nonzero(keep & (best != 0))[0]
@@ -420,13 +424,16 @@ class PPOCRRecognizer:
             tensor = np.stack([self._prepare(images[i], width) for i in batch])
             probs = self.session.run(None, {self.input_name: tensor})[0]
             for row, i in enumerate(batch):
-                text, conf, low = self._decode(probs[row])
-                numeric, n_conf, _ = self._decode(probs[row], self.numeric_ids)
+                # Each frame's likeliest class, found once: every reading of the line
+                # below starts from it (over 6,600 classes a frame, it is the costly part).
+                line, best = probs[row], probs[row].argmax(axis=1)
+                text, conf, low = self._decode(line, best=best)
+                numeric, n_conf, _ = self._decode(line, self.numeric_ids)
                 results[i] = Reading(text=tidy_text(text), confidence=conf,
                                      min_char_confidence=low, numeric=numeric,
-                                     numeric_confidence=n_conf, barred=self._barred(probs[row]),
-                                     runner_up=self._runner_up(probs[row]),
-                                     min_digit_confidence=self._least_sure_digit(probs[row]))
+                                     numeric_confidence=n_conf, barred=self._barred(line, best),
+                                     runner_up=self._runner_up(line, best),
+                                     min_digit_confidence=self._least_sure_digit(line, best))
         return [r for r in results]
 
 
