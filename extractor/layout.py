@@ -159,6 +159,11 @@ def _date_wraps(before: str, after: str) -> bool:
 # under 20% was wrong and 27 under 15% were right (at 0.1); 0.15 keeps a margin.
 SEALED_TEXT = 0.15
 
+# A value with a seal's dense ink over this much of the character-sized slot right
+# before or after one of its lines is checked: a character printed there (a target's
+# ≤ under a seal's star) went with the seal, and the rest reads sure.
+SEALED_BESIDE = 0.5
+
 # A header cell whose text takes less than this share of its width may have taken in
 # a neighbour (see column_under_text).
 HEADER_TEXT_SHARE = 0.6
@@ -877,6 +882,9 @@ class FormBuilder:
                                    detail=f"a seal's dense ink lies over {sealed:.0%} of the text: print under "
                                           'it may have gone with the seal',
                                    page=cells[0].page, bbox=cells[0].bbox))
+        elif value and max((line.sealed_beside or 0.0 for line in lines), default=0.0) >= SEALED_BESIDE:
+            self.unsure(path, "a seal's dense ink lies right beside the text: a character printed there "
+                              'may have gone with the seal', cells[0])
         if barred:
             self.flags.append(Flag(form=self.index, field=path, reason=FlagReason.low_confidence, value=value,
                                    detail=f"read as '{join_lines(barred)}': a bare > or < taken as ≥ or ≤ "

@@ -1549,6 +1549,7 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
                 kept.bbox = [min(twin.bbox[0], box[0]), min(twin.bbox[1], box[1]),
                              max(twin.bbox[2], box[2]), max(twin.bbox[3], box[3])]
                 kept.sealed = _sealed_share(page.sealed, kept.bbox)
+                kept.sealed_beside = _sealed_beside(page.sealed, kept.bbox, regions[key])
                 at = next(i for i, other in enumerate(cells[key].lines) if other is twin)
                 cells[key].lines[at] = kept
                 halves[(key, line.band)] = [kept if other is twin else other for other in halves[(key, line.band)]]
@@ -1558,6 +1559,7 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
             halves[(key, line.band)].append(text_line)
         if text_line.text:
             text_line.sealed = _sealed_share(page.sealed, box)
+            text_line.sealed_beside = _sealed_beside(page.sealed, box, regions[key])
             cells[key].lines.append(text_line)
         elif line.ink_height >= UNREAD_PRINT * expected:
             cells[key].unread = True
@@ -1765,6 +1767,11 @@ def pale_lines(gray: np.ndarray, ink: np.ndarray, boxes: Sequence) -> list[bool]
     return [d is not None and (255.0 - d) < PALE_INK * usual for d in dark]
 
 
+# A line whose middle stands this share of its height or more off its cell's middle
+# may have lost a character on the other side (measured: '12月' for '≤12月', 0.42).
+SEALED_SLOT_SHIFT = 0.3
+
+
 def _sealed_share(sealed: Optional[np.ndarray], box) -> Optional[float]:
     """Share of a line's box under a seal's dense ink (None when none is)."""
     if sealed is None:
@@ -1772,6 +1779,27 @@ def _sealed_share(sealed: Optional[np.ndarray], box) -> Optional[float]:
     x0, y0, x1, y1 = (int(v) for v in box)
     part = sealed[max(0, y0):max(0, y1), max(0, x0):max(0, x1)]
     share = float((part > 0).mean()) if part.size else 0.0
+    return round(share, 3) if share > 0 else None
+
+
+def _sealed_beside(sealed: Optional[np.ndarray], box, region) -> Optional[float]:
+    """Share under a seal's dense ink of the slot one line-height wide beside a line, on
+    the side it stands off its cell's middle by SEALED_SLOT_SHIFT of its height or more
+    (a character lost there leaves the rest of a centred line off the middle; None
+    when the line is centred or the slot is clear)."""
+    if sealed is None:
+        return None
+    x0, y0, x1, y1 = (int(v) for v in box)
+    rx0, _ry0, rx1, _ry1 = (int(v) for v in region)
+    side = max(1, y1 - y0)
+    shift = (x0 + x1) / 2 - (rx0 + rx1) / 2
+    if abs(shift) < SEALED_SLOT_SHIFT * side:
+        return None
+    a, b = (max(rx0, x0 - side), x0) if shift > 0 else (x1, min(rx1, x1 + side))
+    part = sealed[max(0, y0):max(0, y1), max(0, a):max(0, b)]
+    if b - a < side // 2 or not part.size:
+        return None
+    share = float((part > 0).mean())
     return round(share, 3) if share > 0 else None
 
 

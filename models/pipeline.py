@@ -95,6 +95,10 @@ class TextLine(BaseModel):
     disagreement: Optional[str] = None      # a second engine read this instead
     barred: Optional[str] = None            # the text with > < read as ≥ ≤ (the model gave them some chance)
     sealed: Optional[float] = None          # share of the line's box under a seal's dense ink
+    # Share of the character-sized slot beside the line, on the side it stands off its
+    # cell's middle, under a seal's dense ink: a character printed there goes with the
+    # seal when it is lifted, and leaves the rest off the middle ('≤12月' read '12月').
+    sealed_beside: Optional[float] = None
     # How many characters the line's width holds, when clearly more than were read (a
     # line of Chinese: the recogniser lost one); None otherwise.
     room_for: Optional[int] = None

@@ -637,6 +637,18 @@ def test_a_value_under_a_seals_dense_ink_is_flagged():
     assert not any('seal' in (f.detail or '') for f in flags if f.field != 'indicators.1.target')
 
 
+def test_a_value_with_a_seals_dense_ink_where_a_character_would_stand_beside_it_is_flagged():
+    result = page(1, project_form(), title='项目支出绩效自评表')
+    target = next(i for i, c in enumerate(result.cells) if c.lines and c.lines[0].text == '≥95%')
+    result.cells[target].lines[0].text = '95%'
+    result.cells[target].lines[0].sealed_beside = 0.77
+    forms, flags, _ = read(result)
+    assert forms[0].indicators[1].target == '95%'
+    assert any(f.field == 'indicators.1.target' and f.reason == 'low_confidence' and 'beside' in f.detail
+               and 'seal' in f.detail for f in flags)
+    assert not any('seal' in (f.detail or '') for f in flags if f.field != 'indicators.1.target')
+
+
 def test_two_header_labels_in_one_cell_with_remnants_read_above_them():
     # A 150-dpi scan: the tops of the labels' glyphs (or a seal's rim) read as lines of
     # their own above each label ('nm', '年华').

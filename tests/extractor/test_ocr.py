@@ -899,3 +899,30 @@ def test_the_least_sure_digit_of_a_line_is_measured_apart_from_its_other_charact
     assert model._least_sure_digit(probs) == pytest.approx(0.66, abs=1e-3)
     assert model._least_sure_digit(_probs_for(model, '(2024年度)', {0: ('（', 0.4)})) == 1.0
     assert model._least_sure_digit(_probs_for(model, '项目', {})) is None
+
+
+def test_a_line_off_its_cells_middle_beside_a_seal_records_the_seal_there():
+    # A rough scan's target cell (generated): '≤12月' printed centred, a blue seal's
+    # star over the ≤. Lifting the seal took the ≤ with it; '12月' reads sure, right
+    # of the cell's middle, with the seal's dense ink where the ≤ stood.
+    from models import Cell, CleanPage, PageGrid, Table
+    folder = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'golden', 'ocr')
+    gray = cv2.imread(os.path.join(folder, 'seal_beside_target_gray.png'), cv2.IMREAD_GRAYSCALE)
+    sealed = cv2.imread(os.path.join(folder, 'seal_beside_target_sealed.png'), cv2.IMREAD_GRAYSCALE)
+    box = [16, 16, 239, 98]
+    grid = PageGrid(width=gray.shape[1], height=gray.shape[0],
+                    tables=[Table(bbox=box, row_edges=[box[1], box[3]], col_edges=[box[0], box[2]],
+                                  cells=[Cell(row=0, col=0, bbox=box)])])
+
+    def read(seal):
+        page = CleanPage(number=1, gray=gray.copy(), ink=preprocess.binarise(gray, 200), dpi=200, angle=0.0,
+                         notes=[], measures={'text_mm': 3.302}, sealed=seal)
+        cells, _ = ocr.read_page(page, grid)
+        return cells[0].lines
+
+    lines = read(sealed)
+    assert [line.text for line in lines] == ['12月']
+    assert lines[0].sealed_beside >= 0.5 and (lines[0].sealed or 0) < 0.15
+    # The same seal on the other side of the line (where no character is missing: the
+    # line stands off the middle away from it) is none of its business.
+    assert read(cv2.flip(sealed, 1))[0].sealed_beside is None
