@@ -568,7 +568,8 @@ def _crossing(ink: np.ndarray, horizontal: bool, at: int, start: int, end: int, 
 
 
 def _spans(h_mask, v_mask, rows: list[int], cols: list[int], band: int,
-           ink: Optional[np.ndarray] = None, dpi: int = 200) -> tuple[list[Cell], float]:
+           ink: Optional[np.ndarray] = None, dpi: int = 200, text_px: Optional[float] = None
+           ) -> tuple[list[Cell], float]:
     """Merge lattice cells not separated by a rule; return rectangular cells.
 
     Merged cells must be rectangles with no rule inside. Where opening every wall-less
@@ -577,7 +578,8 @@ def _spans(h_mask, v_mask, rows: list[int], cols: list[int], band: int,
     rule runs on at both sides, are closed again first; only what is still not a
     rectangle is grown to its bounding box. With the page's `ink`, of two ways to close
     a group into rectangles the one that cuts no line of print is taken (a rule is
-    never printed across text)."""
+    never printed across text); with the page's text height too, a merged cell is cut
+    again where a rule lost over its whole span parts two texts (_split_at_lost_rules)."""
     n_rows, n_cols = len(rows) - 1, len(cols) - 1
     v_cov, h_cov = _edge_coverage(h_mask, v_mask, rows, cols, band)
     edges = _open_edges(v_cov, h_cov)
@@ -727,13 +729,197 @@ def _spans(h_mask, v_mask, rows: list[int], cols: list[int], band: int,
             for r in range(r0, r1 + 1):
                 for c in range(c0, c1 + 1):
                     changed |= groups.union(root, r * n_cols + c)
-    cells = [Cell(row=r0, col=c0, rowspan=r1 - r0 + 1, colspan=c1 - c0 + 1,
-                  bbox=[cols[c0], rows[r0], cols[c1 + 1], rows[r1 + 1]])
-             for r0, c0, r1, c1, _n in groups.boxes(n_cols).values()]
-    cells.sort(key=lambda cell: (cell.row, cell.col))
     # How solid the rules are: the mean inked share of the edges that hold any rule.
     covered = [v for row in v_cov + h_cov for v in row if v >= FADED_WALL_COVERAGE]
+    boxes = [tuple(box[:4]) for box in groups.boxes(n_cols).values()]
+    if text is not None and text_px:
+        worn = bool(covered) and float(np.mean(covered)) < LOST_RULE_WORN_TABLE
+        boxes = _split_at_lost_rules(boxes, v_cov, h_cov, rows, cols, band, text, text_px, worn)
+    cells = [Cell(row=r0, col=c0, rowspan=r1 - r0 + 1, colspan=c1 - c0 + 1,
+                  bbox=[cols[c0], rows[r0], cols[c1 + 1], rows[r1 + 1]])
+             for r0, c0, r1, c1 in boxes]
+    cells.sort(key=lambda cell: (cell.row, cell.col))
     return cells, (float(np.mean(covered)) if covered else 0.0)
+
+
+# A merged cell that a rule of the row above or below (a column rule) or of the column
+# left or right (a row rule) would cut, with print on both sides of that rule's line
+# and no line of print running across it, is two cells whose rule was lost (worn
+# away, or wiped with a strip of the copy: '成本指标 | 经济成本指标' read as one cell). A
+# cell merged on the page holds one text, centred, or text that runs across the line.
+# - A line of print runs across where print stands on both sides of the line, level
+#   with each other, less than LOST_RULE_GAP text heights apart across a column line
+#   (a full-width comma and the blank after it leave ~0.8; two cells' texts stand two
+#   paddings apart, 1.5 and more), or LOST_RULE_GAP_DOWN across a row line (the lines
+#   of a wrapped text stand 0.2-0.5 apart; two rows' wrapped names in tight rows 0.7).
+# - Left out: a worn rule's remnants (pieces within the search band of the line, along
+#   it, at most LOST_RULE_THIN text heights thick, or bars up to LOST_RULE_BAR thick
+#   and three times longer than thick: a comma on the line is print) and specks
+#   (under LOST_RULE_SPECK text heights across).
+# - Print: ink LOST_RULE_PRINT text heights across.
+# - Each piece's print stands centred in it, off its middle by at most
+#   LOST_RULE_CENTRED of its span (a form prints a cell's text centred; a tall label
+#   printed a character a line, 上 level with the first row beside it and 午 at the
+#   bottom, is one cell).
+# - On a table whose rules are sound (their edges' mean inked share at least
+#   LOST_RULE_WORN_TABLE: a clean scan or a digital page) only a line with remnants of
+#   a rule on it is cut (LOST_RULE_REMNANT text heights of them along it, in all, where
+#   no print is level with them): a header cell printed as two lines spaced to the two
+#   rows beside it (核算 over 方式 beside 持股比例 over 直接 | 间接, cTDaR t10003) is one.
+LOST_RULE_GAP = 1.2
+LOST_RULE_GAP_DOWN = 0.6
+LOST_RULE_THIN = 0.15
+LOST_RULE_BAR = 0.35
+LOST_RULE_SPECK = 0.2
+LOST_RULE_PRINT = 0.4
+LOST_RULE_WORN_TABLE = 0.99
+LOST_RULE_CENTRED = 0.2
+LOST_RULE_REMNANT = 0.5
+REMNANT_IN_LINE = 3         # px: a remnant's middle off the line its others lie on
+
+
+def _split_at_lost_rules(boxes: list, v_cov, h_cov, rows: list[int], cols: list[int], band: int,
+                         text: np.ndarray, text_px: float, worn: bool = True) -> list:
+    """The lattice boxes (r0, c0, r1, c1) of the cells, each cut at the lattice lines
+    where a rule was lost (see the notes above LOST_RULE_GAP), until none is. `worn`:
+    the table's rules are worn (else a line is cut only where remnants of its rule lie
+    on it)."""
+    n_rows, n_cols = len(rows) - 1, len(cols) - 1
+    level = max(1, int(round(0.3 * text_px)))
+    thin = max(3.0, LOST_RULE_THIN * text_px)
+    bar = max(2 * thin, LOST_RULE_BAR * text_px)
+
+    def holds_print(part: np.ndarray) -> bool:
+        ys, xs = np.nonzero(part)
+        return len(xs) > 0 and max(xs.max() - xs.min(), ys.max() - ys.min()) + 1 >= LOST_RULE_PRINT * text_px
+
+    def parted(strip: np.ndarray, at: int, gap: float) -> Optional[bool]:
+        """Whether the line at `at` across `strip` (the cell's text, the line running
+        along axis 0) has print on both sides and no line of print across it: None
+        when not, else whether remnants of a rule lie along it (on a table whose rules
+        are not worn, a line without them is not parted either)."""
+        if at <= 0 or at + 1 >= strip.shape[1]:
+            return None
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(strip, connectivity=8)
+        x, w, h = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+        y = stats[:, cv2.CC_STAT_TOP]
+        speck = np.maximum(w, h) < LOST_RULE_SPECK * text_px
+        shaped = (x >= at - band) & (x + w <= at + band + 1) & \
+            (((w <= thin) & (h >= w)) | ((w <= bar) & (h >= 3 * w)))
+        shaped[0] = False
+        # A rule's remnants stand where no print is level with them too (a glyph's
+        # upright near the line, 州's, never does); level with print, only those in
+        # line with them are the rule's.
+        other = ~speck & ~shaped
+        other[0] = False
+        reach = slice(max(0, at - int(gap)), at + int(gap) + 1)
+        by_print = cv2.dilate(other[labels[:, reach]].any(axis=1).astype(np.uint8)[:, None],
+                              np.ones((2 * level + 1, 1), np.uint8)).ravel() > 0
+        clear = np.array([i > 0 and shaped[i] and not by_print[y[i]:y[i] + h[i]].any() for i in range(n)])
+        remnant = clear.copy()
+        if clear.any():
+            line_at = float(np.average(x[clear] + w[clear] / 2, weights=h[clear]))
+            remnant |= shaped & (np.abs(x + w / 2 - line_at) <= REMNANT_IN_LINE)
+        remnants = bool(h[clear].sum() >= LOST_RULE_REMNANT * text_px)
+        if not worn and not remnants:
+            return None
+        keep = ~speck & ~remnant
+        keep[0] = False
+        for i in np.flatnonzero(keep & (x < at) & (x + w > at)):
+            # A mark on the line: of a text running across it (a comma, with print
+            # level with it close by), or a lone one (a speck clump, a stray dash).
+            keep[i] = False
+            around = keep[labels[max(0, y[i] - level):y[i] + h[i] + level,
+                                 max(0, x[i] - int(gap)):x[i] + w[i] + int(gap)]]
+            if around.any():
+                return None
+        marks = keep[labels]
+        before, after = marks[:, :at], marks[:, at + 1:]
+        if not holds_print(before) or not holds_print(after):
+            return None
+        # Level with each other: each side's print widened along the line by a third of
+        # a character, so that two glyphs of one text line share rows.
+        grow = np.ones((2 * level + 1, 1), np.uint8)
+        before = cv2.dilate(before.astype(np.uint8), grow) > 0
+        after = cv2.dilate(after.astype(np.uint8), grow) > 0
+        both = before.any(axis=1) & after.any(axis=1)
+        if not both.any():
+            return remnants
+        last = before.shape[1] - 1 - np.argmax(before[both][:, ::-1], axis=1)
+        first = np.argmax(after[both], axis=1) + at + 1
+        return remnants if ((first - last) >= gap).all() else None
+
+    def glyphs(strip: np.ndarray) -> np.ndarray:
+        """The strip's print without specks and without thin bars (a worn rule's
+        remnants), to tell where its texts stand."""
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(strip, connectivity=8)
+        w, h = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+        short, long = np.minimum(w, h), np.maximum(w, h)
+        keep = (long >= LOST_RULE_SPECK * text_px) & ~((short <= bar) & (long >= 3 * short))
+        keep[0] = False
+        return keep[labels]
+
+    def off_middle(marks: np.ndarray, start: int, end: int) -> float:
+        """How far the print of marks[:, start:end] stands off that span's middle, as
+        a share of the span (0: centred)."""
+        xs = np.nonzero(marks[:, start:end].any(axis=0))[0]
+        return abs((xs[0] + xs[-1]) / 2 - (end - start - 1) / 2) / max(1, end - start) if len(xs) else 0.0
+
+    def lost_rule(r0: int, c0: int, r1: int, c1: int) -> Optional[tuple[str, int]]:
+        """The lattice line of the cell where a rule was lost: of several that part
+        its texts, the one that leaves each side's print nearest the middle of its
+        piece (print is centred in its cell: '效益指标' over two rows, '成本指标' under
+        them in one, are parted at the line under the two, not between them)."""
+        y0, y1 = rows[r0] + band, rows[r1 + 1] - band
+        x0, x1 = cols[c0] + band, cols[c1 + 1] - band
+        if y1 - y0 < 2 or x1 - x0 < 2:
+            return None
+        found, beside = [], False
+        across = text[y0:y1, x0:x1]
+        marks = None
+        for c in range(c0, c1):
+            # The rule stands right above or below the cell, or further off (the
+            # neighbour lost it too: a line of the table whose rule stands somewhere).
+            near = (r0 > 0 and v_cov[r0 - 1][c] >= WALL_COVERAGE) or \
+                (r1 + 1 < n_rows and v_cov[r1 + 1][c] >= WALL_COVERAGE)
+            far = near or any(v_cov[r][c] >= WALL_COVERAGE for r in range(n_rows) if not r0 <= r <= r1)
+            at = cols[c + 1] - x0
+            remnants = parted(across, at, LOST_RULE_GAP * text_px) if far else None
+            if remnants is not None:
+                marks = glyphs(across) if marks is None else marks
+                off = (off_middle(marks, 0, at), off_middle(marks, at, marks.shape[1]))
+                if max(off) <= LOST_RULE_CENTRED:
+                    found.append((sum(off), 'col', c))
+                    beside |= near or remnants
+        down = np.ascontiguousarray(across.T)
+        for r in range(r0, r1):
+            near = (c0 > 0 and h_cov[r][c0 - 1] >= WALL_COVERAGE) or \
+                (c1 + 1 < n_cols and h_cov[r][c1 + 1] >= WALL_COVERAGE)
+            far = near or any(h_cov[r][c] >= WALL_COVERAGE for c in range(n_cols) if not c0 <= c <= c1)
+            at = rows[r + 1] - y0
+            remnants = parted(down, at, LOST_RULE_GAP_DOWN * text_px) if far else None
+            if remnants is not None:
+                marks = glyphs(across) if marks is None else marks
+                off = (off_middle(marks.T, 0, at), off_middle(marks.T, at, marks.shape[0]))
+                if max(off) <= LOST_RULE_CENTRED:
+                    found.append((sum(off), 'row', r))
+                    beside |= near or remnants
+        # Cut only where each piece's print stands centred in it, and where the rule
+        # stands right beside the cell on one of the lines or its remnants lie along
+        # it; then at the best-centred line of them all.
+        return min(found)[1:] if found and beside else None
+
+    out, todo = [], list(boxes)
+    while todo:
+        r0, c0, r1, c1 = todo.pop()
+        found = lost_rule(r0, c0, r1, c1) if (c1 > c0 or r1 > r0) else None
+        if found is None:
+            out.append((r0, c0, r1, c1))
+        elif found[0] == 'col':
+            todo += [(r0, c0, r1, found[1]), (r0, found[1] + 1, r1, c1)]
+        else:
+            todo += [(r0, c0, found[1], c1), (found[1] + 1, c0, r1, c1)]
+    return out
 
 
 def _bridged(h_rules: np.ndarray, h_segs, dpi: int) -> np.ndarray:
@@ -910,7 +1096,7 @@ def find_tables(page: CleanPage) -> PageGrid:
         cols = _drop_close(cols, _mm(dpi, 1.5))
         if len(rows) < 2 or len(cols) < 2:
             return None
-        cells, coverage = _spans(h_rules, v_rules, rows, cols, band, ink, dpi)
+        cells, coverage = _spans(h_rules, v_rules, rows, cols, band, ink, dpi, text_px)
         return (Table(bbox=[cols[0], rows[0], cols[-1], rows[-1]], row_edges=rows,
                       col_edges=cols, cells=cells), round(coverage, 3))
 

@@ -396,3 +396,99 @@ def test_a_characters_upright_over_a_column_wall_below_is_no_wall_through_the_te
     t = _grid_of(img).tables[0]
     assert _cell_at(t, 250, 150).bbox == [100, 100, 700, 200]
     assert _cell_at(t, 250, 250).bbox == [100, 200, 400, 300]
+
+
+def _worn_remnants(img, x0, y0, x1, y1, piece=6, step=20):
+    """Short pieces of a rule worn away between (x0, y0) and (x1, y1) (one of them
+    level): too short and far apart to be a rule or a dotted one."""
+    if x0 == x1:
+        for y in range(y0 + 10, y1 - 10, step):
+            img[y:y + piece, x0 - 1:x0 + 1] = 0
+    else:
+        for x in range(x0 + 10, x1 - 10, step):
+            img[y0 - 1:y0 + 1, x:x + piece] = 0
+    return img
+
+
+def test_a_column_rule_lost_over_a_whole_row_between_two_texts_still_parts_them():
+    # The last row's wall between its first two cells worn away (the rule above it
+    # stands, pieces of it remain): '成本指标' and '经济成本' are two cells, not one.
+    img = _worn_remnants(ruled_table(merged={(2, 0, 'r')}), 400, 300, 400, 400)
+    img = put_text(img, '成本指标', (160, 335))
+    img = put_text(img, '经济成本', (460, 335))
+    t = _grid_of(img).tables[0]
+    assert _cell_at(t, 250, 350).bbox == [100, 300, 400, 400]
+    assert _cell_at(t, 550, 350).bbox == [400, 300, 700, 400]
+
+
+def test_a_row_rule_lost_across_a_middle_cell_between_two_texts_still_parts_them():
+    # The rule under the middle cell of row 1 worn away (the rules left and right of
+    # it stand, pieces of it remain): '不少于7次' and '达标' are two rows' values.
+    img = _worn_remnants(ruled_table(merged={(1, 1, 'b')}), 400, 300, 700, 300)
+    img = put_text(img, '不少于7次', (460, 235))
+    img = put_text(img, '达标', (520, 335))
+    t = _grid_of(img).tables[0]
+    assert _cell_at(t, 550, 250).bbox == [400, 200, 700, 300]
+    assert _cell_at(t, 550, 350).bbox == [400, 300, 700, 400]
+
+
+def test_a_sound_tables_header_cell_printed_as_two_lines_beside_two_rows_stays_whole():
+    # 核算 over 方式 in one header cell, each line level with a row of the header beside
+    # it (持股比例 over 直接 | 间接): on a table whose rules are sound, with no remnant of
+    # a rule between them, the cell is one (cTDaR t10003).
+    img = ruled_table(merged={(0, 2, 'b')})
+    img = put_text(img, '核算', (820, 135))
+    img = put_text(img, '方式', (820, 235))
+    t = _grid_of(img).tables[0]
+    assert _cell_at(t, 850, 150).bbox == [700, 100, 1000, 300]
+
+
+def test_merged_cells_holding_one_text_stay_whole():
+    # A cell merged over two rows with its name wrapped over the row line (the lines
+    # of a wrapped text stand closer than a rule's clearance), and one merged over two
+    # columns with a single centred text: both are merged on the page.
+    img = ruled_table(merged={(1, 0, 'b'), (0, 1, 'r')})
+    img = put_text(img, '产出指标产', (160, 262))
+    img = put_text(img, '出指标', (160, 302))
+    img = put_text(img, '实际完成情况', (600, 135))
+    t = _grid_of(img).tables[0]
+    assert _cell_at(t, 250, 250).bbox == [100, 200, 400, 400]
+    assert _cell_at(t, 700, 150).bbox == [400, 100, 1000, 200]
+
+
+def test_a_cell_cut_at_a_lost_rule_is_cut_where_its_texts_stand_centred():
+    # The first column merged over rows 0-3 on the page reads '效益指标' over rows 0-2
+    # and '成本指标' in row 3: the rule under row 2 is lost there and in the next column
+    # too (it stands in the third). The lines under row 1 and under row 2 both part the
+    # two texts; the cut is made where each stands centred in its piece.
+    rows = (100, 200, 300, 400, 500)
+    img = ruled_table(rows=rows, merged={(0, 0, 'b'), (1, 0, 'b'), (2, 0, 'b'), (2, 1, 'b')})
+    img = _worn_remnants(_worn_remnants(img, 100, 400, 400, 400), 400, 400, 700, 400)
+    img = put_text(img, '效益指标', (190, 236))
+    img = put_text(img, '成本指标', (190, 436))
+    t = _grid_of(img).tables[0]
+    assert _cell_at(t, 250, 250).bbox == [100, 100, 400, 400]
+    assert _cell_at(t, 250, 450).bbox == [100, 400, 400, 500]
+
+
+def test_a_glyphs_uprights_on_a_column_line_are_no_remnants_of_a_rule():
+    # A mild scan (generated): the implementing unit's cell, merged over columns of the
+    # rows below, reads '通州区中小企业服务中心' with 州 on one of their lines. The
+    # character's uprights stand where a worn rule's remnants would, but level with
+    # print, and none stand above or below the name: one cell, the name whole.
+    page = _golden_page_ink('name_over_a_column_line_ink.png')
+    page.measures = {'text_mm': 3.175}
+    t = grid.find_tables(page).tables[0]
+    assert _cell_at(t, 1100, 410).bbox == [976, 375, 1520, 446]
+
+
+def test_a_tall_label_printed_a_character_a_line_stays_one_cell():
+    # 上 level with the first row beside the cell and 午 at its bottom (a timetable's
+    # label, rapidai_tsr wired__table1): cut under 上, 午 would stand far off the
+    # middle of its piece. Print is centred in its cell: one cell.
+    img = ruled_table(merged={(0, 0, 'b'), (1, 0, 'b'), (2, 0, 'b')})
+    img = _worn_remnants(img, 100, 200, 400, 200)
+    img = put_text(img, '上', (236, 135))
+    img = put_text(img, '午', (236, 455))
+    t = _grid_of(img).tables[0]
+    assert _cell_at(t, 250, 150).bbox == [100, 100, 400, 500]
