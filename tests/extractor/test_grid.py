@@ -492,3 +492,13 @@ def test_a_tall_label_printed_a_character_a_line_stays_one_cell():
     img = put_text(img, '午', (236, 455))
     t = _grid_of(img).tables[0]
     assert _cell_at(t, 250, 150).bbox == [100, 100, 400, 500]
+
+
+def test_a_goal_text_with_a_comma_on_a_column_line_stays_one_cell():
+    # A hard scan (generated): '组织培训13场，参训595人次，…' in the goal cell, merged
+    # over columns of the rows below, with its first comma on one of their lines and a
+    # wide blank after it. The comma is print of a line running across: one cell.
+    page = _golden_page_ink('goal_text_comma_on_a_column_line_ink.png')
+    page.measures = {'text_mm': 3.429}
+    t = grid.find_tables(page).tables[0]
+    assert _cell_at(t, 1100, 940).bbox == [799, 898, 1499, 991]
