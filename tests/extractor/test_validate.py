@@ -301,6 +301,35 @@ def test_a_sum_off_by_one_parts_digit_slip_blames_that_part_and_the_total():
     assert 'total.weight' in arithmetic and 'indicators.0.weight' not in arithmetic
 
 
+def test_parts_coming_to_more_than_the_total_beside_an_empty_one_blame_the_parts_read():
+    # A column shift (hard 3571): the actual values read as weights, one row's text
+    # left no weight. The empty part cannot bring the sum down to the total: every
+    # weight read is suspect, not only the empty one.
+    form = clean_form()
+    form.indicators[0].weight, form.indicators[1].weight = '329', None
+    arithmetic = {f.field for f in validate.check_form(form, 0) if f.reason == 'arithmetic'}
+    assert {'indicators.0.weight', 'total.weight'} <= arithmetic
+    # Parts short of the total beside an empty one: the empty one explains it.
+    form = clean_form()
+    form.indicators[1].weight = None
+    arithmetic = {f.field for f in validate.check_form(form, 0) if f.reason == 'arithmetic'}
+    assert 'indicators.0.weight' not in arithmetic and 'total.weight' in arithmetic
+
+
+def test_a_table_column_empty_in_most_rows_flags_its_empty_fields():
+    # The actual values read under another column (a merged header's rules lost):
+    # the forms fill every column they print.
+    form = clean_form()
+    for row in form.indicators:
+        row.actual = None
+    flags = validate.check_form(form, 0)
+    assert all('structure' in reasons(flags, f'indicators.{i}.actual') for i in range(len(form.indicators)))
+    # One value left empty is no column lost.
+    form = clean_form()
+    form.indicators[0].actual = None
+    assert 'structure' not in reasons(validate.check_form(form, 0), 'indicators.0.actual')
+
+
 def test_two_category_names_in_one_cell_are_a_structure_flag():
     form = clean_form()
     form.indicators[0].level2 = '可持续影响指标经济成本指标'
