@@ -573,6 +573,17 @@ def test_a_list_number_read_as_a_letter_is_checked():
     assert reasons(flags, 'goals.actual') == set()
 
 
+def test_a_stop_inside_a_short_text_is_checked():
+    # A speck between two characters of a name read as 。 (hard 3571): a short text
+    # ends no sentence before another character. Two sentences of a long text, a
+    # short numbered list and a closing 。 are print.
+    got = indicator_reasons({'0.level3': '参会人员对活动。满意度', '1.level3': '1.完成运维。2.完成培训。',
+                             '2.actual': '通过科普宣传提升民众的科学素养。构建起共建共享的全域科普新生态',
+                             '3.actual': '已完成。'})
+    assert 'low_confidence' in got['0.level3']
+    assert 'low_confidence' not in got['1.level3'] | got['2.actual'] | got['3.actual']
+
+
 def test_a_target_or_result_that_is_a_unit_alone_is_checked():
     # '1次' read '次': a thin 1 by the cell's edge went with the rule. A unit alone
     # counts nothing; a unit after its number, or a word, is fine.
