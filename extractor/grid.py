@@ -793,14 +793,15 @@ def _split_at_lost_rules(boxes: list, v_cov, h_cov, rows: list[int], cols: list[
         ys, xs = np.nonzero(part)
         return len(xs) > 0 and max(xs.max() - xs.min(), ys.max() - ys.min()) + 1 >= LOST_RULE_PRINT * text_px
 
-    def parted(strip: np.ndarray, at: int, gap: float) -> Optional[bool]:
-        """Whether the line at `at` across `strip` (the cell's text, the line running
-        along axis 0) has print on both sides and no line of print across it: None
-        when not, else whether remnants of a rule lie along it (on a table whose rules
-        are not worn, a line without them is not parted either)."""
-        if at <= 0 or at + 1 >= strip.shape[1]:
+    def parted(comps: tuple[np.ndarray, np.ndarray], at: int, gap: float) -> Optional[bool]:
+        """Whether the line at `at` across a cell's text (its components' labels and
+        stats, the line running along axis 0) has print on both sides and no line of
+        print across it: None when not, else whether remnants of a rule lie along it
+        (on a table whose rules are not worn, a line without them is not parted
+        either)."""
+        labels, stats = comps
+        if at <= 0 or at + 1 >= labels.shape[1]:
             return None
-        n, labels, stats, _ = cv2.connectedComponentsWithStats(strip, connectivity=8)
         x, w, h = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
         y = stats[:, cv2.CC_STAT_TOP]
         speck = np.maximum(w, h) < LOST_RULE_SPECK * text_px
@@ -815,7 +816,8 @@ def _split_at_lost_rules(boxes: list, v_cov, h_cov, rows: list[int], cols: list[
         reach = slice(max(0, at - int(gap)), at + int(gap) + 1)
         by_print = cv2.dilate(other[labels[:, reach]].any(axis=1).astype(np.uint8)[:, None],
                               np.ones((2 * level + 1, 1), np.uint8)).ravel() > 0
-        clear = np.array([i > 0 and shaped[i] and not by_print[y[i]:y[i] + h[i]].any() for i in range(n)])
+        printed = np.concatenate([[0], np.cumsum(by_print)])
+        clear = shaped & (printed[y + h] == printed[y])
         remnant = clear.copy()
         if clear.any():
             line_at = float(np.average(x[clear] + w[clear] / 2, weights=h[clear]))
@@ -849,10 +851,10 @@ def _split_at_lost_rules(boxes: list, v_cov, h_cov, rows: list[int], cols: list[
         first = np.argmax(after[both], axis=1) + at + 1
         return remnants if ((first - last) >= gap).all() else None
 
-    def glyphs(strip: np.ndarray) -> np.ndarray:
-        """The strip's print without specks and without thin bars (a worn rule's
-        remnants), to tell where its texts stand."""
-        n, labels, stats, _ = cv2.connectedComponentsWithStats(strip, connectivity=8)
+    def glyphs(comps: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        """The print without specks and without thin bars (a worn rule's remnants), to
+        tell where its texts stand."""
+        labels, stats = comps
         w, h = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
         short, long = np.minimum(w, h), np.maximum(w, h)
         keep = (long >= LOST_RULE_SPECK * text_px) & ~((short <= bar) & (long >= 3 * short))
@@ -875,7 +877,11 @@ def _split_at_lost_rules(boxes: list, v_cov, h_cov, rows: list[int], cols: list[
         if y1 - y0 < 2 or x1 - x0 < 2:
             return None
         found, beside = [], False
-        across = text[y0:y1, x0:x1]
+        _n, labels, stats, _ = cv2.connectedComponentsWithStats(text[y0:y1, x0:x1], connectivity=8)
+        across = (labels, stats)
+        # The same components seen along the row lines: transposed.
+        down = (labels.T, stats[:, [cv2.CC_STAT_TOP, cv2.CC_STAT_LEFT, cv2.CC_STAT_HEIGHT, cv2.CC_STAT_WIDTH,
+                                    cv2.CC_STAT_AREA]])
         marks = None
         for c in range(c0, c1):
             # The rule stands right above or below the cell, or further off (the
@@ -891,7 +897,6 @@ def _split_at_lost_rules(boxes: list, v_cov, h_cov, rows: list[int], cols: list[
                 if max(off) <= LOST_RULE_CENTRED:
                     found.append((sum(off), 'col', c))
                     beside |= near or remnants
-        down = np.ascontiguousarray(across.T)
         for r in range(r0, r1):
             near = (c0 > 0 and h_cov[r][c0 - 1] >= WALL_COVERAGE) or \
                 (c1 + 1 < n_cols and h_cov[r][c1 + 1] >= WALL_COVERAGE)

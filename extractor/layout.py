@@ -159,9 +159,10 @@ def _date_wraps(before: str, after: str) -> bool:
 # under 20% was wrong and 27 under 15% were right (at 0.1); 0.15 keeps a margin.
 SEALED_TEXT = 0.15
 
-# A value with a seal's dense ink over this much of the character-sized slot right
-# before or after one of its lines is checked: a character printed there (a target's
-# ≤ under a seal's star) went with the seal, and the rest reads sure.
+# A value with a seal's dense ink over this much of the character-sized slot beside one
+# of its lines, on the side the line stands off its cell's middle away from (the OCR
+# stage's TextLine.sealed_beside), is checked: a character printed there (a target's ≤
+# under a seal's star) went with the seal, and the rest reads sure.
 SEALED_BESIDE = 0.5
 
 # A header cell whose text takes less than this share of its width may have taken in

@@ -1796,11 +1796,7 @@ def _sealed_beside(sealed: Optional[np.ndarray], box, region) -> Optional[float]
     if abs(shift) < SEALED_SLOT_SHIFT * side:
         return None
     a, b = (max(rx0, x0 - side), x0) if shift > 0 else (x1, min(rx1, x1 + side))
-    part = sealed[max(0, y0):max(0, y1), max(0, a):max(0, b)]
-    if b - a < side // 2 or not part.size:
-        return None
-    share = float((part > 0).mean())
-    return round(share, 3) if share > 0 else None
+    return _sealed_share(sealed, (a, y0, b, y1)) if b - a >= side // 2 else None
 
 
 def _split_loose(ink: np.ndarray, dpi: int) -> list[LineBox]:
