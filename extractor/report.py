@@ -50,6 +50,11 @@ NAME_TIES = 0.2
 # Latin ('5G', 'PPP') and the marks below.
 NAME_MARKS = re.compile(r'[^\u3400-\u9fff0-9A-Z“”‘’、，：；（）()《》〈〉—\-·]')
 YEAR_LINE = re.compile(r'^\W*(19|20)\d\d\s*年度?\W*$')
+# ... or is shorter than any project name (the shortest among the 35 published forms,
+# 软硬件购置, has 5 characters; '办公费' would have 3): one or two characters read off an
+# unreadable page ('年', rough 3571) are what survived of a longer name, and tie
+# nothing to its record.
+NAME_MIN_CHARS = 3
 # Results stored before pages were graded: a document with more than this share of its
 # fields flagged is taken as rough, else as good.
 ROUGH_FLAG_SHARE = 0.12
@@ -75,10 +80,10 @@ def form_grade(document: Document, index: int) -> Optional[str]:
 
 
 def garbled_name(name: str) -> bool:
-    """A name that cannot be a project's (NAME_MARKS, YEAR_LINE): what was read off
-    the page is not its name."""
+    """A name that cannot be a project's (NAME_MARKS, YEAR_LINE, NAME_MIN_CHARS): what
+    was read off the page is not its name."""
     text = re.sub(r'\s+', '', name)
-    return bool(NAME_MARKS.search(text) or YEAR_LINE.match(text))
+    return bool(NAME_MARKS.search(text) or YEAR_LINE.match(text)) or len(text) < NAME_MIN_CHARS
 
 
 def form_unsure(document: Document, index: int) -> Optional[float]:

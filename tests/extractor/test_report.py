@@ -85,6 +85,8 @@ def test_a_name_read_sure_enough_off_an_unreadable_page_ties_its_form():
     ('上00年费Y.TT:Lt.a7う?', False),                # specks read as letters and kana
     ('41110102F他化药in点台区科学技术和信息化局', False),
     ('(2021年度)', False),                          # the year line, the name's row lost
+    ('年', False),                                  # what survived of a longer name
+    ('办公费', True),
 ])
 def test_a_garbled_name_off_an_unreadable_page_ties_nothing(name, ties):
     # However sure the recogniser was of it.
