@@ -1016,8 +1016,13 @@ def half_turn_needed(votes: Optional[np.ndarray], quarter: int, gray: np.ndarray
     margin = float(again[2] - again[0])
     if lines is not None and lines[0] >= SURELY_UPRIGHT and margin < 0.5:
         return False
-    if abs(margin) >= FLIP_SURE or lines is None:
+    if abs(margin) >= FLIP_SURE:
         return margin > 0
+    if lines is None:
+        # No line to read (hollow grey print the line finder passed over): the model's
+        # lean alone turns the page only from WEAK_FLIP on. (Upright hollow print on a
+        # streaked page parted 0.465 against 0.467, and was turned upside down.)
+        return margin >= WEAK_FLIP
     if (margin > 0) == (lines[1] > lines[0]) and abs(margin) >= WEAK_FLIP:
         # Two weak votes that agree (a lone faint 总分 row: the model short of sure,
         # the recogniser reading as little either way) settle it between them. (A model

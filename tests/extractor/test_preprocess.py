@@ -475,6 +475,16 @@ def test_a_model_parting_the_ways_by_a_hair_casts_no_vote():
     assert not preprocess.half_turn_needed(None, 0, gray, ink, measures, 200, score_lines, classify)
 
 
+@pytest.mark.parametrize('upright, upside_down, turned', [(0.465, 0.467, False), (0.40, 0.50, True)])
+def test_with_no_line_to_read_only_a_lean_of_the_model_turns_a_page(upright, upside_down, turned):
+    # Hollow grey print on a streaked page, which the line finder passes over: the
+    # model alone votes. A hair's lean (0.465 against 0.467) is no vote: the page
+    # stays as it stands; a plain lean still turns it.
+    gray, ink, measures = _lone_total_row_page()
+    classify = lambda tiles: np.array([[upright, 0.03, upside_down, 0.03]] * len(tiles))  # noqa: E731
+    assert preprocess.half_turn_needed(None, 0, gray, ink, measures, 200, None, classify) == turned
+
+
 @pytest.mark.parametrize('as_it_stands, turned, upside_down', [(0.14, 0.33, False), (0.45, 0.7, True)])
 def test_lines_read_no_better_than_noise_do_not_turn_a_page(as_it_stands, turned, upside_down):
     # Hollow print on a textured paper: the model leans weakly upright, the recogniser
