@@ -36,6 +36,9 @@ _norm = normalise
 _NEVER_OPENS = '.,;:!?)]}。，、；：！？）》」』】'
 # A comma between digits that is not followed by exactly three of them.
 _ODD_COMMA = re.compile(r'\d,(?=\d)(?!\d{3}(?!\d))')
+# A colon between two digits: the forms print times nowhere (none among the seeds' or
+# the generated truths' values), so it is a point with a speck over it ('39:8万').
+_COLON_IN_NUMBER = re.compile(r'\d[:：]\d')
 # A list number read as a letter ('i.做好…' for '1.做好…'): a lone Latin letter and a
 # point opening the text or a sentence, Chinese after it.
 _LETTER_NUMBERING = re.compile(r'(?:^|[。；;])[A-Za-z][.．、](?=[\u3400-\u9fff])')
@@ -219,6 +222,8 @@ class Checker:
                 # ('2023.08,17') it is a point misread.
                 self.flag(path, FlagReason.low_confidence, f'{value!r}: a comma inside a number that groups no '
                                                            'thousands')
+            elif value and isinstance(value, str) and _COLON_IN_NUMBER.search(value):
+                self.flag(path, FlagReason.low_confidence, f'{value!r}: a colon between digits (a point misread?)')
             elif value and isinstance(value, str) and _LETTER_FOR_DIGIT.search(value):
                 self.flag(path, FlagReason.low_confidence, f'{value[:20]!r}: a letter where a digit would stand?')
             elif value and isinstance(value, str) and _LETTER_NUMBERING.search(value):

@@ -403,6 +403,8 @@ def test_a_lost_total_with_rows_short_of_100_puts_the_table_in_doubt_without_oth
     ('2023.08,17-2024.10.17', True),    # a point misread as a comma
     ('1,234.5万元', False), ('完成5个,2个在建', False),
     ('下一步将加强计划管理：', True),      # a closing 。 misread as a colon
+    ('39:8万', True), ('39：8万', True),   # a point with a speck over it
+    ('目标：完成8个', False),
 ])
 def test_commas_inside_numbers_and_colons_ending_text_are_checked(value, flagged):
     form = clean_form()
