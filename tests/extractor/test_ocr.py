@@ -926,3 +926,23 @@ def test_a_line_off_its_cells_middle_beside_a_seal_records_the_seal_there():
     # The same seal on the other side of the line (where no character is missing: the
     # line stands off the middle away from it) is none of its business.
     assert read(cv2.flip(sealed, 1))[0].sealed_beside is None
+
+
+# The dust a faded copy's hollow '2' left in its cell (office damage, 200 dpi, text 22 px
+# high): (x, y, w, h) of each piece, a piece every 2-4 px along the curve, many of them
+# only slantwise apart.
+HOLLOW_TWO_DUST = [(55, 14, 1, 1), (52, 16, 1, 1), (60, 16, 2, 2), (57, 20, 3, 3), (53, 25, 1, 1),
+                   (58, 27, 4, 2), (56, 28, 1, 1)]
+
+
+def test_the_dots_of_a_broken_character_go_together_slantwise_too():
+    dust = np.zeros((44, 90), np.uint8)
+    for x, y, w, h in HOLLOW_TWO_DUST:
+        dust[y:y + h, x:x + w] = 255
+    marks = ocr.broken_marks(dust, 22.0)
+    assert (marks[dust > 0] > 0).all()
+    # Specks further apart than BROKEN_GAP stay dust, however many.
+    specks = np.zeros((44, 90), np.uint8)
+    for x in range(5, 90, 8):
+        specks[20, x] = specks[28 + x % 3, x + 3] = 255
+    assert not ocr.broken_marks(specks, 22.0).any()
