@@ -1469,7 +1469,11 @@ def read_page(page: CleanPage, grid: PageGrid, recognizer: Optional[Recognizer] 
     # Only a page whose print measured faint has its line crops stretched: on a good
     # scan a crop full of bold print has no paper to measure against.
     faint_print = bool(page.measures) and page.measures.get('contrast', 1.0) < FAINT_PRINT_CONTRAST
-    join_broken = faint_print and page.measures.get('speckle_per_cm2', 0.0) < BROKEN_JOIN_SPECKLE
+    speckle = page.measures.get('speckle_per_cm2', 0.0) if page.measures else 0.0
+    # Broken marks are joined on faint print, and on any print on clean paper, where
+    # dust lying together is no speckle (a ≥ of thin slanted strokes on a copy of
+    # contrast 0.59 fell apart into dots, and '≥80%' was read '80%').
+    join_broken = speckle < (BROKEN_JOIN_SPECKLE if faint_print else FAINT_INK_SPECKLE)
     # On faint print on clean paper, lines are found on ink thresholded to the print:
     # its thin strokes lie under the page's ink threshold, and a character cut down to
     # its darkest stroke ('丰' to its upright) falls off its line. (On speckled paper
