@@ -27,7 +27,7 @@ import numpy as np
 from extractor import words
 from extractor.shapes import components_with_holes
 from models import CellText, CleanPage, PageGrid, TextLine
-from models.text import DASH, GLYPH_FIXES, NUMERIC_CHARS, NUMERIC_LOOKALIKES
+from models.text import DASH, GLYPH_FIXES, NUMERIC_CHARS, NUMERIC_LOOKALIKES, is_han
 
 # Gap, in line heights, that separates two pieces of text on one line.
 PIECE_GAP = 2.0
@@ -69,18 +69,14 @@ MARK_GUESS_CONFIDENCE = 0.5
 _SLOT_POINTS = '.·•・'
 
 
-def _is_han(ch: str) -> bool:
-    return '\u3400' <= ch <= '\u9fff'
-
-
 def marks_in_slots(chars: list[str], frames: np.ndarray, confs: np.ndarray) -> np.ndarray:
     """Points between two Chinese characters that fill a character's room written as
     '，' (in place, in `chars`); returns the confidences with theirs lowered."""
     points = [i for i in range(1, len(chars) - 1) if chars[i] in _SLOT_POINTS
-              and _is_han(chars[i - 1]) and _is_han(chars[i + 1])]
+              and is_han(chars[i - 1]) and is_han(chars[i + 1])]
     if not points:
         return confs
-    gaps = [frames[i + 1] - frames[i] for i in range(len(chars) - 1) if _is_han(chars[i]) and _is_han(chars[i + 1])]
+    gaps = [frames[i + 1] - frames[i] for i in range(len(chars) - 1) if is_han(chars[i]) and is_han(chars[i + 1])]
     advance = float(np.median(gaps)) if len(gaps) >= MARK_SLOT_PAIRS else MARK_ADVANCE_FRAMES
     confs = confs.copy()
     for i in points:
@@ -363,7 +359,7 @@ class PPOCRRecognizer:
         ends = np.append(run_starts[1:], len(best))
         doubted = []
         for k, frame in enumerate(kept):
-            if int(frame) in unsure_runs and (_is_han(chars[k]) or chars[k] in SENTENCE_MARKS):
+            if int(frame) in unsure_runs and (is_han(chars[k]) or chars[k] in SENTENCE_MARKS):
                 doubted.append((k, frame, int(ends[np.searchsorted(ends, frame, side='right')])))
         if not doubted:
             return None
@@ -383,7 +379,7 @@ class PPOCRRecognizer:
                 continue
             for other in np.argpartition(others, -RUNNERS_UP)[-RUNNERS_UP:]:
                 chance, text = float(others[other]), self.charset[other]
-                if chance < RUNNER_UP_CHANCE or not _is_han(text):
+                if chance < RUNNER_UP_CHANCE or not is_han(text):
                     continue
                 gain = (words.word_gain(model, chars, k, text) + math.log(chance)
                         - math.log(max(float(first[frame:end].max()), 1e-9)))

@@ -18,15 +18,13 @@ from typing import Optional
 
 import numpy as np
 
+from models.text import is_han
+
 # Words longer than this are not looked up (the dictionary's idioms and names are
 # rarely longer; a lost long word costs little on a short cell).
 LONGEST_WORD = 6
 # A character the dictionary does not hold as a word: counted as seen this often.
 UNKNOWN_COUNT = 0.5
-
-
-def _is_han(ch: str) -> bool:
-    return '\u3400' <= ch <= '\u9fff'
 
 
 def dictionary_path() -> Optional[str]:
@@ -108,9 +106,9 @@ def word_model() -> Optional[WordModel]:
 def han_run(chars: list[str], at: int) -> tuple[int, int]:
     """[start, end) of the run of Chinese characters holding position `at`."""
     start, end = at, at + 1
-    while start > 0 and _is_han(chars[start - 1]):
+    while start > 0 and is_han(chars[start - 1]):
         start -= 1
-    while end < len(chars) and _is_han(chars[end]):
+    while end < len(chars) and is_han(chars[end]):
         end += 1
     return start, end
 

@@ -44,6 +44,11 @@ def normalise(value) -> str:
     return _DASH_RUN.sub(DASH, _SPACES.sub('', text))
 
 
+def is_han(ch: str) -> bool:
+    """A Chinese character (CJK unified ideographs and extension A)."""
+    return '\u3400' <= ch <= '\u9fff'
+
+
 def is_dash(value) -> bool:
     return normalise(value) == DASH
 
