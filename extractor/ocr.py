@@ -1041,11 +1041,12 @@ def _clean_cell(ink: np.ndarray, dpi: int, text_height: Optional[float] = None, 
     stripped = _strip_rule_remnants(ink, scale)
     no_dust = _denoise(stripped, max(4, int(6 * scale * scale)))
     dust = cv2.bitwise_and(stripped, cv2.bitwise_not(no_dust))
-    if join_broken:
-        no_dust = cv2.bitwise_or(no_dust, broken_marks(dust, text_height or 28 * scale))
-    cleaned = drop_line_specks(no_dust, text_height or 28 * scale)
+    joined = cv2.bitwise_or(no_dust, broken_marks(dust, text_height or 28 * scale)) if join_broken else no_dust
+    cleaned = drop_line_specks(joined, text_height or 28 * scale)
     # A speck's grey rim, outside the ink mask, still reads as a point: paint out a
-    # pixel round it too (never over ink that stays).
+    # pixel round it too (never over ink that stays). A broken mark dropped off the line
+    # is dust, and like dust stays in the image (painted out, a worn ≤ beside its line's
+    # box went from the crop: '≤12月' read '12月').
     dropped = ((no_dust > 0) & (cleaned == 0)).astype(np.uint8)
     rim = cv2.dilate(dropped, np.ones((3, 3), np.uint8)) > 0
     return cleaned, rim & (ink == 0) | (dropped > 0), dust
