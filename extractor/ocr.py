@@ -562,7 +562,8 @@ def _denoise(ink: np.ndarray, min_area: int) -> np.ndarray:
 # A faint character's strokes broken into dots by the threshold (a thin ≥ before a
 # number on a faded copy, dropped as dust: '≥202万' read '202万'): on a page of faint
 # print with little speckle (BROKEN_JOIN_SPECKLE per cm², see preprocess; on grainy
-# paper the grain lies as close), pieces too small to be print, at most BROKEN_GAP px
+# paper the grain lies as close), or of any print on clean paper (FAINT_INK_SPECKLE),
+# pieces too small to be print, at most BROKEN_GAP px
 # (at 200 dpi) apart, BROKEN_PIECES of them or more together and together at least
 # BROKEN_SIZE text heights across, are one mark (closed across their gaps), not dust.
 BROKEN_GAP = 4
@@ -578,8 +579,7 @@ def broken_marks(dust: np.ndarray, text_height: float) -> np.ndarray:
     if n - 1 < BROKEN_PIECES:
         return np.zeros_like(dust)
     k = BROKEN_GAP + 1
-    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
-    closed = cv2.morphologyEx(dust, cv2.MORPH_CLOSE, kernel)
+    closed = cv2.morphologyEx(dust, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
     # Pieces go together across gaps of BROKEN_GAP either way, slantwise too: a closing
     # bridges no diagonal gap, and the dots of a hollow '2' on a faded copy (a piece
     # every 2-4 px along its curve) stayed ten marks of dust ('25' read '5').
