@@ -385,6 +385,7 @@ class Checker:
             parts_sum = _parts_sum(self.form, rule)
             if parts_sum is not None:
                 self.short_of_usual(rule, parts_sum)
+            self.unconfirmed_rows(rule, parts_sum)
             return
         parts = [p for pattern in rule.parts for p in expand(self.form, pattern)]
         empty = [p for p in parts if not _norm(self.form.get(p)) or is_dash(self.form.get(p))]
@@ -424,6 +425,40 @@ class Checker:
         self.flag(table.key, FlagReason.structure,
                   f'the {rule.total.rsplit(".", 1)[-1]}s come to {known_sum}, short of the usual '
                   f'{rule.usual_total}: a row may be lost or merged into another')
+
+    def unconfirmed_rows(self, rule: Rule, parts_sum: Optional[Decimal]) -> None:
+        """With the total row lost, parts that come to more than the kind's usual total
+        or cannot be added up (a part unreadable) leave the table's rows unconfirmed:
+        rows merged by a lost rule read as one (its weight '10101010100', the total
+        row's cells in it), and the rows it stands for have no field of their own to
+        flag. Its table is flagged as a whole (short of the usual total: short_of_usual)."""
+        table = self.template.table
+        if not rule.usual_total or table is None:
+            return
+        if not any(pattern.startswith(table.key + '.') for pattern in rule.parts):
+            return
+        rows = self.form.get(table.key) or []
+        if not rows:
+            return          # flagged missing already
+        usual = Decimal(rule.usual_total)
+        name = rule.total.rsplit('.', 1)[-1]
+        if parts_sum is None:
+            why = f'the {name}s cannot be added up (one is unreadable)'
+        elif parts_sum > usual:
+            column = rule.total.rsplit('.', 1)[-1]
+            whole = [i for i in range(len(rows)) if (n := self.num(f'{table.key}.{i}.{column}')) is not None
+                     and n.value == usual == parts_sum - usual]
+            if whole:
+                # The total row read as one of the table's (its label lost in noise):
+                # the others come to the usual total, so no row is lost.
+                self.flag(f'{table.key}.{whole[-1]}', FlagReason.structure,
+                          f'its {name} {usual} is what the other rows come to: the total row read as a row?')
+                return
+            why = f'the {name}s come to {parts_sum}, over the usual {rule.usual_total}'
+        else:
+            return
+        self.flag(table.key, FlagReason.structure,
+                  f'{why} and the total row is lost: rows may be lost or merged into another')
 
     def speck_point_part(self, rule: Rule, known_sum: Decimal) -> Optional[str]:
         """The one part read with a point that the kind's usual total says is a speck

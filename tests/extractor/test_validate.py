@@ -621,3 +621,28 @@ def test_a_category_cell_reading_none_of_the_columns_names_is_flagged():
     assert reasons(flags, 'indicators.2.level1') == {'low_confidence'}
     assert any('none of the names' in f.detail for f in flags if f.field == 'indicators.2.level1')
     assert not reasons(flags, 'indicators.1.level1')
+
+
+@pytest.mark.parametrize('last_weight,table_flagged', [
+    ('10101010100', True),      # four rows and the total row merged into one by lost rules
+    ('1R', True),               # a weight unreadable: the sum cannot confirm the rows
+    ('10', False),              # the weights come to the usual 100: no row lost
+])
+def test_with_the_total_row_lost_only_weights_at_the_usual_total_confirm_the_rows(last_weight, table_flagged):
+    form = clean_form()
+    form.total.weight = form.total.score = None
+    form.indicators[-1].weight = last_weight
+    flags = validate.check_form(form, 0)
+    assert ('structure' in reasons(flags, 'indicators')) == table_flagged
+
+
+def test_with_the_total_row_lost_a_row_holding_what_the_others_come_to_is_the_total_row():
+    # The 总分 label read as noise: the total row became a row of the table, its weight
+    # 100 what the other rows come to. That row is in doubt, not the table's rows.
+    from models import Indicator
+    form = clean_form()
+    form.total.weight = form.total.score = None
+    form.indicators.append(Indicator(level3='总分', weight='100', score='100'))
+    flags = validate.check_form(form, 0)
+    assert 'structure' in reasons(flags, 'indicators.4')
+    assert 'structure' not in reasons(flags, 'indicators')
