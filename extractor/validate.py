@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import NamedTuple, Optional
 
 from models import FieldSource, Flag, FlagReason, Form, PageQuality, PageResult
+from models.document import NO_TABLE_REASON
 from models.template import Rule
 from models.text import UNITS, is_dash, normalise
 
@@ -640,7 +641,7 @@ def grade_page(result: PageResult, limits: QualityLimits = QualityLimits()) -> P
         reasons.append(reason)
 
     if not result.grid.tables:
-        worse(3, 'no ruled table found')
+        worse(3, NO_TABLE_REASON)
     if quality.contrast and quality.contrast < limits.unreadable_contrast:
         worse(3, f'print too faint (contrast {quality.contrast:.2f})')
     elif quality.contrast and quality.contrast < limits.rough_contrast:

@@ -160,6 +160,10 @@ class Flag(BaseModel):
     detail: str = ''
 
 
+# The reason a page's grade gives when it holds no ruled table (it is no form's page).
+NO_TABLE_REASON = 'no ruled table found'
+
+
 class PageQuality(BaseModel):
     """How readable a page was, measured on the page itself (preprocess and grid):
     what the batch report's residual estimate and the review app go by."""

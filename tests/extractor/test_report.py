@@ -112,3 +112,23 @@ def test_a_form_whose_name_went_unread_counts_as_lost_whole():
     doc.forms.append(doc.forms[0].model_copy(update={'pages': [2], 'project_name': None}))
     doc.quality = [PageQuality(page=1, grade='good'), PageQuality(page=2, grade='rough')]
     assert report.lost_fields(doc, 0) == 0 and report.lost_fields(doc, 1) == report.FIELDS_PER_FORM
+
+
+@pytest.mark.parametrize('grade,reasons,before_open,lost', [
+    ('unreadable', ['90% of the text lines read unsure'], False, True),   # a form started there, all unread
+    ('unreadable', ['no ruled table found'], False, False),             # no form's page
+    ('rough', ['40% of the text lines read unsure'], False, False),
+    ('unreadable', ['90% of the text lines read unsure'], True, False),  # the open form before goes on there
+])
+def test_an_unreadable_page_with_a_table_that_went_to_no_form_counts_a_form_lost(grade, reasons, before_open, lost):
+    from models import UnmatchedPage
+    doc = make_document([])
+    doc.source.pages = 2
+    doc.quality = [PageQuality(page=1, grade='good'), PageQuality(page=2, grade=grade, reasons=reasons)]
+    doc.unmatched_pages = [UnmatchedPage(page=2, reason='not a known form')]
+    if before_open:
+        doc.forms[0].total = None
+    with_page = report.document_report(doc).residual_errors
+    doc.unmatched_pages = []
+    without = report.document_report(doc).residual_errors
+    assert round(with_page - without, 2) == (report.FIELDS_PER_FORM if lost else 0)
