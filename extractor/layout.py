@@ -384,6 +384,19 @@ def _is_open(part: FormPart) -> bool:
     return not any(label_score(c.text, total.label) >= LABEL_SURE for c in part.cells)
 
 
+def _across(placed: list[tuple[float, float, float, TextLine]]) -> list[TextLine]:
+    """Lines in reading order over cells side by side, from (middle y, middle x, height,
+    line) in the form's virtual coordinates: by text line (middles within half a line
+    height of each other), then left to right."""
+    rows: list[list[tuple]] = []
+    for entry in sorted(placed, key=lambda e: e[0]):
+        if rows and abs(rows[-1][-1][0] - entry[0]) <= entry[2] / 2:
+            rows[-1].append(entry)
+        else:
+            rows.append([entry])
+    return [entry[3] for row in rows for entry in sorted(row, key=lambda e: e[1])]
+
+
 def continues(part: FormPart, tables: list, tol: Tolerances = TOLERANCES) -> bool:
     """Tables without title or header continue `part` when their inner column rules
     line up with the form's (placed as _place would place them: the page's tables
@@ -1586,15 +1599,28 @@ class FormBuilder:
                 self.structure(path, f'{pair.label} header {column.label} not found')
                 continue
             h = head[0]
+            # The text cell under its header, and the pieces of it a rule the grid found
+            # through the text (a fold or a streak) cut off, each within the header's span.
             cells = sorted((c for c in self.cells if c.y0 >= h.y1 - self.edge and c.y1 <= end + self.edge
-                            and min(c.x1, h.x1) - max(c.x0, h.x0) > 0.5 * (h.x1 - h.x0)), key=lambda c: c.y0)
+                            and (min(c.x1, h.x1) - max(c.x0, h.x0) > 0.5 * (h.x1 - h.x0)
+                                 or (c.x0 >= h.x0 - self.edge and c.x1 <= h.x1 + self.edge and c.text))),
+                           key=lambda c: (c.y0, c.x0))
             # A text cell under both headers (the rule between the two texts lost): its
             # lines go each to the header it stands under, as a table's do, flagged (read
             # as one, the two texts came out interleaved in both fields).
             both = {f.key: hd for f, hd in zip(pair.fields, heads) if hd}
             picked = [self.column_lines(c, column.key, both)[0] if len(both) > 1 else c.lines for c in cells]
             shared = [c for c, lines in zip(cells, picked) if len(lines) < len(c.lines)]
-            self.set_value(path, cells, lines=[line for lines in picked for line in lines])
+            lines = [line for lines in picked for line in lines]
+            pieces = [c for c in cells if any(d is not c and abs(d.y0 - c.y0) <= self.edge for d in cells)]
+            if pieces:
+                # Side by side, the pieces' lines are read across, line by line.
+                lines = _across([(c.line_yc(line), c.line_xc(line), line.bbox[3] - line.bbox[1], line)
+                                 for c, chosen in zip(cells, picked) for line in chosen])
+                self.structure(path, f'{pair.label}: the text under {column.label} is cut into {len(pieces)} '
+                                     'cells by a rule through it (a fold or a streak?); their lines joined '
+                                     'by position', pieces[0])
+            self.set_value(path, cells, lines=lines)
             if shared:
                 self.structure(path, f'{pair.label}: one text cell under both headers (the rule between them '
                                      f'lost); its lines taken by the header each stands under', shared[0])

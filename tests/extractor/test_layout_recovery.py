@@ -981,3 +981,22 @@ def test_a_year_read_with_an_unsure_digit_is_flagged(least_sure_digit, least_sur
     year_flags = [f for f in validate.check_forms(forms) if f.field == 'year']
     assert bool(year_flags) == flagged
     assert all(f.reason == 'low_confidence' for f in year_flags)
+
+
+def test_a_goal_text_cut_in_two_by_a_rule_through_it_is_read_across_and_flagged():
+    # A fold or a streak taken for a rule cut the actual goal's cell in two (and the
+    # header of the indicators' 实际完成值 below it): the right piece, under less than
+    # half of 实际完成情况, was lost unflagged. Both pieces are read, line by line across.
+    goals = GOALS[:4] + [(8, 8, 11, 9, ['x']), (11, 8, 14, 9, ['y'])]
+    scan = page(1, project_form(goals=goals), title='项目支出绩效自评表')
+    cells = scan.grid.tables[0].cells
+    left = next(i for i, c in enumerate(cells) if c.bbox[0] == 100 + 8 * 80 and c.bbox[1] == 200 + 8 * ROW)
+    right = next(i for i, c in enumerate(cells) if c.bbox[0] == 100 + 11 * 80 and c.bbox[1] == 200 + 8 * ROW)
+    x0, y0 = cells[left].bbox[:2]
+    xr = cells[right].bbox[0]
+    scan.cells[left].lines = [line('完成对丰台区参加', x0, xr, y0 + 12), line('建费用进行结算', x0, xr, y0 + 28)]
+    scan.cells[right].lines = [line('论坛展台搭', xr, xr + 240, y0 + 12), line('并支付尾款', xr, xr + 240, y0 + 28)]
+    forms, flags, _ = read(scan)
+    assert forms[0].goals.actual == '完成对丰台区参加论坛展台搭建费用进行结算并支付尾款'
+    assert 'goals.actual' in structure_fields(flags)
+    assert forms[0].goals.expected == '完成养护'
