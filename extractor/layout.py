@@ -855,6 +855,11 @@ class FormBuilder:
             self.unsure(path, 'a faint mark beside the value, read as '
                               + ', '.join(repr(line.text) for line in stray) + ', was left out', cells[0])
         for line in lines if known is None else []:
+            if line.empty_slot:
+                self.unsure(path, f"'{line.text}': a gap a character wide between {line.empty_slot[0]} and "
+                                  f'{line.empty_slot[1]}, read as nothing: a character or mark may have been lost',
+                            cells[0])
+                break
             if line.room_for:
                 self.unsure(path, f"the line '{line.text}' is wide enough for {line.room_for} characters, "
                                   f'{len(line.text)} were read: one may have been lost', cells[0])

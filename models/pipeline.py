@@ -102,6 +102,9 @@ class TextLine(BaseModel):
     # How many characters the line's width holds, when clearly more than were read (a
     # line of Chinese: the recogniser lost one); None otherwise.
     room_for: Optional[int] = None
+    # The two Chinese characters round a gap a character wide with nothing read in it
+    # (the recogniser dropped what stood there); None: no such gap.
+    empty_slot: Optional[str] = None
     # The text with one Chinese character changed to one of the recogniser's runners-up
     # for it, where that reads as likelier words (阶段性 for 价段性); None otherwise.
     runner_up: Optional[str] = None

@@ -1000,3 +1000,13 @@ def test_a_goal_text_cut_in_two_by_a_rule_through_it_is_read_across_and_flagged(
     assert forms[0].goals.actual == '完成对丰台区参加论坛展台搭建费用进行结算并支付尾款'
     assert 'goals.actual' in structure_fields(flags)
     assert forms[0].goals.expected == '完成养护'
+
+
+def test_a_line_with_an_empty_slot_flags_its_field():
+    result = page(1, project_form(), title='项目支出绩效自评表')
+    name = next(c for c in result.cells if c.lines and c.lines[0].text == '养护里程')
+    name.lines[0].empty_slot = '养护'
+    forms, flags, _ = read(result)
+    assert forms[0].indicators[0].level3 == '养护里程'
+    assert any(f.field == 'indicators.0.level3' and f.reason == 'low_confidence' and 'gap' in f.detail
+               for f in flags)

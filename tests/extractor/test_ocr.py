@@ -965,3 +965,15 @@ def test_a_broken_mark_dropped_off_its_line_stays_in_the_image_as_dust_does():
     joined_ink, paint, dust = ocr._clean_cell(ink, 200, 22.0, join_broken=True)
     assert dust[30:52, 10:30].sum() > 0 and not joined_ink[30:52, 10:30].any()     # joined, then dropped
     assert not (paint & (dust > 0)).any()
+
+
+def test_a_gap_a_character_wide_between_two_chinese_characters_is_an_empty_slot():
+    # '11份相关' for '11份，相关': the recogniser's frames for 份 and 相 stand two
+    # advances apart, nothing read between them. Lines read whole keep to 1.5 at most.
+    chars = list('形成成果报告11份相关建议')
+    frames = np.array([0, 4, 8, 12, 16, 20, 23, 25, 28, 37, 41, 45, 49])
+    assert ocr.empty_slot(chars, frames) == '份相'
+    even = np.array([0, 4, 8, 12, 16, 20, 23, 25, 28, 32, 36, 40, 44])
+    assert ocr.empty_slot(chars, even) is None
+    # Too few pairs of Chinese characters to measure the advance on: no judgement.
+    assert ocr.empty_slot(list('11份相关'), np.array([0, 3, 6, 15, 19])) is None
