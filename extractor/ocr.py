@@ -94,6 +94,14 @@ def marks_in_slots(chars: list[str], frames: np.ndarray, confs: np.ndarray) -> n
     return confs
 
 
+def emitted_frames(best: np.ndarray) -> np.ndarray:
+    """The frames where a greedy CTC path emits a character: the first of each run of
+    one class, blanks (class 0) left out."""
+    keep = np.ones(len(best), dtype=bool)
+    keep[1:] = best[1:] != best[:-1]
+    return np.nonzero(keep & (best != 0))[0]
+
+
 def empty_slot(chars: list[str], frames: np.ndarray) -> Optional[str]:
     """The two characters round the widest gap between neighbouring Chinese characters,
     when it is EMPTY_SLOT advances or more (a character or a mark between them dropped);
@@ -328,15 +336,13 @@ class PPOCRRecognizer:
         else:
             best = probs.argmax(axis=1) if best is None else best
             conf = probs[np.arange(len(best)), best]
-        keep = np.ones(len(best), dtype=bool)
-        keep[1:] = best[1:] != best[:-1]
-        keep &= best != 0
-        chars = [self.charset[i] for i in best[keep]]
-        confs = conf[keep]
+        frames = emitted_frames(best)
+        chars = [self.charset[i] for i in best[frames]]
+        confs = conf[frames]
         if len(confs) == 0:
             return '', 0.0, 0.0
         if ids is None:
-            confs = marks_in_slots(chars, np.nonzero(keep)[0], confs)
+            confs = marks_in_slots(chars, frames, confs)
         return ''.join(chars).strip(), float(confs.mean()), float(confs.min())
 
     def _barred(self, probs: np.ndarray, best: Optional[np.ndarray] = None) -> Optional[str]:
@@ -354,10 +360,7 @@ class PPOCRRecognizer:
                 swapped = True
         if not swapped:
             return None
-        keep = np.ones(len(best), dtype=bool)
-        keep[1:] = best[1:] != best[:-1]
-        keep &= best != 0
-        return tidy_text(''.join(self.charset[i] for i in best[keep]).strip())
+        return tidy_text(''.join(self.charset[i] for i in best[emitted_frames(best)]).strip())
 
     def _runner_up(self, probs: np.ndarray, best: Optional[np.ndarray] = None) -> Optional[str]:
         """The greedy reading with the one Chinese character changed to one of its
@@ -414,20 +417,10 @@ class PPOCRRecognizer:
         chars[change[0]] = change[1]
         return tidy_text(''.join(chars).strip())
 
-    def _empty_slot(self, best: np.ndarray) -> Optional[str]:
-        """empty_slot on the greedy reading's characters and the frames they stand at."""
-        keep = np.ones(len(best), dtype=bool)
-        keep[1:] = best[1:] != best[:-1]
-        frames = np.nonzero(keep & (best != 0))[0]
-        return empty_slot([self.charset[best[f]] for f in frames], frames)
-
     def _least_sure_digit(self, probs: np.ndarray, best: Optional[np.ndarray] = None) -> Optional[float]:
         """The greedy reading's least confidence on a digit; None without digits."""
         best = probs.argmax(axis=1) if best is None else best
-        keep = np.ones(len(best), dtype=bool)
-        keep[1:] = best[1:] != best[:-1]
-        frames = np.nonzero(keep & (best != 0))[0]
-        digits = [f for f in frames if self.charset[best[f]].isdigit()]
+        digits = [f for f in emitted_frames(best) if self.charset[best[f]].isdigit()]
         return round(float(min(probs[f, best[f]] for f in digits)), 4) if digits else None
 
     def recognize(self, images: Sequence[np.ndarray]) -> list[Reading]:
@@ -454,6 +447,7 @@ class PPOCRRecognizer:
                 # Each frame's likeliest class, found once: every reading of the line
                 # below starts from it (over 6,600 classes a frame, it is the costly part).
                 line, best = probs[row], probs[row].argmax(axis=1)
+                frames = emitted_frames(best)
                 text, conf, low = self._decode(line, best=best)
                 numeric, n_conf, _ = self._decode(line, self.numeric_ids)
                 results[i] = Reading(text=tidy_text(text), confidence=conf,
@@ -461,7 +455,7 @@ class PPOCRRecognizer:
                                      numeric_confidence=n_conf, barred=self._barred(line, best),
                                      runner_up=self._runner_up(line, best),
                                      min_digit_confidence=self._least_sure_digit(line, best),
-                                     empty_slot=self._empty_slot(best))
+                                     empty_slot=empty_slot([self.charset[i] for i in best[frames]], frames))
         return [r for r in results]
 
 

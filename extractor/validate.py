@@ -411,15 +411,21 @@ class Checker:
                 self.rule([total_path] + parts, f'{unknown[0]} is unreadable; for the total {total.value} it '
                                                 f'would have to be {implied}, but {why}')
 
+    def rows_summed(self, rule: Rule):
+        """The kind's table when the rule sums its rows to a usual total (the weights to
+        100): what a sum off that total says rows were lost from; None otherwise."""
+        table = self.template.table
+        if not rule.usual_total or table is None:
+            return None
+        return table if any(pattern.startswith(table.key + '.') for pattern in rule.parts) else None
+
     def short_of_usual(self, rule: Rule, known_sum: Decimal) -> None:
         """Parts that come to less than the kind's usual total (weights short of 100)
         while the total row is lost or does not read that total either: a row was lost
         or merged into the total row (whose cells then hold that row's values), and a
         lost row has no field of its own to flag. Its table is flagged as a whole."""
-        table = self.template.table
-        if not rule.usual_total or table is None or known_sum >= Decimal(rule.usual_total):
-            return
-        if not any(pattern.startswith(table.key + '.') for pattern in rule.parts):
+        table = self.rows_summed(rule)
+        if table is None or known_sum >= Decimal(rule.usual_total):
             return
         if self.speck_point_part(rule, known_sum):
             return
@@ -433,10 +439,8 @@ class Checker:
         rows merged by a lost rule read as one (its weight '10101010100', the total
         row's cells in it), and the rows it stands for have no field of their own to
         flag. Its table is flagged as a whole (short of the usual total: short_of_usual)."""
-        table = self.template.table
-        if not rule.usual_total or table is None:
-            return
-        if not any(pattern.startswith(table.key + '.') for pattern in rule.parts):
+        table = self.rows_summed(rule)
+        if table is None:
             return
         rows = self.form.get(table.key) or []
         if not rows:
