@@ -3,6 +3,7 @@ import os
 
 import cv2
 import numpy as np
+import pytest
 
 from extractor import grid, ingest, preprocess
 from models import CleanPage
@@ -410,26 +411,23 @@ def _worn_remnants(img, x0, y0, x1, y1, piece=6, step=20):
     return img
 
 
-def test_a_column_rule_lost_over_a_whole_row_between_two_texts_still_parts_them():
+@pytest.mark.parametrize('merged, worn, texts, cells', [
     # The last row's wall between its first two cells worn away (the rule above it
     # stands, pieces of it remain): '成本指标' and '经济成本' are two cells, not one.
-    img = _worn_remnants(ruled_table(merged={(2, 0, 'r')}), 400, 300, 400, 400)
-    img = put_text(img, '成本指标', (160, 335))
-    img = put_text(img, '经济成本', (460, 335))
-    t = _grid_of(img).tables[0]
-    assert _cell_at(t, 250, 350).bbox == [100, 300, 400, 400]
-    assert _cell_at(t, 550, 350).bbox == [400, 300, 700, 400]
-
-
-def test_a_row_rule_lost_across_a_middle_cell_between_two_texts_still_parts_them():
+    ((2, 0, 'r'), (400, 300, 400, 400), [('成本指标', (160, 335)), ('经济成本', (460, 335))],
+     [((250, 350), [100, 300, 400, 400]), ((550, 350), [400, 300, 700, 400])]),
     # The rule under the middle cell of row 1 worn away (the rules left and right of
     # it stand, pieces of it remain): '不少于7次' and '达标' are two rows' values.
-    img = _worn_remnants(ruled_table(merged={(1, 1, 'b')}), 400, 300, 700, 300)
-    img = put_text(img, '不少于7次', (460, 235))
-    img = put_text(img, '达标', (520, 335))
+    ((1, 1, 'b'), (400, 300, 700, 300), [('不少于7次', (460, 235)), ('达标', (520, 335))],
+     [((550, 250), [400, 200, 700, 300]), ((550, 350), [400, 300, 700, 400])]),
+])
+def test_a_rule_lost_over_a_whole_cell_between_two_texts_still_parts_them(merged, worn, texts, cells):
+    img = _worn_remnants(ruled_table(merged={merged}), *worn)
+    for text, at in texts:
+        img = put_text(img, text, at)
     t = _grid_of(img).tables[0]
-    assert _cell_at(t, 550, 250).bbox == [400, 200, 700, 300]
-    assert _cell_at(t, 550, 350).bbox == [400, 300, 700, 400]
+    for (x, y), bbox in cells:
+        assert _cell_at(t, x, y).bbox == bbox
 
 
 def test_a_sound_tables_header_cell_printed_as_two_lines_beside_two_rows_stays_whole():
@@ -471,15 +469,22 @@ def test_a_cell_cut_at_a_lost_rule_is_cut_where_its_texts_stand_centred():
     assert _cell_at(t, 250, 450).bbox == [100, 400, 400, 500]
 
 
-def test_a_glyphs_uprights_on_a_column_line_are_no_remnants_of_a_rule():
+@pytest.mark.parametrize('golden, text_mm, at, bbox', [
     # A mild scan (generated): the implementing unit's cell, merged over columns of the
     # rows below, reads '通州区中小企业服务中心' with 州 on one of their lines. The
     # character's uprights stand where a worn rule's remnants would, but level with
     # print, and none stand above or below the name: one cell, the name whole.
-    page = _golden_page_ink('name_over_a_column_line_ink.png')
-    page.measures = {'text_mm': 3.175}
+    ('name_over_a_column_line_ink.png', 3.175, (1100, 410), [976, 375, 1520, 446]),
+    # A hard scan (generated): '组织培训13场，参训595人次，…' in the goal cell, merged
+    # over columns of the rows below, with its first comma on one of their lines and a
+    # wide blank after it. The comma is print of a line running across: one cell.
+    ('goal_text_comma_on_a_column_line_ink.png', 3.429, (1100, 940), [799, 898, 1499, 991]),
+])
+def test_print_on_a_column_line_of_a_merged_cell_keeps_it_whole(golden, text_mm, at, bbox):
+    page = _golden_page_ink(golden)
+    page.measures = {'text_mm': text_mm}
     t = grid.find_tables(page).tables[0]
-    assert _cell_at(t, 1100, 410).bbox == [976, 375, 1520, 446]
+    assert _cell_at(t, *at).bbox == bbox
 
 
 def test_a_tall_label_printed_a_character_a_line_stays_one_cell():
@@ -492,13 +497,3 @@ def test_a_tall_label_printed_a_character_a_line_stays_one_cell():
     img = put_text(img, '午', (236, 455))
     t = _grid_of(img).tables[0]
     assert _cell_at(t, 250, 150).bbox == [100, 100, 400, 500]
-
-
-def test_a_goal_text_with_a_comma_on_a_column_line_stays_one_cell():
-    # A hard scan (generated): '组织培训13场，参训595人次，…' in the goal cell, merged
-    # over columns of the rows below, with its first comma on one of their lines and a
-    # wide blank after it. The comma is print of a line running across: one cell.
-    page = _golden_page_ink('goal_text_comma_on_a_column_line_ink.png')
-    page.measures = {'text_mm': 3.429}
-    t = grid.find_tables(page).tables[0]
-    assert _cell_at(t, 1100, 940).bbox == [799, 898, 1499, 991]
