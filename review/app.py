@@ -82,6 +82,12 @@ def create_app(database_url: Optional[str] = None, data_dir: Optional[str] = Non
         SESSION_COOKIE_SAMESITE='Lax',
         SESSION_COOKIE_SECURE=os.environ.get('EXTRACTOR_REVIEW_SECURE_COOKIE') == '1',
         PERMANENT_SESSION_LIFETIME=sessions.LIFETIME,
+        # A response sets the cookie only when its request changed the session. Refreshed
+        # on every response, the cookie of an image request that started before a form
+        # was sent could arrive after the form's redirect and put back the session without
+        # the form's message (seen in CI: 'the entries differ' lost). The cookie's expiry
+        # needs no refreshing: the session's age and idle time are checked in the store.
+        SESSION_REFRESH_EACH_REQUEST=False,
         IDLE=idle or sessions.idle_limit(),
         WTF_CSRF_TIME_LIMIT=None,           # valid as long as the session
         MAX_CONTENT_LENGTH=64 * 1024,

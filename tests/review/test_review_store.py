@@ -197,6 +197,30 @@ def test_images_only_of_visible_documents_and_only_from_the_page_folder(store, c
     assert client.get('/forms/1/fields/project_name').status_code == 404      # document 1 failed now
 
 
+def test_a_message_is_not_overwritten_by_a_response_that_changed_nothing(store, corpus_dirs):
+    """An image requested with the session as it was before a form was sent answers with
+    no cookie, so it cannot put back a session without the form's message."""
+    from review.app import create_app
+    _corpus, data_dir = corpus_dirs
+    app = create_app(store.url, data_dir, secret_key='k')
+    app.config['WTF_CSRF_ENABLED'] = False
+    client = app.test_client()
+    assert client.post('/login', data={'name': 'ana', 'password': PASSWORD}).status_code == 302
+    before = client.get_cookie('review_session').value
+    with store.session() as s:
+        form = s.scalars(select(FormRow).order_by(FormRow.id)).first()
+        page_id = s.scalars(select(PageRow.id).where(PageRow.document_id == form.document_id)).first()
+    sent = client.post(f'/forms/{form.id}/fields/project_name',
+                       data={'action': 'correct', 'value': 'x', 'expected': field(store, form.id, 'project_name').value or ''})
+    assert sent.status_code == 302
+    in_flight = app.test_client()
+    in_flight.set_cookie('review_session', before)
+    for path in (f'/pages/{page_id}/image', '/static/review.js', '/favicon.ico'):
+        response = in_flight.get(path)
+        assert response.status_code in (200, 204) and not response.headers.get_all('Set-Cookie'), path
+    assert "project_name: " in client.get(sent.headers['Location']).data.decode()
+
+
 def test_a_store_of_the_first_revision_is_migrated_with_its_flags(tmp_path):
     from alembic import command
     from sqlalchemy import create_engine, text
