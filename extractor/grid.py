@@ -776,6 +776,14 @@ LOST_RULE_WORN_TABLE = 0.99
 LOST_RULE_CENTRED = 0.2
 LOST_RULE_REMNANT = 0.5
 REMNANT_IN_LINE = 3         # px: a remnant's middle off the line its others lie on
+# A merged cell whose print stands off its middle by more than EMPTY_END_OFF of its
+# span, wholly in some of its lattice rows, centred in those within half that, with a
+# rule right beside the cell on the line that parts them from the empty rest (and, on a
+# table whose rules are sound, remnants of a rule along it): an empty cell (the funds
+# block's blank header cell) joined to the cells below it through a rule the copy lost.
+# Parted there, the rest is looked at again (年度资金总额 over 其中：当年财政拨款, the rule
+# between them lost too). A cell merged on the page holds its print centred in it.
+EMPTY_END_OFF = 0.1
 
 
 def _split_at_lost_rules(boxes: list, v_cov, h_cov, rows: list[int], cols: list[int], band: int,
@@ -827,12 +835,16 @@ def _split_at_lost_rules(boxes: list, v_cov, h_cov, rows: list[int], cols: list[
             return None
         keep = ~speck & ~remnant
         keep[0] = False
-        for i in np.flatnonzero(keep & (x < at) & (x + w > at)):
+        on_line = keep & (x < at) & (x + w > at)
+        # Pieces of a rule worn to dashes and dots (a 1-bit copy of a faint rule), each
+        # within the rule's band and thin across it, tell nothing of print beside them.
+        dots = (x >= at - band) & (x + w <= at + band + 1) & (w <= bar)
+        for i in np.flatnonzero(on_line):
             # A mark on the line: of a text running across it (a comma, with print
             # level with it close by), or a lone one (a speck clump, a stray dash).
             keep[i] = False
-            around = keep[labels[max(0, y[i] - level):y[i] + h[i] + level,
-                                 max(0, x[i] - int(gap)):x[i] + w[i] + int(gap)]]
+            around = (keep & ~dots)[labels[max(0, y[i] - level):y[i] + h[i] + level,
+                                           max(0, x[i] - int(gap)):x[i] + w[i] + int(gap)]]
             if around.any():
                 return None
         marks = keep[labels]
@@ -914,10 +926,58 @@ def _split_at_lost_rules(boxes: list, v_cov, h_cov, rows: list[int], cols: list[
         # it; then at the best-centred line of them all.
         return min(found)[1:] if found and beside else None
 
+    def empty_end(r0: int, c0: int, r1: int, c1: int) -> Optional[tuple[str, int]]:
+        """The row line of a merged cell that parts an empty end of it from its print,
+        when its print stands centred in the rest and clearly not in the whole and a
+        rule stands beside the cell on that line (see the notes above EMPTY_END_OFF)."""
+        y0, y1 = rows[r0] + band, rows[r1 + 1] - band
+        x0, x1 = cols[c0] + band, cols[c1 + 1] - band
+        if r1 == r0 or y1 - y0 < 2 or x1 - x0 < 2:
+            return None
+        _n, labels, stats, _ = cv2.connectedComponentsWithStats(text[y0:y1, x0:x1], connectivity=8)
+        marks = glyphs((labels, stats))
+        # The print of the lattice rows that hold some, away from the lines (a worn
+        # rule's remnants) and without the specks of empty rows.
+        inner = np.zeros_like(marks)
+        printed = []
+        for r in range(r0, r1 + 1):
+            top, bottom = max(0, rows[r] + band - y0), max(0, rows[r + 1] - band - y0)
+            printed.append(holds_print(marks[top:bottom]))
+            if printed[-1]:
+                inner[top:bottom] = marks[top:bottom]
+        if not any(printed):
+            return None
+        start = r0 + printed.index(True)
+        stop = r1 - printed[::-1].index(True)
+        if (start, stop) == (r0, r1):
+            return None
+        whole = off_middle(inner.T, 0, inner.shape[0])
+        part = off_middle(inner.T, max(0, rows[start] + band - y0), rows[stop + 1] - band - y0)
+        if whole <= EMPTY_END_OFF or part > EMPTY_END_OFF / 2:
+            return None
+
+        def beside(r: int) -> bool:
+            return (c0 > 0 and h_cov[r][c0 - 1] >= WALL_COVERAGE) or \
+                (c1 + 1 < n_cols and h_cov[r][c1 + 1] >= WALL_COVERAGE)
+        def remnants(r: int) -> bool:
+            # Pieces of the lost rule along the line, thin across it (on a table whose
+            # rules are sound, only a line with them is parted).
+            at = rows[r + 1] - y0
+            y, h, w = stats[:, cv2.CC_STAT_TOP], stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
+            along = (y >= at - band) & (y + h <= at + band + 1) & (h <= bar)
+            along[0] = False
+            return bool(w[along].sum() >= LOST_RULE_REMNANT * text_px)
+        lines = ([start - 1] if start > r0 else []) + ([stop] if stop < r1 else [])
+        if all(beside(line) and (worn or remnants(line)) for line in lines):
+            return 'row', lines[0]
+        return None
+
     out, todo = [], list(boxes)
     while todo:
         r0, c0, r1, c1 = todo.pop()
         found = lost_rule(r0, c0, r1, c1) if (c1 > c0 or r1 > r0) else None
+        if found is None:
+            found = empty_end(r0, c0, r1, c1)
         if found is None:
             out.append((r0, c0, r1, c1))
         elif found[0] == 'col':

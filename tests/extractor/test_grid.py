@@ -497,3 +497,39 @@ def test_a_tall_label_printed_a_character_a_line_stays_one_cell():
     img = put_text(img, '午', (236, 455))
     t = _grid_of(img).tables[0]
     assert _cell_at(t, 250, 150).bbox == [100, 100, 400, 500]
+
+
+def _worn_to_blobs(img, x0, x1, y, blob=(6, 5), step=(10, 22)):
+    """A level rule worn to blobs as thick as they are long, in pairs a few pixels
+    apart (a 1-bit copy of a faint rule)."""
+    for x in range(x0 + 10, x1 - 10, sum(step)):
+        for dx in (0, step[0]):
+            img[y - blob[1] // 2:y - blob[1] // 2 + blob[1], x + dx:x + dx + blob[0]] = 0
+    return img
+
+
+def test_an_empty_cell_joined_to_the_rows_below_through_lost_rules_is_parted_from_them():
+    # The funds block's blank header cell over '年度资金总额' over '其中：当年财政拨款': the
+    # rules under the first two are worn to blobs in the first column (they stand in
+    # the others, with gaps: a worn copy). The empty cell and the two texts are three
+    # cells, not one.
+    img = ruled_table(merged={(0, 0, 'b'), (1, 0, 'b')})
+    for y in (200, 300):
+        img = _worn_to_blobs(img, 100, 400, y)
+        img[y - 3:y + 4, 480:500] = img[y - 3:y + 4, 780:800] = 255
+    img = put_text(img, '年度资金总额', (165, 235))
+    img = put_text(img, '其中：当年财政拨款', (125, 335))
+    t = _grid_of(img).tables[0]
+    assert _cell_at(t, 250, 150).bbox == [100, 100, 400, 200]
+    assert _cell_at(t, 250, 250).bbox == [100, 200, 400, 300]
+    assert _cell_at(t, 250, 350).bbox == [100, 300, 400, 400]
+
+
+def test_a_label_merged_over_rows_with_its_print_centred_keeps_its_empty_rows():
+    # '项目资金' printed in the middle of a cell merged over three rows on a worn table
+    # (the other rules stand): its empty first and last rows are part of it.
+    img = ruled_table(merged={(0, 0, 'b'), (1, 0, 'b')})
+    img = _worn_remnants(img, 400, 200, 700, 200, piece=4, step=40)
+    img = put_text(img, '项目资金', (195, 235))
+    t = _grid_of(img).tables[0]
+    assert _cell_at(t, 250, 250).bbox == [100, 100, 400, 400]
