@@ -40,6 +40,9 @@ _ODD_COMMA = re.compile(r'\d,(?=\d)(?!\d{3}(?!\d))')
 # A colon between two digits: the forms print times nowhere (none among the seeds' or
 # the generated truths' values), so it is a point with a speck over it ('39:8万').
 _COLON_IN_NUMBER = re.compile(r'\d[:：]\d')
+# A comparison sign with no number after it ('≤年' for '≤1年'): the forms print one
+# only before a number (every one among the seeds' and the generated truths' values).
+_BARE_COMPARISON = re.compile(r'[≥≤＞＜<>](?!\s*[0-9０-９.])')
 # A list number read as a letter ('i.做好…' for '1.做好…'): a lone Latin letter and a
 # point opening the text or a sentence, Chinese after it.
 _LETTER_NUMBERING = re.compile(r'(?:^|[。；;])[A-Za-z][.．、](?=[\u3400-\u9fff])')
@@ -225,6 +228,8 @@ class Checker:
                                                            'thousands')
             elif value and isinstance(value, str) and _COLON_IN_NUMBER.search(value):
                 self.flag(path, FlagReason.low_confidence, f'{value!r}: a colon between digits (a point misread?)')
+            elif value and isinstance(value, str) and _BARE_COMPARISON.search(value):
+                self.flag(path, FlagReason.low_confidence, f'{value!r}: a comparison sign with no number after it')
             elif value and isinstance(value, str) and _LETTER_FOR_DIGIT.search(value):
                 self.flag(path, FlagReason.low_confidence, f'{value[:20]!r}: a letter where a digit would stand?')
             elif value and isinstance(value, str) and _LETTER_NUMBERING.search(value):

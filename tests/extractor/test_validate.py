@@ -405,8 +405,10 @@ def test_a_lost_total_with_rows_short_of_100_puts_the_table_in_doubt_without_oth
     ('下一步将加强计划管理：', True),      # a closing 。 misread as a colon
     ('39:8万', True), ('39：8万', True),   # a point with a speck over it
     ('目标：完成8个', False),
+    ('≤年', True), ('≥%', True),         # the number after a comparison sign lost
+    ('≤1年', False), ('≥ 99.9%', False),
 ])
-def test_commas_inside_numbers_and_colons_ending_text_are_checked(value, flagged):
+def test_commas_inside_numbers_colons_and_bare_comparison_signs_are_checked(value, flagged):
     form = clean_form()
     form.indicators[0].actual = value
     assert ('low_confidence' in reasons(validate.check_form(form, 0), 'indicators.0.actual')) == flagged
