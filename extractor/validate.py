@@ -336,6 +336,22 @@ class Checker:
                 if not _norm(self.form.get(path)):
                     self.flag(path, FlagReason.missing, 'required cell is empty')
 
+    def same_or_apart(self, rule: Rule) -> None:
+        values = {path: _norm(self.form.get(path)) for path in rule.paths}
+        for path, value in values.items():
+            for other, known in values.items():
+                if other == path or not value or not known or value == known:
+                    continue
+                label = next((h.label for h in self.template.header if h.key == other), other)
+                if len(value) == len(known) and sum(a != b for a, b in zip(value, known)) == 1:
+                    # The department and the implementing unit are the same body on 3
+                    # forms in 4, and wholly other ones on the rest.
+                    self.flag(path, FlagReason.low_confidence,
+                              f'one character off {label} {known!r}: one of the two misread?')
+                elif len(known) >= SAME_OR_APART_TAIL and len(value) > len(known) and value.endswith(known):
+                    self.flag(path, FlagReason.structure,
+                              f'ends with {label} {known!r}: that cell read into this one (the rule between lost)?')
+
     def ratio(self, rule: Rule) -> None:
         for row in self.rows(rule):
             paths = [f'{row}.{rule.value}', f'{row}.{rule.numerator}', f'{row}.{rule.denominator}']
@@ -543,7 +559,10 @@ class Checker:
 
 
 RULES = {'required': Checker.required, 'ratio': Checker.ratio, 'not_greater': Checker.not_greater,
-         'product': Checker.product, 'sum_equals': Checker.sum_equals}
+         'product': Checker.product, 'sum_equals': Checker.sum_equals, 'same_or_apart': Checker.same_or_apart}
+# A name ending with another of the form's names this long or longer holds it: a body's
+# name is four characters and more (区文旅局).
+SAME_OR_APART_TAIL = 4
 
 
 def _slip(read, value: Decimal) -> bool:

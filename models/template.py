@@ -113,8 +113,11 @@ class Rule(BaseModel):
                  weights of a scored table: 100), which tells rows complete when the
                  total row itself was lost
     required     every path is non-empty
+    same_or_apart  the paths' values (names of one project's bodies) are the same or
+                 unlike: one a character off another is a misread of one of them, one
+                 ending with another holds that cell's text (the rule between lost)
     """
-    type: Literal['ratio', 'not_greater', 'product', 'sum_equals', 'required']
+    type: Literal['ratio', 'not_greater', 'product', 'sum_equals', 'required', 'same_or_apart']
     rows: list[str] = Field(default_factory=list)
     value: Optional[str] = None
     numerator: Optional[str] = None

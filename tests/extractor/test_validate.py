@@ -648,3 +648,21 @@ def test_with_the_total_row_lost_a_row_holding_what_the_others_come_to_is_the_to
     flags = validate.check_form(form, 0)
     assert 'structure' in reasons(flags, 'indicators.4')
     assert 'structure' not in reasons(flags, 'indicators')
+
+
+@pytest.mark.parametrize('field, value, flagged', [
+    # The implementing unit read a character off the department.
+    ('implementing_unit', '李台区科学技术和信息化局', {'department': 'low_confidence', 'implementing_unit': 'low_confidence'}),
+    # The project name with the department's name after it: the rule between lost.
+    ('project_name', '网络运维费丰台区科学技术和信息化局', {'project_name': 'structure'}),
+    # The same body, or wholly other ones: nothing.
+    ('implementing_unit', '丰台区科学技术和信息化局', {}),
+    ('implementing_unit', '北京市西城区商务局', {}),
+])
+def test_the_forms_names_are_the_same_or_apart(field, value, flagged):
+    form = clean_form()
+    form.department = form.implementing_unit = '丰台区科学技术和信息化局'
+    form.set(field, value)
+    got = {f.field: f.reason for f in validate.check_form(form, 0)
+           if f.field in ('project_name', 'department', 'implementing_unit')}
+    assert got == flagged
