@@ -967,8 +967,11 @@ def page_quarter_turn(gray: np.ndarray, ink: np.ndarray, measures: PageMeasures,
 
 # A form's table is ruled across more than down (its rows outnumber its columns, and a
 # table cut by a page break keeps its full-width rules): rules running this many times
-# further one way than the other say which way is across.
-RULES_SHAPE = 3.0
+# further one way than the other say which way is across. Measured on 60 upright
+# generated pages (hard and rough): across 0.84 to 13.8 times down, never down more
+# than 1.2 times across; the last two rows and 总分 of a form on a grainy page turned
+# sideways: 2.6 (3.0 left it to its grain's "text lines", which ran the wrong way).
+RULES_SHAPE = 2.2
 # Rules are runs at least this long (mm); short enough to survive a few degrees of skew.
 RULE_RUN_FOR_TURN_MM = 5.0
 

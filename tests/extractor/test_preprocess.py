@@ -517,6 +517,29 @@ def test_rules_running_plainly_across_keep_a_page_upright_whatever_its_marks_loo
 
 
 
+def test_a_forms_last_rows_turned_sideways_are_turned_by_their_rules_over_grain_running_across():
+    # The last two indicator rows and the 总分 row on a page fed sideways (many columns:
+    # the rules run 2.6 times further along the rows than across them), grain closing
+    # into "text lines" across the turned page, the model unsure (measured on a rough
+    # scan: 0.31, 0.17, 0.34, 0.19). The rules say which way the rows run.
+    page = np.full((2339, 1654), 255, np.uint8)
+    rows = ruled_table(width=1400, height=260, rows=(20, 100, 180, 250),
+                       cols=(20, 160, 330, 560, 760, 940, 1080, 1180, 1280, 1380))
+    for text, x, y in (('用户满意度', 350, 40), ('≥95%', 600, 40), ('2', 1100, 40), ('总分', 600, 200)):
+        rows = put_text(rows, text, (x, y), size=30)
+    page[200:460, 120:1520] = rows
+    page = np.ascontiguousarray(np.rot90(page))
+    for y in range(300, 1500, 60):          # grain in rows of dots across the turned page
+        page[y:y + 4, 1000:2200:9] = 0
+    gray = preprocess.even_out_light(page)
+    ink = preprocess.binarise(gray, 200)
+    measures = preprocess.measure_page(gray, ink, 200)
+    across, down = preprocess.rule_extents(ink, 200)
+    assert 2.2 <= max(across, down) / min(across, down) < 3.0
+    votes = np.array([0.31, 0.17, 0.34, 0.19])
+    assert preprocess.quarter_turn(votes, ink, measures, 200) in (90, 270)
+
+
 def test_marks_along_the_paper_edge_do_not_turn_a_page_holding_a_lone_total_row():
     # The ink of a continued page holding only its 总分 row (a rough generated scan,
     # specks already wiped): a shadow down its left edge left its rim as a line the
