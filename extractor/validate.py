@@ -53,6 +53,10 @@ _LETTER_NUMBERING = re.compile(r'(?:^|[。；;])[A-Za-z][.．、](?=[\u3400-\u9f
 # the tuning scans, office and scanner damage included, was wrong).
 _LETTER_FOR_DIGIT = re.compile(r'(?<![A-Za-z])[ilIoOQDSBZ](?=[0-9])|(?<=[0-9])[ilIoOQDSBZ](?![A-Za-z])'
                                r'|^[ilIoOQDSBZ](?=[\u3400-\u9fff])')
+# A lone Latin letter between two Chinese characters ('重点t作' for '重点工作'): a worn
+# character read as a letter; the forms print none (not among the seeds' or the
+# generated truths' values; a grade such as 'A级' follows a digit or opens the text).
+_LETTER_BETWEEN_HAN = re.compile(r'[\u3400-\u9fff][A-Za-z][\u3400-\u9fff]')
 _POINT_AFTER_HAN = re.compile(r"[\u3400-\u9fff。，、；：][.·•'`]")
 
 
@@ -234,6 +238,9 @@ class Checker:
                 self.flag(path, FlagReason.low_confidence, f'{value[:20]!r}: a letter where a digit would stand?')
             elif value and isinstance(value, str) and _LETTER_NUMBERING.search(value):
                 self.flag(path, FlagReason.low_confidence, f'{value[:20]!r}…: a list number read as a letter?')
+            elif value and isinstance(value, str) and _LETTER_BETWEEN_HAN.search(value):
+                found = _LETTER_BETWEEN_HAN.search(value).group()
+                self.flag(path, FlagReason.low_confidence, f'{found!r}: a Latin letter between Chinese characters')
             elif value and isinstance(value, str) and _POINT_AFTER_HAN.search(value):
                 # Chinese text ends a sentence with 。; a point right after a character is
                 # a speck read as one, or a 。 filled in by blur.

@@ -407,6 +407,8 @@ def test_a_lost_total_with_rows_short_of_100_puts_the_table_in_doubt_without_oth
     ('目标：完成8个', False),
     ('≤年', True), ('≥%', True),         # the number after a comparison sign lost
     ('≤1年', False), ('≥ 99.9%', False),
+    ('推动重点t作部署', True),             # a worn 工 read as a letter
+    ('创建4A级景区', False), ('5G网络覆盖', False),
 ])
 def test_commas_inside_numbers_colons_and_bare_comparison_signs_are_checked(value, flagged):
     form = clean_form()
