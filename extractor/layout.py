@@ -69,11 +69,15 @@ def norm_label(text: str) -> str:
 
 
 # Characters the recogniser takes for one another on worn or 1-bit print (a stroke
-# lost or broken: 项 as 顶, 目 as 日, 主 as 上, 管 as 营): a label read with them is still
-# that label, a little less surely.
-LOOKALIKE_GROUPS = ('项顶', '目日', '主王上', '管营菅', '预须颅', '数教', '值値植直', '实买卖', '施旅',
-                    '位住', '资货贤', '年午牛', '度庋', '总忠', '额颁', '算箅', '初衬', '分兮', '得待',
-                    '率卒', '指拍', '标杯', '执扶', '绩债')
+# lost or broken: 项 as 顶, 目 as 日, 主 as 上, 管 as 营), and the traditional forms of
+# the labels' characters, which it reads for the simplified ones on broken print
+# (全年預算數, 全年執行數 on a fax): a label read with them is still that label, a little
+# less surely.
+LOOKALIKE_GROUPS = ('项顶項', '目日', '主王上', '管营菅', '预须颅預', '数教數', '值値植直', '实买卖實',
+                    '施旅', '位住', '资货贤資', '年午牛', '度庋', '总忠總', '额颁額', '算箅', '初衬', '分兮',
+                    '得待', '率卒', '指拍', '标杯標', '执扶執', '绩债績', '门門', '单單', '际際', '况況',
+                    '级級', '质質', '时時', '济濟', '务務', '对對', '满滿', '进進', '财財', '拨撥', '结結',
+                    '转轉', '体體', '称稱')
 _LOOKALIKE = {ch: group[0] for group in LOOKALIKE_GROUPS for ch in group[1:]}
 LOOKALIKE_DISCOUNT = 0.95
 

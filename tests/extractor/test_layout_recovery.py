@@ -868,6 +868,20 @@ def test_a_label_read_with_look_alike_characters_is_found():
     assert layout.label_score('顶日', '项目名称') < layout.LABEL_MIN
 
 
+def test_a_funds_header_read_in_traditional_characters_is_found():
+    # Broken print on a fax: the recogniser reads 年初預算數, 全年預算數, 全年執行數 (the
+    # traditional forms). The headers are still found, and the amounts read from their
+    # own columns, whichever order the header cells are matched in.
+    traditional = {'年初预算数': '年初預算數', '全年预算数': '全年預算數', '全年执行数': '全年執行數'}
+    head = [(a, b, c, d, [traditional.get(t, t) for t in lines]) for a, b, c, d, lines in FUNDS_HEAD]
+    cells = [c for c in project_form() if c not in FUNDS_HEAD] + head
+    forms, flags, _ = read(page(1, cells, title='项目支出绩效自评表'))
+    funds = forms[0].funds
+    assert [f.initial_budget for f in funds][:2] == ['100', '100']
+    assert [f.executed for f in funds][:2] == ['90', '90']
+    assert not any('header not found' in (f.detail or '') for f in flags)
+
+
 def test_a_funds_item_short_of_a_character_is_its_printed_name_unflagged():
     result = page(1, project_form(), title='项目支出绩效自评表')
     cell = next(c for c in result.cells if c.lines and c.lines[0].text == '其中：当年财政拨款')
