@@ -959,6 +959,7 @@ def _split_at_lost_rules(boxes: list, v_cov, h_cov, rows: list[int], cols: list[
         def beside(r: int) -> bool:
             return (c0 > 0 and h_cov[r][c0 - 1] >= WALL_COVERAGE) or \
                 (c1 + 1 < n_cols and h_cov[r][c1 + 1] >= WALL_COVERAGE)
+
         def remnants(r: int) -> bool:
             # Pieces of the lost rule along the line, thin across it (on a table whose
             # rules are sound, only a line with them is parted).
