@@ -879,6 +879,12 @@ def _split_at_lost_rules(boxes: list, v_cov, h_cov, rows: list[int], cols: list[
         xs = np.nonzero(marks[:, start:end].any(axis=0))[0]
         return abs((xs[0] + xs[-1]) / 2 - (end - start - 1) / 2) / max(1, end - start) if len(xs) else 0.0
 
+    def row_rule_beside(r: int, c0: int, c1: int) -> bool:
+        """Whether a rule stands on the line under lattice row r right beside the cell
+        spanning columns c0..c1 (left or right of it)."""
+        return (c0 > 0 and h_cov[r][c0 - 1] >= WALL_COVERAGE) or \
+            (c1 + 1 < n_cols and h_cov[r][c1 + 1] >= WALL_COVERAGE)
+
     def lost_rule(r0: int, c0: int, r1: int, c1: int) -> Optional[tuple[str, int]]:
         """The lattice line of the cell where a rule was lost: of several that part
         its texts, the one that leaves each side's print nearest the middle of its
@@ -910,8 +916,7 @@ def _split_at_lost_rules(boxes: list, v_cov, h_cov, rows: list[int], cols: list[
                     found.append((sum(off), 'col', c))
                     beside |= near or remnants
         for r in range(r0, r1):
-            near = (c0 > 0 and h_cov[r][c0 - 1] >= WALL_COVERAGE) or \
-                (c1 + 1 < n_cols and h_cov[r][c1 + 1] >= WALL_COVERAGE)
+            near = row_rule_beside(r, c0, c1)
             far = near or any(h_cov[r][c] >= WALL_COVERAGE for c in range(n_cols) if not c0 <= c <= c1)
             at = rows[r + 1] - y0
             remnants = parted(down, at, LOST_RULE_GAP_DOWN * text_px) if far else None
@@ -956,10 +961,6 @@ def _split_at_lost_rules(boxes: list, v_cov, h_cov, rows: list[int], cols: list[
         if whole <= EMPTY_END_OFF or part > EMPTY_END_OFF / 2:
             return None
 
-        def beside(r: int) -> bool:
-            return (c0 > 0 and h_cov[r][c0 - 1] >= WALL_COVERAGE) or \
-                (c1 + 1 < n_cols and h_cov[r][c1 + 1] >= WALL_COVERAGE)
-
         def remnants(r: int) -> bool:
             # Pieces of the lost rule along the line, thin across it (on a table whose
             # rules are sound, only a line with them is parted).
@@ -969,7 +970,7 @@ def _split_at_lost_rules(boxes: list, v_cov, h_cov, rows: list[int], cols: list[
             along[0] = False
             return bool(w[along].sum() >= LOST_RULE_REMNANT * text_px)
         lines = ([start - 1] if start > r0 else []) + ([stop] if stop < r1 else [])
-        if all(beside(line) and (worn or remnants(line)) for line in lines):
+        if all(row_rule_beside(line, c0, c1) and (worn or remnants(line)) for line in lines):
             return 'row', lines[0]
         return None
 

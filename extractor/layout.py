@@ -26,7 +26,7 @@ from typing import NamedTuple, Optional
 from models import FieldSource, Flag, FlagReason, Form, FundsRow, Indicator, PageResult, Total, TextLine
 from models.template import FormTemplate, templates
 from models.text import (COUNT_UNIT_CHARS, DASH, NUMERIC_CHARS, digits_from_lookalikes, is_dash, looks_numeric,
-                         reads_as_dash)
+                         one_character_off, reads_as_dash)
 
 LABEL_MIN = 0.67            # fuzzy ratio for a label to count as found
 LABEL_SURE = 0.85           # below this a matched label is reported as uncertain
@@ -1005,8 +1005,7 @@ class FormBuilder:
             # One character misread in a name ('质星指标', '户出指标'), read with full
             # confidence: the one name it is a character off; flagged. (Off two names
             # alike, '数' or '质' in '?量指标', it stays as read, flagged.)
-            near = [name for name in column.names if len(name) == len(text)
-                    and sum(a != b for a, b in zip(name, text)) == 1]
+            near = [name for name in column.names if one_character_off(name, text)]
             if near:
                 self.unsure(path, f"read as '{value}': a character off the name "
                                   f"{' or '.join(near)} of the column", cell)

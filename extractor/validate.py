@@ -13,7 +13,7 @@ from typing import NamedTuple, Optional
 from models import FieldSource, Flag, FlagReason, Form, PageQuality, PageResult
 from models.document import NO_TABLE_REASON
 from models.template import Rule
-from models.text import UNITS, is_dash, normalise
+from models.text import UNITS, is_dash, normalise, one_character_off
 
 # The OCR confidence below which a field goes to review. Chosen with
 # benchmarks/flag_threshold.py on 60 generated forms (mild + hard, 5507 fields): at 0.97
@@ -57,6 +57,9 @@ _LETTER_FOR_DIGIT = re.compile(r'(?<![A-Za-z])[ilIoOQDSBZ](?=[0-9])|(?<=[0-9])[i
 # character read as a letter; the forms print none (not among the seeds' or the
 # generated truths' values; a grade such as 'A级' follows a digit or opens the text).
 _LETTER_BETWEEN_HAN = re.compile(r'[\u3400-\u9fff][A-Za-z][\u3400-\u9fff]')
+# A name ending with another of the form's names this long or longer holds it: a body's
+# name is four characters and more (区文旅局).
+SAME_OR_APART_TAIL = 4
 _POINT_AFTER_HAN = re.compile(r"[\u3400-\u9fff。，、；：][.·•'`]")
 
 
@@ -238,9 +241,9 @@ class Checker:
                 self.flag(path, FlagReason.low_confidence, f'{value[:20]!r}: a letter where a digit would stand?')
             elif value and isinstance(value, str) and _LETTER_NUMBERING.search(value):
                 self.flag(path, FlagReason.low_confidence, f'{value[:20]!r}…: a list number read as a letter?')
-            elif value and isinstance(value, str) and _LETTER_BETWEEN_HAN.search(value):
-                found = _LETTER_BETWEEN_HAN.search(value).group()
-                self.flag(path, FlagReason.low_confidence, f'{found!r}: a Latin letter between Chinese characters')
+            elif value and isinstance(value, str) and (letter := _LETTER_BETWEEN_HAN.search(value)):
+                self.flag(path, FlagReason.low_confidence,
+                          f'{letter.group()!r}: a Latin letter between Chinese characters')
             elif value and isinstance(value, str) and _POINT_AFTER_HAN.search(value):
                 # Chinese text ends a sentence with 。; a point right after a character is
                 # a speck read as one, or a 。 filled in by blur.
@@ -350,7 +353,7 @@ class Checker:
                 if other == path or not value or not known or value == known:
                     continue
                 label = next((h.label for h in self.template.header if h.key == other), other)
-                if len(value) == len(known) and sum(a != b for a, b in zip(value, known)) == 1:
+                if one_character_off(value, known):
                     # The department and the implementing unit are the same body on 3
                     # forms in 4, and wholly other ones on the rest.
                     self.flag(path, FlagReason.low_confidence,
@@ -478,8 +481,7 @@ class Checker:
         if parts_sum is None:
             why = f'the {name}s cannot be added up (one is unreadable)'
         elif parts_sum > usual:
-            column = rule.total.rsplit('.', 1)[-1]
-            whole = [i for i in range(len(rows)) if (n := self.num(f'{table.key}.{i}.{column}')) is not None
+            whole = [i for i in range(len(rows)) if (n := self.num(f'{table.key}.{i}.{name}')) is not None
                      and n.value == usual == parts_sum - usual]
             if whole:
                 # The total row read as one of the table's (its label lost in noise):
@@ -567,9 +569,6 @@ class Checker:
 
 RULES = {'required': Checker.required, 'ratio': Checker.ratio, 'not_greater': Checker.not_greater,
          'product': Checker.product, 'sum_equals': Checker.sum_equals, 'same_or_apart': Checker.same_or_apart}
-# A name ending with another of the form's names this long or longer holds it: a body's
-# name is four characters and more (区文旅局).
-SAME_OR_APART_TAIL = 4
 
 
 def _slip(read, value: Decimal) -> bool:

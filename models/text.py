@@ -49,6 +49,11 @@ def is_han(ch: str) -> bool:
     return '\u3400' <= ch <= '\u9fff'
 
 
+def one_character_off(a: str, b: str) -> bool:
+    """Two texts of one length that differ in one character (a misread of one)."""
+    return len(a) == len(b) and sum(x != y for x, y in zip(a, b)) == 1
+
+
 def is_dash(value) -> bool:
     return normalise(value) == DASH
 
