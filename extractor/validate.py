@@ -57,6 +57,10 @@ _LETTER_FOR_DIGIT = re.compile(r'(?<![A-Za-z])[ilIoOQDSBZ](?=[0-9])|(?<=[0-9])[i
 # character read as a letter; the forms print none (not among the seeds' or the
 # generated truths' values; a grade such as 'A级' follows a digit or opens the text).
 _LETTER_BETWEEN_HAN = re.compile(r'[\u3400-\u9fff][A-Za-z][\u3400-\u9fff]')
+# 方 right after a number ('≤23方' for '≤23万'): the recogniser's reading of a worn 万.
+# The forms count in 万 (53 times among the seeds' values) and never in 方 (none); a
+# word that starts with 方 (方米, 方案, 方面) goes on.
+_FANG_FOR_WAN = re.compile(r'\d方(?![米案面式法向位])')
 # A name ending with another of the form's names this long or longer holds it: a body's
 # name is four characters and more (区文旅局).
 SAME_OR_APART_TAIL = 4
@@ -239,6 +243,8 @@ class Checker:
                 self.flag(path, FlagReason.low_confidence, f'{value!r}: a comparison sign with no number after it')
             elif value and isinstance(value, str) and _LETTER_FOR_DIGIT.search(value):
                 self.flag(path, FlagReason.low_confidence, f'{value[:20]!r}: a letter where a digit would stand?')
+            elif value and isinstance(value, str) and _FANG_FOR_WAN.search(value):
+                self.flag(path, FlagReason.low_confidence, f'{value[:20]!r}: 方 after a number (a worn 万?)')
             elif value and isinstance(value, str) and _LETTER_NUMBERING.search(value):
                 self.flag(path, FlagReason.low_confidence, f'{value[:20]!r}…: a list number read as a letter?')
             elif value and isinstance(value, str) and (letter := _LETTER_BETWEEN_HAN.search(value)):

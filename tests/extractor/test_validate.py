@@ -409,6 +409,8 @@ def test_a_lost_total_with_rows_short_of_100_puts_the_table_in_doubt_without_oth
     ('≤1年', False), ('≥ 99.9%', False),
     ('推动重点t作部署', True),             # a worn 工 read as a letter
     ('创建4A级景区', False), ('5G网络覆盖', False),
+    ('≤23方', True),                      # a worn 万 read as 方
+    ('≤23万', False), ('绿化500平方米', False), ('形成3方案', False),
 ])
 def test_commas_inside_numbers_colons_and_bare_comparison_signs_are_checked(value, flagged):
     form = clean_form()
