@@ -1024,17 +1024,41 @@ def half_turn_needed(votes: Optional[np.ndarray], quarter: int, gray: np.ndarray
     if lines is None:
         # No line to read (hollow grey print the line finder passed over): the model's
         # lean alone turns the page only from WEAK_FLIP on. (Upright hollow print on a
-        # streaked page parted 0.465 against 0.467, and was turned upside down.)
-        return margin >= WEAK_FLIP
-    if (margin > 0) == (lines[1] > lines[0]) and abs(margin) >= WEAK_FLIP:
+        # streaked page parted 0.465 against 0.467, and was turned upside down.) Short
+        # of that, where the table stands tells (below).
+        return margin > 0 if abs(margin) >= WEAK_FLIP else table_stands_low(ink, dpi)
+    if (margin > 0) == (lines[1] > lines[0]) and lines[1] != lines[0] and abs(margin) >= WEAK_FLIP:
         # Two weak votes that agree (a lone faint 总分 row: the model short of sure,
         # the recogniser reading as little either way) settle it between them. (A model
         # parting the two ways by a hundredth casts no vote: a lone 总分 row on grainy
-        # paper, 0.165 against 0.175, was turned upside down with the recogniser's noise.)
+        # paper, 0.165 against 0.175, was turned upside down with the recogniser's noise;
+        # nor does a recogniser reading nothing either way: a lone 总分 row on a 1-bit
+        # speckled page, 0.0 against 0.0.)
         return margin > 0
+    if max(lines) >= LINES_READ:
+        return lines[1] > lines[0] + UPSIDE_DOWN_MARGIN
     # Text read no better than noise either way (hollow print lost in a paper's
-    # texture): the recogniser's vote says nothing, and the page stays as it stands.
-    return max(lines) >= LINES_READ and lines[1] > lines[0] + UPSIDE_DOWN_MARGIN
+    # texture, a few rows on a speckled page): where the table stands goes instead.
+    return table_stands_low(ink, dpi)
+
+
+# A table cut by a page break goes on at the top of the next page: a page whose rules
+# all lie below this share of its height (and none above) stands upside down, when
+# nothing else tells (a form's last rows and its 总分 on a speckled page, read as noise
+# both ways, 0.84-0.94 of the height). A rule is a run across RULE_ROW_SHARE of the
+# page's width (speckle and print closed into bars are shorter).
+TABLE_LOW = 0.5
+RULE_ROW_SHARE = 0.25
+
+
+def table_stands_low(ink: np.ndarray, dpi: int) -> bool:
+    """Whether every rule running across the page (inside its margins) lies in its
+    lower part, below TABLE_LOW of its height."""
+    small = (cv2.resize(inside_margins(ink, dpi), None, fx=HALF, fy=HALF, interpolation=cv2.INTER_AREA)
+             >= 128).astype(np.uint8)
+    across, _ = straight_runs(small, max(3, int(round(RULE_RUN_FOR_TURN_MM * dpi / 25.4 * HALF))))
+    rows = np.nonzero(across.sum(axis=1) >= RULE_ROW_SHARE * small.shape[1])[0]
+    return len(rows) > 0 and rows[0] >= TABLE_LOW * small.shape[0]
 
 
 def _line_areas(ink: np.ndarray, measures: PageMeasures, text: Optional[np.ndarray] = None

@@ -499,6 +499,25 @@ def test_lines_read_no_better_than_noise_do_not_turn_a_page(as_it_stands, turned
     assert preprocess.half_turn_needed(None, 0, gray, ink, measures, 200, score_lines, classify) == upside_down
 
 
+@pytest.mark.parametrize('votes, reads', [
+    ([0.294, 0.183, 0.308, 0.215], [0.25, 0.15]),   # a hair's lean, noise read either way
+    ([0.451, 0.124, 0.313, 0.113], [0.0, 0.0]),     # a lean short of sure, nothing read
+])
+@pytest.mark.parametrize('upside_down', [False, True])
+def test_where_nothing_reads_a_continued_tables_place_tells_which_way_up(upside_down, votes, reads):
+    # A form's last rows and its 总分 on a speckled page (or a lone 总分 row on a 1-bit
+    # one): the model short of sure, the recogniser reading noise or nothing either way
+    # (no vote, even where it leans with the model). A table cut by a page break goes on
+    # at the top of the next page: rows standing low on the page are upside down.
+    gray, ink, measures = _lone_total_row_page()
+    if upside_down:
+        gray, ink = np.ascontiguousarray(gray[::-1, ::-1]), np.ascontiguousarray(ink[::-1, ::-1])
+    classify = lambda tiles: np.array([votes] * len(tiles))  # noqa: E731
+    reads = iter(reads)
+    score_lines = lambda crops: [next(reads)] * len(crops)  # noqa: E731
+    assert preprocess.half_turn_needed(None, 0, gray, ink, measures, 200, score_lines, classify) == upside_down
+
+
 def test_rules_running_plainly_across_keep_a_page_upright_whatever_its_marks_look_like():
     # A lone 总分 row on a speckled, shadowed page: the model sure of a quarter turn,
     # and marks that close into bars running down the page (as speckle and a shadow's
