@@ -918,13 +918,24 @@ def quarter_turn(votes: Optional[np.ndarray], ink: np.ndarray, measures: PageMea
                 # a form on a 1-bit copy, many columns: 1.5 to 1; the model, on a
                 # shadow's dither, was sure of a quarter turn).
                 turned = False
+        elif abs(sideways) < TURN_SURE and max(rules_across, rules_down) > SIDEWAYS_RULES * min(rules_across,
+                                                                                                rules_down):
+            # The model in doubt and too little text: rules running further one way
+            # than a table turned the other ever does tell (a page of faint print
+            # whitened by speckle, the model parting 0.5 to 0.5, rules 2.2 to 1 across).
+            turned = rules_down > rules_across
     elif sideways > -QUARTERS_IN_DOUBT and max(across, down) >= enough and down > SIDEWAYS_SHAPE * across \
-            and down >= PLAIN_TEXT_LINES * enough:
+            and ((down >= PLAIN_TEXT_LINES * enough and rules_across <= SIDEWAYS_RULES * rules_down)
+                 or rules_down > SIDEWAYS_RULES * rules_across):
         # The other way round: the model for upright or upside down, but giving the
         # quarters a fair share (a sideways page it took for upside down, 0.39 against
         # 0.61), while plenty of lines plainly run down it. (A page of narrow columns
         # of wrapped lines may look that way: the model is then all but certain, 0.05
-        # against 0.95.)
+        # against 0.95.) Not where the table's rules run further across than a sideways
+        # table's ever do (a faint upright page whose worn print closed into bars running
+        # down, 1.5 to 1, its rules running across 1.3 times down). Fewer lines do
+        # where the rules run further down than an upright table's ever do (a 1-bit
+        # speckled page, lines 15 to 1 down, rules 1.75 to 1).
         turned = True
     if not turned:
         return 0
@@ -972,6 +983,9 @@ def page_quarter_turn(gray: np.ndarray, ink: np.ndarray, measures: PageMeasures,
 # than 1.2 times across; the last two rows and 总分 of a form on a grainy page turned
 # sideways: 2.6 (3.0 left it to its grain's "text lines", which ran the wrong way).
 RULES_SHAPE = 2.2
+# ... and so a sideways page's rules run across at most 1 / 0.84 = 1.19 times down,
+# an upright page's down at most as much.
+SIDEWAYS_RULES = 1.2
 # Rules are runs at least this long (mm); short enough to survive a few degrees of skew.
 RULE_RUN_FOR_TURN_MM = 5.0
 

@@ -536,6 +536,70 @@ def test_rules_running_plainly_across_keep_a_page_upright_whatever_its_marks_loo
 
 
 
+@pytest.mark.parametrize('sideways', [False, True])
+def test_with_the_model_in_doubt_and_no_text_rules_running_further_one_way_tell(sideways):
+    # A page of hollow print whitened by speckle: no text line found, the model parting
+    # the quarters from upright and upside down by less than TURN_SURE. The table's
+    # rules run 1.4 times further across than down (short of RULES_SHAPE, beyond what a
+    # sideways table ever runs across): the page stands upright, or, turned, sideways.
+    page = np.full((2339, 1654), 255, np.uint8)
+    table = ruled_table(width=1400, height=1500, rows=(20, 300, 600, 900, 1200, 1480),
+                        cols=(20, 600, 1100, 1380))
+    page[200:1700, 120:1520] = table
+    votes = np.array([0.2, 0.28, 0.26, 0.26]) if not sideways else np.array([0.28, 0.2, 0.26, 0.26])
+    if sideways:
+        page = np.ascontiguousarray(np.rot90(page))
+    gray = preprocess.even_out_light(page)
+    ink = preprocess.binarise(gray, 200)
+    measures = preprocess.measure_page(gray, ink, 200)
+    across, down = preprocess.rule_extents(ink, 200)
+    assert preprocess.SIDEWAYS_RULES < max(across, down) / min(across, down) < preprocess.RULES_SHAPE
+    assert abs(votes[1] + votes[3] - votes[0] - votes[2]) < preprocess.TURN_SURE
+    assert (preprocess.quarter_turn(votes, ink, measures, 200) != 0) == sideways
+
+
+def _table_with_marks_running_down(rows, cols, mark_columns):
+    """(gray, ink, measures) of a page holding a lattice and columns of marks that close
+    into bars running down the page (worn print, speckle), `mark_columns` of them."""
+    page = np.full((2339, 1654), 255, np.uint8)
+    page[200:1900, 120:1520] = ruled_table(width=1400, height=1700, rows=rows, cols=cols)
+    for x in range(200, 200 + 110 * mark_columns, 110):
+        for y in range(300, 1800, 34):
+            page = put_text(page, '口', (x, y), size=30)
+    gray = preprocess.even_out_light(page)
+    ink = preprocess.binarise(gray, 200)
+    return gray, ink, preprocess.measure_page(gray, ink, 200)
+
+
+def test_marks_running_down_do_not_turn_a_page_whose_rules_run_further_across_than_a_sideways_tables():
+    # A faint upright page (an augraphy scan): worn print closed into bars running down
+    # it, 1.5 to 1; the model for upright, giving the quarters a fair share (0.31
+    # against 0.69). Its rules run 1.3 times further across than down, which no table
+    # turned sideways does: the page stands as it is.
+    gray, ink, measures = _table_with_marks_running_down(
+        rows=(20, 250, 500, 750, 1000, 1250, 1500, 1680), cols=(20, 500, 900, 1380), mark_columns=12)
+    across, down, enough = preprocess._line_areas(ink, measures)
+    assert down > preprocess.SIDEWAYS_SHAPE * across and down >= preprocess.PLAIN_TEXT_LINES * enough
+    rules_across, rules_down = preprocess.rule_extents(ink, 200)
+    assert preprocess.SIDEWAYS_RULES < rules_across / rules_down < preprocess.RULES_SHAPE
+    votes = np.array([0.488, 0.159, 0.206, 0.147])
+    assert preprocess.quarter_turn(votes, ink, measures, 200) == 0
+
+
+def test_a_few_lines_running_down_turn_a_page_whose_rules_run_further_down_than_an_upright_tables():
+    # A 1-bit speckled page fed sideways: a few text lines found, running down it; the
+    # model for upright or upside down (0.61 against 0.39). Its rules run 1.75 times
+    # further down than across, which no upright table does: the page is turned.
+    gray, ink, measures = _table_with_marks_running_down(
+        rows=(20, 600, 1200, 1680), cols=(20, 300, 600, 900, 1150, 1380), mark_columns=1)
+    across, down, enough = preprocess._line_areas(ink, measures)
+    assert down > preprocess.SIDEWAYS_SHAPE * across and enough <= down < preprocess.PLAIN_TEXT_LINES * enough
+    rules_across, rules_down = preprocess.rule_extents(ink, 200)
+    assert preprocess.SIDEWAYS_RULES < rules_down / rules_across < preprocess.RULES_SHAPE
+    votes = np.array([0.169, 0.16, 0.44, 0.232])
+    assert preprocess.quarter_turn(votes, ink, measures, 200) in (90, 270)
+
+
 def test_a_forms_last_rows_turned_sideways_are_turned_by_their_rules_over_grain_running_across():
     # The last two indicator rows and the 总分 row on a page fed sideways (many columns:
     # the rules run 2.6 times further along the rows than across them), grain closing
