@@ -259,6 +259,11 @@ class Checker:
                 # A 。 ends a sentence; inside a short text (a name, a target) it ends
                 # none: a speck read as one ('参会人员对活动。满意度').
                 self.flag(path, FlagReason.low_confidence, f'{value!r}: a 。 inside a short text (a speck?)')
+            elif value and isinstance(value, str) and column is not None and column.kind == 'name' \
+                    and _stop_closing_a_name(value):
+                # ... and a name of a few words with no sentence mark in them is no
+                # sentence that a 。 closes: a speck after it read as one ('形成培训成果。').
+                self.flag(path, FlagReason.low_confidence, f'{value!r}: a 。 closing a short name (a speck?)')
             elif comparable and value and isinstance(value, str) and _norm(value) in UNITS:
                 # A target or result that is a unit alone counts nothing: its number was
                 # lost ('1次' read '次', a thin 1 by the cell's edge taken for a rule).
@@ -604,6 +609,18 @@ _STOP_BEFORE_HAN = re.compile('。[\u3400-\u9fff]')
 def _stop_inside_short_text(value: str) -> bool:
     text = _norm(value)
     return len(text) < SHORT_TEXT_CHARS and bool(_STOP_BEFORE_HAN.search(text))
+
+
+# A name this short with no sentence mark inside is no sentence: of the generated
+# truths' 937 indicator names none this short ends with 。, nor any of the seeds' values
+# (a result may: '已完成。').
+SHORT_NAME_CHARS = 12
+_SENTENCE_MARK = re.compile('[，、；,;。：:]')
+
+
+def _stop_closing_a_name(value: str) -> bool:
+    text = _norm(value)
+    return 1 < len(text) < SHORT_NAME_CHARS and text.endswith('。') and not _SENTENCE_MARK.search(text[:-1])
 
 
 # A table of at least this many rows whose column is empty in half of them says so.

@@ -592,6 +592,16 @@ def test_a_stop_inside_a_short_text_is_checked():
     assert 'low_confidence' not in got['1.level3'] | got['2.actual'] | got['3.actual']
 
 
+def test_a_stop_closing_a_short_indicator_name_is_checked():
+    # A speck after a name read as 。 (rough 6607): an indicator's name of a few words
+    # is no sentence. A result may close with one, and so may a long name.
+    got = indicator_reasons({'0.level3': '形成培训成果。', '1.actual': '已完成。',
+                             '2.level3': '丰体时代大厦办公区人员用餐、电话、网络、工作。',
+                             '3.level3': '形成培训成果'})
+    assert 'low_confidence' in got['0.level3']
+    assert 'low_confidence' not in got['1.actual'] | got['2.level3'] | got['3.level3']
+
+
 def test_a_target_or_result_that_is_a_unit_alone_is_checked():
     # '1次' read '次': a thin 1 by the cell's edge went with the rule. A unit alone
     # counts nothing; a unit after its number, or a word, is fine.
