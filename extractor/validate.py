@@ -40,6 +40,9 @@ _ODD_COMMA = re.compile(r'\d,(?=\d)(?!\d{3}(?!\d))')
 # A colon between two digits: the forms print times nowhere (none among the seeds' or
 # the generated truths' values), so it is a point with a speck over it ('39:8万').
 _COLON_IN_NUMBER = re.compile(r'\d[:：]\d')
+# ... or between a digit and a Chinese character: a list number's point ('4:组织开展…'
+# for '4.组织开展…'; none among the seeds' or the generated truths' values).
+_COLON_AFTER_DIGIT = re.compile(r'\d[:：](?=[\u3400-\u9fff])')
 # A comparison sign with no number after it ('≤年' for '≤1年'): the forms print one
 # only before a number (every one among the seeds' and the generated truths' values).
 _BARE_COMPARISON = re.compile(r'[≥≤＞＜<>](?!\s*[0-9０-９.])')
@@ -239,6 +242,9 @@ class Checker:
                                                            'thousands')
             elif value and isinstance(value, str) and _COLON_IN_NUMBER.search(value):
                 self.flag(path, FlagReason.low_confidence, f'{value!r}: a colon between digits (a point misread?)')
+            elif value and isinstance(value, str) and (colon := _COLON_AFTER_DIGIT.search(value)):
+                self.flag(path, FlagReason.low_confidence,
+                          f'{colon.group()!r}: a colon after a number (a list number\'s point misread?)')
             elif value and isinstance(value, str) and _BARE_COMPARISON.search(value):
                 self.flag(path, FlagReason.low_confidence, f'{value!r}: a comparison sign with no number after it')
             elif value and isinstance(value, str) and _LETTER_FOR_DIGIT.search(value):

@@ -404,6 +404,8 @@ def test_a_lost_total_with_rows_short_of_100_puts_the_table_in_doubt_without_oth
     ('1,234.5万元', False), ('完成5个,2个在建', False),
     ('下一步将加强计划管理：', True),      # a closing 。 misread as a colon
     ('39:8万', True), ('39：8万', True),   # a point with a speck over it
+    ('3.形成报告。4:组织开展培训', True),   # a list number's point read as a colon
+    ('其中：当年财政拨款', False),
     ('目标：完成8个', False),
     ('≤年', True), ('≥%', True),         # the number after a comparison sign lost
     ('≤1年', False), ('≥ 99.9%', False),
