@@ -704,6 +704,10 @@ class FormBuilder:
                                      for label in labels.values()), key=lambda t: t[0])
             if score >= LABEL_SURE:
                 named.append((x0, x1, used, best))
+            elif len(ordered) == 1:
+                # Labels run together in one line of their own beside a label read
+                # whole ('实际完成值' beside '分值得分': two rules lost).
+                named.extend(self._labels_in_line(cell, ordered[0], labels))
         if len(named) < 2:
             named = max((self._labels_in_line(cell, line, labels) for line in cell.lines), key=len)
         if len(named) < 2 or len({n[3] for n in named}) < len(named):

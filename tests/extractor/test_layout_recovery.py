@@ -296,6 +296,24 @@ def test_two_header_labels_read_as_one_line_are_cut_by_their_characters():
     assert not any('header not found' in f.detail for f in flags)
 
 
+def test_a_label_read_whole_beside_two_run_together_gives_three_columns():
+    # Two rules lost in the header row (rough 6607): one cell over 实际完成值, 分值 and
+    # 得分, read as '实际完成值' beside the one line '分值得分'. Three columns: the
+    # results stay under 实际完成值 and the weights under 分值.
+    cells = [c for c in project_form() if c[1] != 9 or c[0] not in (9, 11, 12)]
+    cells += [(9, 9, 14, 10, ['x'])]
+    result = page(1, cells, title='项目支出绩效自评表')
+    merged = next(i for i, c in enumerate(result.grid.tables[0].cells) if c.bbox[0] == 100 + 9 * 80
+                  and c.bbox[2] == 100 + 14 * 80 and c.bbox[1] == 200 + 9 * ROW)
+    yc = 200 + 9 * ROW + ROW // 2
+    result.cells[merged].lines = [line('实际完成值', 100 + 9 * 80, 100 + 11 * 80, yc),
+                                  line('分值得分', 100 + 11 * 80, 100 + 14 * 80, yc)]
+    form = read(result)[0][0]
+    assert [i.actual for i in form.indicators] == ['20公里', '96%']
+    assert [i.weight for i in form.indicators] == ['45', '45']
+    assert [i.score for i in form.indicators] == ['45', '45']
+
+
 def _with_indicator_headers(columns: tuple, replaced: list):
     """The hand-built form read with the indicator header cells starting at `columns`
     taken out and `replaced` put in."""
