@@ -258,23 +258,28 @@ def test_a_total_row_alone_on_the_next_page_joins_its_form_by_its_label():
     assert (forms[0].total.weight, forms[0].total.score) == ('100', '99')
 
 
+def _merged_header_page(start: int, end: int, replaced: tuple, lines: list, extra: tuple = ()) -> PageResult:
+    """The hand-built form's page with the indicator header cells at columns `replaced`
+    given up for one cell from column `start` to `end` (the rules between them lost in
+    the header row), holding `lines`: (text, first column, last column) each, side by
+    side on one line's height; `extra`: more cells."""
+    cells = [c for c in project_form() if c[1] != 9 or c[0] not in replaced]
+    cells += [(start, 9, end, 10, ['x'])] + list(extra)
+    result = page(1, cells, title='项目支出绩效自评表')
+    merged = next(i for i, c in enumerate(result.grid.tables[0].cells) if c.bbox[0] == 100 + start * 80
+                  and c.bbox[2] == 100 + end * 80 and c.bbox[1] == 200 + 9 * ROW)
+    yc = 200 + 9 * ROW + ROW // 2
+    result.cells[merged].lines = [line(text, 100 + a * 80, 100 + b * 80, yc) for text, a, b in lines]
+    return result
+
+
 def _two_labels_in_one_header_cell(second: str, one_line: str = ''):
     """The indicator table with the rule between 三级指标 and 年度指标值 lost in the
     header row (a seal or a break over it): one cell holds both labels side by side,
     and the 实际完成值 header reads `second`. With `one_line`, the line finder ran
     over the lost rule and read both labels as that one line."""
-    cells = [c for c in project_form() if c[1] != 9 or c[0] not in (5, 7, 9)]
-    cells += [(5, 9, 9, 10, ['三级指标', '年度指标值']), (9, 9, 11, 10, [second])]
-    result = page(1, cells, title='项目支出绩效自评表')
-    merged = next(i for i, c in enumerate(result.grid.tables[0].cells) if c.bbox[0] == 100 + 5 * 80
-                  and c.bbox[2] == 100 + 9 * 80 and c.bbox[1] == 200 + 9 * ROW)
-    yc = 200 + 9 * ROW + ROW // 2
-    # Each label stands in its own column of the merged cell, on one line's height.
-    result.cells[merged].lines = [line('三级指标', 100 + 5 * 80, 100 + 7 * 80, yc),
-                                  line('年度指标值', 100 + 7 * 80, 100 + 9 * 80, yc)]
-    if one_line:
-        result.cells[merged].lines = [line(one_line, 100 + 5 * 80, 100 + 9 * 80, yc)]
-    return read(result)
+    lines = [(one_line, 5, 9)] if one_line else [('三级指标', 5, 7), ('年度指标值', 7, 9)]
+    return read(_merged_header_page(5, 9, (5, 7, 9), lines, extra=[(9, 9, 11, 10, [second])]))
 
 
 def test_two_header_labels_in_one_cell_are_read_as_two_columns():
@@ -300,14 +305,7 @@ def test_a_label_read_whole_beside_two_run_together_gives_three_columns():
     # Two rules lost in the header row (rough 6607): one cell over 实际完成值, 分值 and
     # 得分, read as '实际完成值' beside the one line '分值得分'. Three columns: the
     # results stay under 实际完成值 and the weights under 分值.
-    cells = [c for c in project_form() if c[1] != 9 or c[0] not in (9, 11, 12)]
-    cells += [(9, 9, 14, 10, ['x'])]
-    result = page(1, cells, title='项目支出绩效自评表')
-    merged = next(i for i, c in enumerate(result.grid.tables[0].cells) if c.bbox[0] == 100 + 9 * 80
-                  and c.bbox[2] == 100 + 14 * 80 and c.bbox[1] == 200 + 9 * ROW)
-    yc = 200 + 9 * ROW + ROW // 2
-    result.cells[merged].lines = [line('实际完成值', 100 + 9 * 80, 100 + 11 * 80, yc),
-                                  line('分值得分', 100 + 11 * 80, 100 + 14 * 80, yc)]
+    result = _merged_header_page(9, 14, (9, 11, 12), [('实际完成值', 9, 11), ('分值得分', 11, 14)])
     form = read(result)[0][0]
     assert [i.actual for i in form.indicators] == ['20公里', '96%']
     assert [i.weight for i in form.indicators] == ['45', '45']
