@@ -990,10 +990,16 @@ SIDEWAYS_RULES = 1.2
 RULE_RUN_FOR_TURN_MM = 5.0
 
 
+def rule_runs(ink: np.ndarray, dpi: int) -> tuple[np.ndarray, np.ndarray]:
+    """(the ink in straight runs across, the same down), at half resolution: a table's
+    rules, RULE_RUN_FOR_TURN_MM long at least."""
+    small = (cv2.resize(ink, None, fx=HALF, fy=HALF, interpolation=cv2.INTER_AREA) >= 128).astype(np.uint8)
+    return straight_runs(small, max(3, int(round(RULE_RUN_FOR_TURN_MM * dpi / 25.4 * HALF))))
+
+
 def rule_extents(ink: np.ndarray, dpi: int) -> tuple[float, float]:
     """(ink in straight runs across, ink in straight runs down), at half resolution."""
-    small = (cv2.resize(ink, None, fx=HALF, fy=HALF, interpolation=cv2.INTER_AREA) >= 128).astype(np.uint8)
-    across, down = straight_runs(small, max(3, int(round(RULE_RUN_FOR_TURN_MM * dpi / 25.4 * HALF))))
+    across, down = rule_runs(ink, dpi)
     return float(across.sum()), float(down.sum())
 
 
@@ -1068,11 +1074,9 @@ RULE_ROW_SHARE = 0.25
 def table_stands_low(ink: np.ndarray, dpi: int) -> bool:
     """Whether every rule running across the page (inside its margins) lies in its
     lower part, below TABLE_LOW of its height."""
-    small = (cv2.resize(inside_margins(ink, dpi), None, fx=HALF, fy=HALF, interpolation=cv2.INTER_AREA)
-             >= 128).astype(np.uint8)
-    across, _ = straight_runs(small, max(3, int(round(RULE_RUN_FOR_TURN_MM * dpi / 25.4 * HALF))))
-    rows = np.nonzero(across.sum(axis=1) >= RULE_ROW_SHARE * small.shape[1])[0]
-    return len(rows) > 0 and rows[0] >= TABLE_LOW * small.shape[0]
+    across, _ = rule_runs(inside_margins(ink, dpi), dpi)
+    rows = np.nonzero(across.sum(axis=1) >= RULE_ROW_SHARE * across.shape[1])[0]
+    return len(rows) > 0 and rows[0] >= TABLE_LOW * across.shape[0]
 
 
 def _line_areas(ink: np.ndarray, measures: PageMeasures, text: Optional[np.ndarray] = None

@@ -68,6 +68,28 @@ _FANG_FOR_WAN = re.compile(r'\d方(?![米案面式法向位])')
 # name is four characters and more (区文旅局).
 SAME_OR_APART_TAIL = 4
 _POINT_AFTER_HAN = re.compile(r"[\u3400-\u9fff。，、；：][.·•'`]")
+# The marks above that only a misreading prints, in the order they are checked, with
+# what the flag says ({value}: the value's first 20 characters; {found}: what matched).
+# A comma between digits groups thousands; before one or two digits ('2023.08,17') it
+# is a point misread.
+_MISREAD_MARKS = [
+    (_ODD_COMMA, "{value!r}: a comma inside a number that groups no thousands"),
+    (_COLON_IN_NUMBER, "{value!r}: a colon between digits (a point misread?)"),
+    (_COLON_AFTER_DIGIT, "{found!r}: a colon after a number (a list number's point misread?)"),
+    (_BARE_COMPARISON, "{value!r}: a comparison sign with no number after it"),
+    (_LETTER_FOR_DIGIT, "{value!r}: a letter where a digit would stand?"),
+    (_FANG_FOR_WAN, "{value!r}: 方 after a number (a worn 万?)"),
+    (_LETTER_NUMBERING, "{value!r}…: a list number read as a letter?"),
+    (_LETTER_BETWEEN_HAN, "{found!r}: a Latin letter between Chinese characters"),
+]
+
+
+def _misread_mark(value: str) -> Optional[str]:
+    """What the first of _MISREAD_MARKS found in the value says; None when none."""
+    for pattern, detail in _MISREAD_MARKS:
+        if (match := pattern.search(value)):
+            return detail.format(value=value[:20], found=match.group())
+    return None
 
 
 class Number(NamedTuple):
@@ -235,27 +257,8 @@ class Checker:
                 # A cell's text does not end on a colon (it introduces what follows):
                 # a closing 。 read as ：.
                 self.flag(path, FlagReason.low_confidence, f'{value!r} ends with a colon: a 。 misread?')
-            elif value and isinstance(value, str) and _ODD_COMMA.search(value):
-                # A comma between digits groups thousands; before one or two digits
-                # ('2023.08,17') it is a point misread.
-                self.flag(path, FlagReason.low_confidence, f'{value!r}: a comma inside a number that groups no '
-                                                           'thousands')
-            elif value and isinstance(value, str) and _COLON_IN_NUMBER.search(value):
-                self.flag(path, FlagReason.low_confidence, f'{value!r}: a colon between digits (a point misread?)')
-            elif value and isinstance(value, str) and (colon := _COLON_AFTER_DIGIT.search(value)):
-                self.flag(path, FlagReason.low_confidence,
-                          f'{colon.group()!r}: a colon after a number (a list number\'s point misread?)')
-            elif value and isinstance(value, str) and _BARE_COMPARISON.search(value):
-                self.flag(path, FlagReason.low_confidence, f'{value!r}: a comparison sign with no number after it')
-            elif value and isinstance(value, str) and _LETTER_FOR_DIGIT.search(value):
-                self.flag(path, FlagReason.low_confidence, f'{value[:20]!r}: a letter where a digit would stand?')
-            elif value and isinstance(value, str) and _FANG_FOR_WAN.search(value):
-                self.flag(path, FlagReason.low_confidence, f'{value[:20]!r}: 方 after a number (a worn 万?)')
-            elif value and isinstance(value, str) and _LETTER_NUMBERING.search(value):
-                self.flag(path, FlagReason.low_confidence, f'{value[:20]!r}…: a list number read as a letter?')
-            elif value and isinstance(value, str) and (letter := _LETTER_BETWEEN_HAN.search(value)):
-                self.flag(path, FlagReason.low_confidence,
-                          f'{letter.group()!r}: a Latin letter between Chinese characters')
+            elif value and isinstance(value, str) and (misread := _misread_mark(value)):
+                self.flag(path, FlagReason.low_confidence, misread)
             elif value and isinstance(value, str) and _POINT_AFTER_HAN.search(value):
                 # Chinese text ends a sentence with 。; a point right after a character is
                 # a speck read as one, or a 。 filled in by blur.
