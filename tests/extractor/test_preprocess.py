@@ -234,6 +234,25 @@ def test_a_1bit_streak_broken_by_noise_is_wiped_and_the_table_keeps_its_rules():
     assert (ink[400:1000, 745:755] > 0).any(axis=1).mean() > 0.99   # column rule beside it
 
 
+def test_table_rules_on_paper_thresholded_to_speckle_are_no_streaks():
+    """Heavy grain and worn print: the page's ink mask holds specks all over the paper
+    (about half of every quarter-size pixel row), and a shadowed edge is ink through.
+    The table's rules, which run nearly the page's width, stay rules; a 1-bit streak
+    running through both margins is still found."""
+    rng = np.random.default_rng(3)
+    page = np.full((2339, 1654), 255, np.uint8)
+    page[300:1100, 110:1560] = ruled_table(width=1450, height=800, rows=(100, 300, 500, 700),
+                                           cols=(50, 600, 1300))
+    ink = ((page < 128) | (rng.random(page.shape) < 0.1)).astype(np.uint8) * 255
+    ink[:, 1614:] = 255                                   # a shadow along the right edge
+    marks = preprocess.find_copier_marks(page, ink, 200)
+    assert not [s for s in marks.streaks if s[0]]         # no row taken for a streak
+    streak = rng.random(2339) > 0.2
+    ink[streak, 1000:1003] = 255
+    marks = preprocess.find_copier_marks(page, ink, 200)
+    assert any(not h and s <= 1000 and e >= 1003 for h, s, e in marks.streaks)
+
+
 def test_roller_streaks_side_by_side_become_paper_and_the_print_under_them_stays():
     """Dozens of faint streaks across a page (a scanner's dirty rollers): they run into
     both margins, so the whole line is flattened by its own shade; the characters and
