@@ -908,7 +908,15 @@ def quarter_turn(votes: Optional[np.ndarray], ink: np.ndarray, measures: PageMea
     turned = sideways > 0
     across, down, enough = _line_areas(ink, measures, text)
     rules_across, rules_down = rule_extents(ink, dpi) if dpi else (0.0, 0.0)
-    if max(rules_across, rules_down) >= RULES_SHAPE * max(min(rules_across, rules_down), 1.0):
+    text_runs_down = down > SIDEWAYS_SHAPE * across
+    plain_text = max(across, down) >= PLAIN_TEXT_LINES * enough and \
+        (text_runs_down or across > SIDEWAYS_SHAPE * down)
+    if plain_text and abs(sideways) >= QUARTERS_IN_DOUBT and turned == text_runs_down:
+        # The model sure and plenty of lines plainly running the way it says: the rules
+        # do not overrule both (a form's last rows on a page of their own, few and tall,
+        # many columns: its rules ran down 2.3 times across; it was turned a quarter).
+        pass
+    elif max(rules_across, rules_down) >= RULES_SHAPE * max(min(rules_across, rules_down), 1.0):
         # The table's rules run plainly one way, and a form's text runs along its rows:
         # they decide, over the model, which read a few squares of a page with little
         # text (a 总分 row alone under a seal), and over the text's shape, which speckle

@@ -410,6 +410,21 @@ def test_a_lone_total_row_with_too_little_text_is_turned_by_its_rules(turn):
     assert (clean.measures['turned_deg'] == 0) == (turn == 0)
 
 
+def test_few_tall_rows_of_many_columns_stay_upright_when_model_and_text_agree():
+    # A form's last rows on a page of their own: few, tall, many columns, so its rules
+    # run down over three times across. The model is sure it stands upright and plenty
+    # of text lines run across: the rules do not overrule both.
+    page = np.full((2339, 1654), 255, np.uint8)
+    table = ruled_table(width=1300, height=1900, rows=(600, 1200, 1800), cols=tuple(range(130, 1300, 130)))
+    for x in range(10, 1300, 130):
+        for y in range(20, 1800, 60):
+            table = put_text(table, '完成情况', (x, y), size=26)
+    page[200:2100, 180:1480] = table
+    upright = lambda tiles: np.array([[0.93, 0.025, 0.02, 0.025]] * len(tiles))  # noqa: E731
+    clean = preprocess.clean_page(Page(number=1, image=page, dpi=200), None, upright)
+    assert clean.measures['turned_deg'] == 0
+
+
 def _grey_seal_page():
     """A ruled table with values, and a grey seal (ring, star) stamped over two cells:
     a seal scanned without colour, which lift_stamps cannot take off."""
