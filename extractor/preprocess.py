@@ -908,15 +908,14 @@ def quarter_turn(votes: Optional[np.ndarray], ink: np.ndarray, measures: PageMea
     turned = sideways > 0
     across, down, enough = _line_areas(ink, measures, text)
     rules_across, rules_down = rule_extents(ink, dpi) if dpi else (0.0, 0.0)
-    text_runs_down = down > SIDEWAYS_SHAPE * across
-    plain_text = max(across, down) >= PLAIN_TEXT_LINES * enough and \
-        (text_runs_down or across > SIDEWAYS_SHAPE * down)
-    if plain_text and abs(sideways) >= QUARTERS_IN_DOUBT and turned == text_runs_down:
-        # The model sure and plenty of lines plainly running the way it says: the rules
-        # do not overrule both (a form's last rows on a page of their own, few and tall,
-        # many columns: its rules ran down 2.3 times across; it was turned a quarter).
-        pass
-    elif max(rules_across, rules_down) >= RULES_SHAPE * max(min(rules_across, rules_down), 1.0):
+    runs_down, runs_across = down > SIDEWAYS_SHAPE * across, across > SIDEWAYS_SHAPE * down
+    # The model sure and plenty of lines plainly running the way it says: the rules do
+    # not overrule both (a form's last rows on a page of their own, few and tall, many
+    # columns: its rules ran down 2.3 times across; it was turned a quarter).
+    model_and_text_agree = abs(sideways) >= QUARTERS_IN_DOUBT and max(across, down) >= PLAIN_TEXT_LINES * enough \
+        and (runs_down if turned else runs_across)
+    if not model_and_text_agree and \
+            max(rules_across, rules_down) >= RULES_SHAPE * max(min(rules_across, rules_down), 1.0):
         # The table's rules run plainly one way, and a form's text runs along its rows:
         # they decide, over the model, which read a few squares of a page with little
         # text (a 总分 row alone under a seal), and over the text's shape, which speckle
@@ -925,9 +924,9 @@ def quarter_turn(votes: Optional[np.ndarray], ink: np.ndarray, measures: PageMea
     elif abs(sideways) < TURN_SURE or turned:
         if max(across, down) >= enough:         # text enough for its shape to tell
             if abs(sideways) < TURN_SURE:
-                turned = down > SIDEWAYS_SHAPE * across
-            elif across > SIDEWAYS_SHAPE * down and (across >= PLAIN_TEXT_LINES * enough
-                                                     or rules_across > SIDEWAYS_SHAPE * rules_down):
+                turned = runs_down
+            elif runs_across and (across >= PLAIN_TEXT_LINES * enough
+                                  or rules_across > SIDEWAYS_SHAPE * rules_down):
                 # The model sure of a quarter turn while plenty of lines plainly run
                 # across (an upside-down page whose form fills two thirds of it): the
                 # shape wins. (On a rough page the little text found, and speckle or a
@@ -943,7 +942,7 @@ def quarter_turn(votes: Optional[np.ndarray], ink: np.ndarray, measures: PageMea
             # than a table turned the other ever does tell (a page of faint print
             # whitened by speckle, the model parting 0.5 to 0.5, rules 2.2 to 1 across).
             turned = rules_down > rules_across
-    elif sideways > -QUARTERS_IN_DOUBT and max(across, down) >= enough and down > SIDEWAYS_SHAPE * across \
+    elif sideways > -QUARTERS_IN_DOUBT and max(across, down) >= enough and runs_down \
             and ((down >= PLAIN_TEXT_LINES * enough and rules_across <= SIDEWAYS_RULES * rules_down)
                  or rules_down > SIDEWAYS_RULES * rules_across):
         # The other way round: the model for upright or upside down, but giving the
