@@ -700,6 +700,11 @@ class FormBuilder:
             readings = [(join_lines([line.text for line in ordered]) or '', ordered)] + \
                 [(line.text, [line]) for line in ordered] if len(ordered) > 1 else \
                 [(ordered[0].text, ordered)]
+            if len(ordered) > 2:
+                # A remnant read as a line of its own between a wrapped label's lines
+                # ('年度指' / '年值' / '标值' under a seal): the label without it.
+                readings += [(join_lines([line.text for line in kept]) or '', kept)
+                             for kept in ([l for l in ordered if l is not left_out] for left_out in ordered)]
             score, best, used = max(((label_score(text, label), label, used) for text, used in readings
                                      for label in labels.values()), key=lambda t: t[0])
             if score >= LABEL_SURE:

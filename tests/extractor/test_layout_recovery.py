@@ -683,6 +683,28 @@ def test_two_header_labels_in_one_cell_with_remnants_read_above_them():
     assert [i.target for i in forms[0].indicators] == ['20公里', '≥95%']
 
 
+def test_a_wrapped_header_label_with_a_remnant_line_between_its_lines_is_still_a_column():
+    # A seal over the header row (hard 8447, another font): the rule between 三级指标 and
+    # 年度指标值 lost, the latter wrapped as '年度指' / '标值' with the seal's ink read as
+    # a line '年值' between them. Both columns, not 'header 三级指标 not found'.
+    cells = [c for c in project_form() if c[1] != 9 or c[0] not in (5, 7)]
+    cells += [(5, 9, 9, 10, ['三级指标', '年度指标值'])]
+    result = page(1, cells, title='项目支出绩效自评表')
+    merged = next(i for i, c in enumerate(result.grid.tables[0].cells) if c.bbox[0] == 100 + 5 * 80
+                  and c.bbox[2] == 100 + 9 * 80 and c.bbox[1] == 200 + 9 * ROW)
+    top = 200 + 9 * ROW + 6
+    right = (100 + 7 * 80 + 20, 100 + 9 * 80 - 20)
+    result.cells[merged].lines = [line('年度指', *right, top),
+                                  line('三级指标', 100 + 5 * 80 + 10, 100 + 7 * 80 - 10, top + 14),
+                                  line('年值', right[0] + 15, right[1] - 15, top + 14).model_copy(
+                                      update={'confidence': 0.44}),
+                                  line('标值', right[0] + 5, right[1] - 25, top + 28)]
+    forms, flags, _ = read(result)
+    assert [i.level3 for i in forms[0].indicators] == ['养护里程', '道路完好率']
+    assert [i.target for i in forms[0].indicators] == ['20公里', '≥95%']
+    assert not any('not found' in f.detail for f in flags)
+
+
 def test_a_point_after_the_last_chinese_character_is_taken_off_and_flagged():
     forms, flags = read_rows([
         ['产出指标', '数量指标', '养护里程.', '20公里', '20公里', '45', '45'],
