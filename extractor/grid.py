@@ -178,8 +178,8 @@ def accept_rules(h_mask, v_mask, dpi: int, ink: Optional[np.ndarray] = None):
                  or any(_touches(v_mask, x, y, reach) for x, y in _ends(s, True))
                  or not _print_along(ink, s, True, dpi)]
     v_all = _without_bands([s for s in _segments(v_mask, False) if _is_line_shaped(s, False)], False, v_mask, dpi)
-    h_ok = _long_chains(h_all, True, dpi)
-    v_ok = _long_chains(v_all, False, dpi)
+    h_ok = _long_chains(h_all, True, dpi, v_all)
+    v_ok = _long_chains(v_all, False, dpi, h_all)
 
     line_tol, gap_reach = _mm(dpi, 1.0), _mm(dpi, BROKEN_GAP_MM)
     piece_len = _mm(dpi, RULE_PIECE_MM)
@@ -373,10 +373,32 @@ def _crossings(seg, horizontal: bool, rules: np.ndarray, reach: int) -> int:
 # a row leave wider gaps (the cells' padding and walls) and less ink.
 CHAIN_INKED = 0.6
 CHAIN_PIECE_MM = 2
+# The bottoms of numbers filling a row of narrow cells (a wrapped '611.354' over '5' in
+# each budget cell, blur joining the digits at 150 dpi) chain the same way, but each
+# piece stands inside its cell, this far clear of the walls across its line, with a
+# wall in every gap. A faint rule's pieces end anywhere, and mostly on a wall, where
+# the ink of the wall across adds to its own.
+CHAIN_WALL_CLEAR_MM = 1.0
 
 
-def _long_chains(segments, horizontal: bool, dpi: int) -> list:
-    """The segments that are, alone or with collinear pieces, a rule of sure length."""
+def _text_in_cells(members, horizontal: bool, across, dpi: int) -> bool:
+    """Whether the chained pieces `members` are print in a row of cells rather than a
+    broken rule: every piece clear of the strokes `across` its line, one in every gap."""
+    a, b = (0, 2) if horizontal else (1, 3)
+    c0, c1 = (1, 3) if horizontal else (0, 2)
+    line = sum((m[c0] + m[c1]) / 2 for m in members) / len(members)
+    tol, clear = _mm(dpi, 1.0), _mm(dpi, CHAIN_WALL_CLEAR_MM)
+    walls = [(w[a] + w[b]) / 2 for w in across if w[c0] - tol <= line <= w[c1] + tol]
+    members = sorted(members, key=lambda m: m[a])
+    if any(m[a] - clear <= w <= m[b] + clear for m in members for w in walls):
+        return False
+    return all(any(m[b] < w < n[a] for w in walls) for m, n in zip(members, members[1:]))
+
+
+def _long_chains(segments, horizontal: bool, dpi: int, across=()) -> list:
+    """The segments that are, alone or with collinear pieces, a rule of sure length;
+    pieces that are print in a row of cells (see _text_in_cells, with the strokes
+    `across` their line) are not."""
     sure_len, gap, tol = _mm(dpi, SURE_RULE_MM), _mm(dpi, BROKEN_GAP_MM), _mm(dpi, 1.0)
     a, b = (0, 2) if horizontal else (1, 3)
     centre = (lambda s: (s[1] + s[3]) / 2) if horizontal else (lambda s: (s[0] + s[2]) / 2)
@@ -402,7 +424,8 @@ def _long_chains(segments, horizontal: bool, dpi: int) -> list:
         members = [pieces[k] for k in chain]
         span = max(m[b] for m in members) - min(m[a] for m in members) + 1
         inked = sum(m[b] - m[a] + 1 for m in members)
-        if len(members) > 1 and span >= sure_len and inked >= CHAIN_INKED * span:
+        if len(members) > 1 and span >= sure_len and inked >= CHAIN_INKED * span \
+                and not _text_in_cells(members, horizontal, across, dpi):
             used.update(chain)
             out += [m for m in members if m not in out]
     return out

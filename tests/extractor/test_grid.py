@@ -164,6 +164,23 @@ def test_digits_filling_narrow_cells_do_not_make_a_rule_under_them():
     assert (t.n_rows, t.n_cols) == (2, 3)
 
 
+def test_strokes_standing_inside_a_row_of_narrow_cells_clear_of_their_walls_chain_into_no_rule():
+    # Mild 8447 at 150 dpi: '611.354' over '5' in each budget cell, the first line's
+    # digit bottoms joined by blur into a stroke 8 mm long, centred in its 15 mm cell.
+    # Three in a row are collinear, span a sure rule's length and are inked along
+    # most of it, but each stands clear of the walls with a wall in every gap: print,
+    # not a faint rule, so the cells keep their two lines together.
+    cols = (100, 217, 334, 451, 560)
+    img = ruled_table(width=700, height=400, rows=(100, 180, 260), cols=cols)
+    for x0, x1 in zip(cols[:-2], cols[1:-1]):
+        img = put_text(img, '611.354', (x0 + 12, 104), size=26)
+        img = put_text(img, '5', (x0 + 52, 142), size=26)
+        img[136:138, x0 + 27:x0 + 90] = 0
+    t = _grid_of(img).tables[0]
+    assert (t.n_rows, t.n_cols) == (2, 4)
+    assert all(c.rowspan == 1 for c in t.cells)
+
+
 def test_a_rule_worn_under_a_merged_cell_does_not_cut_that_cell_along_the_rules_below():
     # 预期目标's text cell spans three columns of the indicator header below it; the
     # rule between them is worn away under the last of those columns (a seal). The
