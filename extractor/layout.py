@@ -562,6 +562,7 @@ class FormBuilder:
         self.edge = part.px(TOLERANCES.edge_mm)
         self.slack = part.px(TOLERANCES.slack_mm)
         self.table_rows: list[VCell] = []       # the table's anchor cells, once read
+        self.line_height = usual_line_height([line for c in self.cells for line in c.lines])
 
     # -- helpers
     def find(self, label: str, below: float = -1e9, above: float = 1e18,
@@ -858,7 +859,7 @@ class FormBuilder:
         if not cells:
             self.form.set(path, None)
             return
-        stray = _stray_marks(lines)
+        stray = _stray_marks(lines, self.line_height)
         if numeric:
             stray += [line for line in _marks_beside_number(lines) if all(line is not s for s in stray)]
         if stray:
@@ -1174,7 +1175,7 @@ class FormBuilder:
         # photocopy's grey smudges under it).
         # (The label's own line is no sure reading of the value beside the marks.)
         stray = _stray_marks([line for line in own if label_score(line.text, label) < LABEL_SURE]
-                             + [line for c in beside for line in c.lines])
+                             + [line for c in beside for line in c.lines], self.line_height)
 
         def kept(lines: list[TextLine]) -> str:
             return ''.join(line.text for line in lines if all(line is not s for s in stray))
@@ -1932,14 +1933,28 @@ ANCHOR_BY_PLACE_HEADERS = 3
 STRAY_MARK_CHARS = 2
 STRAY_MARK_SURE = 0.7
 LINE_READ_SURE = 0.9
+# So is such a line of any length whose box is at most STRAY_MARK_HEIGHT of the form's
+# usual line height (its surely read lines of two characters or more, the median):
+# a form prints one size of type, and a row of specks, a rule's remnant or the cut
+# tops of a row of glyphs read as 'MRSNE' or '18A' stands half as tall as its print.
+STRAY_MARK_HEIGHT = 0.6
 
 
-def _stray_marks(lines: list[TextLine]) -> list[TextLine]:
+def usual_line_height(lines) -> Optional[float]:
+    """The median box height of the surely read lines of two characters or more."""
+    heights = sorted(line.bbox[3] - line.bbox[1] for line in lines
+                     if line.confidence >= LINE_READ_SURE and len(line.text.strip()) >= 2)
+    return float(heights[len(heights) // 2]) if heights else None
+
+
+def _stray_marks(lines: list[TextLine], line_height: Optional[float] = None) -> list[TextLine]:
     if len(lines) < 2 or not any(line.confidence >= LINE_READ_SURE and len(line.text.strip()) > 0
                                  for line in lines):
         return []
+    low = STRAY_MARK_HEIGHT * line_height if line_height else 0.0
     weak = [line for line in lines
-            if len(line.text.strip()) <= STRAY_MARK_CHARS and line.confidence < STRAY_MARK_SURE]
+            if (line.confidence < STRAY_MARK_SURE and len(line.text.strip()) <= STRAY_MARK_CHARS)
+            or (line.confidence < LINE_READ_SURE and line.bbox[3] - line.bbox[1] <= low)]
     # Not every line: then nothing was read surely beside them.
     return weak if len(weak) < len(lines) else []
 

@@ -819,6 +819,23 @@ def test_a_faint_mark_read_beside_a_sure_value_is_left_out_and_flagged():
     assert forms[0].indicators[0].actual == '52'
 
 
+def test_a_half_height_line_read_unsurely_beside_a_sure_value_is_left_out_however_long():
+    # Rough 8123: a row of specks over '服务对象满意度' read as 'MRSNE', half as tall as
+    # the form's print. A full-height line read as unsurely is print and stays.
+    def level3_with(extra_height):
+        result = page(1, project_form(), title='项目支出绩效自评表')
+        cell = next(c for c in result.cells if c.lines and c.lines[0].text == '养护里程')
+        x0, y0, x1, y1 = cell.lines[0].bbox
+        cell.lines = [TextLine(text='MRSNE', confidence=0.42, bbox=[x0, y0 - 2 - extra_height, x1, y0 - 2]),
+                      cell.lines[0]]
+        return read(result)
+    forms, flags, _ = level3_with(8)
+    assert forms[0].indicators[0].level3 == '养护里程'
+    assert any(f.field == 'indicators.0.level3' and 'left out' in f.detail for f in flags)
+    forms, _, _ = level3_with(20)
+    assert forms[0].indicators[0].level3 == 'MRSNE养护里程'
+
+
 def test_a_comma_opening_a_wrapped_line_is_kept_and_flagged():
     forms, flags, _ = _form_with_actual_lines([('通过普及科学知识', 0.99), (',提升社会民众的', 0.99)])
     assert forms[0].indicators[0].actual == '通过普及科学知识,提升社会民众的'
