@@ -786,7 +786,14 @@ class FormBuilder:
         for run in [r for r in runs if r]:
             before = [headers[key][0] for key in keys[:run[0]] if key in headers]
             after = [headers[key][0] for key in keys[run[-1] + 1:] if key in headers]
+            if not before and not after:
+                continue
             if not before or not after:
+                # The row's first or last header misread ('六指' for 一级指标 on a worn
+                # fax): the cell beside its neighbour, one of the header row's own.
+                if len(run) == 1:
+                    self.header_at_row_end(run[0], columns, before[-1] if before else None,
+                                           after[0] if after else None, (y0, y1), taken, headers)
                 continue
             left, right = before[-1].x1, after[0].x0
             # A sliver cell (a stray stroke beside a rule parted it off, a speck in
@@ -805,6 +812,25 @@ class FormBuilder:
                 taken.add(id(cell))
                 self.structure(f'{self.template.table.key}.0.{column.key}',
                                f"header {column.label} taken by its place (read '{cell.text}')", cell)
+
+    def header_at_row_end(self, k: int, columns: list, before: Optional[VCell], after: Optional[VCell],
+                          row: tuple[float, float], taken: set, headers: dict) -> None:
+        """Column k's header, missing at an end of the header row, by its place: the
+        cell with text just left of the first header found (`after`) or right of the
+        last (`before`), as high as the header row (not a label merged down the table
+        beside it, 绩效指标), added to `headers` and flagged."""
+        y0, y1 = row
+        beside = [c for c in self.cells if id(c) not in taken and c.text
+                  and abs(c.y0 - y0) <= self.edge and abs(c.y1 - y1) <= self.edge
+                  and c.x1 - c.x0 >= self.part.px(TOLERANCES.header_min_mm)
+                  and (abs(c.x1 - after.x0) <= self.touch if after is not None else abs(c.x0 - before.x1) <= self.touch)]
+        if len(beside) != 1:
+            return
+        column = columns[k]
+        headers[column.key] = (beside[0], LABEL_MIN)
+        taken.add(id(beside[0]))
+        self.structure(f'{self.template.table.key}.0.{column.key}',
+                       f"header {column.label} taken by its place (read '{beside[0].text}')", beside[0])
 
     def same_row(self, headers: dict, anchor: Optional[str] = None, label: str = '') -> dict:
         """Keep the header cells level with the anchor (or with most of them): a label

@@ -339,6 +339,21 @@ def test_headers_unread_side_by_side_are_taken_by_their_places():
     assert placed == {'indicators.0.target', 'indicators.0.actual'}
 
 
+@pytest.mark.parametrize('column, cell, key, values', [
+    (2, (2, 9, 3, 10, ['六指']), 'level1', ['产出指标', '效益指标']),     # worn fax, rough 8123
+    (12, (12, 9, 14, 10, ['4寻']), 'score', ['45', '45']),
+])
+def test_a_header_misread_at_an_end_of_the_header_row_is_taken_by_its_place(column, cell, key, values):
+    # The first or last header has no found neighbour on its far side: the header
+    # row's cell with text beside the nearest found header is its (not the 绩效指标
+    # label merged down the table left of 一级指标).
+    forms, flags, _ = _with_indicator_headers((column,), [cell])
+    form = forms[0]
+    assert [getattr(i, key) for i in form.indicators] == values
+    assert {f.field for f in flags if 'taken by its place' in f.detail} == {f'indicators.0.{key}'}
+    assert not any('header not found' in f.detail for f in flags)
+
+
 def test_a_header_not_read_is_taken_by_its_place_between_the_others():
     forms, flags, _ = _two_labels_in_one_header_cell('C完成')      # 实际 under a seal
     form = forms[0]
