@@ -820,10 +820,12 @@ class FormBuilder:
         last (`before`), as high as the header row (not a label merged down the table
         beside it, 绩效指标), added to `headers` and flagged."""
         y0, y1 = row
-        beside = [c for c in self.cells if id(c) not in taken and c.text
+
+        def next_to_neighbour(c: VCell) -> bool:
+            return abs(c.x1 - after.x0) <= self.touch if after is not None else abs(c.x0 - before.x1) <= self.touch
+        beside = [c for c in self.cells if id(c) not in taken and c.text and next_to_neighbour(c)
                   and abs(c.y0 - y0) <= self.edge and abs(c.y1 - y1) <= self.edge
-                  and c.x1 - c.x0 >= self.part.px(TOLERANCES.header_min_mm)
-                  and (abs(c.x1 - after.x0) <= self.touch if after is not None else abs(c.x0 - before.x1) <= self.touch)]
+                  and c.x1 - c.x0 >= self.part.px(TOLERANCES.header_min_mm)]
         if len(beside) != 1:
             return
         column = columns[k]
@@ -1959,8 +1961,9 @@ ANCHOR_BY_PLACE_HEADERS = 3
 STRAY_MARK_CHARS = 2
 STRAY_MARK_SURE = 0.7
 LINE_READ_SURE = 0.9
-# So is such a line of any length whose box is at most STRAY_MARK_HEIGHT of the form's
-# usual line height (its surely read lines of two characters or more, the median):
+# So is a line of any length read with less than LINE_READ_SURE whose box is at most
+# STRAY_MARK_HEIGHT of the form's usual line height (its surely read lines of two
+# characters or more, the median):
 # a form prints one size of type, and a row of specks, a rule's remnant or the cut
 # tops of a row of glyphs read as 'MRSNE' or '18A' stands half as tall as its print.
 STRAY_MARK_HEIGHT = 0.6

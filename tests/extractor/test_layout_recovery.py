@@ -680,14 +680,21 @@ def test_a_value_with_a_seals_dense_ink_where_a_character_would_stand_beside_it_
     assert not any('seal' in (f.detail or '') for f in flags if f.field != 'indicators.1.target')
 
 
-def test_two_header_labels_in_one_cell_with_remnants_read_above_them():
-    # A 150-dpi scan: the tops of the labels' glyphs (or a seal's rim) read as lines of
-    # their own above each label ('nm', '年华').
+def _page_with_merged_anchor_header():
+    """The hand-built page with 三级指标 and 年度指标值 in one header cell (the rule
+    between them lost), and that cell's index, for a test to set its lines."""
     cells = [c for c in project_form() if c[1] != 9 or c[0] not in (5, 7)]
     cells += [(5, 9, 9, 10, ['三级指标', '年度指标值'])]
     result = page(1, cells, title='项目支出绩效自评表')
     merged = next(i for i, c in enumerate(result.grid.tables[0].cells) if c.bbox[0] == 100 + 5 * 80
                   and c.bbox[2] == 100 + 9 * 80 and c.bbox[1] == 200 + 9 * ROW)
+    return result, merged
+
+
+def test_two_header_labels_in_one_cell_with_remnants_read_above_them():
+    # A 150-dpi scan: the tops of the labels' glyphs (or a seal's rim) read as lines of
+    # their own above each label ('nm', '年华').
+    result, merged = _page_with_merged_anchor_header()
     top, yc = 200 + 9 * ROW + 8, 200 + 9 * ROW + 26
     result.cells[merged].lines = [line('nm', 100 + 5 * 80 + 30, 100 + 6 * 80 + 30, top),
                                   line('年华', 100 + 7 * 80 + 30, 100 + 8 * 80 + 30, top),
@@ -702,11 +709,7 @@ def test_a_wrapped_header_label_with_a_remnant_line_between_its_lines_is_still_a
     # A seal over the header row (hard 8447, another font): the rule between 三级指标 and
     # 年度指标值 lost, the latter wrapped as '年度指' / '标值' with the seal's ink read as
     # a line '年值' between them. Both columns, not 'header 三级指标 not found'.
-    cells = [c for c in project_form() if c[1] != 9 or c[0] not in (5, 7)]
-    cells += [(5, 9, 9, 10, ['三级指标', '年度指标值'])]
-    result = page(1, cells, title='项目支出绩效自评表')
-    merged = next(i for i, c in enumerate(result.grid.tables[0].cells) if c.bbox[0] == 100 + 5 * 80
-                  and c.bbox[2] == 100 + 9 * 80 and c.bbox[1] == 200 + 9 * ROW)
+    result, merged = _page_with_merged_anchor_header()
     top = 200 + 9 * ROW + 6
     right = (100 + 7 * 80 + 20, 100 + 9 * 80 - 20)
     result.cells[merged].lines = [line('年度指', *right, top),
