@@ -626,6 +626,11 @@ def test_a_score_cell_running_into_the_total_row_is_shared_by_position():
     ([('养护里程', '300.余人', '100.个'), ('2.道路完好率', '≥95%', '96%')],
      [('养护里程', '300余人', '100个'), ('2.道路完好率', '≥95%', '96%')],
      {'indicators.0.target', 'indicators.0.actual'}),
+    # A speck read as a point beside a Chinese mark ('，.', '·“'); the 2. of a numbered
+    # item after a mark stays.
+    ([('养护，.里程', '按期完成。2.验收', '通过·“双随机”'), ('道路完好率', '≥95%', '96%')],
+     [('养护，里程', '按期完成。2.验收', '通过“双随机”'), ('道路完好率', '≥95%', '96%')],
+     {'indicators.0.level3', 'indicators.0.actual'}),
     # A range's dash read as 一 between two numbers is the dash (nothing taken off).
     ([('养护周期', '2023.08.17一2024.10.17', '2024一2026年'), ('道路完好率', '≥95%', '96%')],
      [('养护周期', '2023.08.17—2024.10.17', '2024—2026年'), ('道路完好率', '≥95%', '96%')],
