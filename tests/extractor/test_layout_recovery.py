@@ -842,6 +842,20 @@ def test_a_faint_mark_read_beside_a_sure_value_is_left_out_and_flagged():
     assert forms[0].indicators[0].actual == '52'
 
 
+@pytest.mark.parametrize('small, tiny, value', [
+    ('>958', '>95%', '≥95%'),       # hard 4646: the small model read the worn % as 8
+    ('10000', '100%', '100%'),
+    ('1208', '120%', '1208'),       # over 100: no percentage to prefer
+    ('958人', '95%', '958人'),
+])
+def test_a_percentage_one_engine_read_with_its_percent_as_digits_is_the_percentage(small, tiny, value):
+    result = page(1, project_form(), title='项目支出绩效自评表')
+    cell = next(c for c in result.cells if c.lines and c.lines[0].text == '20公里' and c.lines[0].bbox[0] > 800)
+    cell.lines = [cell.lines[0].model_copy(update={'text': small, 'disagreement': tiny})]
+    forms, flags, _ = read(result)
+    assert forms[0].indicators[0].actual == value
+
+
 def test_a_half_height_line_read_unsurely_beside_a_sure_value_is_left_out_however_long():
     # Rough 8123: a row of specks over '服务对象满意度' read as 'MRSNE', half as tall as
     # the form's print. A full-height line read as unsurely is print and stays.
