@@ -856,6 +856,21 @@ def test_a_percentage_one_engine_read_with_its_percent_as_digits_is_the_percenta
     assert forms[0].indicators[0].actual == value
 
 
+def test_a_colon_between_digits_of_a_number_is_its_decimal_point_and_flagged():
+    # Hard 4646: '1.9892' read '1:9892' (a speck by the point) with full confidence; the
+    # reading over number characters only dropped the colon: '19892', silently.
+    funds = (funds_row(3, '年度资金总额', ['1.9892', '1.9892', '1.9892', '10', '100%', '10'])
+             + funds_row(4, '其中：当年财政拨款', ['1:9892', '1.9892', '1.9892', '—', '100%', '—'])
+             + funds_row(5, '上年结转资金', ['', '', '', '—', '', '—'])
+             + funds_row(6, '其他资金', ['', '', '', '—', '', '—']))
+    result = page(1, project_form(funds=funds), title='项目支出绩效自评表')
+    cell = next(c for c in result.cells if c.lines and c.lines[0].text == '1:9892')
+    cell.lines = [cell.lines[0].model_copy(update={'numeric': '19892', 'numeric_confidence': 0.99})]
+    forms, flags, _ = read(result)
+    assert forms[0].funds[1].initial_budget == '1.9892'
+    assert any(f.field == 'funds.1.initial_budget' and 'colon' in f.detail for f in flags)
+
+
 def test_a_half_height_line_read_unsurely_beside_a_sure_value_is_left_out_however_long():
     # Rough 8123: a row of specks over '服务对象满意度' read as 'MRSNE', half as tall as
     # the form's print. A full-height line read as unsurely is print and stays.
