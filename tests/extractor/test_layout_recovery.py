@@ -875,6 +875,20 @@ def test_a_colon_between_digits_of_a_number_is_its_decimal_point_and_flagged():
     assert any(f.field == 'funds.1.initial_budget' and 'colon' in f.detail for f in flags)
 
 
+def test_an_item_numbers_lost_mark_is_put_back_where_the_list_prints_it_and_flagged():
+    # Held-out 9811 (post hoc): a name listing items '1、…。2、…' read with the 、 after
+    # 4 lost ('。4野外观星活动'), silently at every level. A count opening a sentence
+    # ('。3家单位') is no item number and stays as read.
+    listed = '1、科普宣传。2、知识竞赛。3、主题活动。4野外观星。5、科普画廊'
+    counted = '1、完成验收。3家单位参与'
+    forms, flags = read_rows([['产出指标', '数量指标', listed, '9项', '9项', '45', '45'],
+                                 ['效益指标', '社会效益指标', counted, '≥95%', '96%', '45', '45']])
+    assert forms[0].indicators[0].level3 == '1、科普宣传。2、知识竞赛。3、主题活动。4、野外观星。5、科普画廊'
+    assert forms[0].indicators[1].level3 == counted
+    put_back = {f.field for f in flags if 'put back' in f.detail}
+    assert put_back == {'indicators.0.level3'}
+
+
 def test_a_half_height_line_read_unsurely_beside_a_sure_value_is_left_out_however_long():
     # Rough 8123: a row of specks over '服务对象满意度' read as 'MRSNE', half as tall as
     # the form's print. A full-height line read as unsurely is print and stays.
