@@ -673,9 +673,21 @@ class FormBuilder:
                  and c.x0 >= head.x0 - self.slack and c.x1 <= head.x1 + self.slack]
         centre = (left + right) / 2
         under = [c for c in below if c.x0 <= centre <= c.x1]
-        if len(below) < 2 or len(under) != 1 or not (under[0].x0 - self.slack <= left and right <= under[0].x1 + self.slack):
-            return head
-        return VCell(page=head.page, bbox=head.bbox, x0=under[0].x0, y0=head.y0, x1=under[0].x1, y1=head.y1,
+        if len(below) >= 2 and len(under) == 1 and under[0].x0 - self.slack <= left and right <= under[0].x1 + self.slack:
+            x0, x1 = under[0].x0, under[0].x1
+        else:
+            # The cells right below lost the same rule (a wall worn through the header
+            # row and the rows under it: 一级指标 joined to the 绩效指标 label's column):
+            # the column walls further down the table inside the header's span, where
+            # its text stands wholly on one side of them.
+            walls = [x for c in self.cells if c.y0 >= head.y1 - self.touch and c.x0 < head.x1 and c.x1 > head.x0
+                     for x in (c.x0, c.x1) if head.x0 + self.slack < x < head.x1 - self.slack]
+            walls = [x for x in set(round(w) for w in walls) if sum(abs(w - x) <= self.touch for w in walls) >= 2]
+            x0 = max([x for x in walls if x <= left + self.slack], default=head.x0)
+            x1 = min([x for x in walls if x >= right - self.slack], default=head.x1)
+            if (x0, x1) == (head.x0, head.x1) or x1 - x0 < self.part.px(TOLERANCES.header_min_mm):
+                return head
+        return VCell(page=head.page, bbox=head.bbox, x0=x0, y0=head.y0, x1=x1, y1=head.y1,
                      lines=head.lines, continued=head.continued, at_bottom=head.at_bottom)
 
     def label_pieces(self, cell: VCell, labels: dict[str, str]) -> list[VCell]:

@@ -354,6 +354,22 @@ def test_a_header_misread_at_an_end_of_the_header_row_is_taken_by_its_place(colu
     assert not any('header not found' in f.detail for f in flags)
 
 
+def test_a_header_joined_to_the_label_column_beside_it_stands_for_the_column_walled_off_further_down():
+    # Held-out hard 9811 (post hoc): the wall between the 绩效指标 label and the 一级指标
+    # column worn through the header row (and the row under it): one header cell over
+    # both, its text on the right. The walls further down the table part them: the
+    # header stands for the column under its text, not for the label's.
+    cells = [c for c in project_form() if not (c[0] in (0, 2) and c[1] in (9, 10))]
+    cells += [(0, 9, 3, 10, ['一级指标']), (0, 10, 3, 11, ['产出指标']), (0, 11, 2, 12, ['绩效指标'])]
+    result = page(1, cells, title='项目支出绩效自评表')
+    for text in ('一级指标', '产出指标'):
+        cell = next(c for c in result.cells if c.lines and c.lines[0].text == text)
+        x0, y0, x1, y1 = cell.lines[0].bbox
+        cell.lines[0].bbox = [100 + 2 * 80 + 6, y0, 100 + 3 * 80 - 6, y1]
+    forms, _flags, _ = read(result)
+    assert [i.level1 for i in forms[0].indicators] == ['产出指标', '效益指标']
+
+
 def test_a_header_not_read_is_taken_by_its_place_between_the_others():
     forms, flags, _ = _two_labels_in_one_header_cell('C完成')      # 实际 under a seal
     form = forms[0]
