@@ -1987,8 +1987,9 @@ _TEXT_VALUE_MARKS = [
     # read beside the mark (hard 8447, four fields in 30 forms).
     (re.compile('(?<=[，、；：。！？“”])[.．·•・]+|[.．·•・]+(?=[“])'), '',
      'the point beside a punctuation mark', FlagReason.low_confidence),
-    # ... nor a comma at its end ('服务期限，'): a value ends with its last word or a 。.
-    (re.compile('[，,、]+$'), '', 'the comma at its end', FlagReason.low_confidence),
+    # ... nor a comma, colon or semicolon at its end ('服务期限，', '…信息化局：'): a
+    # value ends with its last word or a 。.
+    (re.compile('[，,、：:；;]+$'), '', 'the comma or colon at its end', FlagReason.low_confidence),
 ]
 # Two columns whose header cells read alike are told apart by what they hold when the
 # one with a fixed vocabulary has at least this share of its values among its names.

@@ -647,10 +647,10 @@ def test_a_score_cell_running_into_the_total_row_is_shared_by_position():
     ([('养护，.里程', '按期完成。2.验收', '通过·“双随机”'), ('道路完好率', '≥95%', '96%')],
      [('养护，里程', '按期完成。2.验收', '通过“双随机”'), ('道路完好率', '≥95%', '96%')],
      {'indicators.0.level3', 'indicators.0.actual'}),
-    # ... or as a comma at its end (hard 4646, silent before): no value ends with one.
-    ([('服务期限，', '按期完成', '按期完成、'), ('道路完好率', '≥95%', '96%')],
+    # ... or as a comma or colon at its end (hard 4646, silent before): no value ends with one.
+    ([('服务期限，', '按期完成', '按期完成、'), ('道路完好率：', '≥95%', '96%')],
      [('服务期限', '按期完成', '按期完成'), ('道路完好率', '≥95%', '96%')],
-     {'indicators.0.level3', 'indicators.0.actual'}),
+     {'indicators.0.level3', 'indicators.0.actual', 'indicators.1.level3'}),
     # A range's dash read as 一 between two numbers is the dash (nothing taken off).
     ([('养护周期', '2023.08.17一2024.10.17', '2024一2026年'), ('道路完好率', '≥95%', '96%')],
      [('养护周期', '2023.08.17—2024.10.17', '2024—2026年'), ('道路完好率', '≥95%', '96%')],
