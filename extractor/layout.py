@@ -775,13 +775,15 @@ class FormBuilder:
         scale = (cell.x1 - cell.x0) / max(1.0, px1 - px0)
         return cell.x0 + (line.bbox[0] - px0) * scale, cell.x0 + (line.bbox[2] - px0) * scale
 
-    def headers_by_place(self, headers: dict, columns: list) -> None:
-        """Column headers not read (a seal over them: '完成值' for 实际完成值) are the
-        cells of the header row between the headers found before and after them in
-        print order: as many cells as headers missing there, taken in order, or the
-        one cell with text for a single missing header. Added to `headers`, flagged."""
+    def headers_by_place(self, headers: dict, columns: list, block_key: Optional[str] = None) -> None:
+        """Column headers not read (a seal over them: '完成值' for 实际完成值; '执行車' for
+        执行率 on a fax) are the cells of the header row between the headers found before
+        and after them in print order: as many cells as headers missing there, taken in
+        order, or the one cell with text for a single missing header. Added to
+        `headers`, flagged on the first row of `block_key` (default: the table's)."""
         if not headers:
             return
+        block_key = block_key or self.template.table.key
         row = list(headers.values())
         y0 = sorted(h[0].y0 for h in row)[len(row) // 2]
         y1 = sorted(h[0].y1 for h in row)[len(row) // 2]
@@ -805,7 +807,7 @@ class FormBuilder:
                 # fax): the cell beside its neighbour, one of the header row's own.
                 if len(run) == 1:
                     self.header_at_row_end(run[0], columns, before[-1] if before else None,
-                                           after[0] if after else None, (y0, y1), taken, headers)
+                                           after[0] if after else None, (y0, y1), taken, headers, block_key)
                 continue
             left, right = before[-1].x1, after[0].x0
             # A sliver cell (a stray stroke beside a rule parted it off, a speck in
@@ -822,11 +824,11 @@ class FormBuilder:
                 column = columns[k]
                 headers[column.key] = (cell, LABEL_MIN)
                 taken.add(id(cell))
-                self.structure(f'{self.template.table.key}.0.{column.key}',
+                self.structure(f'{block_key}.0.{column.key}',
                                f"header {column.label} taken by its place (read '{cell.text}')", cell)
 
     def header_at_row_end(self, k: int, columns: list, before: Optional[VCell], after: Optional[VCell],
-                          row: tuple[float, float], taken: set, headers: dict) -> None:
+                          row: tuple[float, float], taken: set, headers: dict, block_key: str) -> None:
         """Column k's header, missing at an end of the header row, by its place: the
         cell with text just left of the first header found (`after`) or right of the
         last (`before`), as high as the header row (not a label merged down the table
@@ -843,7 +845,7 @@ class FormBuilder:
         column = columns[k]
         headers[column.key] = (beside[0], LABEL_MIN)
         taken.add(id(beside[0]))
-        self.structure(f'{self.template.table.key}.0.{column.key}',
+        self.structure(f'{block_key}.0.{column.key}',
                        f"header {column.label} taken by its place (read '{beside[0].text}')", beside[0])
 
     def same_row(self, headers: dict, anchor: Optional[str] = None, label: str = '') -> dict:
@@ -1397,6 +1399,7 @@ class FormBuilder:
         for key, found in headers.items():
             self.note_label(found, labels[key], f'{block.key}.0.{key}')
         headers = self.same_row(headers)
+        self.headers_by_place(headers, block.columns, block.key)
         missing = [c.label for c in block.columns if c.key not in headers and not c.optional]
         if missing:
             self.structure(block.key, f'{block.key} header not found for: {", ".join(missing)}')

@@ -1159,3 +1159,26 @@ def test_a_goal_text_cut_in_two_by_a_rule_through_it_is_read_across_and_flagged(
     assert forms[0].goals.actual == '完成对丰台区参加论坛展台搭建费用进行结算并支付尾款'
     assert 'goals.actual' in structure_fields(flags)
     assert forms[0].goals.expected == '完成养护'
+
+
+@pytest.mark.parametrize('column, misread', [(5, '执行車'), (6, '德分'), (1, '年初成算')])
+def test_a_funds_header_misread_is_taken_by_its_place_in_the_header_row(column, misread):
+    # A fax's thin print: 执行率 read '执行車' between 分值 and 得分, or the row's last
+    # (得分) or first (年初预算数) header misread: the column's values are still read
+    # under it, the header flagged as taken by its place (was: the column lost, every
+    # value of it empty).
+    head = list(FUNDS_HEAD)
+    c0, r0, c1, r1, _ = head[column]
+    head[column] = (c0, r0, c1, r1, [misread])
+    funds = (funds_row(3, '年度资金总额', ['100', '100', '90', '10', '90%', '9'])
+             + funds_row(4, '其中：当年财政拨款', ['100', '100', '90', '—', '90%', '—'])
+             + funds_row(5, '上年结转资金', ['', '', '', '—', '', '—'])
+             + funds_row(6, '其他资金', ['', '', '', '—', '', '—']))
+    cells = [c for c in project_form(funds=funds) if c not in FUNDS_HEAD] + head
+    forms, flags, _ = read(page(1, cells, title='项目支出绩效自评表'))
+    funds_rows = forms[0].funds
+    assert [(r.initial_budget, r.execution_rate, r.score) for r in funds_rows[:2]] == \
+        [('100', '90%', '9'), ('100', '90%', '—')]
+    key = ['', 'initial_budget', 'annual_budget', 'executed', 'weight', 'execution_rate', 'score'][column]
+    assert any(f.field == f'funds.0.{key}' and 'taken by its place' in f.detail for f in flags)
+    assert 'funds' not in structure_fields(flags)
