@@ -1182,3 +1182,21 @@ def test_a_funds_header_misread_is_taken_by_its_place_in_the_header_row(column, 
     key = ['', 'initial_budget', 'annual_budget', 'executed', 'weight', 'execution_rate', 'score'][column]
     assert any(f.field == f'funds.0.{key}' and 'taken by its place' in f.detail for f in flags)
     assert 'funds' not in structure_fields(flags)
+
+
+@pytest.mark.parametrize('reading, runner_up, least_sure, value', [
+    ('养护历程', '养护里程', 0.45, '养护里程'),    # a worn character: the runner-up the words prefer
+    ('养护历程', '养护里程', 0.95, '养护历程'),    # the model fairly sure of it: stays as read
+    ('养护，里程', '养护；里程', 0.45, '养护，里程'),  # a mark for a mark: as often wrong as right
+])
+def test_an_unsure_characters_runner_up_is_taken_when_it_makes_likelier_words(reading, runner_up,
+                                                                               least_sure, value):
+    result = page(1, project_form(), title='项目支出绩效自评表')
+    name = next(c for c in result.cells if c.lines and c.lines[0].text == '养护里程')
+    name.lines[0].text, name.lines[0].runner_up = reading, runner_up
+    name.lines[0].min_char_confidence = least_sure
+    forms, flags, _ = read(result)
+    assert forms[0].indicators[0].level3 == value
+    # Taken or not, the field is flagged with both readings.
+    assert any(f.field == 'indicators.0.level3' and f.reason == 'low_confidence' and reading in f.detail
+               and runner_up in f.detail for f in flags)
