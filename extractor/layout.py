@@ -36,6 +36,9 @@ LABEL_MIN = 0.67            # fuzzy ratio for a label to count as found
 # model was right and the words were not), so those stay as read. A swapped mark
 # ('，' for '；') was as often wrong as right and stays as read too. Flagged either way.
 RUNNER_UP_TAKEN_BELOW = 0.85
+# A category name read in part is taken for the one name it starts from this many
+# characters on (of names of 4 to 9).
+CUT_NAME_MIN = 3
 LABEL_SURE = 0.85           # below this a matched label is reported as uncertain
 # A header label in its printed place (the first column, in print order) read this
 # much like the label: half its characters ('项南之称', '通名称' for 项目名称).
@@ -1080,6 +1083,14 @@ class FormBuilder:
             if chinese != text and chinese in column.names:
                 self.unsure(path, f"read as '{value}': the marks inside the name {chinese} were taken off", cell)
                 return chinese
+            # A name cut short, its last character lost ('效益指', '满意度指': the 标 on
+            # a line of its own, worn away): the one name of the column it starts;
+            # flagged as read in part.
+            opened = [name for name in column.names if name.startswith(text)]
+            if len(text) >= CUT_NAME_MIN and len(opened) == 1:
+                self.structure(path, f"read as '{value}': the start of the name {opened[0]} of the column, "
+                                     'its end lost', cell)
+                return opened[0]
             # One character misread in a name ('质星指标', '户出指标'), read with full
             # confidence: the one name it is a character off; flagged. (Off two names
             # alike, '数' or '质' in '?量指标', it stays as read, flagged.)

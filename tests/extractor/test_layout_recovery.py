@@ -1200,3 +1200,16 @@ def test_an_unsure_characters_runner_up_is_taken_when_it_makes_likelier_words(re
     # Taken or not, the field is flagged with both readings.
     assert any(f.field == 'indicators.0.level3' and f.reason == 'low_confidence' and reading in f.detail
                and runner_up in f.detail for f in flags)
+
+
+@pytest.mark.parametrize('read_as, value', [
+    ('效益指', '效益指标'),       # the one name of the column it starts: taken, flagged
+    ('效益', '效益'),             # too little of it to tell
+])
+def test_a_category_name_cut_short_is_the_one_name_it_starts(read_as, value):
+    forms, flags = read_rows([
+        ['产出指标', '数量指标', '养护里程', '20公里', '20公里', '45', '45'],
+        [read_as, '社会效益指标', '道路完好率', '≥95%', '96%', '45', '45']])
+    from extractor import validate
+    assert forms[0].indicators[1].level1 == value
+    assert 'indicators.1.level1' in {f.field for f in flags + validate.check_forms(forms)}
