@@ -1109,11 +1109,16 @@ class FormBuilder:
             self.unsure(path, f"read as '{value}': the table's label {table.label} beside it (the rule "
                               'between lost) was taken off', cell)
             return name
-        # Specks and a seal's rim read as Latin letters, digits or marks, or as one
-        # Chinese character at either end ('由时效指标'); the forms' own variants of a
-        # name ('服务对象满意度标') are names of the column and never get here.
+        # Specks, grain and a seal's rim read as Latin letters, digits, kana or marks,
+        # however many ('00s产出指标825NCde' on augraphy's office paper: 3 rows' level
+        # 1 wrong as read); as one Chinese character at either end ('由时效指标'); or as
+        # a piece of the name read twice ('效益效益指标', '社会成本指标指标': a wrapped
+        # name's line read again). Other Chinese beside it ('成本指标满意度指标': two rows'
+        # names in one cell) leaves it as read. The forms' own variants of a name
+        # ('服务对象满意度标') are names of the column and never get here.
         at_end = text.startswith(name) or text.endswith(name)
-        if len(noise) > NAME_NOISE or (any(_is_cjk(ch) for ch in noise) and not (len(noise) == 1 and at_end)):
+        chinese_noise = ''.join(ch for ch in noise if is_han(ch))
+        if chinese_noise and chinese_noise not in name and not (len(noise) == 1 and at_end):
             return value
         self.unsure(path, f"read as '{value}': the noise around the name {name} was taken off", cell)
         return name
@@ -2027,8 +2032,6 @@ ALIKE_SETTLED = 0.8
 # A total row's label misread ('忘分' for 总分) is still one if its reading is at most
 # this many characters longer than the label and shares a character with it.
 TOTAL_LABEL_NOISE = 2
-# A category name read with at most this many characters of noise around it is the name.
-NAME_NOISE = 2
 
 
 # Header cells of the table that must be read, level with each other, for its anchor

@@ -1213,3 +1213,17 @@ def test_a_category_name_cut_short_is_the_one_name_it_starts(read_as, value):
     from extractor import validate
     assert forms[0].indicators[1].level1 == value
     assert 'indicators.1.level1' in {f.field for f in flags + validate.check_forms(forms)}
+
+
+@pytest.mark.parametrize('read_as, value', [
+    ('00s产出指标825NCde', '产出指标'),     # grain read as letters and digits, however many
+    ('效益效益指标', '效益指标'),           # a piece of the name read twice
+    ('成本指标满意度指标', '成本指标满意度指标'),   # two names in one cell: as read
+])
+def test_a_category_name_with_noise_round_it_is_the_name(read_as, value):
+    from extractor import validate
+    forms, flags = read_rows([
+        [read_as, '数量指标', '养护里程', '20公里', '20公里', '45', '45'],
+        ['效益指标', '社会效益指标', '道路完好率', '≥95%', '96%', '45', '45']])
+    assert forms[0].indicators[0].level1 == value
+    assert 'indicators.0.level1' in {f.field for f in flags + validate.check_forms(forms)}
