@@ -1144,6 +1144,13 @@ class FormBuilder:
             trimmed = _MARK_AFTER_NAME.sub('', text)
             self.unsure(path, f"read as '{text}': the mark after the name was taken off", cells[0] if cells else None)
             text = trimmed
+        header = next((h for h in self.template.header if h.key == path), None)
+        if text and header is not None and header.kind == 'body':
+            trimmed = _NOT_HAN_EDGES.sub('', text)
+            if trimmed != text and len(trimmed) >= BODY_NAME_MIN:
+                self.unsure(path, f"read as '{text}': the letters, digits or marks at the ends of the name "
+                                  'were taken off', cells[0] if cells else None)
+                text = trimmed
         if cells:
             self.form.set(path, text or None)
 
@@ -1939,6 +1946,11 @@ _STRAY_DASHES = re.compile(r'^[—\-一]+(?=\d)|(?<=[\d%])[—\-一]+$')
 # after a digit or %.
 _NOT_NUMBER_EDGE = re.compile(f'^[^{re.escape(NUMERIC_CHARS)}]{{1,2}}(?=\\d)|(?<=[\\d%])[^{re.escape(NUMERIC_CHARS)}]{{1,2}}$')
 # A point, stop or comma ending a name (a header value) after its last character.
+# What stands at a body's name's ends that is no Chinese character (nor a closing bracket
+# or quote: '北京市（东城区）').
+_NOT_HAN_EDGES = re.compile('^[^\u3400-\u9fff（(“]+|(?<=[\u3400-\u9fff)）”])[^\u3400-\u9fff)）”]+$')
+# ... and is left as read when less than this many characters would be left.
+BODY_NAME_MIN = 3
 _MARK_AFTER_NAME = re.compile('(?<=[\u3400-\u9fff)）”])[.。·•・,，]+$')
 # An underscore (or a rule's remnant read as one) at either end of a text value.
 _UNDERSCORE_AT_END = re.compile(r'^[_＿]+|[_＿]+$')

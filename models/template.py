@@ -51,10 +51,17 @@ class Column(BaseModel):
         return self.kind in NUMERIC_KINDS
 
 
+# A header field's kind: 'text' (a project's name: digits and Latin letters can be
+# part of it) or 'body' (an office's or a unit's name: Chinese characters only, so
+# letters, digits and marks at its ends are specks, grain or a seal's rim read as print).
+HeaderKind = Literal['text', 'body']
+
+
 class HeaderField(BaseModel):
     key: str
     label: str
     required: bool = True
+    kind: HeaderKind = 'text'
 
 
 class RowsBlock(BaseModel):

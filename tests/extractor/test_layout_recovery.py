@@ -1227,3 +1227,19 @@ def test_a_category_name_with_noise_round_it_is_the_name(read_as, value):
         ['效益指标', '社会效益指标', '道路完好率', '≥95%', '96%', '45', '45']])
     assert forms[0].indicators[0].level1 == value
     assert 'indicators.0.level1' in {f.field for f in flags + validate.check_forms(forms)}
+
+
+@pytest.mark.parametrize('read_as, value', [
+    ('18220区城管委', '区城管委'),           # grain read as digits before a body's name
+    ('。区城管委。27+', '区城管委'),
+    ('区城管委（东城）', '区城管委（东城）'),   # its own brackets stay
+])
+def test_a_bodys_name_loses_the_letters_digits_and_marks_at_its_ends(read_as, value):
+    header = header_cells(dept=(read_as,))
+    forms, flags, _ = read(page(1, project_form(header=header), title='项目支出绩效自评表'))
+    assert forms[0].department == value
+    assert ('department' in {f.field for f in flags}) == (read_as != value)
+    # A project's name may hold digits and letters: it is a 'text' header.
+    header = header_cells(name=('2024 道路养护ABC',))
+    forms, _, _ = read(page(1, project_form(header=header), title='项目支出绩效自评表'))
+    assert forms[0].project_name == '2024 道路养护ABC'
