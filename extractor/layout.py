@@ -1020,6 +1020,11 @@ class FormBuilder:
                 value = None
         elif value:
             value = self.snap_to_name(path, value, cells[0])
+            core = _comparison_core(value) if comparison else None
+            if core is not None and core != value:
+                self.unsure(path, f"read as '{value}': the letters, digits or marks round the comparison "
+                                  f'{core} were taken off', cells[0])
+                value = core
             table = self.template.table
             in_table = table is not None and path.startswith(table.key + '.')
             for pattern, kept, what, reason in (_TABLE_VALUE_MARKS if in_table else []) + _TEXT_VALUE_MARKS:
@@ -1938,6 +1943,26 @@ def _header_bottom(headers: dict) -> float:
 # Commas that no line of careful print opens with.
 _LINE_OPENING_COMMAS = ',，、'
 # A bare comparison and the barred one the forms print.
+# A comparison as the forms print it (one sign, a number, a unit of up to four Chinese
+# characters or %), with what stands round it that is no Chinese nor a bracket:
+# grain, specks and a seal's rim read as print ('85CV≥253万', '≥95%6', '1304≥98%17640').
+# Only round a comparison with its unit: without one, what stands round it may be
+# print ('PM2.5≤35', '≥905'); Chinese before the sign is print too ('解决率≥95%').
+_COMPARISON_IN_NOISE = re.compile('^[^\u3400-\u9fff(（≥≤]*?'
+                                  '([≥≤] ?\\d+(?:\\.\\d+)? ?(?:%|[\u3400-\u9fff]{1,4})?)'
+                                  '[^\u3400-\u9fff)）≥≤]*$')
+
+
+def _comparison_core(value: str) -> Optional[str]:
+    """The comparison in `value` without the noise round it; None when `value` is no
+    one comparison with a unit."""
+    match = _COMPARISON_IN_NOISE.match(value)
+    if match is None:
+        return None
+    core = match.group(1)
+    return core if core[-1] == '%' or _is_cjk(core[-1]) else None
+
+
 _BARE_COMPARISON = {'>': '≥', '<': '≤', '＞': '≥', '＜': '≤'}
 # A point, comma or quote (or a speck read as one) at either end of a number; a dash there.
 _STRAY_POINTS = re.compile(r'^[.·•,，\'‘’`]+|[.·•,，\'‘’`]+$')

@@ -1243,3 +1243,20 @@ def test_a_bodys_name_loses_the_letters_digits_and_marks_at_its_ends(read_as, va
     header = header_cells(name=('2024 道路养护ABC',))
     forms, _, _ = read(page(1, project_form(header=header), title='项目支出绩效自评表'))
     assert forms[0].project_name == '2024 道路养护ABC'
+
+
+@pytest.mark.parametrize('read_as, value', [
+    ('85CV≥253万', '≥253万'),        # grain before the sign
+    ('≥95%6', '≥95%'),                # a speck after the unit
+    ('1304≥98%17640', '≥98%'),
+    ('解决率≥95%', '解决率≥95%'),      # Chinese before the sign is print
+    ('≥905', '≥905'),                 # a bare number: the digits may be its own
+])
+def test_a_comparison_loses_the_noise_round_it(read_as, value):
+    from extractor import validate
+    forms, flags = read_rows([
+        ['产出指标', '数量指标', '养护里程', read_as, '20公里', '45', '45'],
+        ['效益指标', '社会效益指标', '道路完好率', '≥95%', '96%', '45', '45']])
+    assert forms[0].indicators[0].target == value
+    flagged = 'indicators.0.target' in {f.field for f in flags + validate.check_forms(forms)}
+    assert flagged or read_as == value
