@@ -1613,6 +1613,10 @@ class FormBuilder:
         for c in self.cells:
             if not c.text or c.y0 < top - self.edge or c.y1 > end + self.edge:
                 continue
+            if self.line_height and c.y1 - c.y0 < STRAY_MARK_HEIGHT * self.line_height:
+                # A sliver between a rule and a stray stroke beside it: no line of
+                # print fits in it (a speck there read as '2c').
+                continue
             if not (head.x0 - self.edge <= c.xc <= head.x1 + self.edge):
                 continue
             if not any(min(c.y1, r.y1) - max(c.y0, r.y0) > 0.5 * min(c.y1 - c.y0, r.y1 - r.y0) for r in rows):
