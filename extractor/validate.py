@@ -13,7 +13,7 @@ from typing import NamedTuple, Optional
 from models import FieldSource, Flag, FlagReason, Form, PageQuality, PageResult
 from models.document import NO_TABLE_REASON
 from models.template import Rule
-from models.text import UNITS, is_dash, normalise, one_character_off
+from models.text import UNITS, is_dash, normalise, one_character_lost, one_character_off
 
 # The OCR confidence below which a field goes to review. Chosen with
 # benchmarks/flag_threshold.py on 60 generated forms (mild + hard, 5507 fields): at 0.97
@@ -378,6 +378,11 @@ class Checker:
                     # forms in 4, and wholly other ones on the rest.
                     self.flag(path, FlagReason.low_confidence,
                               f'one character off {label} {known!r}: one of the two misread?')
+                elif one_character_lost(value, known):
+                    # ('台区科学技术和信息化局' beside '丰台区科学技术和信息化局': a worn 丰
+                    # lost, or a speck read into the other.)
+                    self.flag(path, FlagReason.low_confidence,
+                              f'one character more or less than {label} {known!r}: one lost or added?')
                 elif len(known) >= SAME_OR_APART_TAIL and len(value) > len(known) and value.endswith(known):
                     self.flag(path, FlagReason.structure,
                               f'ends with {label} {known!r}: that cell read into this one (the rule between lost)?')

@@ -54,6 +54,12 @@ def one_character_off(a: str, b: str) -> bool:
     return len(a) == len(b) and sum(x != y for x, y in zip(a, b)) == 1
 
 
+def one_character_lost(a: str, b: str) -> bool:
+    """One text is the other with one character left out (a worn one lost)."""
+    short, long_ = sorted((a, b), key=len)
+    return len(long_) == len(short) + 1 and any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+
+
 def is_dash(value) -> bool:
     return normalise(value) == DASH
 

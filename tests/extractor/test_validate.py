@@ -663,6 +663,8 @@ def test_with_the_total_row_lost_a_row_holding_what_the_others_come_to_is_the_to
 @pytest.mark.parametrize('field, value, flagged', [
     # The implementing unit read a character off the department.
     ('implementing_unit', '李台区科学技术和信息化局', {'department': 'low_confidence', 'implementing_unit': 'low_confidence'}),
+    # ... or with a character lost (a worn 丰; was silent on augraphy's office paper).
+    ('implementing_unit', '台区科学技术和信息化局', {'department': 'low_confidence', 'implementing_unit': 'low_confidence'}),
     # The project name with the department's name after it: the rule between lost.
     ('project_name', '网络运维费丰台区科学技术和信息化局', {'project_name': 'structure'}),
     # The same body, or wholly other ones: nothing.
