@@ -1946,7 +1946,6 @@ def _header_bottom(headers: dict) -> float:
 
 # Commas that no line of careful print opens with.
 _LINE_OPENING_COMMAS = ',，、'
-# A bare comparison and the barred one the forms print.
 # A comparison as the forms print it (one sign, a number, a unit of up to four Chinese
 # characters or %), with what stands round it that is no Chinese nor a bracket:
 # grain, specks and a seal's rim read as print ('85CV≥253万', '≥95%6', '1304≥98%17640').
@@ -1967,6 +1966,7 @@ def _comparison_core(value: str) -> Optional[str]:
     return core if core[-1] == '%' or _is_cjk(core[-1]) else None
 
 
+# A bare comparison and the barred one the forms print.
 _BARE_COMPARISON = {'>': '≥', '<': '≤', '＞': '≥', '＜': '≤'}
 # A point, comma or quote (or a speck read as one) at either end of a number; a dash there.
 _STRAY_POINTS = re.compile(r'^[.·•,，\'‘’`]+|[.·•,，\'‘’`]+$')
@@ -1974,12 +1974,12 @@ _STRAY_DASHES = re.compile(r'^[—\-一]+(?=\d)|(?<=[\d%])[—\-一]+$')
 # One or two characters that no number holds at its start or end, before a digit or
 # after a digit or %.
 _NOT_NUMBER_EDGE = re.compile(f'^[^{re.escape(NUMERIC_CHARS)}]{{1,2}}(?=\\d)|(?<=[\\d%])[^{re.escape(NUMERIC_CHARS)}]{{1,2}}$')
-# A point, stop or comma ending a name (a header value) after its last character.
 # What stands at a body's name's ends that is no Chinese character (nor a closing bracket
 # or quote: '北京市（东城区）').
 _NOT_HAN_EDGES = re.compile('^[^\u3400-\u9fff（(“]+|(?<=[\u3400-\u9fff)）”])[^\u3400-\u9fff)）”]+$')
 # ... and is left as read when less than this many characters would be left.
 BODY_NAME_MIN = 3
+# A point, stop or comma ending a name (a header value) after its last character.
 _MARK_AFTER_NAME = re.compile('(?<=[\u3400-\u9fff)）”])[.。·•・,，]+$')
 # An underscore (or a rule's remnant read as one) at either end of a text value.
 _UNDERSCORE_AT_END = re.compile(r'^[_＿]+|[_＿]+$')
