@@ -822,7 +822,7 @@ def check_pages(forms: list[Form], quality: list[PageQuality], flags: list[Flag]
         lost = [f.field for f in mine if f.reason == FlagReason.missing and f.field in blocks]
         # Doubt about the table's structure is settled when its rows add up to its
         # printed total: a lost or merged row takes its weight and score with it.
-        complete = rows_add_up(form) or rows_complete(form)
+        complete = rows_add_up(form) or rows_complete(form) or no_row_lost(form)
         if lost or (structure >= STRUCTURE_DOUBT and not complete):
             why = f'no {", ".join(lost)} found' if lost else f'{structure} cells matched with doubt'
             # The blocks the doubt is about (a lost block, or one whose cells were
@@ -878,6 +878,19 @@ def rows_complete(form: Form) -> bool:
     or not the total row itself was read. False for a kind without such a rule."""
     rules = [rule for rule in form.template.rules if rule.type == 'sum_equals' and rule.usual_total]
     return bool(rules) and all(_parts_sum(form, rule) == Decimal(rule.usual_total) for rule in rules)
+
+
+def no_row_lost(form: Form) -> bool:
+    """A sum rule holds as read (the scores add up to the printed total) and the parts
+    of every rule with a usual total come to it or more (the weights): a lost or merged
+    row takes its weight and its score with it, leaving both short. (The published
+    form whose weights come to 190, a row's 10 printed 100, has its scores add up.)"""
+    sums = [rule for rule in form.template.rules if rule.type == 'sum_equals']
+    if not any(_sum_holds(form, rule) for rule in sums):
+        return False
+    usual = [rule for rule in sums if rule.usual_total]
+    return bool(usual) and all((_parts_sum(form, rule) or Decimal(0)) >= Decimal(rule.usual_total)
+                               for rule in usual)
 
 
 def _parts_sum(form: Form, rule) -> Optional[Decimal]:

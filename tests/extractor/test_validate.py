@@ -678,3 +678,23 @@ def test_the_forms_names_are_the_same_or_apart(field, value, flagged):
     got = {f.field: f.reason for f in validate.check_form(form, 0)
            if f.field in ('project_name', 'department', 'implementing_unit')}
     assert got == flagged
+
+
+def test_scores_that_add_up_and_weights_over_the_usual_total_settle_the_doubt_about_lost_rows():
+    # The published form whose weights come to 190 (a row's 10 printed 100) on a speckled
+    # page with three cells matched with doubt: its scores add up to the printed total,
+    # and a lost row would have left both sums short, so the table is not flagged whole.
+    from models import Flag, PageQuality
+    form = clean_form()
+    form.indicators[3].weight = '100'       # weights 10 + 20 + 30 + 30 + 100 = 190; scores add up
+    apart = [Flag(form=0, field=f'indicators.{i}.level3', reason='structure', page=1,
+                  bbox=[10, 20 + 60 * i, 30, 80 + 60 * i], detail='the cell stretches over several rows')
+             for i in range(3)]
+    rough = [PageQuality(page=1, grade='rough', reasons=['heavy speckle'])]
+    assert not [f for f in validate.check_pages([form], rough, apart) if f.reason == 'page_quality']
+    # Weights short of the usual total: a row may be lost whatever the scores say.
+    form.indicators[3].weight = '5'
+    form.indicators[3].score = '5'
+    form.total.score = '95'
+    assert [f.field for f in validate.check_pages([form], rough, apart) if f.reason == 'page_quality'] \
+        == ['indicators']
