@@ -553,7 +553,10 @@ class Checker:
         suspects = []
         for path, number in values.items():
             implied = total.value - (known_sum - number.value)
-            if implied > 0 and _slip(self.form.get(path), implied):
+            # (A part the sum would need to be more than its row allows, a score over
+            # its weight, is no suspect: '0' for a 10 among scores equal to their weights.)
+            if implied > 0 and _slip(self.form.get(path), implied) \
+                    and not self.impossible(path, path.rsplit('.', 1)[-1], implied):
                 suspects.append(path)
         if len(suspects) == 1:
             return suspects         # (the total is blamed with it)

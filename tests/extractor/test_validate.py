@@ -698,3 +698,15 @@ def test_scores_that_add_up_and_weights_over_the_usual_total_settle_the_doubt_ab
     form.total.score = '95'
     assert [f.field for f in validate.check_pages([form], rough, apart) if f.reason == 'page_quality'] \
         == ['indicators']
+
+
+def test_a_score_read_short_is_blamed_when_the_others_equal_their_weights():
+    # A score's '10' read '0' (hard 9929, unseen fonts): the scores come to 90 against a
+    # total of 100, which may itself be a slip of 90, and many parts may be slips of what
+    # the sum needs; but every other score already equals its weight and could not be
+    # 10 more. The '0' is the one part to blame, with the total (it was silent).
+    form = clean_form()                     # weights 20, 30, 30, 10; scores equal to them
+    form.indicators[3].score = '0'
+    flagged = {f.field for f in validate.check_form(form, 0) if f.reason == 'arithmetic'}
+    assert {'indicators.3.score', 'total.score'} <= flagged
+    assert 'indicators.0.score' not in flagged
