@@ -2152,10 +2152,10 @@ def _marks_beside_number(lines: list[TextLine]) -> list[TextLine]:
 
 def _one_han_swapped(text: str, other: str) -> bool:
     """`other` is `text` with one Chinese character changed for another."""
-    if len(text) != len(other):
+    if not one_character_off(text, other):
         return False
-    changed = [(a, b) for a, b in zip(text, other) if a != b]
-    return len(changed) == 1 and is_han(changed[0][0]) and is_han(changed[0][1])
+    was, now = next((a, b) for a, b in zip(text, other) if a != b)
+    return is_han(was) and is_han(now)
 
 
 def _is_cjk(ch: str) -> bool:
