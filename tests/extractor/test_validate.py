@@ -81,6 +81,25 @@ def test_disagreeing_second_reading_is_low_confidence():
     assert 'low_confidence' in reasons(validate.check_form(form, 0), 'indicators.2.weight')
 
 
+@pytest.mark.parametrize('kept,fast,flagged', [
+    ('100%', '1000', False),      # the fast model's percent sign read as a digit
+    ('86%', '8606', False),
+    ('≥90%', '≥906', False),
+    ('≥95%', '>95%', False),      # ≥ read as >
+    ('23', "23'", False),         # a speck at the number's end read as a mark
+    ('10', '·10', False),
+    ('298%', '≥98%', True),       # the kept reading is the one with the misread
+    ('30', '38', True),           # a digit the engines read otherwise
+    ('92.6%', '92.69%', True),
+    ('272次', '222次', True),
+])
+def test_a_disagreement_that_is_a_slip_of_the_fast_model_is_no_doubt(kept, fast, flagged):
+    form = clean_form()
+    form.set('indicators.1.actual', kept)
+    form.sources['indicators.1.actual'].second_reading = fast
+    assert ('low_confidence' in reasons(validate.check_form(form, 0), 'indicators.1.actual')) == flagged
+
+
 def test_rounded_rates_pass():
     form = clean_form()
     form.funds[0].executed = '392.3'          # 98.998...% printed as 99%
@@ -468,9 +487,11 @@ def test_text_with_one_unsure_character_in_a_sure_line_is_checked():
 def test_rows_read_on_an_unreadable_page_put_their_block_in_doubt():
     # The table runs onto a second page too rough to read: rows garbled there may
     # match no printed row at all, so the table is flagged as a whole besides each
-    # field read there; the funds block, read on the first page, is not.
+    # field read there (a weight garbled there, the rows cannot be added up to show
+    # that none was lost); the funds block, read on the first page, is not.
     from models import PageQuality
     form = clean_form()
+    form.indicators[3].weight = '1O'
     form.pages = [1, 2]
     for i in (2, 3):
         for key in ('level3', 'weight', 'score'):
@@ -481,6 +502,23 @@ def test_rows_read_on_an_unreadable_page_put_their_block_in_doubt():
     assert 'indicators.3.weight' in {f.field for f in flags}
     quality[1] = PageQuality(page=2, grade='rough', reasons=['speckle'])
     assert 'indicators' not in {f.field for f in validate.check_pages([form], quality, [])}
+
+
+def test_an_unreadable_page_whose_rows_add_up_to_the_usual_total_lost_none():
+    # The same table, its weights coming to the usual 100 and its scores to the total
+    # read: a lost or merged row would take its weight and score with it, so the table
+    # is not in doubt as a whole; each field read on the rough page keeps its own flag.
+    from models import PageQuality
+    form = clean_form()
+    form.pages = [1, 2]
+    for i in (2, 3):
+        for key in ('level3', 'weight', 'score'):
+            form.sources[f'indicators.{i}.{key}'].page = 2
+    quality = [PageQuality(page=1, grade='good'), PageQuality(page=2, grade='unreadable', reasons=['speckle'])]
+    flagged = {f.field for f in validate.check_pages([form], quality, []) if f.reason == 'page_quality'}
+    assert 'indicators' not in flagged
+    assert {'indicators.2.weight', 'indicators.3.score'} <= flagged
+    assert 'indicators.0.weight' not in flagged
 
 
 def test_one_merged_cell_over_several_rows_is_one_doubt_not_several():
