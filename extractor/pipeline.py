@@ -69,8 +69,8 @@ def sha256_of(path: str) -> str:
 def assemble(source: Source, results: list[PageResult]) -> Document:
     forms, structure_flags, unmatched = layout.read_forms(results)
     quality = [validate.grade_page(result) for result in results]
-    flags = validate.settle_whole_form_doubt(forms, structure_flags) \
-        + validate.settle_confirmed_numbers(forms, validate.check_forms(forms))
+    flags = validate.settle_confirmed_numbers(
+        forms, validate.settle_whole_form_doubt(forms, structure_flags) + validate.check_forms(forms))
     flags += validate.check_pages(forms, quality, flags)
     flags.sort(key=lambda f: (f.form, f.field, f.reason))
     return Document(source=source, forms=forms, review=flags, quality=quality,

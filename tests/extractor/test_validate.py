@@ -283,6 +283,23 @@ def test_weights_and_scores_their_sums_vouch_for_lose_the_recognisers_doubt():
     assert 'indicators.1.weight' not in {f.field for f in flags if f.reason == 'low_confidence'}
 
 
+def test_a_mark_taken_off_a_number_its_sum_vouches_for_is_no_doubt():
+    # The layout took a speck read as a point off '30.' and flagged it; the weights
+    # add up to the total with 30, so the point was no decimal point of a lost digit.
+    from models import Flag
+    form = clean_form()
+    taken_off = [Flag(form=0, field='indicators.1.weight', reason='unparsed',
+                      detail="read as '30.': the mark at its end was taken off"),
+                 Flag(form=0, field='indicators.1.score', reason='low_confidence',
+                      detail="a faint mark beside the value, read as '1', was taken off"),
+                 Flag(form=0, field='indicators.1.target', reason='unparsed',
+                      detail="read as '≥90%.': the mark at its end was taken off")]
+    kept = validate.settle_confirmed_numbers([form], taken_off)
+    assert [f.field for f in kept] == ['indicators.1.target']     # no sum checks a target
+    form.indicators[1].weight = '3'                                # '30.' was '3.0'? the sum says no
+    assert {f.field for f in validate.settle_confirmed_numbers([form], taken_off)} >= {'indicators.1.weight'}
+
+
 def test_a_rough_page_with_doubtful_cells_flags_their_block_unless_its_rows_add_up():
     from models import Flag, PageQuality
     form = clean_form()
