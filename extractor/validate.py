@@ -749,8 +749,10 @@ def check_pages(forms: list[Form], quality: list[PageQuality], flags: list[Flag]
     """Flags that come from how readable the pages were.
 
     * Every field read on an unreadable page, with the page's reasons: a value read
-      there is not to be trusted, however sure the recogniser was; and the row blocks
-      read there as a whole, unless their rows add up to the kind's usual total.
+      there is not to be trusted, however sure the recogniser was, unless more than the
+      recogniser vouches for it (a sum that holds as read, a name its column prints);
+      and the row blocks read there as a whole, unless their rows add up to the kind's
+      usual total.
     * The blocks (funds, indicators, total) of a form on a rough page whose table was
       matched with doubt (several structure flags, or no indicator rows or total
       found): those with doubt in them. On such a page rows are lost or merged, and a
@@ -762,15 +764,21 @@ def check_pages(forms: list[Form], quality: list[PageQuality], flags: list[Flag]
     for index, form in enumerate(forms):
         row_blocks = [b.key for b in (form.template.rows, form.template.table) if b]
         unread_blocks = {}
+        vouched = sum_confirmed(form) if bad else set()
         for path, source in form.sources.items():
             page = bad.get(source.page)
             if page is None:
                 continue
+            if path.split('.', 1)[0] in row_blocks:
+                unread_blocks.setdefault(path.split('.', 1)[0], page)
+            if path in vouched or _norm(form.get(path)) in {
+                    _norm(name) for name in form.template.printed_names(path)}:
+                # Vouched for by more than the recogniser: a sum that holds as read,
+                # or one of the few names its column prints.
+                continue
             out.append(Flag(form=index, field=path, value=_as_text(form.get(path)), reason=FlagReason.page_quality,
                             page=source.page, bbox=source.bbox,
                             detail='page too rough to read: ' + '; '.join(page.reasons)))
-            if path.split('.', 1)[0] in row_blocks:
-                unread_blocks.setdefault(path.split('.', 1)[0], page)
         # Rows that add up to the kind's usual total lost none of them: the fields read
         # on the page carry their own flags.
         complete = rows_add_up(form) or rows_complete(form) or no_row_lost(form)

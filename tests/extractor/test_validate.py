@@ -534,8 +534,25 @@ def test_an_unreadable_page_whose_rows_add_up_to_the_usual_total_lost_none():
     quality = [PageQuality(page=1, grade='good'), PageQuality(page=2, grade='unreadable', reasons=['speckle'])]
     flagged = {f.field for f in validate.check_pages([form], quality, []) if f.reason == 'page_quality'}
     assert 'indicators' not in flagged
-    assert {'indicators.2.weight', 'indicators.3.score'} <= flagged
-    assert 'indicators.0.weight' not in flagged
+    assert {'indicators.2.level3', 'indicators.3.level3'} <= flagged
+    assert 'indicators.0.level3' not in flagged
+
+
+def test_on_an_unreadable_page_what_more_than_the_recogniser_vouches_for_stays_unflagged():
+    # Every value read on an unreadable page is in doubt, except those that something
+    # besides the recogniser vouches for: a weight or score in a sum that holds as read,
+    # a category name or funds item read as one of the few names its column prints.
+    from models import PageQuality
+    form = clean_form()
+    form.indicators[1].level3 = '指标l'
+    quality = [PageQuality(page=1, grade='unreadable', reasons=['speckle'])]
+    flagged = {f.field for f in validate.check_pages([form], quality, []) if f.reason == 'page_quality'}
+    assert {'indicators.1.level3', 'indicators.1.target', 'project_name', 'goals.expected'} <= flagged
+    assert not {'indicators.1.weight', 'total.score', 'indicators.1.level1', 'funds.2.item'} & flagged
+    form.indicators[1].weight = form.indicators[1].score = '38'    # no sum holds: none is vouched for
+    form.indicators[1].level2 = '数量指木'                         # nor is a name read otherwise
+    flagged = {f.field for f in validate.check_pages([form], quality, []) if f.reason == 'page_quality'}
+    assert {'indicators.1.weight', 'total.score', 'indicators.1.level2'} <= flagged
 
 
 def test_one_merged_cell_over_several_rows_is_one_doubt_not_several():
