@@ -87,6 +87,8 @@ def test_a_name_read_sure_enough_off_an_unreadable_page_ties_its_form():
     ('(2021年度)', False),                          # the year line, the name's row lost
     ('年', False),                                  # what survived of a longer name
     ('办公费', True),
+    ('老旧小区综合整治经费rat', True),               # a speck read onto the end of a name read whole
+    ('图书馆数字资源采购经费21952207°30', True),     # a neighbouring cell's digits too
 ])
 def test_a_garbled_name_off_an_unreadable_page_ties_nothing(name, ties):
     # However sure the recogniser was of it.
