@@ -813,11 +813,11 @@ class FormBuilder:
             if not before and not after:
                 continue
             if not before or not after:
-                # The row's first or last header misread ('六指' for 一级指标 on a worn
-                # fax): the cell beside its neighbour, one of the header row's own.
-                if len(run) == 1:
-                    self.header_at_row_end(run[0], columns, before[-1] if before else None,
-                                           after[0] if after else None, (y0, y1), taken, headers, block_key)
+                # The row's first or last headers misread ('六指' for 一级指标 on a worn
+                # fax; '分價' and '衛分' for the last two, 分值 and 得分): the cells beside
+                # their neighbour, one after another, the header row's own.
+                self.headers_at_row_end(run, columns, before[-1] if before else None,
+                                        after[0] if after else None, (y0, y1), taken, headers, block_key)
                 continue
             left, right = before[-1].x1, after[0].x0
             # A sliver cell (a stray stroke beside a rule parted it off, a speck in
@@ -837,26 +837,30 @@ class FormBuilder:
                 self.structure(f'{block_key}.0.{column.key}',
                                f"header {column.label} taken by its place (read '{cell.text}')", cell)
 
-    def header_at_row_end(self, k: int, columns: list, before: Optional[VCell], after: Optional[VCell],
-                          row: tuple[float, float], taken: set, headers: dict, block_key: str) -> None:
-        """Column k's header, missing at an end of the header row, by its place: the
-        cell with text just left of the first header found (`after`) or right of the
-        last (`before`), as high as the header row (not a label merged down the table
-        beside it, 绩效指标), added to `headers` and flagged."""
+    def headers_at_row_end(self, run: list[int], columns: list, before: Optional[VCell],
+                           after: Optional[VCell], row: tuple[float, float], taken: set, headers: dict,
+                           block_key: str) -> None:
+        """The headers of columns `run`, missing at an end of the header row, by their
+        place: from the first header found (`after`) leftwards, or from the last
+        (`before`) rightwards, each the cell with text just beside the one before it, as
+        high as the header row (not a label merged down the table beside it, 绩效指标);
+        added to `headers` and flagged, until a place holds no such cell or several."""
         y0, y1 = row
-
-        def next_to_neighbour(c: VCell) -> bool:
-            return abs(c.x1 - after.x0) <= self.touch if after is not None else abs(c.x0 - before.x1) <= self.touch
-        beside = [c for c in self.cells if id(c) not in taken and c.text and next_to_neighbour(c)
-                  and abs(c.y0 - y0) <= self.edge and abs(c.y1 - y1) <= self.edge
-                  and c.x1 - c.x0 >= self.part.px(TOLERANCES.header_min_mm)]
-        if len(beside) != 1:
-            return
-        column = columns[k]
-        headers[column.key] = (beside[0], LABEL_MIN)
-        taken.add(id(beside[0]))
-        self.structure(f'{block_key}.0.{column.key}',
-                       f"header {column.label} taken by its place (read '{beside[0].text}')", beside[0])
+        neighbour = after if after is not None else before
+        for k in (reversed(run) if after is not None else run):
+            def next_to_neighbour(c: VCell) -> bool:
+                return abs(c.x1 - neighbour.x0) <= self.touch if after is not None \
+                    else abs(c.x0 - neighbour.x1) <= self.touch
+            beside = [c for c in self.cells if id(c) not in taken and c.text and next_to_neighbour(c)
+                      and abs(c.y0 - y0) <= self.edge and abs(c.y1 - y1) <= self.edge
+                      and c.x1 - c.x0 >= self.part.px(TOLERANCES.header_min_mm)]
+            if len(beside) != 1:
+                return
+            column, neighbour = columns[k], beside[0]
+            headers[column.key] = (neighbour, LABEL_MIN)
+            taken.add(id(neighbour))
+            self.structure(f'{block_key}.0.{column.key}',
+                           f"header {column.label} taken by its place (read '{neighbour.text}')", neighbour)
 
     def same_row(self, headers: dict, anchor: Optional[str] = None, label: str = '') -> dict:
         """Keep the header cells level with the anchor (or with most of them): a label

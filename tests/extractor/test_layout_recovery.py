@@ -354,6 +354,18 @@ def test_a_header_misread_at_an_end_of_the_header_row_is_taken_by_its_place(colu
     assert not any('header not found' in f.detail for f in flags)
 
 
+def test_headers_misread_side_by_side_at_the_end_of_the_header_row_are_taken_by_their_places():
+    # Held-out rough 9929: 分值 and 得分, the header row's last two, read '分價' and
+    # '衛分' on a fax; no header found after them: from 实际完成值 on, each the cell
+    # beside the one before it (was: both columns lost in every row).
+    forms, flags, _ = _with_indicator_headers((11, 12), [(11, 9, 12, 10, ['分價']), (12, 9, 14, 10, ['衛分'])])
+    form = forms[0]
+    assert [i.weight for i in form.indicators] == ['45', '45']
+    assert [i.score for i in form.indicators] == ['45', '45']
+    assert {f.field for f in flags if 'taken by its place' in f.detail} == {'indicators.0.weight', 'indicators.0.score'}
+    assert not any('header not found' in f.detail for f in flags)
+
+
 def test_a_header_joined_to_the_label_column_beside_it_stands_for_the_column_walled_off_further_down():
     # Held-out hard 9811 (post hoc): the wall between the 绩效指标 label and the 一级指标
     # column worn through the header row (and the row under it): one header cell over
