@@ -572,6 +572,7 @@ class FormBuilder:
         self.edge = part.px(TOLERANCES.edge_mm)
         self.slack = part.px(TOLERANCES.slack_mm)
         self.table_rows: list[VCell] = []       # the table's anchor cells, once read
+        self.rows_header_bottom: Optional[float] = None     # the rows block's header row, once read
         self.line_height = usual_line_height([line for c in self.cells for line in c.lines])
 
     # -- helpers
@@ -1354,7 +1355,13 @@ class FormBuilder:
         if t.pair:
             self._pair(table_top, pair_label)
         if t.table:
-            self._table(table_top if table_top is not None else pair_top)
+            # The table lies below the rows block, whose header row holds some of its
+            # own headers (分值, 得分): whatever the labels above it were read as (neither
+            # found, or a misreading matched above the rows block), it is looked for there.
+            top = table_top if table_top is not None else pair_top
+            if self.rows_header_bottom is not None:
+                top = self.rows_header_bottom if top is None else max(top, self.rows_header_bottom)
+            self._table(top)
         return self.form, self.flags
 
     def _header(self) -> None:
@@ -1454,6 +1461,7 @@ class FormBuilder:
             if not headers:
                 return
         header_bottom = _header_bottom(headers)
+        self.rows_header_bottom = header_bottom
         first_x = min(h[0].x0 for h in headers.values())
         rows = self._item_rows(header_bottom, first_x, end)
         self._check_item_rows(rows, headers, header_bottom, end)

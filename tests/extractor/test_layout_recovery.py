@@ -366,6 +366,27 @@ def test_headers_misread_side_by_side_at_the_end_of_the_header_row_are_taken_by_
     assert not any('header not found' in f.detail for f in flags)
 
 
+def test_the_table_is_looked_for_below_the_funds_block_when_no_label_above_it_was_read():
+    # Tuning rough 9929, a fax: 绩效指标 and 一级指标 to 三级指标 misread, and 年度总体目标
+    # matched in the funds block's label cell (merged with it, a rule lost) above the
+    # funds block, so the indicator table was looked for from there: its 分值 and 得分
+    # were claimed from the funds block's header row, leaving two of its own headers in
+    # a row (was: '三级指标 not found', the table lost). Below the funds block's header
+    # row four are found, and the three before them are taken by their places.
+    misread = {'一级指标': '一吸折1', '二级指标': '一お', '三级指标': '級指你', '绩效指标': '通義拍行',
+               '项目资金（万元）': '项目资金年度总体目标', '年度总体目标': '壬广忌忭曰'}
+    rows = [['产出指标', '数量指标', '养护里程', '20公里', '20公里', '45', '45'],
+            ['产出指标', '质量指标', '道路完好率', '≥95%', '96%', '45', '45']]
+    cells = [(x0, y0, x1, y1, [misread.get(t, t) for t in lines])
+             for x0, y0, x1, y1, lines in project_form(indicators=indicator_table(9, rows))]
+    forms, flags, _ = read(page(1, cells, title='项目支出绩效自评表'))
+    form = forms[0]
+    assert [i.level3 for i in form.indicators] == ['养护里程', '道路完好率']
+    assert [i.weight for i in form.indicators] == ['45', '45']
+    assert {'indicators.0.level1', 'indicators.0.level2', 'indicators.0.level3'} <= \
+        {f.field for f in flags if 'taken by its place' in f.detail}
+
+
 def test_a_header_joined_to_the_label_column_beside_it_stands_for_the_column_walled_off_further_down():
     # Held-out hard 9811 (post hoc): the wall between the 绩效指标 label and the 一级指标
     # column worn through the header row (and the row under it): one header cell over
