@@ -29,9 +29,10 @@ from pydantic import BaseModel, Field
 from models.text import DASH
 
 # A column's kind says how its values are read and checked: text as read, and a name
-# (an indicator's: a few words, no sentence) too; money, rate, weight and score are
-# numbers (or a printed dash). Money fields are the ones review asks to be typed twice.
-ColumnKind = Literal['text', 'name', 'money', 'rate', 'weight', 'score']
+# (an indicator's: a few words, no sentence) and prose (sentences: goals, a deviation's
+# reasons) too; money, rate, weight and score are numbers (or a printed dash). Money
+# fields are the ones review asks to be typed twice.
+ColumnKind = Literal['text', 'name', 'prose', 'money', 'rate', 'weight', 'score']
 NUMERIC_KINDS = ('money', 'rate', 'weight', 'score')
 
 
