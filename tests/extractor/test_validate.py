@@ -88,6 +88,8 @@ def test_disagreeing_second_reading_is_low_confidence():
     ('≥95%', '>95%', False),      # ≥ read as >
     ('23', "23'", False),         # a speck at the number's end read as a mark
     ('10', '·10', False),
+    ('6.1', '∵6.1', False),
+    ('≥90%', '≥90%0', False),     # a speck after the percent sign, which ends the number
     ('298%', '≥98%', True),       # the kept reading is the one with the misread
     ('30', '38', True),           # a digit the engines read otherwise
     ('92.6%', '92.69%', True),
@@ -116,6 +118,16 @@ def test_prose_whose_last_sentence_does_not_close_is_flagged(path, value, flagge
     form.set(path, value)
     form.sources[path] = FieldSource(page=1, bbox=[0, 0, 10, 10], confidence=0.999, lines=[value])
     assert ('low_confidence' in reasons(validate.check_form(form, 0), path)) == flagged
+
+
+def test_a_printed_name_read_whole_is_no_doubt_whatever_garble_the_other_engine_read():
+    # Rough 9929: 满意度指标 read whole, the tiny model's '消德度指标' matches no name;
+    # a second reading that is another of the column's names still is a doubt.
+    form = clean_form()
+    form.sources['indicators.1.level2'].second_reading = '数最指标'
+    assert reasons(validate.check_form(form, 0), 'indicators.1.level2') == set()
+    form.sources['indicators.1.level2'].second_reading = '质量指标'
+    assert 'low_confidence' in reasons(validate.check_form(form, 0), 'indicators.1.level2')
 
 
 def test_rounded_rates_pass():
