@@ -847,12 +847,12 @@ class FormBuilder:
         high as the header row (not a label merged down the table beside it, 绩效指标);
         added to `headers` and flagged, until a place holds no such cell or several."""
         y0, y1 = row
-        neighbour = after if after is not None else before
-        for k in (reversed(run) if after is not None else run):
-            def next_to_neighbour(c: VCell) -> bool:
-                return abs(c.x1 - neighbour.x0) <= self.touch if after is not None \
-                    else abs(c.x0 - neighbour.x1) <= self.touch
-            beside = [c for c in self.cells if id(c) not in taken and c.text and next_to_neighbour(c)
+        leftwards = after is not None
+        neighbour = after if leftwards else before
+        for k in (reversed(run) if leftwards else run):
+            edge = neighbour.x0 if leftwards else neighbour.x1
+            beside = [c for c in self.cells if id(c) not in taken and c.text
+                      and abs((c.x1 if leftwards else c.x0) - edge) <= self.touch
                       and abs(c.y0 - y0) <= self.edge and abs(c.y1 - y1) <= self.edge
                       and c.x1 - c.x0 >= self.part.px(TOLERANCES.header_min_mm)]
             if len(beside) != 1:

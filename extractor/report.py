@@ -16,6 +16,7 @@ from typing import Iterable, Optional
 from models import Document
 from models.document import NO_TABLE_REASON
 from models.report import BatchReport, DocumentReport
+from models.text import is_han
 
 GRADES = ('good', 'fair', 'rough', 'unreadable')
 # Silent errors per unflagged field: RESIDUAL_PER_UNSURE for each unit of the share of
@@ -66,7 +67,6 @@ NAME_MIN_CHARS = 3
 # such forms of the augraphy office set 8080 were matched by the scorer; of the lost
 # ones above, none had more than 3 ('上00年费Y', '41110102F他化药').
 NAME_CORE_CHARS = 6
-_HAN = re.compile(r'[\u3400-\u9fff]')
 # Results stored before pages were graded: a document with more than this share of its
 # fields flagged is taken as rough, else as good.
 ROUGH_FLAG_SHARE = 0.12
@@ -102,7 +102,7 @@ def name_core(name: str) -> int:
     """The Chinese characters of the name before the first mark no name prints."""
     text = re.sub(r'\s+', '', name)
     mark = NAME_MARKS.search(text)
-    return len(_HAN.findall(text[:mark.start()] if mark else text))
+    return sum(is_han(ch) for ch in (text[:mark.start()] if mark else text))
 
 
 def form_unsure(document: Document, index: int) -> Optional[float]:

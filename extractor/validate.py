@@ -210,7 +210,7 @@ class Checker:
             names = set(column.names) if column else set()
             # A printed name (a category, a funds item) is read off a fixed list: once
             # the reading is that name, how sure the recogniser was of it says nothing.
-            printed = {_norm(name) for name in self.template.printed_names(path)}
+            printed = printed_names(self.template, path)
             # (A printed name read whole is right whatever the other engine read, unless
             # that is another of the names: '消德度指标' against 满意度指标 says nothing.)
             known_name = _norm(value) in printed
@@ -279,16 +279,10 @@ class Checker:
                 # sentence that a 。 closes: a speck after it read as one ('形成培训成果。').
                 self.flag(path, FlagReason.low_confidence, f'{value!r}: a 。 closing a short name (a speck?)')
             elif value and isinstance(value, str) and column is not None and column.kind == 'prose' \
-                    and _sentence_unclosed(value):
+                    and (unclosed := _unclosed_sentence(value)):
                 # Sentences close with 。: a faint or small closing mark is the one a
                 # recogniser loses most ('…创新城”' for '…创新城”。').
-                self.flag(path, FlagReason.low_confidence, f'{value!r}: its last sentence does not close '
-                                                           '(a 。 lost?)')
-            elif value and isinstance(value, str) and column is not None and column.kind == 'prose' \
-                    and _ITEM_AFTER_HAN.search(_norm(value)):
-                # ... and so does the sentence before a numbered item ('取得良好效果2.已完成').
-                self.flag(path, FlagReason.low_confidence, f'{value!r}: a numbered item follows a sentence '
-                                                           'that does not close (a 。 lost?)')
+                self.flag(path, FlagReason.low_confidence, f'{value!r}: {unclosed} (a 。 lost?)')
             elif comparable and value and isinstance(value, str) and _norm(value) in UNITS:
                 # A target or result that is a unit alone counts nothing: its number was
                 # lost ('1次' read '次', a thin 1 by the cell's edge taken for a rule).
@@ -670,10 +664,20 @@ _SENTENCE_CLOSE = '。！？；…!?;'
 _ITEM_AFTER_HAN = re.compile(r'[\u3400-\u9fff]\d{1,2}[.．、](?=[\u3400-\u9fff])')
 
 
-def _sentence_unclosed(value: str) -> bool:
+def _unclosed_sentence(value: str) -> Optional[str]:
+    """Which sentence of the prose does not close, if one does not: its last, or the
+    one before a numbered item ('取得良好效果2.已完成')."""
     text = _norm(value)
-    return len(text) >= PROSE_CHARS and text[-1] not in _SENTENCE_CLOSE \
-        and bool(_INNER_SENTENCE_MARK.search(text[:-1]))
+    if len(text) >= PROSE_CHARS and text[-1] not in _SENTENCE_CLOSE and _INNER_SENTENCE_MARK.search(text[:-1]):
+        return 'its last sentence does not close'
+    if _ITEM_AFTER_HAN.search(text):
+        return 'a numbered item follows a sentence that does not close'
+    return None
+
+
+def printed_names(template, path: str) -> set[str]:
+    """The names the field may print (template.printed_names), as compared."""
+    return {_norm(name) for name in template.printed_names(path)}
 
 
 # A table of at least this many rows whose column is empty in half of them says so.
@@ -811,8 +815,7 @@ def check_pages(forms: list[Form], quality: list[PageQuality], flags: list[Flag]
                 continue
             if path.split('.', 1)[0] in row_blocks:
                 unread_blocks.setdefault(path.split('.', 1)[0], page)
-            if path in vouched or _norm(form.get(path)) in {
-                    _norm(name) for name in form.template.printed_names(path)}:
+            if path in vouched or _norm(form.get(path)) in printed_names(form.template, path):
                 # Vouched for by more than the recogniser: a sum that holds as read,
                 # or one of the few names its column prints.
                 continue
